@@ -1,0 +1,50 @@
+import { deflateRawSync, inflateRawSync, constants as zlib } from 'node:zlib';
+import { createHmac } from 'node:crypto';
+import { open, sealParts } from '../crypto';
+import { BackupError } from '../errors';
+import { FLAG_DEFLATE, FLAG_RAW } from './packFormat';
+
+/** Chunk ID = HMAC-SHA-256(chunk-ID key, plaintext): keyed, so the index cannot confirm known files. */
+export function chunkId(chunkIdKey: Uint8Array, data: Uint8Array): Buffer {
+  return createHmac('sha256', chunkIdKey).update(data).digest();
+}
+
+const SAMPLE = 8 * 1024;
+
+/**
+ * Compression only where it pays: a sample of the chunk is deflated first (level 1), and the whole
+ * chunk is kept compressed only when it shrinks by at least 10%. Incompressible data costs one sample.
+ */
+function maybeCompress(data: Uint8Array): Uint8Array | undefined {
+  if (data.length < 64) return undefined;
+  if (data.length > SAMPLE * 2) {
+    const mid = Math.floor(data.length / 2);
+    const sample = deflateRawSync(data.subarray(mid, mid + SAMPLE), { level: 1 });
+    if (sample.length > SAMPLE * 0.85) return undefined;
+  }
+  const packed = deflateRawSync(data, { level: 1, strategy: zlib.Z_DEFAULT_STRATEGY });
+  return packed.length <= data.length * 0.9 ? packed : undefined;
+}
+
+const RAW = Buffer.from([FLAG_RAW]);
+const DEFLATE = Buffer.from([FLAG_DEFLATE]);
+
+/** sealed chunk = AES-256-GCM(packKey, flag || payload, AAD = chunk ID). */
+export function sealChunk(packKey: Uint8Array, id: Uint8Array, data: Uint8Array): Buffer {
+  const packed = maybeCompress(data);
+  return packed ? sealParts(packKey, [DEFLATE, packed], id) : sealParts(packKey, [RAW, data], id);
+}
+
+export function openChunk(packKey: Uint8Array, id: Uint8Array, sealed: Uint8Array, what: string): Buffer {
+  const plain = open(packKey, sealed, id, what);
+  const flag = plain[0];
+  if (flag === FLAG_RAW) return plain.subarray(1);
+  if (flag === FLAG_DEFLATE) {
+    try {
+      return inflateRawSync(plain.subarray(1));
+    } catch (e) {
+      throw new BackupError('INTEGRITY', `${what} does not decompress.`, { cause: e });
+    }
+  }
+  throw new BackupError('INTEGRITY', `${what} has an unknown compression flag ${flag}.`);
+}

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import type { ChunkerParams } from './repository';
+
+/**
+ * FastCDC with normalized chunking (level 2). The gear table is derived from the repository's gear
+ * key, so chunk boundaries depend on a secret and do not fingerprint known files.
+ * Format constant: docs/repository-format.md, "Chunking".
+ */
+export function gearTable(gearKey: Uint8Array): Int32Array {
+  const table = new Int32Array(256);
+  for (let i = 0; i < 256; i += 8) {
+    const block = createHash('sha256').update(gearKey).update(Buffer.from([i])).digest();
+    for (let j = 0; j < 8; j++) table[i + j] = block.readInt32LE(j * 4);
+  }
+  return table;
+}
+
+function topBitsMask(bits: number): number {
+  return ((2 ** bits - 1) * 2 ** (32 - bits)) | 0;
+}
+
+export class Chunker {
+  private readonly gear: Int32Array;
+  private readonly min: number;
+  private readonly avg: number;
+  private readonly max: number;
+  private readonly maskHard: number;
+  private readonly maskEasy: number;
+
+  constructor(gearKey: Uint8Array, params: ChunkerParams) {
+    this.gear = gearTable(gearKey);
+    this.min = params.minBytes;
+    this.avg = params.avgBytes;
+    this.max = params.maxBytes;
+    const bits = Math.round(Math.log2(params.avgBytes));
+    // Normalized chunking: harder before the average size, easier after it. Top bits of the
+    // gear hash depend on the last 32 bytes, so the masks use them.
+    this.maskHard = topBitsMask(bits + 2);
+    this.maskEasy = topBitsMask(bits - 2);
+  }
+
+  get maxBytes(): number {
+    return this.max;
+  }
+
+  /**
+   * Length of the next chunk of data[start, end). When `final` is false the caller must supply at
+   * least maxBytes (or all remaining data) so a cut is never made at a buffer boundary.
+   */
+  cut(data: Uint8Array, start: number, end: number, final: boolean): number {
+    const n = end - start;
+    if (n <= this.min) return n;
+    if (!final && n < this.max) throw new RangeError('chunker needs maxBytes of lookahead');
+    const gear = this.gear;
+    const normalEnd = start + Math.min(this.avg, n);
+    const hardEnd = start + Math.min(this.max, n);
+    let h = 0;
+    let i = start + this.min;
+    const mh = this.maskHard;
+    for (; i < normalEnd; i++) {
+      h = ((h << 1) + gear[data[i]!]!) | 0;
+      if ((h & mh) === 0) return i + 1 - start;
+    }
+    const me = this.maskEasy;
+    for (; i < hardEnd; i++) {
+      h = ((h << 1) + gear[data[i]!]!) | 0;
+      if ((h & me) === 0) return i + 1 - start;
+    }
+    return hardEnd - start;
+  }
+}
