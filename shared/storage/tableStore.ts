@@ -16,6 +16,8 @@ export type RowOperation =
   | { kind: 'create'; row: Row }
   | { kind: 'upsert'; row: Row }
   | { kind: 'update'; row: Row; etag?: string }
+  /** Sets only the given properties; the others stay as they are. */
+  | { kind: 'merge'; row: Row; etag?: string }
   | { kind: 'delete'; partitionKey: string; rowKey: string };
 
 /** Azure Table Storage limit: operations in one entity group transaction. */
@@ -168,6 +170,8 @@ function toAction(op: RowOperation): TransactionAction {
       return ['upsert', op.row as TableEntity, 'Replace'];
     case 'update':
       return ['update', op.row as TableEntity, 'Replace', op.etag ? { etag: op.etag } : undefined];
+    case 'merge':
+      return ['update', op.row as TableEntity, 'Merge', op.etag ? { etag: op.etag } : undefined];
     case 'delete':
       return ['delete', { partitionKey: op.partitionKey, rowKey: op.rowKey }];
   }

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { BackupError, isBackupError } from '../shared/errors';
+import { redactConnectionString } from '../shared/storage';
+import { parseCli, USAGE, type ParsedArgs } from './args';
+import { CliContext } from './context';
+import { backupCommand } from './commands/backup';
+import { changePasswordCommand } from './commands/changePassword';
+import { initCommand } from './commands/init';
+import { lsCommand } from './commands/ls';
+import { rebuildIndexCommand } from './commands/rebuildIndex';
+import { restoreCommand } from './commands/restore';
+import { snapshotsCommand } from './commands/snapshots';
+import { verifyCommand } from './commands/verify';
+
+type Command = (ctx: CliContext, args: ParsedArgs) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  init: initCommand,
+  backup: backupCommand,
+  snapshots: snapshotsCommand,
+  ls: lsCommand,
+  restore: restoreCommand,
+  verify: verifyCommand,
+  'change-password': changePasswordCommand,
+  'rebuild-index': rebuildIndexCommand,
+};
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 error, 2 usage, 3 some items failed. */
+export async function main(argv: string[]): Promise<number> {
+  let ctx: CliContext | undefined;
+  try {
+    const args = parseCli(argv);
+    if (args.help || !args.command) {
+      console.log(USAGE);
+      return args.command || args.help ? 0 : 2;
+    }
+    const command = COMMANDS[args.command];
+    if (!command) throw new BackupError('USAGE', `Unknown command "${args.command}".`, { hint: 'Run m365-backup --help for the list.' });
+    ctx = new CliContext(args.global);
+    return await command(ctx, args);
+  } catch (e) {
+    return reportError(e);
+  } finally {
+    await ctx?.close().catch(() => undefined);
+  }
+}
+
+function reportError(e: unknown): number {
+  if (isBackupError(e)) {
+    console.error(`m365-backup: ${redactConnectionString(e.message)}`);
+    if (e.hint) console.error(`hint: ${e.hint}`);
+    if (process.env.M365_BACKUP_DEBUG && e.cause) console.error(e.cause);
+    return e.code === 'USAGE' ? 2 : 1;
+  }
+  console.error(`m365-backup: unexpected error: ${redactConnectionString(String((e as Error)?.stack ?? e))}`);
+  return 1;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,1 @@
+export { loadSettings, SETTING_NAMES, SECRET_SETTINGS, type Settings } from './settings';

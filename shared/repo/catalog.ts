@@ -1,0 +1,288 @@
+import { randomBytes } from 'node:crypto';
+import { hmac, open, seal, sealToPublicKey, type PrivateKey } from '../crypto';
+import { BackupError } from '../errors';
+import type { Row, RowOperation, StoredRow } from '../storage';
+import { OPEN_END, catalogBlobName, padSeq } from './layout';
+import { encodeItemRows, decodeItem, itemRowKey, openRunKey, type ItemVersion, type NewVersion } from './itemRow';
+import type { Repository } from './repository';
+import { endMac, macValid, withMac } from './rowMac';
+
+export interface SnapshotStats {
+  items: number;
+  bytes: number;
+  changedItems: number;
+  deletedItems: number;
+  newChunks: number;
+  newBytes: number;
+  storedBytes: number;
+  failedItems: number;
+  durationMs: number;
+}
+
+export interface SnapshotInfo {
+  partitionName: string;
+  source: string;
+  host: string;
+  failures: { path: string; reason: string }[];
+}
+
+export interface SnapshotRecord {
+  partition: string;
+  seq: number;
+  time: string;
+  status: 'complete' | 'partial';
+  stats: SnapshotStats;
+  keyId: string;
+  sealedInfo: Buffer;
+  row: StoredRow;
+}
+
+/** What the backup needs of an item's current version to detect change without reading names. */
+export interface CurrentVersion {
+  rowKey: string;
+  from: number;
+  changeToken: string;
+  row: StoredRow;
+  continuation: number;
+}
+
+const STAT_FIELDS: (keyof SnapshotStats)[] = ['items', 'bytes', 'changedItems', 'deletedItems', 'newChunks', 'newBytes', 'storedBytes', 'failedItems', 'durationMs'];
+const KEY_PREFIX = 'key.';
+
+export function partitionToken(tokenKey: Buffer, name: string): string {
+  return 'p' + hmac(tokenKey, 'partition:', name).subarray(0, 16).toString('hex');
+}
+
+export function itemToken(tokenKey: Buffer, partition: string, id: string): string {
+  return hmac(tokenKey, 'item:', partition, '\0', id).subarray(0, 16).toString('hex');
+}
+
+export function changeToken(tokenKey: Buffer, ...facts: (string | number | undefined)[]): string {
+  return hmac(tokenKey, 'change:', facts.map((f) => String(f ?? '')).join('\0')).subarray(0, 16).toString('hex');
+}
+
+/**
+ * One snapshot namespace (a user, a machine, a mailbox): its snapshots and item versions.
+ * Point in time: the items of snapshot X are the versions with f <= X < t.
+ */
+export class Catalog {
+  readonly partition: string;
+
+  constructor(
+    readonly repo: Repository,
+    readonly partitionName: string,
+  ) {
+    this.partition = partitionToken(repo.keys.tokenKey, partitionName);
+  }
+
+  itemToken(id: string): string {
+    return itemToken(this.repo.keys.tokenKey, this.partition, id);
+  }
+
+  changeToken(...facts: (string | number | undefined)[]): string {
+    return changeToken(this.repo.keys.tokenKey, ...facts);
+  }
+
+  private get items() {
+    return this.repo.layout.itemTable;
+  }
+  private get snaps() {
+    return this.repo.layout.snapshotTable;
+  }
+
+  /** Committed snapshots of this partition, oldest first. */
+  async snapshots(): Promise<SnapshotRecord[]> {
+    const out: SnapshotRecord[] = [];
+    for await (const row of this.repo.tables.query(this.snaps, { filter: `PartitionKey eq '${this.partition}' and RowKey lt 'a'` }))
+      out.push(parseSnapshot(row));
+    return out.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** A new random key sealing this run's metadata, recorded (sealed to the public key) before any row uses it. */
+  async createRunKey(): Promise<{ keyId: string; key: Buffer }> {
+    const keyId = randomBytes(8).toString('hex');
+    const key = randomBytes(32);
+    const row = withMac(this.repo.keys.macKey, this.snaps, {
+      partitionKey: this.partition,
+      rowKey: KEY_PREFIX + keyId,
+      sealedKey: sealToPublicKey(this.repo.keys.publicKey, key, `run-key:${keyId}`),
+      created: new Date().toISOString(),
+    });
+    await this.repo.tables.create(this.snaps, row);
+    return { keyId, key };
+  }
+
+  /** Opens every run key of this partition with the private key. */
+  async openRunKeys(privateKey: PrivateKey): Promise<Map<string, Buffer>> {
+    const keys = new Map<string, Buffer>();
+    const filter = `PartitionKey eq '${this.partition}' and RowKey ge '${KEY_PREFIX}' and RowKey lt 'key/'`;
+    for await (const row of this.repo.tables.query(this.snaps, { filter })) {
+      const id = row.rowKey.slice(KEY_PREFIX.length);
+      keys.set(id, openRunKey(privateKey, id, row.sealedKey as Uint8Array));
+    }
+    return keys;
+  }
+
+  /** Current (open) versions, keyed by item token: what an incremental compares against. */
+  async currentVersions(): Promise<Map<string, CurrentVersion>> {
+    const map = new Map<string, CurrentVersion>();
+    const filter = `PartitionKey eq '${this.partition}' and t eq ${OPEN_END}`;
+    for await (const row of this.repo.tables.query(this.items, { filter, select: ['PartitionKey', 'RowKey', 'f', 't', 'ct', 'n', 'mac'] })) {
+      const token = row.rowKey.split('.')[0]!;
+      map.set(token, { rowKey: row.rowKey, from: Number(row.f), changeToken: String(row.ct), row, continuation: Number(row.n ?? 0) });
+    }
+    return map;
+  }
+
+  /**
+   * Operations that make `v` the item's version from snapshot `seq` on, ending `previous`.
+   * A previous version that began in this same (uncommitted) snapshot is replaced instead.
+   */
+  versionOps(seq: number, run: { keyId: string; key: Buffer }, v: NewVersion, previous?: CurrentVersion): RowOperation[] {
+    const ops: RowOperation[] = [];
+    const rows = encodeItemRows(this.items, this.repo.keys.macKey, this.partition, seq, run, v);
+    if (previous && previous.from === seq) {
+      for (let i = rows.length; i <= previous.continuation; i++)
+        ops.push({ kind: 'delete', partitionKey: this.partition, rowKey: `${previous.rowKey}~${i}` });
+    } else if (previous) ops.push(...this.endOps(seq, previous));
+    for (const row of rows) ops.push({ kind: 'upsert', row });
+    return ops;
+  }
+
+  /** Ends a version at snapshot `seq` (the item was deleted or replaced). */
+  endOps(seq: number, previous: CurrentVersion): RowOperation[] {
+    if (previous.from === seq) {
+      const ops: RowOperation[] = [{ kind: 'delete', partitionKey: this.partition, rowKey: previous.rowKey }];
+      for (let i = 1; i <= previous.continuation; i++) ops.push({ kind: 'delete', partitionKey: this.partition, rowKey: `${previous.rowKey}~${i}` });
+      return ops;
+    }
+    const mac = previous.row.mac as Uint8Array;
+    const tm = endMac(this.repo.keys.macKey, this.items, this.partition, previous.rowKey, seq, mac);
+    return [{ kind: 'merge', row: { partitionKey: this.partition, rowKey: previous.rowKey, t: seq, tm }, etag: previous.row.etag }];
+  }
+
+  async apply(ops: RowOperation[]): Promise<void> {
+    if (ops.length > 0) await this.repo.tables.batch(this.items, ops, 1);
+  }
+
+  /**
+   * Commits snapshot `seq`: writes the catalog blob (so the tables can be rebuilt from Hot blobs),
+   * then the snapshot row. Until that row exists, readers ignore everything written under `seq`.
+   */
+  async commit(seq: number, run: { keyId: string; key: Buffer }, info: SnapshotInfo, stats: SnapshotStats, time: Date): Promise<SnapshotRecord> {
+    const status = stats.failedItems > 0 ? 'partial' : 'complete';
+    const row: Row = withMac(this.repo.keys.macKey, this.snaps, {
+      partitionKey: this.partition,
+      rowKey: padSeq(seq),
+      seq,
+      time: time.toISOString(),
+      status,
+      k: run.keyId,
+      info: seal(run.key, Buffer.from(JSON.stringify(info)), Buffer.from(`${this.partition}/snapshot/${seq}`)),
+      ...Object.fromEntries(STAT_FIELDS.map((f) => [f, stats[f]])),
+    });
+    await this.writeCatalogBlob(seq, row);
+    try {
+      await this.repo.tables.create(this.snaps, row);
+    } catch (e) {
+      throw new BackupError('LOCKED', `Snapshot ${seq} of this partition was committed concurrently by another backup.`, { cause: e });
+    }
+    return parseSnapshot({ ...row, etag: '' });
+  }
+
+  private async writeCatalogBlob(seq: number, snapshotRow: Row): Promise<void> {
+    const filter = `PartitionKey eq '${this.partition}' and (f eq ${seq} or t eq ${seq})`;
+    const added: Row[] = [];
+    const ended: string[] = [];
+    const keyIds = new Set<string>([String(snapshotRow.k)]);
+    for await (const r of this.repo.tables.query(this.items, { filter })) {
+      if (Number(r.f) === seq) {
+        const { etag: _e, mac: _m, ...rest } = r;
+        added.push(rest as Row);
+        if (r.k) keyIds.add(String(r.k));
+      } else ended.push(r.rowKey);
+    }
+    const keyRows: Row[] = [];
+    for (const id of keyIds) {
+      const k = await this.repo.tables.get(this.snaps, this.partition, KEY_PREFIX + id);
+      if (k) {
+        const { etag: _e, mac: _m, ...rest } = k;
+        keyRows.push(rest as Row);
+      }
+    }
+    const { mac: _m, ...snap } = snapshotRow;
+    const body = Buffer.from(JSON.stringify({ snapshot: snap, keys: keyRows, added, ended }, binaryReplacer));
+    const blob = seal(this.repo.keys.indexKey, body, Buffer.from(`catalog/${this.partition}/${seq}`));
+    await this.repo.blobs.putBlob(this.repo.layout.metaContainer, catalogBlobName(this.partition, seq), blob, { tier: 'Hot' });
+  }
+
+  /** Item rows (head rows) valid at snapshot `seq`. */
+  async *rowsAt(seq: number): AsyncIterableIterator<StoredRow> {
+    const filter = `PartitionKey eq '${this.partition}' and f le ${seq} and t gt ${seq}`;
+    yield* this.repo.tables.query(this.items, { filter });
+  }
+
+  /** Rows of one item version, continuation rows included. */
+  async fullRows(head: StoredRow): Promise<StoredRow[]> {
+    const n = Number(head.n ?? 0);
+    const rows = [head];
+    for (let i = 1; i <= n; i++) {
+      const r = await this.repo.tables.get(this.items, this.partition, `${head.rowKey}~${i}`);
+      if (!r) throw new BackupError('INTEGRITY', `Item row ${this.partition}/${head.rowKey} is missing continuation row ${i}.`);
+      rows.push(r);
+    }
+    return rows;
+  }
+
+  /** Decoded versions valid at snapshot `seq` (needs the password-opened run keys). */
+  async *versionsAt(seq: number, runKeys: Map<string, Buffer>): AsyncIterableIterator<ItemVersion> {
+    for await (const head of this.rowsAt(seq)) {
+      if (!macValid(this.repo.keys.macKey, this.items, head))
+        throw new BackupError('INTEGRITY', `Item row ${this.partition}/${head.rowKey} was altered or is corrupted.`);
+      yield decodeItem(await this.fullRows(head), runKeys);
+    }
+  }
+
+  openInfo(record: SnapshotRecord, runKeys: Map<string, Buffer>): SnapshotInfo {
+    const key = runKeys.get(record.keyId);
+    if (!key) throw new BackupError('INTEGRITY', `Snapshot ${record.seq} refers to an unknown run key.`);
+    const plain = open(key, record.sealedInfo, Buffer.from(`${this.partition}/snapshot/${record.seq}`), `snapshot ${record.seq}`);
+    return JSON.parse(plain.toString('utf8')) as SnapshotInfo;
+  }
+}
+
+export { itemRowKey };
+
+export function parseSnapshot(row: StoredRow): SnapshotRecord {
+  const stats = Object.fromEntries(STAT_FIELDS.map((f) => [f, Number(row[f] ?? 0)])) as unknown as SnapshotStats;
+  return {
+    partition: row.partitionKey,
+    seq: Number(row.seq),
+    time: String(row.time),
+    status: row.status === 'partial' ? 'partial' : 'complete',
+    stats,
+    keyId: String(row.k),
+    sealedInfo: Buffer.from(row.info as Uint8Array),
+    row,
+  };
+}
+
+/** JSON with Uint8Array values as {"$b": base64}: the catalog blob's encoding. */
+export function binaryReplacer(_k: string, v: unknown): unknown {
+  if (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data))
+    return { $b: Buffer.from((v as { data: number[] }).data).toString('base64') };
+  if (v instanceof Uint8Array) return { $b: Buffer.from(v).toString('base64') };
+  return v;
+}
+
+export function binaryReviver(_k: string, v: unknown): unknown {
+  if (v && typeof v === 'object' && typeof (v as { $b?: unknown }).$b === 'string') return Buffer.from((v as { $b: string }).$b, 'base64');
+  return v;
+}
+
+/** All partitions that have committed snapshots. */
+export async function listPartitionSnapshots(repo: Repository): Promise<SnapshotRecord[]> {
+  const out: SnapshotRecord[] = [];
+  for await (const row of repo.tables.query(repo.layout.snapshotTable, { filter: `RowKey lt 'a'` })) out.push(parseSnapshot(row));
+  return out.sort((a, b) => a.partition.localeCompare(b.partition) || a.seq - b.seq);
+}

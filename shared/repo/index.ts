@@ -1,0 +1,15 @@
+export { Repository, ensureStructure, DEFAULT_CHUNKER, DEFAULT_PACK_TARGET, FORMAT_VERSION, type Stores, type InitOptions, type RepositoryConfig, type ChunkerParams } from './repository';
+export { repositoryLayout, DEFAULT_REPOSITORY_NAME, OPEN_END, packBlobName, packIndexBlobName, catalogBlobName, BLOOM_BLOB, type RepositoryLayout } from './layout';
+export { ChunkIndex, chunkRow, packRow, chunkPartition, packPartition, type ChunkLocation } from './chunkIndex';
+export { ContentWriter, type ContentResult, type ContentStats, type ContentWriterOptions } from './contentWriter';
+export { ChunkReader, type ChunkNeed } from './chunkReader';
+export { Catalog, listPartitionSnapshots, partitionToken, binaryReviver, parseSnapshot, type SnapshotRecord, type SnapshotStats, type SnapshotInfo, type CurrentVersion } from './catalog';
+export { type ItemVersion, type NewVersion, decodeItem, joinPayload, splitPayload } from './itemRow';
+export { PartitionLock } from './lock';
+export { chunkId, openChunk } from './chunkCodec';
+export { Chunker } from './chunker';
+export { macValid, withMac } from './rowMac';
+export { decodePackIndex, readPackTail, type PackDescription, type PackEntry } from './packFormat';
+export type { JobFile } from './workerProtocol';
+export { verifyRepository, type VerifyResult, type VerifyIssue, type VerifyOptions } from './verify';
+export { rebuildIndex, type RebuildResult } from './rebuildIndex';

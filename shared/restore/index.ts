@@ -1,0 +1,2 @@
+export { restoreFolder, type FolderRestoreOptions, type RestoreResult } from './restoreFolder';
+export { selectSnapshot, included } from './selectSnapshot';
