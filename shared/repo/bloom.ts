@@ -30,7 +30,7 @@ export class BloomFilter {
   private *positions(id: Uint8Array): Generator<number> {
     const h1 = ((id[0]! << 24) | (id[1]! << 16) | (id[2]! << 8) | id[3]!) >>> 0;
     const h2 = ((id[4]! << 24) | (id[5]! << 16) | (id[6]! << 8) | id[7]!) >>> 0;
-    for (let i = 0; i < this.k; i++) yield (h1 + Math.imul(i, h2 | 1)) % this.bitCount >>> 0;
+    for (let i = 0; i < this.k; i++) yield ((h1 + Math.imul(i, h2 | 1)) >>> 0) % this.bitCount;
   }
 
   add(id: Uint8Array): void {
