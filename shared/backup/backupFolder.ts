@@ -6,6 +6,7 @@ import { Catalog, ChunkIndex, ContentWriter, PartitionLock, type Repository, typ
 import type { RowOperation } from '../storage';
 import { walkFolder, type FolderEntry, type WalkFailure } from './folderSource';
 import { noProgress, type ProgressListener } from './progress';
+import { RowBatcher } from './rowBatcher';
 
 export interface FolderBackupOptions {
   partition: string;
@@ -23,7 +24,6 @@ export interface BackupResult {
 const SMALL_FILE = 4 * 1024 * 1024;
 const BATCH_FILES = 128;
 const BATCH_BYTES = 16 * 1024 * 1024;
-const OPS_FLUSH = 100;
 
 /** The item identity and change facts of a folder entry (what the keyed tokens are computed from). */
 export function folderChangeFacts(e: FolderEntry): (string | number | undefined)[] {
@@ -54,16 +54,8 @@ export async function backupFolder(repo: Repository, options: FolderBackupOption
 
     const toRead: FolderEntry[] = [];
     const seen = new Set<string>();
-    let ops: RowOperation[] = [];
-    let opsWriting = Promise.resolve();
-    const queueOps = (more: RowOperation[]) => {
-      ops.push(...more);
-      if (ops.length >= OPS_FLUSH) {
-        const batch = ops;
-        ops = [];
-        opsWriting = opsWriting.then(() => catalog.apply(batch));
-      }
-    };
+    const rowWriter = new RowBatcher((batch) => catalog.apply(batch));
+    const queueOps = (more: RowOperation[]) => rowWriter.add(more);
     const record = (e: FolderEntry, chunkIds: Buffer, size: number) => {
       const token = catalog.itemToken(e.path);
       const meta = { path: e.path, type: e.type, size, mtimeNs: e.mtimeNs, mode: e.mode, ...(e.target !== undefined ? { target: e.target } : {}) };
@@ -141,8 +133,7 @@ export async function backupFolder(repo: Repository, options: FolderBackupOption
       queueOps(catalog.endOps(seq, prev));
       stats.deletedItems++;
     }
-    await opsWriting;
-    await catalog.apply(ops);
+    await rowWriter.close();
 
     stats.failedItems = failures.length;
     stats.durationMs = Date.now() - started;

@@ -79,6 +79,18 @@ export class Catalog {
     return itemToken(this.repo.keys.tokenKey, this.partition, id);
   }
 
+  /**
+   * Item rows are spread over 16 sub-partitions by the item token's first hex digit, so one big
+   * mailbox or folder is not one hot Table partition. Range "<partition>-" .. "<partition>." covers them.
+   */
+  itemPartition(itemTokenHex: string): string {
+    return `${this.partition}-${itemTokenHex[0]}`;
+  }
+
+  private get itemRange(): string {
+    return `PartitionKey ge '${this.partition}-' and PartitionKey lt '${this.partition}.'`;
+  }
+
   changeToken(...facts: (string | number | undefined)[]): string {
     return changeToken(this.repo.keys.tokenKey, ...facts);
   }
@@ -126,7 +138,7 @@ export class Catalog {
   /** Current (open) versions, keyed by item token: what an incremental compares against. */
   async currentVersions(): Promise<Map<string, CurrentVersion>> {
     const map = new Map<string, CurrentVersion>();
-    const filter = `PartitionKey eq '${this.partition}' and t eq ${OPEN_END}`;
+    const filter = `${this.itemRange} and t eq ${OPEN_END}`;
     for await (const row of this.repo.tables.query(this.items, { filter, select: ['PartitionKey', 'RowKey', 'f', 't', 'ct', 'n', 'mac'] })) {
       const token = row.rowKey.split('.')[0]!;
       map.set(token, { rowKey: row.rowKey, from: Number(row.f), changeToken: String(row.ct), row, continuation: Number(row.n ?? 0) });
@@ -140,10 +152,10 @@ export class Catalog {
    */
   versionOps(seq: number, run: { keyId: string; key: Buffer }, v: NewVersion, previous?: CurrentVersion): RowOperation[] {
     const ops: RowOperation[] = [];
-    const rows = encodeItemRows(this.items, this.repo.keys.macKey, this.partition, seq, run, v);
+    const pk = this.itemPartition(v.itemToken);
+    const rows = encodeItemRows(this.items, this.repo.keys.macKey, pk, seq, run, v);
     if (previous && previous.from === seq) {
-      for (let i = rows.length; i <= previous.continuation; i++)
-        ops.push({ kind: 'delete', partitionKey: this.partition, rowKey: `${previous.rowKey}~${i}` });
+      for (let i = rows.length; i <= previous.continuation; i++) ops.push({ kind: 'delete', partitionKey: pk, rowKey: `${previous.rowKey}~${i}` });
     } else if (previous) ops.push(...this.endOps(seq, previous));
     for (const row of rows) ops.push({ kind: 'upsert', row });
     return ops;
@@ -151,18 +163,19 @@ export class Catalog {
 
   /** Ends a version at snapshot `seq` (the item was deleted or replaced). */
   endOps(seq: number, previous: CurrentVersion): RowOperation[] {
+    const pk = previous.row.partitionKey;
     if (previous.from === seq) {
-      const ops: RowOperation[] = [{ kind: 'delete', partitionKey: this.partition, rowKey: previous.rowKey }];
-      for (let i = 1; i <= previous.continuation; i++) ops.push({ kind: 'delete', partitionKey: this.partition, rowKey: `${previous.rowKey}~${i}` });
+      const ops: RowOperation[] = [{ kind: 'delete', partitionKey: pk, rowKey: previous.rowKey }];
+      for (let i = 1; i <= previous.continuation; i++) ops.push({ kind: 'delete', partitionKey: pk, rowKey: `${previous.rowKey}~${i}` });
       return ops;
     }
     const mac = previous.row.mac as Uint8Array;
-    const tm = endMac(this.repo.keys.macKey, this.items, this.partition, previous.rowKey, seq, mac);
-    return [{ kind: 'merge', row: { partitionKey: this.partition, rowKey: previous.rowKey, t: seq, tm }, etag: previous.row.etag }];
+    const tm = endMac(this.repo.keys.macKey, this.items, pk, previous.rowKey, seq, mac);
+    return [{ kind: 'merge', row: { partitionKey: pk, rowKey: previous.rowKey, t: seq, tm }, etag: previous.row.etag }];
   }
 
   async apply(ops: RowOperation[]): Promise<void> {
-    if (ops.length > 0) await this.repo.tables.batch(this.items, ops, 1);
+    if (ops.length > 0) await this.repo.tables.batch(this.items, ops, 4);
   }
 
   /**
@@ -191,7 +204,7 @@ export class Catalog {
   }
 
   private async writeCatalogBlob(seq: number, snapshotRow: Row): Promise<void> {
-    const filter = `PartitionKey eq '${this.partition}' and (f eq ${seq} or t eq ${seq})`;
+    const filter = `${this.itemRange} and (f eq ${seq} or t eq ${seq})`;
     const added: Row[] = [];
     const ended: string[] = [];
     const keyIds = new Set<string>([String(snapshotRow.k)]);
@@ -200,7 +213,7 @@ export class Catalog {
         const { etag: _e, mac: _m, ...rest } = r;
         added.push(rest as Row);
         if (r.k) keyIds.add(String(r.k));
-      } else ended.push(r.rowKey);
+      } else ended.push(`${r.partitionKey}/${r.rowKey}`);
     }
     const keyRows: Row[] = [];
     for (const id of keyIds) {
@@ -218,7 +231,7 @@ export class Catalog {
 
   /** Item rows (head rows) valid at snapshot `seq`. */
   async *rowsAt(seq: number): AsyncIterableIterator<StoredRow> {
-    const filter = `PartitionKey eq '${this.partition}' and f le ${seq} and t gt ${seq}`;
+    const filter = `${this.itemRange} and f le ${seq} and t gt ${seq}`;
     yield* this.repo.tables.query(this.items, { filter });
   }
 
@@ -227,8 +240,8 @@ export class Catalog {
     const n = Number(head.n ?? 0);
     const rows = [head];
     for (let i = 1; i <= n; i++) {
-      const r = await this.repo.tables.get(this.items, this.partition, `${head.rowKey}~${i}`);
-      if (!r) throw new BackupError('INTEGRITY', `Item row ${this.partition}/${head.rowKey} is missing continuation row ${i}.`);
+      const r = await this.repo.tables.get(this.items, head.partitionKey, `${head.rowKey}~${i}`);
+      if (!r) throw new BackupError('INTEGRITY', `Item row ${head.partitionKey}/${head.rowKey} is missing continuation row ${i}.`);
       rows.push(r);
     }
     return rows;
@@ -238,7 +251,7 @@ export class Catalog {
   async *versionsAt(seq: number, runKeys: Map<string, Buffer>): AsyncIterableIterator<ItemVersion> {
     for await (const head of this.rowsAt(seq)) {
       if (!macValid(this.repo.keys.macKey, this.items, head))
-        throw new BackupError('INTEGRITY', `Item row ${this.partition}/${head.rowKey} was altered or is corrupted.`);
+        throw new BackupError('INTEGRITY', `Item row ${head.partitionKey}/${head.rowKey} was altered or is corrupted.`);
       yield decodeItem(await this.fullRows(head), runKeys);
     }
   }

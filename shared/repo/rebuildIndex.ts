@@ -70,14 +70,15 @@ export async function rebuildIndex(repo: Repository, onProgress?: (what: string,
     for (const k of body.keys) await tables.upsert(layout.snapshotTable, mac(layout.snapshotTable, k));
     const ops: RowOperation[] = body.added.map((r) => ({ kind: 'upsert', row: mac(layout.itemTable, r.t === undefined ? r : { ...r, t: OPEN_END }) }));
     await tables.batch(layout.itemTable, ops, 1);
-    for (const rk of body.ended) {
-      const row = await tables.get(layout.itemTable, c.partition, rk);
+    for (const key of body.ended) {
+      const [pk, rk] = key.split('/') as [string, string];
+      const row = await tables.get(layout.itemTable, pk, rk);
       if (!row) {
-        result.damaged.push(`${c.name}: ended version ${rk} is not in any earlier catalog blob`);
+        result.damaged.push(`${c.name}: ended version ${key} is not in any earlier catalog blob`);
         continue;
       }
-      const tm = endMac(keys.macKey, layout.itemTable, c.partition, rk, c.seq, row.mac as Uint8Array);
-      await tables.batch(layout.itemTable, [{ kind: 'merge', row: { partitionKey: c.partition, rowKey: rk, t: c.seq, tm } }]);
+      const tm = endMac(keys.macKey, layout.itemTable, pk, rk, c.seq, row.mac as Uint8Array);
+      await tables.batch(layout.itemTable, [{ kind: 'merge', row: { partitionKey: pk, rowKey: rk, t: c.seq, tm } }]);
     }
     await tables.upsert(layout.snapshotTable, mac(layout.snapshotTable, body.snapshot));
     result.snapshots++;

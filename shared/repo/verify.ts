@@ -127,7 +127,7 @@ export async function verifyRepository(repo: Repository, options: VerifyOptions 
         }
       }
       if (options.privateKey) {
-        const key = runKeys.get(`${head.partitionKey}/${head.k}`);
+        const key = runKeys.get(`${head.partitionKey.split('-')[0]}/${head.k}`);
         if (!key) issue(rowName(layout.itemTable, head), 'refers to an unknown run key');
         else repoOpen(key, sealedMeta, `${head.partitionKey}/${head.rowKey}`, 'its sealed metadata');
       }
