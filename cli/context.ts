@@ -57,7 +57,7 @@ export class CliContext {
   }
 
   async repository(): Promise<Repository> {
-    return Repository.open(await this.stores(), this.provider(), this.settings.repository);
+    return Repository.open(await this.stores(), () => this.provider(), this.settings.repository);
   }
 
   password(purpose: string): Promise<string> {

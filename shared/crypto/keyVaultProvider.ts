@@ -63,6 +63,17 @@ export class KeyVaultProvider implements KeyWrapProvider {
   }
 
   async unwrapKey(keyId: string, wrapped: Uint8Array): Promise<Buffer> {
+    // The key ID comes from storage: never send a token to a vault or key other than the configured one.
+    let id: URL | undefined;
+    try {
+      id = new URL(keyId);
+    } catch {
+      id = undefined;
+    }
+    if (!id || id.origin !== new URL(this.options.vaultUrl).origin || !id.pathname.startsWith(`/keys/${this.options.keyName}/`))
+      throw new BackupError('KEY_PROVIDER', `This repository was wrapped by another key (${keyId.replace(/\/[0-9a-f]{32}$/, '')}), not by the configured ${this.description}.`, {
+        hint: 'Pass the --key-vault and --key-name the repository was initialised with.',
+      });
     let client = this.crypto.get(keyId);
     if (!client) {
       client = new CryptographyClient(keyId, this.options.credential, this.clientOptions);

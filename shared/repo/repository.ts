@@ -113,8 +113,11 @@ export class Repository {
     return new Repository(layout, stores, provider, parseConfig(configRow), writeKeys);
   }
 
-  /** Opens the repository for writing; needs the key provider, not the password. */
-  static async open(stores: Stores, provider: KeyWrapProvider, name: string): Promise<Repository> {
+  /**
+   * Opens the repository for writing; needs the key provider, not the password. The provider may be
+   * given lazily, so that "not initialised" is reported before any key-provider problem.
+   */
+  static async open(stores: Stores, providerOrFactory: KeyWrapProvider | (() => KeyWrapProvider), name: string): Promise<Repository> {
     const layout = repositoryLayout(name);
     const row = await stores.tables.get(layout.configTable, CONFIG_PK, CONFIG_RK).catch((e: unknown) => {
       if (isBackupError(e, 'NOT_FOUND')) return undefined;
@@ -125,6 +128,7 @@ export class Repository {
         hint: 'Run `m365-backup init` first.',
       });
     const config = parseConfig(row);
+    const provider = typeof providerOrFactory === 'function' ? providerOrFactory() : providerOrFactory;
     if (config.provider !== provider.kind)
       throw new BackupError('KEY_PROVIDER', `Repository "${layout.name}" is protected by ${config.providerDescription}, not by ${provider.description}.`, {
         hint: config.provider === 'keyvault' ? 'Pass --key-vault and --key-name.' : 'Omit --key-vault and use the local key file.',
