@@ -14,7 +14,9 @@ export async function backupCommand(ctx: CliContext, args: ParsedArgs): Promise<
     bar.done(),
   );
   const s = snapshot.stats;
-  if (ctx.options.json) console.log(JSON.stringify({ snapshot: snapshot.seq, time: snapshot.time, status: snapshot.status, ...s, failures }));
+  // Peak resident memory of this process, worker threads included (maxRSS is in KiB).
+  const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  if (ctx.options.json) console.log(JSON.stringify({ snapshot: snapshot.seq, time: snapshot.time, status: snapshot.status, ...s, peakRssMiB, failures }));
   else {
     console.log(
       `Snapshot ${snapshot.seq} of partition "${ctx.options.partition}": ${s.items} items, ${formatBytes(s.bytes)}; ` +

@@ -12,13 +12,23 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): 
 
 /** Seals the concatenation of parts without first copying them into one buffer. */
 export function sealParts(key: Uint8Array, parts: Uint8Array[], aad?: Uint8Array): Buffer {
+  return Buffer.concat(sealToPieces(key, parts, aad));
+}
+
+/**
+ * The same sealed bytes, as the pieces the cipher produced (nonce, one ciphertext piece per part,
+ * tag), so a large ciphertext can be moved on without another copy.
+ */
+export function sealToPieces(key: Uint8Array, parts: Uint8Array[], aad?: Uint8Array): Buffer[] {
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   if (aad) cipher.setAAD(aad);
   const out: Buffer[] = [nonce];
   for (const p of parts) out.push(cipher.update(p));
-  out.push(cipher.final(), cipher.getAuthTag());
-  return Buffer.concat(out);
+  const fin = cipher.final();
+  if (fin.length > 0) out.push(fin);
+  out.push(cipher.getAuthTag());
+  return out;
 }
 
 /** Opens a sealed buffer; throws INTEGRITY when it was altered or the key is wrong. */

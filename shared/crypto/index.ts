@@ -1,4 +1,4 @@
-export { seal, sealParts, open, SEAL_OVERHEAD } from './aead';
+export { seal, sealParts, sealToPieces, open, SEAL_OVERHEAD } from './aead';
 export { sealToPublicKey, PrivateKey, generateKeyPair } from './sealBox';
 export { deriveSubkey, hmac, deriveKeyFromPassword, DEFAULT_ARGON2, TEST_ARGON2, type Argon2Params } from './kdf';
 export type { KeyWrapProvider } from './keyProvider';

@@ -1,6 +1,6 @@
 import { deflateRawSync, inflateRawSync, constants as zlib } from 'node:zlib';
 import { createHmac } from 'node:crypto';
-import { open, sealParts } from '../crypto';
+import { open, sealParts, sealToPieces } from '../crypto';
 import { BackupError } from '../errors';
 import { FLAG_DEFLATE, FLAG_RAW } from './packFormat';
 
@@ -33,6 +33,12 @@ const DEFLATE = Buffer.from([FLAG_DEFLATE]);
 export function sealChunk(packKey: Uint8Array, id: Uint8Array, data: Uint8Array): Buffer {
   const packed = maybeCompress(data);
   return packed ? sealParts(packKey, [DEFLATE, packed], id) : sealParts(packKey, [RAW, data], id);
+}
+
+/** sealChunk's bytes as pieces (see sealToPieces): the chunk workers hand them over without concatenating. */
+export function sealChunkPieces(packKey: Uint8Array, id: Uint8Array, data: Uint8Array): Buffer[] {
+  const packed = maybeCompress(data);
+  return packed ? sealToPieces(packKey, [DEFLATE, packed], id) : sealToPieces(packKey, [RAW, data], id);
 }
 
 export function openChunk(packKey: Uint8Array, id: Uint8Array, sealed: Uint8Array, what: string): Buffer {

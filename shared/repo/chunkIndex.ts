@@ -110,16 +110,18 @@ export class ChunkIndex {
     return ids.map((id) => found.has(id.toString('hex')));
   }
 
-  /** Makes a committed pack findable: pack-index blob (Hot), then chunk rows and the pack row. */
+  /** Makes a committed pack findable: pack-index blob (Hot), then the pack row, then its chunk rows. */
   async recordPack(d: PackDescription): Promise<void> {
     const { blobs, tables, layout, keys } = this.repo;
     const indexBlob = encodePackIndex(keys.indexKey, d);
     await blobs.putBlob(layout.metaContainer, packIndexBlobName(d.packId), indexBlob, { tier: 'Hot' });
+    // The pack row before its chunk rows: a chunk row must never point to a pack the index lacks,
+    // whatever moment a crash picks (a pack row without chunk rows is merely unused).
+    await tables.upsert(layout.packTable, packRow(this.repo, d, createHash('sha256').update(indexBlob).digest()));
     await tables.batch(
       layout.chunkTable,
       d.entries.map((e) => ({ kind: 'upsert' as const, row: chunkRow(this.repo, e.chunkId, { packId: d.packId, ...e }) })),
     );
-    await tables.upsert(layout.packTable, packRow(this.repo, d, createHash('sha256').update(indexBlob).digest()));
     for (const e of d.entries) this.bloom.add(e.chunkId);
     this.dirty = true;
   }

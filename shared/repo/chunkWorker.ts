@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { Chunker } from './chunker';
-import { chunkId, sealChunk } from './chunkCodec';
+import { chunkId, sealChunkPieces } from './chunkCodec';
 import type { JobFile, SealRequest, WindowMessage, WorkerInit, SealedMessage, JobMessage } from './workerProtocol';
 
 const init = workerData as WorkerInit;
@@ -56,25 +56,38 @@ async function runJob(job: JobMessage): Promise<void> {
       pendingSeal = resolve;
       parentPort!.postMessage(w);
     });
-    const sealed: Buffer[] = [];
     const want = reply.want;
     const key = Buffer.from(reply.packKey);
-    for (const i of want) {
+    const pieces: Buffer[][] = want.map((i) => {
       const c = chunks[i]!;
-      sealed.push(sealChunk(key, c.id, buf.subarray(c.offset, c.offset + c.length)));
-    }
-    // One transferable buffer for the window: pooled Buffers must never be transferred.
-    const total = sealed.reduce((n, b) => n + b.length, 0);
-    const out = Buffer.allocUnsafeSlow(total);
-    const lens = new Int32Array(sealed.length);
-    let p = 0;
-    sealed.forEach((b, i) => {
-      b.copy(out, p);
-      p += b.length;
-      lens[i] = b.length;
+      return sealChunkPieces(key, c.id, buf.subarray(c.offset, c.offset + c.length));
     });
-    const msg: SealedMessage = { t: 'sealed', job: job.job, window, data: out.buffer as ArrayBuffer, lengths: lens };
-    parentPort!.postMessage(msg, [out.buffer as ArrayBuffer]);
+    // Large ciphertext pieces own their ArrayBuffer and move to the main thread without a copy;
+    // small ones (nonce, tag, pooled buffers) are copied into one buffer.
+    const movable = (b: Buffer) => b.length >= 64 * 1024 && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength;
+    let smallBytes = 0;
+    for (const list of pieces) for (const b of list) if (!movable(b)) smallBytes += b.length;
+    const small = smallBytes > 0 ? Buffer.allocUnsafeSlow(smallBytes) : undefined;
+    const parts: ArrayBuffer[] = [];
+    const segments: number[] = [];
+    const counts = new Int32Array(pieces.length);
+    let p = 0;
+    pieces.forEach((list, j) => {
+      counts[j] = list.length;
+      for (const b of list) {
+        if (movable(b)) {
+          parts.push(b.buffer as ArrayBuffer);
+          segments.push(1, b.length);
+        } else {
+          b.copy(small!, p);
+          p += b.length;
+          segments.push(0, b.length);
+        }
+      }
+    });
+    const transfer = small ? [...parts, small.buffer as ArrayBuffer] : parts;
+    const msg: SealedMessage = { t: 'sealed', job: job.job, window, parts, small: small?.buffer as ArrayBuffer | undefined, segments: Int32Array.from(segments), counts };
+    parentPort!.postMessage(msg, transfer);
     window++;
     chunks = [];
     windowBytes = 0;

@@ -29,6 +29,9 @@ export interface ContentWriterOptions {
   onBytes?: (n: number) => void;
 }
 
+/** Packs committed in the background at once; more would only buffer memory while storage catches up. */
+const MAX_FINISHING_PACKS = 1;
+
 interface Task {
   ids: Buffer[];
   deps: Set<string>;
@@ -80,7 +83,7 @@ export class ContentWriter {
       gearKey: repo.keys.gearKey,
       chunkIdKey: repo.keys.chunkIdKey,
       chunker: repo.config.chunker,
-      windowBytes: options.windowBytes ?? 8 * 1024 * 1024,
+      windowBytes: options.windowBytes ?? 4 * 1024 * 1024,
     };
     for (let i = 0; i < n; i++) {
       const worker = new Worker(join(__dirname, 'chunkWorker.js'), { workerData: init });
@@ -148,6 +151,8 @@ export class ContentWriter {
     unknown.forEach((id, i) => {
       if (present[i]) this.runChunks.set(id.toString('hex'), null);
     });
+    // Backpressure: packs being committed hold their buffered blocks; never let them pile up.
+    while (this.finishing.size >= MAX_FINISHING_PACKS) await Promise.race(this.finishing);
     const writer = this.writerFor(slot);
     const want: number[] = [];
     for (let i = 0; i < n; i++) {
@@ -176,13 +181,22 @@ export class ContentWriter {
   private async onSealed(slot: Slot, m: SealedMessage): Promise<void> {
     const { msg, want, writer } = slot.pending!;
     slot.pending = undefined;
-    const data = Buffer.from(m.data);
-    let p = 0;
+    const small = m.small ? Buffer.from(m.small) : undefined;
+    let smallAt = 0;
+    let part = 0;
+    let seg = 0;
     want.forEach((i, j) => {
-      const len = m.lengths[j]!;
-      writer.add(Buffer.from(msg.ids.subarray(i * 32, i * 32 + 32)), data.subarray(p, p + len), msg.lengths[i]!);
-      p += len;
-      this.stats.storedBytes += len;
+      const pieces: Buffer[] = [];
+      for (let k = 0; k < m.counts[j]!; k++, seg++) {
+        const len = m.segments[seg * 2 + 1]!;
+        if (m.segments[seg * 2] === 1) pieces.push(Buffer.from(m.parts[part++]!));
+        else {
+          pieces.push(small!.subarray(smallAt, smallAt + len));
+          smallAt += len;
+        }
+      }
+      const sealedLength = writer.add(Buffer.from(msg.ids.subarray(i * 32, i * 32 + 32)), pieces, msg.lengths[i]!);
+      this.stats.storedBytes += sealedLength;
     });
     const tasks = slot.tasks!;
     for (const e of msg.ended) {

@@ -4,7 +4,7 @@ import type { BlobStore } from '../storage';
 import { packBlobName } from './layout';
 import { packTail, type PackDescription, type PackEntry } from './packFormat';
 
-const BLOCK_BYTES = 8 * 1024 * 1024;
+const BLOCK_BYTES = 4 * 1024 * 1024;
 const MAX_INFLIGHT_BLOCKS = 2;
 
 /**
@@ -36,9 +36,12 @@ export class PackWriter {
     return this.entries.length;
   }
 
-  add(chunkId: Buffer, sealed: Buffer, rawLength: number): void {
-    this.entries.push({ chunkId, offset: this.size, length: sealed.length, rawLength });
-    this.append(sealed);
+  /** Appends one sealed chunk, given as the pieces it was sealed in. Returns its sealed length. */
+  add(chunkId: Buffer, pieces: Buffer[], rawLength: number): number {
+    const length = pieces.reduce((n, b) => n + b.length, 0);
+    this.entries.push({ chunkId, offset: this.size, length, rawLength });
+    for (const b of pieces) this.append(b);
+    return length;
   }
 
   private append(bytes: Buffer): void {
@@ -51,7 +54,7 @@ export class PackWriter {
 
   private stagePending(): void {
     if (this.pendingBytes === 0) return;
-    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+    const data = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
     const blockId = Buffer.from(`block-${String(this.blockIds.length).padStart(6, '0')}`).toString('base64');

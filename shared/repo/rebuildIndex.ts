@@ -39,8 +39,8 @@ export async function rebuildIndex(repo: Repository, onProgress?: (what: string,
     try {
       const blob = await blobs.getBlob(layout.metaContainer, b.name);
       const d = decodePackIndex(keys.indexKey, packId, blob);
-      await tables.batch(layout.chunkTable, d.entries.map((e) => ({ kind: 'upsert' as const, row: chunkRow(repo, e.chunkId, { packId, ...e }) })));
       await tables.upsert(layout.packTable, packRow(repo, d, createHash('sha256').update(blob).digest()));
+      await tables.batch(layout.chunkTable, d.entries.map((e) => ({ kind: 'upsert' as const, row: chunkRow(repo, e.chunkId, { packId, ...e }) })));
       result.packs++;
       result.chunks += d.entries.length;
       onProgress?.('packs', result.packs);

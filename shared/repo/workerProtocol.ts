@@ -43,12 +43,19 @@ export interface SealRequest {
   want: number[];
 }
 
+/**
+ * Sealed chunks in `want` order, as segments: `segments` holds (source, length) pairs in stream order,
+ * source 1 = the next buffer of `parts` (moved, not copied), 0 = the next bytes of `small`;
+ * `counts[j]` is how many segments make up chunk j.
+ */
 export interface SealedMessage {
   t: 'sealed';
   job: number;
   window: number;
-  data: ArrayBuffer;
-  lengths: Int32Array;
+  parts: ArrayBuffer[];
+  small?: ArrayBuffer;
+  segments: Int32Array;
+  counts: Int32Array;
 }
 
 export interface FatalMessage {

@@ -5,6 +5,7 @@ import {
   type BlockBlobClient,
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
+import { Readable } from 'node:stream';
 import { STORAGE_RETRY, type StorageConnection } from './connection';
 import { storageCall } from './errors';
 
@@ -97,11 +98,15 @@ export class BlobStore {
     return res.etag ?? '';
   }
 
-  /** Stages one uncommitted block; invisible to readers until commitBlocks. */
-  async stageBlock(container: string, name: string, blockId: string, data: Uint8Array, abortSignal?: AbortSignal): Promise<void> {
-    await storageCall(`stage block of ${container}/${name}`, () =>
-      this.block(container, name).stageBlock(blockId, data, data.byteLength, { abortSignal }),
-    );
+  /**
+   * Stages one uncommitted block; invisible to readers until commitBlocks. Several buffers are sent
+   * as one block without being concatenated first (a stream factory, so a retry can resend them).
+   */
+  async stageBlock(container: string, name: string, blockId: string, data: Uint8Array | Uint8Array[], abortSignal?: AbortSignal): Promise<void> {
+    const list = Array.isArray(data) ? data : [data];
+    const length = list.reduce((n, b) => n + b.byteLength, 0);
+    const body = list.length === 1 ? list[0]! : () => Readable.from(list, { objectMode: false });
+    await storageCall(`stage block of ${container}/${name}`, () => this.block(container, name).stageBlock(blockId, body, length, { abortSignal }));
   }
 
   /** Atomically makes the staged blocks the blob's content. Returns the ETag. */
