@@ -1,2 +1,3 @@
 export { restoreFolder, type FolderRestoreOptions, type RestoreResult } from './restoreFolder';
 export { selectSnapshot, included } from './selectSnapshot';
+export { manifest, diffManifests, type Manifest } from './compareTrees';
