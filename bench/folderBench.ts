@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAzurite } from '../shared/local';
 import { createDataset, deriveVersion2 } from './dataset';
-import { measure, median, type Measured } from './measure';
+import { cpuSeconds, measure, median, type Measured } from './measure';
 
 const MB = 1e6;
 const CLI = join(__dirname, '..', 'cli', 'main.js');
@@ -19,6 +19,9 @@ type Step = 'first' | 'incremental' | 'unchanged';
 const STEPS: Step[] = ['first', 'incremental', 'unchanged'];
 interface Sample {
   wallMs: number;
+  cpuS: number;
+  /** CPU seconds the storage emulator spent meanwhile (m365-backup only; restic writes a local folder). */
+  storageCpuS: number;
   peakRssMiB: number;
   addedBytes: number;
 }
@@ -65,9 +68,10 @@ async function main(): Promise<void> {
     const out: Sample[] = [];
     for (const step of STEPS) {
       if (step === 'incremental') swap(v2);
+      const storageBefore = cpuSeconds(azurite.pid);
       const m = check(await measure(process.execPath, [CLI, 'backup', current, '--json', '--quiet', ...repo], m365Env), `m365 ${step}`);
       const j = JSON.parse(m.stdout) as { storedBytes: number; peakRssMiB: number };
-      out.push({ wallMs: m.wallMs, peakRssMiB: Math.max(m.peakRssMiB, j.peakRssMiB), addedBytes: j.storedBytes });
+      out.push({ wallMs: m.wallMs, cpuS: m.cpuS, storageCpuS: cpuSeconds(azurite.pid) - storageBefore, peakRssMiB: Math.max(m.peakRssMiB, j.peakRssMiB), addedBytes: j.storedBytes });
     }
     return out;
   };
@@ -80,7 +84,7 @@ async function main(): Promise<void> {
       if (step === 'incremental') swap(v2);
       const before = dirBytes(repo);
       const m = check(await measure('restic', ['-r', repo, 'backup', current, '--quiet', '--ignore-inode', '--ignore-ctime'], env), `restic ${step}`);
-      out.push({ wallMs: m.wallMs, peakRssMiB: m.peakRssMiB, addedBytes: dirBytes(repo) - before });
+      out.push({ wallMs: m.wallMs, cpuS: m.cpuS, storageCpuS: 0, peakRssMiB: m.peakRssMiB, addedBytes: dirBytes(repo) - before });
     }
     rmSync(repo, { recursive: true, force: true });
     return out;
@@ -109,18 +113,25 @@ async function main(): Promise<void> {
   }
 
   console.log('');
-  console.log(`| step | tool | wall s (median) | MB/s | bytes added MB | peak RSS MiB |`);
-  console.log(`|---|---|---|---|---|---|`);
+  console.log(`| step | tool | wall s (median) | MB/s | CPU s (tool) | CPU s (Azurite) | bytes added MB | peak RSS MiB |`);
+  console.log(`|---|---|---|---|---|---|---|---|`);
   const med = (tool: string, step: Step, k: keyof Sample) => median(results[tool]![step].map((s) => s[k]));
   for (const step of STEPS)
     for (const tool of ['m365-backup', 'restic']) {
       const wall = med(tool, step, 'wallMs') / 1000;
       const size = step === 'first' ? d.bytes : dirBytes(v2);
-      console.log(`| ${step} | ${tool} | ${wall.toFixed(2)} | ${(size / MB / wall).toFixed(0)} | ${(med(tool, step, 'addedBytes') / MB).toFixed(1)} | ${med(tool, step, 'peakRssMiB').toFixed(0)} |`);
+      const storage = tool === 'restic' ? '—' : med(tool, step, 'storageCpuS').toFixed(1);
+      console.log(
+        `| ${step} | ${tool} | ${wall.toFixed(2)} | ${(size / MB / wall).toFixed(0)} | ${med(tool, step, 'cpuS').toFixed(1)} | ${storage} | ${(med(tool, step, 'addedBytes') / MB).toFixed(1)} | ${med(tool, step, 'peakRssMiB').toFixed(0)} |`,
+      );
     }
   console.log('');
   console.log('Ratios m365-backup / restic (targets: first <= 1.0, incremental <= 0.8, bytes added on the incremental <= 0.8, unchanged <= 1.0, peak RSS <= 512 MiB):');
-  for (const step of STEPS) console.log(`  ${step.padEnd(11)} wall ${(med('m365-backup', step, 'wallMs') / med('restic', step, 'wallMs')).toFixed(2)}x`);
+  for (const step of STEPS)
+    console.log(
+      `  ${step.padEnd(11)} wall ${(med('m365-backup', step, 'wallMs') / med('restic', step, 'wallMs')).toFixed(2)}x, ` +
+        `own CPU ${(med('m365-backup', step, 'cpuS') / Math.max(0.01, med('restic', step, 'cpuS'))).toFixed(2)}x`,
+    );
   console.log(`  incremental bytes added ${(med('m365-backup', 'incremental', 'addedBytes') / Math.max(1, med('restic', 'incremental', 'addedBytes'))).toFixed(2)}x`);
   console.log(`  m365-backup peak RSS ${Math.max(...STEPS.map((s) => med('m365-backup', s, 'peakRssMiB')))} MiB`);
   if (!process.env.BENCH_DIR) rmSync(base, { recursive: true, force: true });

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 
 export interface Measured {
   wallMs: number;
+  /** user + system CPU seconds of the process (all its threads), sampled until it exits */
+  cpuS: number;
   peakRssMiB: number;
   code: number | null;
   stdout: string;
@@ -18,6 +20,16 @@ function hwmKiB(pid: number): number {
   }
 }
 
+/** Cumulative user + system CPU seconds of a running process (clock ticks of 1/100 s). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** Runs a command, timing it and sampling its peak resident memory (VmHWM) every 20 ms. */
 export function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
   return new Promise((resolve, reject) => {
@@ -26,14 +38,19 @@ export function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv): Pr
     let stdout = '';
     let stderr = '';
     let peak = 0;
+    let cpu = 0;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setInterval(() => (peak = Math.max(peak, hwmKiB(child.pid!))), 20);
+    const sample = () => {
+      peak = Math.max(peak, hwmKiB(child.pid!));
+      cpu = Math.max(cpu, cpuSeconds(child.pid!));
+    };
+    const timer = setInterval(sample, 20);
     child.on('error', reject);
-    child.on('exit', () => (peak = Math.max(peak, hwmKiB(child.pid!))));
+    child.on('exit', sample);
     child.on('close', (code) => {
       clearInterval(timer);
-      resolve({ wallMs: Number(process.hrtime.bigint() - started) / 1e6, peakRssMiB: Math.round(peak / 1024), code, stdout, stderr });
+      resolve({ wallMs: Number(process.hrtime.bigint() - started) / 1e6, cpuS: cpu, peakRssMiB: Math.round(peak / 1024), code, stdout, stderr });
     });
   });
 }

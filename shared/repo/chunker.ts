@@ -22,7 +22,7 @@ function topBitsMask(bits: number): number {
 export class Chunker {
   private readonly gear: Int32Array;
   private readonly min: number;
-  private readonly avg: number;
+  private readonly normal: number;
   private readonly max: number;
   private readonly maskHard: number;
   private readonly maskEasy: number;
@@ -30,7 +30,9 @@ export class Chunker {
   constructor(gearKey: Uint8Array, params: ChunkerParams) {
     this.gear = gearTable(gearKey);
     this.min = params.minBytes;
-    this.avg = params.avgBytes;
+    // Cutting starts at min, so a normal point at avg would make chunks ~20% larger than avg on
+    // average; at min + 11/20 of (avg - min) the mean lands close to avg (docs: "Chunking").
+    this.normal = params.minBytes + Math.round(((params.avgBytes - params.minBytes) * 11) / 20);
     this.max = params.maxBytes;
     const bits = Math.round(Math.log2(params.avgBytes));
     // Normalized chunking: harder before the average size, easier after it. Top bits of the
@@ -52,7 +54,7 @@ export class Chunker {
     if (n <= this.min) return n;
     if (!final && n < this.max) throw new RangeError('chunker needs maxBytes of lookahead');
     const gear = this.gear;
-    const normalEnd = start + Math.min(this.avg, n);
+    const normalEnd = start + Math.min(this.normal, n);
     const hardEnd = start + Math.min(this.max, n);
     let h = 0;
     let i = start + this.min;
