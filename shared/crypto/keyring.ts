@@ -84,6 +84,17 @@ async function sealPrivateKey(
   return { salt, argon2, envelope: await wrapEnvelope(provider, inner, PRIVATE_PURPOSE) };
 }
 
+/** The raw private key; WRONG_PASSWORD (with `message`) when the password does not match. */
+async function openRawPrivateKey(provider: KeyWrapProvider, record: PrivateKeyRecord, password: string, publicKey: Uint8Array, message: string): Promise<Buffer> {
+  const inner = await unwrapEnvelope(provider, record.envelope, PRIVATE_PURPOSE, 'The password-protected key record');
+  const passwordKey = await deriveKeyFromPassword(password, record.salt, record.argon2);
+  try {
+    return open(passwordKey, inner, publicKey, 'the private key');
+  } catch (e) {
+    throw new BackupError('WRONG_PASSWORD', message, { cause: e });
+  }
+}
+
 /** Opens the private key; WRONG_PASSWORD when the password does not match. */
 export async function openPrivateKey(
   provider: KeyWrapProvider,
@@ -91,14 +102,7 @@ export async function openPrivateKey(
   password: string,
   publicKey: Uint8Array,
 ): Promise<PrivateKey> {
-  const inner = await unwrapEnvelope(provider, record.envelope, PRIVATE_PURPOSE, 'The password-protected key record');
-  const passwordKey = await deriveKeyFromPassword(password, record.salt, record.argon2);
-  let raw: Buffer;
-  try {
-    raw = open(passwordKey, inner, publicKey, 'the private key');
-  } catch (e) {
-    throw new BackupError('WRONG_PASSWORD', 'The password is wrong for this repository.', { cause: e });
-  }
+  const raw = await openRawPrivateKey(provider, record, password, publicKey, 'The password is wrong for this repository.');
   return new PrivateKey(raw, publicKey);
 }
 
@@ -111,13 +115,6 @@ export async function changePrivateKeyPassword(
   argon2: Argon2Params,
   publicKey: Uint8Array,
 ): Promise<PrivateKeyRecord> {
-  const inner = await unwrapEnvelope(provider, record.envelope, PRIVATE_PURPOSE, 'The password-protected key record');
-  const oldKey = await deriveKeyFromPassword(oldPassword, record.salt, record.argon2);
-  let raw: Buffer;
-  try {
-    raw = open(oldKey, inner, publicKey, 'the private key');
-  } catch (e) {
-    throw new BackupError('WRONG_PASSWORD', 'The current password is wrong for this repository.', { cause: e });
-  }
+  const raw = await openRawPrivateKey(provider, record, oldPassword, publicKey, 'The current password is wrong for this repository.');
   return sealPrivateKey(provider, raw, newPassword, argon2, publicKey);
 }

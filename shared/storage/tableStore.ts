@@ -20,6 +20,12 @@ export type RowOperation =
   | { kind: 'merge'; row: Row; etag?: string }
   | { kind: 'delete'; partitionKey: string; rowKey: string };
 
+/** http is allowed only because Azurite speaks it; Azure endpoints are https. */
+const CLIENT_OPTIONS = {
+  allowInsecureConnection: true,
+  retryOptions: { maxRetries: STORAGE_RETRY.maxTries - 1, retryDelayInMs: STORAGE_RETRY.retryDelayInMs, maxRetryDelayInMs: STORAGE_RETRY.maxRetryDelayInMs },
+};
+
 /** Azure Table Storage limit: operations in one entity group transaction. */
 export const MAX_BATCH = 100;
 
@@ -40,21 +46,19 @@ export class TableStore {
 
   constructor(connection: StorageConnection) {
     this.connection = connection;
-    const options = { allowInsecureConnection: true, retryOptions: { maxRetries: STORAGE_RETRY.maxTries - 1, retryDelayInMs: STORAGE_RETRY.retryDelayInMs, maxRetryDelayInMs: STORAGE_RETRY.maxRetryDelayInMs } };
     this.service =
       connection.kind === 'connectionString'
-        ? TableServiceClient.fromConnectionString(connection.connectionString, options)
-        : new TableServiceClient(connection.tableUrl, connection.credential, options);
+        ? TableServiceClient.fromConnectionString(connection.connectionString, CLIENT_OPTIONS)
+        : new TableServiceClient(connection.tableUrl, connection.credential, CLIENT_OPTIONS);
   }
 
   private table(name: string): TableClient {
     let t = this.tables.get(name);
     if (!t) {
-      const options = { allowInsecureConnection: true, retryOptions: { maxRetries: STORAGE_RETRY.maxTries - 1, retryDelayInMs: STORAGE_RETRY.retryDelayInMs, maxRetryDelayInMs: STORAGE_RETRY.maxRetryDelayInMs } };
       t =
         this.connection.kind === 'connectionString'
-          ? TableClient.fromConnectionString(this.connection.connectionString, name, options)
-          : new TableClient(this.connection.tableUrl, name, this.connection.credential, options);
+          ? TableClient.fromConnectionString(this.connection.connectionString, name, CLIENT_OPTIONS)
+          : new TableClient(this.connection.tableUrl, name, this.connection.credential, CLIENT_OPTIONS);
       this.tables.set(name, t);
     }
     return t;
