@@ -86,8 +86,8 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
   items.sort((a, b) => (a.m.path < b.m.path ? -1 : a.m.path > b.m.path ? 1 : 0));
   const failed = new Set<string>();
 
-  // 1. Folders, links and empty files; content files are created empty and filled below.
-  for (const { m } of items) {
+  // 1. Folders, links and empty files; multi-chunk files are created empty and filled below.
+  for (const { v, m } of items) {
     const full = safeJoin(target, m.path);
     if (m.type === 'dir') {
       await mkdir(full, { recursive: true });
@@ -99,7 +99,7 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
           if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !options.force) throw e;
         });
         result.links++;
-      } else await writeFile(full, Buffer.alloc(0));
+      } else if (v.chunkIds.length !== 32) await writeFile(full, Buffer.alloc(0)); // one-chunk files are written whole below
     }
   }
 
@@ -109,7 +109,7 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
   for (const { v } of files) for (let i = 0; i < v.chunkIds.length; i += 32) wanted.add(v.chunkIds.toString('hex', i, i + 32));
   const reader = new ChunkReader(repo, privateKey);
   const locations = await reader.locate(wanted);
-  const targets = new Map<string, { path: string; position: number }[]>();
+  const targets = new Map<string, { path: string; position: number; whole: boolean }[]>();
   const filesNeeding = new Map<string, Set<string>>();
   let bytesTotal = 0;
   for (const { v, m } of files) {
@@ -125,7 +125,8 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
       }
       let list = targets.get(hex);
       if (!list) targets.set(hex, (list = []));
-      list.push({ path: m.path, position });
+      // A file that is exactly this one chunk is written in one call, without reopening it.
+      list.push({ path: m.path, position, whole: v.chunkIds.length === 32 });
       position += loc.rawLength;
       let packFiles = filesNeeding.get(loc.packId);
       if (!packFiles) filesNeeding.set(loc.packId, (packFiles = new Set()));
@@ -154,11 +155,14 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
           throw new BackupError('INTEGRITY', `A chunk in pack ${packId} does not match its ID.`);
         for (const t of targets.get(id.toString('hex')) ?? []) {
           if (failed.has(t.path)) continue;
-          const fh = await open(safeJoin(target, t.path), 'r+');
-          try {
-            await fh.write(data, 0, data.length, t.position);
-          } finally {
-            await fh.close();
+          if (t.whole) await writeFile(safeJoin(target, t.path), data);
+          else {
+            const fh = await open(safeJoin(target, t.path), 'r+');
+            try {
+              await fh.write(data, 0, data.length, t.position);
+            } finally {
+              await fh.close();
+            }
           }
           bytesDone += data.length;
           result.bytes += data.length;
