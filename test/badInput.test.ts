@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestStorage, type TestStorage } from './support/azurite';
+import type { TestStorage } from './support/azurite';
+import { startCliSuite, type CliSuite } from './support/suite';
 import { runCli, type CliEnv, type CliResult } from './support/cli';
 import { put } from './support/folders';
 import { repositoryLayout } from '../shared/repo';
@@ -21,14 +21,16 @@ function assertClearError(r: CliResult, code: number, pattern: RegExp): void {
 }
 
 describe('bad input gets one clear sentence and the right exit code', () => {
+  let suite: CliSuite;
   let storage: TestStorage;
   let work: string;
   let env: CliEnv;
 
   before(async () => {
-    storage = await startTestStorage();
-    work = mkdtempSync(join(tmpdir(), 'm365b-bad-'));
-    env = { connectionString: storage.connectionString, dataDir: join(work, 'data'), password: 'a good password' };
+    suite = await startCliSuite('bad', 'a good password');
+    storage = suite.storage;
+    work = suite.work;
+    env = suite.env;
     put(join(work, 'src'), 'a.txt', 'hello');
     const notYet = await runCli(['backup', join(work, 'src')], env);
     assertClearError(notYet, 1, /No repository "m365backup" exists/);
@@ -37,8 +39,7 @@ describe('bad input gets one clear sentence and the right exit code', () => {
   });
 
   after(async () => {
-    await storage?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await suite?.stop();
   });
 
   test('usage errors exit 2', async () => {

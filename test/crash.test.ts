@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestStorage, type TestStorage } from './support/azurite';
+import type { TestStorage } from './support/azurite';
+import { startCliSuite, type CliSuite } from './support/suite';
 import { runCli, type CliEnv } from './support/cli';
 import { put, putRandomFile } from './support/folders';
 import { SeededRandom } from './support/random';
@@ -12,6 +12,7 @@ import { diffManifests, manifest, type Manifest } from './support/tree';
 const TRIALS = 10;
 
 describe('crash safety: a backup killed with SIGKILL at random moments', () => {
+  let suite: CliSuite;
   let storage: TestStorage;
   let work: string;
   let src: string;
@@ -20,15 +21,16 @@ describe('crash safety: a backup killed with SIGKILL at random moments', () => {
   let fullRunMs = 0;
 
   before(async () => {
-    storage = await startTestStorage();
-    work = mkdtempSync(join(tmpdir(), 'm365b-crash-'));
+    suite = await startCliSuite('crash', 'crash test password');
+    storage = suite.storage;
+    work = suite.work;
     src = join(work, 'src');
     const rnd = new SeededRandom(99);
     for (let i = 0; i < 3; i++) putRandomFile(src, `media/clip-${i}.bin`, 12 * 1024 * 1024, rnd);
     for (let i = 0; i < 600; i++) put(src, `docs/${i % 20}/doc-${i}.txt`, `document ${i}\n`.repeat(50 + (i % 200)));
     for (let i = 0; i < 200; i++) put(src, `blobs/${i}.bin`, rnd.bytes(rnd.int(1000, 200_000)));
     expected = await manifest(src);
-    env = { connectionString: storage.connectionString, dataDir: join(work, 'data'), password: 'crash test password' };
+    env = suite.env;
     assert.equal((await runCli(['init', '--repository', 'crashbase'], env)).code, 0);
     const started = Date.now();
     const r = await runCli(['backup', src, '--repository', 'crashbase'], env);
@@ -37,8 +39,7 @@ describe('crash safety: a backup killed with SIGKILL at random moments', () => {
   });
 
   after(async () => {
-    await storage?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await suite?.stop();
   });
 
   test(`${TRIALS} trials: every rerun completes, verify --read-data is clean, the restore is identical`, async () => {

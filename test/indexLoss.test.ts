@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestStorage, type TestStorage } from './support/azurite';
+import type { TestStorage } from './support/azurite';
+import { startCliSuite, type CliSuite } from './support/suite';
 import { runCli, type CliEnv } from './support/cli';
 import { put, putRandomFile } from './support/folders';
 import { SeededRandom } from './support/random';
@@ -11,6 +11,7 @@ import { diffManifests, manifest, type Manifest } from './support/tree';
 import { repositoryLayout } from '../shared/repo';
 
 describe('index loss', () => {
+  let suite: CliSuite;
   let storage: TestStorage;
   let work: string;
   let src: string;
@@ -19,13 +20,14 @@ describe('index loss', () => {
   const layout = repositoryLayout('m365backup');
 
   before(async () => {
-    storage = await startTestStorage();
-    work = mkdtempSync(join(tmpdir(), 'm365b-index-'));
+    suite = await startCliSuite('index', 'index loss password');
+    storage = suite.storage;
+    work = suite.work;
     src = join(work, 'src');
     const rnd = new SeededRandom(5);
     putRandomFile(src, 'big.bin', 30 * 1024 * 1024, rnd);
     for (let i = 0; i < 300; i++) put(src, `docs/${i % 7}/note ${i}.txt`, `note ${i}\n`.repeat(i + 1));
-    env = { connectionString: storage.connectionString, dataDir: join(work, 'data'), password: 'index loss password' };
+    env = suite.env;
     assert.equal((await runCli(['init'], env)).code, 0);
     assert.equal((await runCli(['backup', src], env)).code, 0);
     states[1] = await manifest(src);
@@ -37,8 +39,7 @@ describe('index loss', () => {
   });
 
   after(async () => {
-    await storage?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await suite?.stop();
   });
 
   test('rebuild-index restores the tables from the pack-index and catalog blobs, and restores work', async () => {

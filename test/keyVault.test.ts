@@ -1,32 +1,32 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestStorage, type TestStorage } from './support/azurite';
+import type { TestStorage } from './support/azurite';
+import { startCliSuite, type CliSuite } from './support/suite';
 import { put } from './support/folders';
 import { diffManifests, manifest } from './support/tree';
 import { loopbackCertificate } from '../simulator/tls';
 import { startKeyVaultFake, type KeyVaultFake } from '../simulator/keyVaultFake';
 
 describe('Azure Key Vault protects the keys (real SDK, fake vault over HTTPS)', () => {
+  let suite: CliSuite;
   let storage: TestStorage;
   let vault: KeyVaultFake;
   let work: string;
   let certFile: string;
 
   before(async () => {
-    storage = await startTestStorage();
-    work = mkdtempSync(join(tmpdir(), 'm365b-kv-'));
+    suite = await startCliSuite('kv');
+    storage = suite.storage;
+    work = suite.work;
     certFile = join(work, 'vault-cert.pem');
     vault = await startKeyVaultFake(await loopbackCertificate(certFile));
   });
 
   after(async () => {
     await vault?.stop();
-    await storage?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await suite?.stop();
   });
 
   test('init, backup, restore and change-password through Key Vault', async () => {

@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestStorage, type TestStorage } from './support/azurite';
+import type { TestStorage } from './support/azurite';
+import { startCliSuite, type CliSuite } from './support/suite';
 import { runCli, type CliEnv } from './support/cli';
 import { put } from './support/folders';
 import { dumpStorage } from './support/dump';
@@ -14,6 +14,7 @@ const MARKER = 'M365-BACKUP-SECRET-MARKER-5f1c0e2b9a';
 const NAMES = ['quarterly-board-minutes-confidential.docx', 'salary-review-spreadsheet.xlsx', 'acquisition-target-shortlist'];
 
 describe('keys: write-only backups, passwords, change-password', () => {
+  let suite: CliSuite;
   let storage: TestStorage;
   let work: string;
   let src: string;
@@ -22,21 +23,21 @@ describe('keys: write-only backups, passwords, change-password', () => {
   const layout = repositoryLayout('m365backup');
 
   before(async () => {
-    storage = await startTestStorage();
-    work = mkdtempSync(join(tmpdir(), 'm365b-keys-'));
+    suite = await startCliSuite('keys', 'first password 1');
+    storage = suite.storage;
+    work = suite.work;
     src = join(work, 'src');
     put(src, `${NAMES[2]}/${NAMES[0]}`, `The marker: ${MARKER}\n`.repeat(100));
     put(src, NAMES[1]!, `another copy of ${MARKER}`);
     put(src, 'plain.txt', 'nothing to see');
-    withPassword = { connectionString: storage.connectionString, dataDir: join(work, 'data'), password: 'first password 1' };
-    noPassword = { connectionString: storage.connectionString, dataDir: join(work, 'data') };
+    withPassword = suite.env;
+    noPassword = { ...suite.env, password: undefined };
     const r = await runCli(['init'], withPassword);
     assert.equal(r.code, 0, r.stderr);
   });
 
   after(async () => {
-    await storage?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await suite?.stop();
   });
 
   test('backup and structural verify need no password', async () => {

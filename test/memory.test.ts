@@ -1,9 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestStorage, type TestStorage } from './support/azurite';
+import type { TestStorage } from './support/azurite';
+import { startCliSuite, type CliSuite } from './support/suite';
 import { runCli, type CliEnv } from './support/cli';
 import { putRandomFile } from './support/folders';
 import { SeededRandom } from './support/random';
@@ -11,21 +10,22 @@ import { SeededRandom } from './support/random';
 const GiB = 1024 * 1024 * 1024;
 
 describe('memory', () => {
+  let suite: CliSuite;
   let storage: TestStorage;
   let work: string;
   let env: CliEnv;
 
   before(async () => {
-    storage = await startTestStorage();
-    work = mkdtempSync(join(tmpdir(), 'm365b-memory-'));
+    suite = await startCliSuite('memory', 'memory test password');
+    storage = suite.storage;
+    work = suite.work;
     putRandomFile(join(work, 'src'), 'four-gib.bin', 4 * GiB, new SeededRandom(4));
-    env = { connectionString: storage.connectionString, dataDir: join(work, 'data'), password: 'memory test password' };
+    env = suite.env;
     assert.equal((await runCli(['init'], env)).code, 0);
   });
 
   after(async () => {
-    await storage?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await suite?.stop();
   });
 
   test('backing up a 4 GiB file stays under 256 MiB peak RSS', async () => {

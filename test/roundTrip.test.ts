@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, renameSync, appendFileSync, unlinkSync, openSync, writeSync, closeSync, cpSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, renameSync, appendFileSync, unlinkSync, openSync, writeSync, closeSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestStorage, type TestStorage } from './support/azurite';
+import type { TestStorage } from './support/azurite';
+import { startCliSuite, type CliSuite } from './support/suite';
 import { runCli, type CliEnv } from './support/cli';
 import { buildRoundTripFolder, put } from './support/folders';
 import { diffManifests, manifest, type Manifest } from './support/tree';
@@ -12,6 +12,7 @@ import { SeededRandom } from './support/random';
 const MiB = 1024 * 1024;
 
 describe('folder backup round trip', () => {
+  let suite: CliSuite;
   let storage: TestStorage;
   let work: string;
   let env: CliEnv;
@@ -19,18 +20,18 @@ describe('folder backup round trip', () => {
   const states: Manifest[] = [];
 
   before(async () => {
-    storage = await startTestStorage();
-    work = mkdtempSync(join(tmpdir(), 'm365b-roundtrip-'));
+    suite = await startCliSuite('roundtrip', 'correct horse battery staple');
+    storage = suite.storage;
+    work = suite.work;
     src = join(work, 'source folder');
-    env = { connectionString: storage.connectionString, dataDir: join(work, 'data'), password: 'correct horse battery staple' };
+    env = suite.env;
     buildRoundTripFolder(src, { bigFileBytes: 300 * MiB, smallFiles: 10_000, seed: 42 });
     const init = await runCli(['init'], env);
     assert.equal(init.code, 0, init.stderr);
   });
 
   after(async () => {
-    await storage?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await suite?.stop();
   });
 
   async function backup(extra: string[] = []) {

@@ -1,9 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestStorage, type TestStorage } from './support/azurite';
+import type { TestStorage } from './support/azurite';
+import { startCliSuite, type CliSuite } from './support/suite';
 import { runCli, type CliEnv } from './support/cli';
 import { put, putRandomFile } from './support/folders';
 import { SeededRandom } from './support/random';
@@ -13,6 +12,7 @@ import { repositoryLayout } from '../shared/repo';
 const MiB = 1024 * 1024;
 
 describe('tampering is detected and named; what does not depend on it still restores', () => {
+  let suite: CliSuite;
   let storage: TestStorage;
   let work: string;
   let src: string;
@@ -20,21 +20,21 @@ describe('tampering is detected and named; what does not depend on it still rest
   const layout = repositoryLayout('m365backup');
 
   before(async () => {
-    storage = await startTestStorage();
-    work = mkdtempSync(join(tmpdir(), 'm365b-tamper-'));
+    suite = await startCliSuite('tamper', 'tamper test password');
+    storage = suite.storage;
+    work = suite.work;
     src = join(work, 'src');
     const rnd = new SeededRandom(11);
     for (let i = 0; i < 5; i++) putRandomFile(src, `big-${i}.bin`, 20 * MiB, rnd);
     for (let i = 0; i < 50; i++) put(src, `small/${i}.txt`, `small file ${i}\n`.repeat(i + 1));
-    env = { connectionString: storage.connectionString, dataDir: join(work, 'data'), password: 'tamper test password' };
+    env = suite.env;
     assert.equal((await runCli(['init'], env)).code, 0);
     const b = await runCli(['backup', src], env);
     assert.equal(b.code, 0, b.stderr);
   });
 
   after(async () => {
-    await storage?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await suite?.stop();
   });
 
   async function flipByte(container: string, name: string, at: (size: number) => number): Promise<() => Promise<void>> {
