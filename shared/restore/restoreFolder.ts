@@ -60,7 +60,12 @@ function safeJoin(target: string, path: string): string {
   return full;
 }
 
-const nsToSeconds = (ns: string) => Number(BigInt(ns) / 1000n) / 1e6;
+/**
+ * Seconds for utimes from a nanosecond timestamp. Node passes a double and the kernel truncates its
+ * fraction, so aim at the middle of the microsecond: the time then lands on the exact microsecond
+ * (a double near 1.8e9 s resolves ~0.24 µs). Sub-microsecond digits cannot be set through Node.
+ */
+export const nsToUtimeSeconds = (ns: string) => (Number(BigInt(ns) / 1000n) + 0.5) / 1e6;
 
 /**
  * Restores a snapshot of a folder partition: content byte-identical, with modes, mtimes, symlinks and
@@ -178,7 +183,7 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
   // 3. Modes and times last (writing content would change them); folders deepest first.
   for (const { m } of [...items].reverse()) {
     const full = safeJoin(target, m.path);
-    const secs = nsToSeconds(m.mtimeNs);
+    const secs = nsToUtimeSeconds(m.mtimeNs);
     if (m.type === 'symlink') await lutimes(full, secs, secs).catch(() => undefined);
     else {
       await chmod(full, m.mode & 0o7777);
