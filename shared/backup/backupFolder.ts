@@ -52,12 +52,12 @@ export async function backupFolder(repo: Repository, options: FolderBackupOption
     const failures: WalkFailure[] = [...walk.failures];
     const stats: SnapshotStats = { items: 0, bytes: 0, changedItems: 0, deletedItems: 0, newChunks: 0, newBytes: 0, storedBytes: 0, failedItems: 0, durationMs: 0 };
 
-    const toRead: FolderEntry[] = [];
+    // Each entry's item token is computed once, here, and travels with it.
+    const toRead: { e: FolderEntry; token: string }[] = [];
     const seen = new Set<string>();
     const rowWriter = new RowBatcher((batch) => catalog.apply(batch));
     const queueOps = (more: RowOperation[]) => rowWriter.add(more);
-    const record = (e: FolderEntry, chunkIds: Buffer, size: number) => {
-      const token = catalog.itemToken(e.path);
+    const record = (e: FolderEntry, token: string, chunkIds: Buffer, size: number) => {
       const meta = { path: e.path, type: e.type, size, mtimeNs: e.mtimeNs, mode: e.mode, ...(e.target !== undefined ? { target: e.target } : {}) };
       queueOps(catalog.versionOps(seq, run, { itemToken: token, changeToken: catalog.changeToken(...folderChangeFacts({ ...e, size })), meta, chunkIds }, current.get(token)));
       stats.changedItems++;
@@ -70,11 +70,11 @@ export async function backupFolder(repo: Repository, options: FolderBackupOption
       stats.items++;
       stats.bytes += e.size;
       if (prev && prev.changeToken === catalog.changeToken(...folderChangeFacts(e))) continue;
-      if (e.type === 'file' && e.size > 0) toRead.push(e);
-      else record(e, Buffer.alloc(0), 0);
+      if (e.type === 'file' && e.size > 0) toRead.push({ e, token });
+      else record(e, token, Buffer.alloc(0), 0);
     }
 
-    const bytesTotal = toRead.reduce((n, e) => n + e.size, 0);
+    const bytesTotal = toRead.reduce((n, c) => n + c.e.size, 0);
     let bytesDone = 0;
     let itemsDone = 0;
     const report = () => onProgress({ phase: 'backing up', itemsDone, itemsTotal: toRead.length, bytesDone, bytesTotal });
@@ -86,32 +86,32 @@ export async function backupFolder(repo: Repository, options: FolderBackupOption
       },
     });
     try {
-      const submit = (batch: FolderEntry[]) =>
+      const submit = (batch: { e: FolderEntry; token: string }[]) =>
         writer.add(
-          batch.map((e) => ({ path: `${source}/${e.path}` })),
+          batch.map(({ e }) => ({ path: `${source}/${e.path}` })),
           (i, r) => {
-            const e = batch[i]!;
+            const { e, token } = batch[i]!;
             itemsDone++;
             if (r.error) {
               // The previous version stays current, so the next run retries this file.
               failures.push({ path: e.path, reason: r.error });
               stats.bytes -= e.size;
-              if (!current.has(catalog.itemToken(e.path))) stats.items--;
+              if (!current.has(token)) stats.items--;
               return;
             }
             stats.bytes += r.size - e.size;
-            record(e, r.chunkIds, r.size);
+            record(e, token, r.chunkIds, r.size);
           },
         );
-      let batch: FolderEntry[] = [];
+      let batch: { e: FolderEntry; token: string }[] = [];
       let batchBytes = 0;
-      for (const e of toRead) {
-        if (e.size >= SMALL_FILE) {
-          submit([e]);
+      for (const c of toRead) {
+        if (c.e.size >= SMALL_FILE) {
+          submit([c]);
           continue;
         }
-        batch.push(e);
-        batchBytes += e.size;
+        batch.push(c);
+        batchBytes += c.e.size;
         if (batch.length >= BATCH_FILES || batchBytes >= BATCH_BYTES) {
           submit(batch);
           batch = [];

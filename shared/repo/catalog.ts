@@ -3,7 +3,7 @@ import { hmac, open, seal, sealToPublicKey, type PrivateKey } from '../crypto';
 import { BackupError } from '../errors';
 import type { Row, RowOperation, StoredRow } from '../storage';
 import { OPEN_END, catalogBlobName, padSeq } from './layout';
-import { encodeItemRows, decodeItem, itemRowKey, openRunKey, type ItemVersion, type NewVersion } from './itemRow';
+import { encodeItemRows, decodeItem, openRunKey, type ItemVersion, type NewVersion } from './itemRow';
 import type { Repository } from './repository';
 import { endMac, macValid, withMac } from './rowMac';
 
@@ -263,8 +263,6 @@ export class Catalog {
     return JSON.parse(plain.toString('utf8')) as SnapshotInfo;
   }
 }
-
-export { itemRowKey };
 
 export function parseSnapshot(row: StoredRow): SnapshotRecord {
   const stats = Object.fromEntries(STAT_FIELDS.map((f) => [f, Number(row[f] ?? 0)])) as unknown as SnapshotStats;

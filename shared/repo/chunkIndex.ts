@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { forEachConcurrent } from '../concurrency';
 import { isBackupError } from '../errors';
 import type { Row } from '../storage';
 import { BloomFilter } from './bloom';
@@ -98,15 +99,10 @@ export class ChunkIndex {
     const queries: { pk: string; keys: string[] }[] = [];
     for (const [pk, keys] of byPartition) for (let i = 0; i < keys.length; i += LOOKUP_BATCH) queries.push({ pk, keys: keys.slice(i, i + LOOKUP_BATCH) });
     const found = new Set<string>();
-    let next = 0;
-    const worker = async () => {
-      while (next < queries.length) {
-        const q = queries[next++]!;
-        const filter = `PartitionKey eq '${q.pk}' and (${q.keys.map((k) => `RowKey eq '${k}'`).join(' or ')})`;
-        for await (const row of this.repo.tables.query(this.repo.layout.chunkTable, { filter, select: ['RowKey'] })) found.add(row.rowKey);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(8, queries.length) }, worker));
+    await forEachConcurrent(queries, 8, async (q) => {
+      const filter = `PartitionKey eq '${q.pk}' and (${q.keys.map((k) => `RowKey eq '${k}'`).join(' or ')})`;
+      for await (const row of this.repo.tables.query(this.repo.layout.chunkTable, { filter, select: ['RowKey'] })) found.add(row.rowKey);
+    });
     return ids.map((id) => found.has(id.toString('hex')));
   }
 

@@ -1,4 +1,5 @@
 import type { PrivateKey } from '../crypto';
+import { forEachConcurrent } from '../concurrency';
 import { BackupError } from '../errors';
 import { chunkPartition, packPartition, type ChunkLocation } from './chunkIndex';
 import { openChunk } from './chunkCodec';
@@ -40,16 +41,10 @@ export class ChunkReader {
     if (wanted.size > 2000) {
       for await (const row of tables.query(layout.chunkTable)) if (wanted.has(row.rowKey)) accept(row);
     } else {
-      const list = [...wanted];
-      let next = 0;
-      const worker = async () => {
-        while (next < list.length) {
-          const hex = list[next++]!;
-          const row = await tables.get(layout.chunkTable, chunkPartition(hex), hex);
-          if (row) accept(row);
-        }
-      };
-      await Promise.all(Array.from({ length: 16 }, worker));
+      await forEachConcurrent([...wanted], 16, async (hex) => {
+        const row = await tables.get(layout.chunkTable, chunkPartition(hex), hex);
+        if (row) accept(row);
+      });
     }
     return found;
   }

@@ -3,8 +3,7 @@ import { open, type PrivateKey } from '../crypto';
 import { isBackupError } from '../errors';
 import type { StoredRow } from '../storage';
 import { chunkId, openChunk } from './chunkCodec';
-import { joinPayload, splitPayload } from './itemRow';
-import { openRunKey } from './itemRow';
+import { joinPayload, openRunKey, splitPayload } from './itemRow';
 import { packBlobName, packIndexBlobName } from './layout';
 import { decodePackIndex, readPackTail } from './packFormat';
 import type { Repository } from './repository';
@@ -129,7 +128,7 @@ export async function verifyRepository(repo: Repository, options: VerifyOptions 
       if (options.privateKey) {
         const key = runKeys.get(`${head.partitionKey.split('-')[0]}/${head.k}`);
         if (!key) issue(rowName(layout.itemTable, head), 'refers to an unknown run key');
-        else repoOpen(key, sealedMeta, `${head.partitionKey}/${head.rowKey}`, 'its sealed metadata');
+        else open(key, sealedMeta, Buffer.from(`${head.partitionKey}/${head.rowKey}`), 'its sealed metadata');
       }
     } catch (e) {
       if (!isBackupError(e)) throw e;
@@ -167,8 +166,4 @@ export async function verifyRepository(repo: Repository, options: VerifyOptions 
     }
   }
   return result;
-}
-
-function repoOpen(key: Buffer, sealed: Buffer, aad: string, what: string): void {
-  open(key, sealed, Buffer.from(aad), what);
 }

@@ -6,6 +6,7 @@ import {
   type TransactionAction,
 } from '@azure/data-tables';
 import { STORAGE_RETRY, type StorageConnection } from './connection';
+import { forEachConcurrent } from '../concurrency';
 import { storageCall } from './errors';
 
 /** A table row: partition key, row key and typed properties (number, string, boolean, Uint8Array). */
@@ -155,14 +156,9 @@ export class TableStore {
     }
     const groups: TransactionAction[][] = [];
     for (const list of byPartition.values()) for (let i = 0; i < list.length; i += MAX_BATCH) groups.push(list.slice(i, i + MAX_BATCH));
-    let next = 0;
-    const worker = async () => {
-      while (next < groups.length) {
-        const group = groups[next++]!;
-        await storageCall(`write ${group.length} rows to ${table}`, () => this.table(table).submitTransaction(group));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, groups.length) }, worker));
+    await forEachConcurrent(groups, concurrency, async (group) => {
+      await storageCall(`write ${group.length} rows to ${table}`, () => this.table(table).submitTransaction(group));
+    });
   }
 }
 
