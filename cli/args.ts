@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BackupError } from '../shared/errors';
+import { SERVICES, type Service } from '../shared/graph/sources/types';
 
 export interface GlobalOptions {
   storage?: string;
@@ -25,6 +26,14 @@ Commands:
   change-password                        re-wrap the key under a new password
   rebuild-index                          rebuild the Table index from the pack-index and catalog blobs
 
+Microsoft 365 (per tenant; each tenant has its own repository and password):
+  tenant add --name <n> --tenant-id <id> --client-id <id> (--client-secret-file <f> | --certificate <pem-file>)
+  tenant list | tenant remove --name <n>
+  backup --tenant <n> [--service onedrive|mail|calendar|contacts|all]... [--user <upn>]
+  snapshots --tenant <n> [--user <upn>] [--service <s>]
+  ls --tenant <n> --user <upn> --service <s> [<snapshot>|latest]
+  restore --tenant <n> [--user <upn>] [--service <s>] [--at <date-time>] <target-dir>
+
 Options:
   --partition <name>         snapshot namespace (a user or machine); default "default"
   --storage <conn-string>    storage account (or AZURE_STORAGE_CONNECTION_STRING);
@@ -37,6 +46,7 @@ Options:
   --json                     machine-readable output (snapshots, ls, verify)
   --quiet                    no progress bar
   --workers <n>              chunking worker threads (default 2)
+  GRAPH_BASE_URL, AZURE_AUTHORITY_HOST  Graph and identity endpoints (default: Microsoft's public cloud)
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 finished but some items failed.`;
 
@@ -56,6 +66,16 @@ const OPTIONS = {
   force: { type: 'boolean' },
   all: { type: 'boolean' },
   workers: { type: 'string' },
+  tenant: { type: 'string' },
+  user: { type: 'string' },
+  service: { type: 'string', multiple: true },
+  at: { type: 'string' },
+  name: { type: 'string' },
+  'tenant-id': { type: 'string' },
+  'client-id': { type: 'string' },
+  'client-secret-file': { type: 'string' },
+  certificate: { type: 'string' },
+  'skip-check': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
@@ -70,6 +90,27 @@ export interface ParsedArgs {
   workers?: number;
   newPasswordFile?: string;
   help: boolean;
+  /** Microsoft 365 selection: tenant, user, services, point in time. */
+  m365: { tenant?: string; user?: string; services?: Service[]; at?: Date };
+  tenantAdd: { name?: string; tenantId?: string; clientId?: string; clientSecretFile?: string; certificate?: string; skipCheck: boolean };
+}
+
+function parseServices(values: string[] | undefined): Service[] | undefined {
+  if (!values) return undefined;
+  const out = new Set<Service>();
+  for (const v of values.flatMap((x) => x.split(',')).map((x) => x.trim().toLowerCase())) {
+    if (v === 'all') SERVICES.forEach((s) => out.add(s));
+    else if ((SERVICES as readonly string[]).includes(v)) out.add(v as Service);
+    else throw new BackupError('USAGE', `Unknown service "${v}": use onedrive, mail, calendar, contacts or all.`);
+  }
+  return [...out];
+}
+
+function parseAt(v: string | undefined): Date | undefined {
+  if (v === undefined) return undefined;
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw new BackupError('USAGE', `--at "${v}" is not a date or time (e.g. 2026-11-20 or 2026-11-20T18:00:00Z).`);
+  return d;
 }
 
 export function parseCli(argv: string[]): ParsedArgs {
@@ -109,5 +150,7 @@ export function parseCli(argv: string[]): ParsedArgs {
     workers,
     newPasswordFile: v['new-password-file'],
     help: v.help ?? false,
+    m365: { tenant: v.tenant, user: v.user, services: parseServices(v.service), at: parseAt(v.at) },
+    tenantAdd: { name: v.name, tenantId: v['tenant-id'], clientId: v['client-id'], clientSecretFile: v['client-secret-file'], certificate: v.certificate, skipCheck: v['skip-check'] ?? false },
   };
 }

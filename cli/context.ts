@@ -7,6 +7,8 @@ import { Repository, type Stores } from '../shared/repo';
 import { BlobStore, TableStore, type StorageConnection } from '../shared/storage';
 import type { GlobalOptions } from './args';
 import { readPassword } from './password';
+import { GraphConnection, type TenantCredentials } from '../shared/graph';
+import { TenantRegistry, type TenantRecord } from '../shared/tenants/registry';
 
 /**
  * What every command needs: settings, stores (an embedded Azurite when no storage is configured),
@@ -56,8 +58,26 @@ export class CliContext {
     return LocalKeyProvider.open(join(this.settings.dataDir, 'keys', 'local.key'), { create });
   }
 
-  async repository(): Promise<Repository> {
-    return Repository.open(await this.stores(), () => this.provider(), this.settings.repository);
+  async repository(name = this.settings.repository): Promise<Repository> {
+    return Repository.open(await this.stores(), () => this.provider(), name);
+  }
+
+  /** The tenant registry; `create` makes the local key file when none exists yet (tenant add). */
+  async tenants(create = false): Promise<TenantRegistry> {
+    return new TenantRegistry((await this.stores()).tables, () => this.provider(create), this.settings.repository);
+  }
+
+  /** A registered tenant's repository and, on demand, its Graph connection. */
+  async tenant(name: string): Promise<{ record: TenantRecord; repo: Repository; graph: () => Promise<GraphConnection> }> {
+    const registry = await this.tenants();
+    const record = await registry.get(name);
+    const repo = await this.repository(record.repository);
+    return { record, repo, graph: async () => this.graph(await registry.credentials(name)) };
+  }
+
+  graph(credentials: TenantCredentials): GraphConnection {
+    const s = this.settings;
+    return new GraphConnection(credentials, { graphBaseUrl: s.graphBaseUrl, authorityHost: s.authorityHost }, { mailboxBudget: s.mailboxBudget, tenantConcurrency: s.tenantConcurrency });
   }
 
   password(purpose: string): Promise<string> {

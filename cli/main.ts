@@ -11,6 +11,7 @@ import { rebuildIndexCommand } from './commands/rebuildIndex';
 import { restoreCommand } from './commands/restore';
 import { snapshotsCommand } from './commands/snapshots';
 import { verifyCommand } from './commands/verify';
+import { tenantCommand } from './commands/tenant';
 
 type Command = (ctx: CliContext, args: ParsedArgs) => Promise<number>;
 
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, Command> = {
   verify: verifyCommand,
   'change-password': changePasswordCommand,
   'rebuild-index': rebuildIndexCommand,
+  tenant: tenantCommand,
 };
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 error, 2 usage, 3 some items failed. */

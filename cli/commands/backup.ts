@@ -1,3 +1,4 @@
+import { m365Backup } from './m365';
 import { backupFolder } from '../../shared/backup';
 import { BackupError } from '../../shared/errors';
 import type { ParsedArgs } from '../args';
@@ -6,6 +7,7 @@ import { formatBytes, formatDuration } from '../format';
 import { ProgressBar } from '../progressBar';
 
 export async function backupCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  if (args.m365.tenant) return m365Backup(ctx, args);
   const [dir, extra] = args.positionals;
   if (!dir || extra) throw new BackupError('USAGE', 'backup takes one folder: m365-backup backup <dir>.');
   const repo = await ctx.repository();

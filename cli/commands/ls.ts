@@ -1,3 +1,4 @@
+import { m365Ls } from './m365';
 import { BackupError } from '../../shared/errors';
 import { Catalog } from '../../shared/repo';
 import { included, selectSnapshot } from '../../shared/restore';
@@ -5,6 +6,7 @@ import type { ParsedArgs } from '../args';
 import type { CliContext } from '../context';
 
 export async function lsCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  if (args.m365.tenant) return m365Ls(ctx, args);
   const [spec, extra] = args.positionals;
   if (!spec || extra) throw new BackupError('USAGE', 'ls takes one snapshot: m365-backup ls <snapshot|latest>.');
   const repo = await ctx.repository();

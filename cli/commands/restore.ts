@@ -1,3 +1,4 @@
+import { m365Restore } from './m365';
 import { BackupError } from '../../shared/errors';
 import { restoreFolder } from '../../shared/restore';
 import type { ParsedArgs } from '../args';
@@ -6,6 +7,7 @@ import { formatBytes } from '../format';
 import { ProgressBar } from '../progressBar';
 
 export async function restoreCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  if (args.m365.tenant) return m365Restore(ctx, args);
   const [spec, target, extra] = args.positionals;
   if (!spec || !target || extra) throw new BackupError('USAGE', 'restore takes a snapshot and a target folder: m365-backup restore <snapshot|latest> <target-dir>.');
   const repo = await ctx.repository();

@@ -1,9 +1,11 @@
+import { m365Snapshots } from './m365';
 import { Catalog, listPartitionSnapshots, type SnapshotRecord } from '../../shared/repo';
 import type { ParsedArgs } from '../args';
 import type { CliContext } from '../context';
 import { formatBytes } from '../format';
 
 export async function snapshotsCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  if (args.m365.tenant) return m365Snapshots(ctx, args);
   const repo = await ctx.repository();
   const catalog = new Catalog(repo, ctx.options.partition);
   const list: SnapshotRecord[] = args.all ? await listPartitionSnapshots(repo) : await catalog.snapshots();

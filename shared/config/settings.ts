@@ -16,6 +16,11 @@ export const SETTING_NAMES = {
   dataDir: 'M365_BACKUP_DATA_DIR',
   password: 'M365_BACKUP_PASSWORD',
   kdfProfile: 'M365_BACKUP_KDF',
+  graphBaseUrl: 'GRAPH_BASE_URL',
+  authorityHost: 'AZURE_AUTHORITY_HOST',
+  mailboxBudget: 'GRAPH_MAILBOX_BUDGET',
+  tenantConcurrency: 'GRAPH_TENANT_CONCURRENCY',
+  calendarWindowDays: 'M365_CALENDAR_WINDOW_DAYS',
 } as const;
 
 export const SECRET_SETTINGS: ReadonlySet<string> = new Set([SETTING_NAMES.storageConnectionString, SETTING_NAMES.password]);
@@ -29,6 +34,43 @@ export interface Settings {
   keyVaultKeyName?: string;
   dataDir: string;
   kdfProfile: 'default' | 'test';
+  /** Graph endpoint, origin plus version ("https://graph.microsoft.com/v1.0"). */
+  graphBaseUrl: string;
+  /** Identity platform origin ("https://login.microsoftonline.com"). */
+  authorityHost: string;
+  /** Outlook per-mailbox limits: concurrency, requests per window. */
+  mailboxBudget: { concurrency: number; budget: number; windowMs: number };
+  /** Graph requests in flight per tenant, across all users. */
+  tenantConcurrency: number;
+  /** calendarView window, days back and forward from now. */
+  calendarWindowDays: number;
+}
+
+function positiveInt(name: string, v: string | undefined, def: number): number {
+  if (v === undefined || v.trim() === '') return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new BackupError('USAGE', `${name} must be a whole number of at least 1, not "${v}".`);
+  return n;
+}
+
+/** "4,10000/600" = 4 concurrent, 10,000 requests per 600 s (Outlook's documented limits). */
+function parseMailboxBudget(v: string | undefined): Settings['mailboxBudget'] {
+  if (!v || v.trim() === '') return { concurrency: 4, budget: 10_000, windowMs: 600_000 };
+  const m = /^\s*(\d+)\s*,\s*(\d+)\s*\/\s*(\d+(?:\.\d+)?)\s*$/.exec(v);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[3]) <= 0)
+    throw new BackupError('USAGE', `GRAPH_MAILBOX_BUDGET must look like "4,10000/600" (concurrency, requests per seconds), not "${v}".`);
+  return { concurrency: Number(m[1]), budget: Number(m[2]), windowMs: Math.round(Number(m[3]) * 1000) };
+}
+
+function httpsOrigin(name: string, v: string): string {
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new BackupError('USAGE', `${name} "${v}" is not a URL.`);
+  }
+  if (url.protocol !== 'https:') throw new BackupError('USAGE', `${name} must use https (the Graph SDK sends tokens only over https).`);
+  return v.replace(/\/+$/, '');
 }
 
 const nonEmpty = (v: string | undefined) => (v && v.trim() !== '' ? v.trim() : undefined);
@@ -44,6 +86,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     keyVaultKeyName: nonEmpty(env[SETTING_NAMES.keyVaultKeyName]),
     dataDir: nonEmpty(env[SETTING_NAMES.dataDir]) ?? join(homedir(), '.m365-backup'),
     kdfProfile: env[SETTING_NAMES.kdfProfile] === 'test' ? 'test' : 'default',
+    graphBaseUrl: httpsOrigin(SETTING_NAMES.graphBaseUrl, nonEmpty(env[SETTING_NAMES.graphBaseUrl]) ?? 'https://graph.microsoft.com/v1.0'),
+    authorityHost: httpsOrigin(SETTING_NAMES.authorityHost, nonEmpty(env[SETTING_NAMES.authorityHost]) ?? 'https://login.microsoftonline.com'),
+    mailboxBudget: parseMailboxBudget(env[SETTING_NAMES.mailboxBudget]),
+    tenantConcurrency: positiveInt(SETTING_NAMES.tenantConcurrency, env[SETTING_NAMES.tenantConcurrency], 16),
+    calendarWindowDays: positiveInt(SETTING_NAMES.calendarWindowDays, env[SETTING_NAMES.calendarWindowDays], 5 * 365),
   };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (s as unknown as Record<string, unknown>)[k] = v;
   if (s.keyVaultUrl) {

@@ -14,3 +14,4 @@ export {
   type PrivateKeyRecord,
   type NewKeys,
 } from './keyring';
+export { wrapEnvelope, unwrapEnvelope } from './envelope';

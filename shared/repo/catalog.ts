@@ -42,12 +42,14 @@ export interface CurrentVersion {
   rowKey: string;
   from: number;
   changeToken: string;
+  groupToken?: string;
   row: StoredRow;
   continuation: number;
 }
 
 const STAT_FIELDS: (keyof SnapshotStats)[] = ['items', 'bytes', 'changedItems', 'deletedItems', 'newChunks', 'newBytes', 'storedBytes', 'failedItems', 'durationMs'];
 const KEY_PREFIX = 'key.';
+const STATE_RK = 'state';
 
 export function partitionToken(tokenKey: Buffer, name: string): string {
   return 'p' + hmac(tokenKey, 'partition:', name).subarray(0, 16).toString('hex');
@@ -95,6 +97,11 @@ export class Catalog {
     return changeToken(this.repo.keys.tokenKey, ...facts);
   }
 
+  /** Keyed token of a group of items (a folder id), stored in the clear as `g`. */
+  groupToken(id: string): string {
+    return itemToken(this.repo.keys.tokenKey, this.partition, `group\0${id}`);
+  }
+
   private get items() {
     return this.repo.layout.itemTable;
   }
@@ -139,9 +146,9 @@ export class Catalog {
   async currentVersions(): Promise<Map<string, CurrentVersion>> {
     const map = new Map<string, CurrentVersion>();
     const filter = `${this.itemRange} and t eq ${OPEN_END}`;
-    for await (const row of this.repo.tables.query(this.items, { filter, select: ['PartitionKey', 'RowKey', 'f', 't', 'ct', 'n', 'mac'] })) {
+    for await (const row of this.repo.tables.query(this.items, { filter, select: ['PartitionKey', 'RowKey', 'f', 't', 'ct', 'g', 'n', 'mac'] })) {
       const token = row.rowKey.split('.')[0]!;
-      map.set(token, { rowKey: row.rowKey, from: Number(row.f), changeToken: String(row.ct), row, continuation: Number(row.n ?? 0) });
+      map.set(token, { rowKey: row.rowKey, from: Number(row.f), changeToken: String(row.ct), ...(row.g ? { groupToken: String(row.g) } : {}), row, continuation: Number(row.n ?? 0) });
     }
     return map;
   }
@@ -254,6 +261,23 @@ export class Catalog {
         throw new BackupError('INTEGRITY', `Item row ${head.partitionKey}/${head.rowKey} was altered or is corrupted.`);
       yield decodeItem(await this.fullRows(head), runKeys);
     }
+  }
+
+  /**
+   * The partition's source state (delta cursors, items to retry), sealed with the index key so an
+   * unattended backup can read it without the password. Written only after a snapshot commits, so
+   * a cursor never runs ahead of the data it covers.
+   */
+  async readState<T>(): Promise<T | undefined> {
+    const row = await this.repo.tables.get(this.snaps, this.partition, STATE_RK);
+    if (!row) return undefined;
+    const plain = open(this.repo.keys.indexKey, Buffer.from(row.state as Uint8Array), Buffer.from(`state/${this.partition}`), `the source state of partition ${this.partition}`);
+    return JSON.parse(plain.toString('utf8')) as T;
+  }
+
+  async writeState(value: unknown): Promise<void> {
+    const state = seal(this.repo.keys.indexKey, Buffer.from(JSON.stringify(value)), Buffer.from(`state/${this.partition}`));
+    await this.repo.tables.upsert(this.snaps, { partitionKey: this.partition, rowKey: STATE_RK, state, updated: new Date().toISOString() });
   }
 
   openInfo(record: SnapshotRecord, runKeys: Map<string, Buffer>): SnapshotInfo {

@@ -250,6 +250,20 @@ export class ContentWriter {
   }
 
   /**
+   * Finishes the open pack of every idle worker slot now, even below the target size, so sources
+   * waiting for durability are not held until a pack fills (several sources share one writer).
+   */
+  sealOpenPacks(): void {
+    for (const slot of this.slots)
+      slot.chain = slot.chain.then(() => {
+        if (!slot.pending && slot.writer && slot.writer.chunkCount > 0) {
+          this.finishPack(slot.writer);
+          slot.writer = undefined;
+        }
+      });
+  }
+
+  /**
    * Finishes open packs once every queued source is chunked and waits until all are durable.
    * May be called repeatedly; the writer stays usable until close().
    */

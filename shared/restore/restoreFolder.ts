@@ -1,9 +1,9 @@
 import { mkdir, open, readdir, stat, symlink, chmod, utimes, lutimes, writeFile, access, constants } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { timingSafeEqual } from 'node:crypto';
 import type { PrivateKey } from '../crypto';
-import { BackupError, isBackupError } from '../errors';
-import { Catalog, ChunkReader, chunkId, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../repo';
+import { BackupError } from '../errors';
+import { Catalog, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../repo';
+import { fetchChunks } from './chunkFetcher';
 import { noProgress, type ProgressListener } from '../backup/progress';
 import { included, selectSnapshot } from './selectSnapshot';
 
@@ -112,32 +112,9 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
   const files = items.filter((i) => i.m.type === 'file');
   const wanted = new Set<string>();
   for (const { v } of files) for (let i = 0; i < v.chunkIds.length; i += 32) wanted.add(v.chunkIds.toString('hex', i, i + 32));
-  const reader = new ChunkReader(repo, privateKey);
-  const locations = await reader.locate(wanted);
   const targets = new Map<string, { path: string; position: number; whole: boolean }[]>();
-  const filesNeeding = new Map<string, Set<string>>();
+  const rawLength = new Map<string, number>();
   let bytesTotal = 0;
-  for (const { v, m } of files) {
-    result.files++;
-    bytesTotal += m.size;
-    let position = 0;
-    for (let i = 0; i < v.chunkIds.length; i += 32) {
-      const hex = v.chunkIds.toString('hex', i, i + 32);
-      const loc = locations.get(hex);
-      if (!loc) {
-        fail(m.path, `chunk ${hex.slice(0, 16)}… is missing from the index`);
-        break;
-      }
-      let list = targets.get(hex);
-      if (!list) targets.set(hex, (list = []));
-      // A file that is exactly this one chunk is written in one call, without reopening it.
-      list.push({ path: m.path, position, whole: v.chunkIds.length === 32 });
-      position += loc.rawLength;
-      let packFiles = filesNeeding.get(loc.packId);
-      if (!packFiles) filesNeeding.set(loc.packId, (packFiles = new Set()));
-      packFiles.add(m.path);
-    }
-  }
 
   function fail(path: string, reason: string): void {
     if (failed.has(path)) return;
@@ -145,40 +122,55 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
     result.failures.push({ path, reason });
   }
 
-  const byPack = new Map<string, { id: Buffer; loc: ChunkLocation }[]>();
-  for (const [hex, loc] of locations) {
-    if (!targets.has(hex)) continue;
-    let list = byPack.get(loc.packId);
-    if (!list) byPack.set(loc.packId, (list = []));
-    list.push({ id: Buffer.from(hex, 'hex'), loc });
-  }
-  let bytesDone = 0;
-  for (const [packId, needs] of byPack) {
-    try {
-      await reader.readFromPack(packId, needs, async (id, data) => {
-        if (!timingSafeEqual(chunkId(repo.keys.chunkIdKey, data), id))
-          throw new BackupError('INTEGRITY', `A chunk in pack ${packId} does not match its ID.`);
-        for (const t of targets.get(id.toString('hex')) ?? []) {
-          if (failed.has(t.path)) continue;
-          if (t.whole) await writeFile(safeJoin(target, t.path), data);
-          else {
-            const fh = await open(safeJoin(target, t.path), 'r+');
-            try {
-              await fh.write(data, 0, data.length, t.position);
-            } finally {
-              await fh.close();
-            }
-          }
-          bytesDone += data.length;
-          result.bytes += data.length;
+  // Positions need each chunk's length, which the index knows: locate first, then plan, then read.
+  const plan = async (locations: Map<string, ChunkLocation>) => {
+    for (const { v, m } of files) {
+      result.files++;
+      bytesTotal += m.size;
+      let position = 0;
+      for (let i = 0; i < v.chunkIds.length; i += 32) {
+        const hex = v.chunkIds.toString('hex', i, i + 32);
+        const loc = locations.get(hex);
+        if (!loc) {
+          fail(m.path, `chunk ${hex.slice(0, 16)}… is missing from the index`);
+          break;
         }
-        onProgress({ phase: 'restoring', itemsDone: 0, itemsTotal: result.files, bytesDone, bytesTotal });
-      });
-    } catch (e) {
-      if (!isBackupError(e)) throw e;
-      for (const path of filesNeeding.get(packId) ?? []) fail(path, e.message);
+        let list = targets.get(hex);
+        if (!list) targets.set(hex, (list = []));
+        // A file that is exactly this one chunk is written in one call, without reopening it.
+        list.push({ path: m.path, position, whole: v.chunkIds.length === 32 });
+        position += loc.rawLength;
+        rawLength.set(hex, loc.rawLength);
+      }
     }
-  }
+  };
+  let bytesDone = 0;
+  await fetchChunks(
+    repo,
+    privateKey,
+    wanted,
+    async (hex, data) => {
+      for (const t of targets.get(hex) ?? []) {
+        if (failed.has(t.path)) continue;
+        if (t.whole) await writeFile(safeJoin(target, t.path), data);
+        else {
+          const fh = await open(safeJoin(target, t.path), 'r+');
+          try {
+            await fh.write(data, 0, data.length, t.position);
+          } finally {
+            await fh.close();
+          }
+        }
+        bytesDone += data.length;
+        result.bytes += data.length;
+      }
+      onProgress({ phase: 'restoring', itemsDone: 0, itemsTotal: result.files, bytesDone, bytesTotal });
+    },
+    (_packId, chunks, reason) => {
+      for (const hex of chunks) for (const t of targets.get(hex) ?? []) fail(t.path, reason);
+    },
+    plan,
+  );
 
   // 3. Modes and times last (writing content would change them); folders deepest first.
   for (const { m } of [...items].reverse()) {

@@ -1,0 +1,216 @@
+import { hostname } from 'node:os';
+import { Catalog, PartitionLock, type ContentWriter, type CurrentVersion, type Repository, type SnapshotRecord, type SnapshotStats } from '../../repo';
+import { itemRowKey } from '../../repo/itemRow';
+import type { ItemContent, ServiceSource } from '../../graph';
+import { Semaphore, sleep } from '../../graph/gates';
+import { RowBatcher } from '../rowBatcher';
+
+export interface ServiceBackupOptions {
+  partitionName: string;
+  source: ServiceSource;
+  /** Shared by every service of the run: chunks are repository-wide. */
+  writer: ContentWriter;
+  /** Names of what this partition is (tenant, user, service), sealed into the snapshot. */
+  label: { tenant: string; userId: string; userPrincipalName: string; service: string };
+  /** Items fetched at once (their content held until it is durable). */
+  contentConcurrency?: number;
+  onProgress?: (p: { items: number; bytes: number }) => void;
+}
+
+export interface ItemFailure {
+  id: string;
+  reason: string;
+}
+
+export interface ServiceBackupResult {
+  snapshot: SnapshotRecord;
+  failures: ItemFailure[];
+  /** Items whose content was fetched in this run (new or changed). */
+  fetched: number;
+  fetchedBytes: number;
+  removed: number;
+  resynced: string[];
+}
+
+interface SourceState {
+  cursors: Record<string, string>;
+}
+
+type Decision = { kind: 'version'; changeToken: string; groupToken: string; meta: Record<string, unknown>; chunkIds: Buffer } | { kind: 'end' };
+
+const FLUSH_AT = 1000;
+/** Items submitted but not yet durable, per service run. */
+const MAX_PENDING = 2000;
+
+/**
+ * Backs up one service of one user (one partition) from a delta source into a snapshot:
+ * unchanged items (same Graph change marker) are not fetched, removals and vanished scopes end
+ * versions, a full listing (first run or after a refused token) ends whatever it did not list, and
+ * cursors advance only for scopes that were read completely without a failed item, and only after
+ * the snapshot is committed.
+ */
+export async function backupService(repo: Repository, o: ServiceBackupOptions): Promise<ServiceBackupResult> {
+  const started = Date.now();
+  const catalog = new Catalog(repo, o.partitionName);
+  const lock = await PartitionLock.acquire(repo, catalog.partition);
+  try {
+    const [snapshots, current, state] = await Promise.all([catalog.snapshots(), catalog.currentVersions(), catalog.readState<SourceState>()]);
+    const cursors = state?.cursors ?? {};
+    const seq = (snapshots.at(-1)?.seq ?? 0) + 1;
+    const run = await catalog.createRunKey();
+    const rows = new RowBatcher((ops) => catalog.apply(ops));
+    const decisions = new Map<string, Decision>();
+    const latest = new Map<string, string>();
+    const latestGroup = new Map<string, string>();
+    const seenInScope = new Map<string, Set<string>>();
+    const failedScopes = new Set<string>();
+    const completed = new Map<string, string | undefined>();
+    const gone = new Set<string>();
+    const failures: ItemFailure[] = [];
+    const result = { fetched: 0, fetchedBytes: 0, removed: 0, resynced: [] as string[] };
+    const slots = new Semaphore(o.contentConcurrency ?? 8);
+    const pending = new Set<Promise<void>>();
+
+    // Waits until every submitted item is durable, sealing part-filled packs so nothing waits for a pack to fill.
+    const settle = async () => {
+      while (pending.size > 0) {
+        o.writer.sealOpenPacks();
+        await Promise.race([Promise.all(pending), sleep(100)]);
+      }
+    };
+    const groupOf = (token: string) => {
+      const d = decisions.get(token);
+      if (d) return d.kind === 'version' ? d.groupToken : undefined;
+      return current.get(token)?.groupToken;
+    };
+    const decide = (token: string, d: Decision) => {
+      if (d.kind === 'end' && !current.has(token)) decisions.delete(token);
+      else decisions.set(token, d);
+      if (decisions.size >= FLUSH_AT) flush();
+    };
+    const end = (token: string) => {
+      result.removed++;
+      decide(token, { kind: 'end' });
+    };
+    // Row operations for the decisions so far; each token appears once, so a transaction never touches a row twice.
+    const flush = () => {
+      for (const [token, d] of decisions) {
+        const prev = current.get(token);
+        if (d.kind === 'end') {
+          if (prev) rows.add(catalog.endOps(seq, prev));
+          current.delete(token);
+          continue;
+        }
+        const ops = catalog.versionOps(seq, run, { itemToken: token, changeToken: d.changeToken, groupToken: d.groupToken, meta: d.meta, chunkIds: d.chunkIds }, prev);
+        rows.add(ops);
+        const rowKey = itemRowKey(token, seq);
+        const heads = ops.filter((op) => op.kind === 'upsert').length;
+        current.set(token, { rowKey, from: seq, changeToken: d.changeToken, groupToken: d.groupToken, continuation: heads - 1, row: { partitionKey: catalog.itemPartition(token), rowKey, etag: '' } } as CurrentVersion);
+      }
+      decisions.clear();
+    };
+    const fail = (id: string, scope: string, reason: string) => {
+      failures.push({ id, reason });
+      failedScopes.add(scope);
+    };
+
+    // The fetch holds a slot; waiting for durability does not (packs fill from every service's items).
+    const store = async (token: string, ct: string, g: string, id: string, scope: string, meta: Record<string, unknown>, fetch: () => Promise<ItemContent>) => {
+      let content: ItemContent | undefined;
+      try {
+        try {
+          content = await fetch();
+        } finally {
+          slots.release();
+        }
+        const size = 'data' in content ? content.data.length : content.size;
+        const r = await new Promise<{ chunkIds: Buffer; size: number; error?: string }>((resolve) => {
+          o.writer.add(['data' in content! ? { data: content!.data } : { path: content!.file }], (_i, r) => resolve(r));
+        });
+        if (r.error) throw new Error(r.error);
+        result.fetched++;
+        result.fetchedBytes += size;
+        o.onProgress?.({ items: result.fetched, bytes: result.fetchedBytes });
+        if (latest.get(token) === ct) decide(token, { kind: 'version', changeToken: ct, groupToken: g, meta: { id, ...meta, size }, chunkIds: r.chunkIds });
+      } catch (e) {
+        fail(id, scope, String((e as Error)?.message ?? e));
+      } finally {
+        if (content && 'cleanup' in content) await content.cleanup().catch(() => undefined);
+      }
+    };
+
+    for await (const c of o.source.changes(cursors)) {
+      if (c.kind === 'item') {
+        const token = catalog.itemToken(c.id);
+        const g = catalog.groupToken(c.scope);
+        const ct = catalog.changeToken(c.version, c.scope);
+        let seen = seenInScope.get(c.scope);
+        if (!seen) seenInScope.set(c.scope, (seen = new Set()));
+        seen.add(token);
+        if (latest.get(token) === ct) continue; // a replay within this run
+        latest.set(token, ct);
+        latestGroup.set(token, g);
+        const prev = current.get(token);
+        if (!decisions.has(token) && prev && prev.changeToken === ct) continue; // unchanged since the last snapshot
+        if (!c.content) {
+          decide(token, { kind: 'version', changeToken: ct, groupToken: g, meta: { id: c.id, ...c.meta }, chunkIds: Buffer.alloc(0) });
+          continue;
+        }
+        if (pending.size >= MAX_PENDING) await settle();
+        await slots.acquire();
+        const p: Promise<void> = store(token, ct, g, c.id, c.scope, c.meta, c.content).finally(() => pending.delete(p));
+        pending.add(p);
+      } else if (c.kind === 'removed') {
+        const token = catalog.itemToken(c.id);
+        const g = catalog.groupToken(c.scope);
+        // A message moved to another folder is "removed" from the old one: only the scope it lives in may end it.
+        if ((latestGroup.get(token) ?? groupOf(token)) !== g) continue;
+        latest.set(token, 'removed');
+        seenInScope.get(c.scope)?.delete(token);
+        if (current.has(token) || decisions.has(token)) end(token);
+      } else if (c.kind === 'resync') {
+        result.resynced.push(c.scope);
+        seenInScope.set(c.scope, new Set());
+      } else if (c.kind === 'scopeComplete') {
+        completed.set(c.scope, c.cursor);
+        if (c.full) {
+          await settle(); // decisions of this scope must be known before reconciling
+          const g = catalog.groupToken(c.scope);
+          const seen = seenInScope.get(c.scope) ?? new Set<string>();
+          for (const token of new Set([...current.keys(), ...decisions.keys()])) if (groupOf(token) === g && !seen.has(token) && latest.get(token) === undefined) end(token);
+        }
+      } else if (c.kind === 'scopeGone') {
+        gone.add(c.scope);
+        await settle();
+        const g = catalog.groupToken(c.scope);
+        for (const token of new Set([...current.keys(), ...decisions.keys()])) if (groupOf(token) === g && latestGroup.get(token) === undefined) end(token);
+      } else if (c.kind === 'scopeFailed') fail(`(${c.scope})`, c.scope, c.reason);
+      else if (c.kind === 'failed') fail(c.id, c.scope, c.reason);
+    }
+    await settle();
+    flush();
+    await rows.close();
+
+    const stats: SnapshotStats = {
+      items: current.size,
+      bytes: result.fetchedBytes,
+      changedItems: result.fetched,
+      deletedItems: result.removed,
+      newChunks: 0,
+      newBytes: 0,
+      storedBytes: 0,
+      failedItems: failures.length,
+      durationMs: Date.now() - started,
+    };
+    const snapshot = await catalog.commit(seq, run, { partitionName: o.partitionName, source: `${o.label.tenant}/${o.label.userPrincipalName}/${o.label.service}`, host: hostname(), failures: failures.map((f) => ({ path: f.id, reason: f.reason })) }, stats, new Date());
+
+    // Cursors move only now, and only for scopes read to the end with nothing failed.
+    const next: Record<string, string> = {};
+    for (const [scope, cursor] of Object.entries(cursors)) if (!gone.has(scope)) next[scope] = cursor;
+    for (const [scope, cursor] of completed) if (cursor && !failedScopes.has(scope)) next[scope] = cursor;
+    await catalog.writeState({ cursors: next });
+    return { snapshot, failures, ...result };
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}

@@ -1,0 +1,11 @@
+export { GraphConnection, type TenantCredentials, type GraphEndpoints, type GraphConnectionOptions } from './connection';
+export { TenantGates, OUTLOOK_BUDGET, type MailboxBudget } from './gates';
+export { GraphFailure, getJson, getBytes, pages, listAll, classify } from './requests';
+export { QuickXorHash } from './quickXorHash';
+export { downloadDriveContent, type ItemContent } from './download';
+export { SERVICES, type Service, type ServiceSource, type SourceChange, type SourceContext } from './sources/types';
+export { OneDriveSource } from './sources/oneDrive';
+export { MailSource } from './sources/mail';
+export { CalendarSource } from './sources/calendar';
+export { ContactsSource, DEFAULT_CONTACTS } from './sources/contacts';
+export { listUsers, probeServices, type M365User, type UserServices } from './users';

@@ -1,0 +1,69 @@
+import type { GraphConnection } from './connection';
+import { getJson, GraphFailure, listAll } from './requests';
+
+export interface M365User {
+  id: string;
+  userPrincipalName: string;
+  displayName: string;
+  mail: string | null;
+}
+
+export interface UserServices {
+  drive: boolean;
+  mailbox: boolean;
+  /** Why a service is skipped (e.g. "no mailbox: MailboxNotEnabledForRESTAPI"). */
+  notes: string[];
+}
+
+export async function listUsers(conn: GraphConnection): Promise<M365User[]> {
+  return listAll<M365User>(conn, '/users?$select=id,userPrincipalName,displayName,mail&$top=999', 'the user list');
+}
+
+interface BatchResponse {
+  responses?: { id: string; status: number; body?: { error?: { code?: string } } }[];
+}
+
+/**
+ * Which users have a OneDrive and a mailbox. Two probes per user, sent as JSON batches of 20
+ * requests (10 users per round trip); a probe the batch could not answer is asked again on its own.
+ */
+export async function probeServices(conn: GraphConnection, users: M365User[]): Promise<Map<string, UserServices>> {
+  const out = new Map<string, UserServices>();
+  for (let i = 0; i < users.length; i += 10) {
+    const group = users.slice(i, i + 10);
+    const requests = group.flatMap((u, j) => [
+      { id: `d${j}`, method: 'GET', url: `/users/${u.id}/drive?$select=id` },
+      { id: `m${j}`, method: 'GET', url: `/users/${u.id}/mailFolders/inbox?$select=id` },
+    ]);
+    let batch: BatchResponse = {};
+    try {
+      batch = (await conn.client.api(conn.url('/$batch')).post({ requests })) as BatchResponse;
+    } catch {
+      batch = {};
+    }
+    const byId = new Map((batch.responses ?? []).map((r) => [r.id, r]));
+    for (const [j, u] of group.entries()) {
+      const s: UserServices = { drive: false, mailbox: false, notes: [] };
+      for (const kind of ['d', 'm'] as const) {
+        let status = byId.get(`${kind}${j}`)?.status;
+        let code = byId.get(`${kind}${j}`)?.body?.error?.code;
+        if (status === undefined || status === 429 || status >= 500) {
+          try {
+            await getJson(conn, kind === 'd' ? `/users/${u.id}/drive?$select=id` : `/users/${u.id}/mailFolders/inbox?$select=id`, 'service probe');
+            status = 200;
+          } catch (e) {
+            if (!(e instanceof GraphFailure)) throw e;
+            status = e.status ?? 500;
+            code = e.code;
+          }
+        }
+        const ok = status >= 200 && status < 300;
+        if (kind === 'd') s.drive = ok;
+        else s.mailbox = ok;
+        if (!ok) s.notes.push(`${kind === 'd' ? 'no OneDrive' : 'no mailbox'} (${status}${code ? ` ${code}` : ''})`);
+      }
+      out.set(u.id, s);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { PrivateKey } from '../crypto';
+import { BackupError, isBackupError } from '../errors';
+import { ChunkReader, chunkId, type ChunkLocation, type Repository } from '../repo';
+
+export interface FetchResult {
+  /** Chunks not in the index at all. */
+  missing: Set<string>;
+  locations: Map<string, ChunkLocation>;
+}
+
+/**
+ * Reads every wanted chunk once, pack by pack in merged ranges, checks each against its keyed ID
+ * and hands it to `onChunk`. A damaged or unreadable pack is reported with the chunks it held and
+ * the rest continues, so one bad pack fails only the items that need it.
+ */
+export async function fetchChunks(
+  repo: Repository,
+  privateKey: PrivateKey,
+  wanted: Set<string>,
+  onChunk: (hex: string, data: Buffer) => Promise<void> | void,
+  onPackFailure: (packId: string, chunks: string[], reason: string) => void,
+  /** Called once the chunks are located, before any is read (to plan positions). */
+  onLocated?: (locations: Map<string, ChunkLocation>) => Promise<void> | void,
+): Promise<FetchResult> {
+  const reader = new ChunkReader(repo, privateKey);
+  const locations = await reader.locate(wanted);
+  await onLocated?.(locations);
+  const missing = new Set([...wanted].filter((h) => !locations.has(h)));
+  const byPack = new Map<string, { id: Buffer; loc: ChunkLocation }[]>();
+  for (const [hex, loc] of locations) {
+    let list = byPack.get(loc.packId);
+    if (!list) byPack.set(loc.packId, (list = []));
+    list.push({ id: Buffer.from(hex, 'hex'), loc });
+  }
+  for (const [packId, needs] of byPack) {
+    try {
+      await reader.readFromPack(packId, needs, async (id, data) => {
+        if (!timingSafeEqual(chunkId(repo.keys.chunkIdKey, data), id)) throw new BackupError('INTEGRITY', `A chunk in pack ${packId} does not match its ID.`);
+        await onChunk(id.toString('hex'), data);
+      });
+    } catch (e) {
+      if (!isBackupError(e)) throw e;
+      onPackFailure(
+        packId,
+        needs.map((n) => n.id.toString('hex')),
+        e.message,
+      );
+    }
+  }
+  return { missing, locations };
+}

@@ -1,0 +1,110 @@
+import { unwrapEnvelope, wrapEnvelope, type KeyWrapProvider } from '../crypto';
+import { BackupError } from '../errors';
+import type { TenantCredentials } from '../graph';
+import type { TableStore } from '../storage';
+
+/** A tenant as the registry keeps it: identifiers in the clear, the credential wrapped by the key provider. */
+export interface TenantRecord {
+  name: string;
+  tenantId: string;
+  clientId: string;
+  auth: 'secret' | 'certificate';
+  /** The tenant's own repository (own keys and password). */
+  repository: string;
+  created: string;
+}
+
+const PK = 'tenant';
+const NAME = /^[a-z][a-z0-9]{1,23}$/;
+
+export function validateTenantName(name: string): string {
+  if (!NAME.test(name)) throw new BackupError('USAGE', `Tenant name "${name}" is not valid: use 2 to 24 lowercase letters and digits, starting with a letter.`);
+  return name;
+}
+
+/** The repository of a tenant: its own tables, containers, keys and password. */
+export const tenantRepositoryName = (base: string, tenant: string) => `${base}${tenant}`;
+
+/**
+ * The MSP's list of tenants, in the `<repository>tenants` table. A client secret or certificate is
+ * stored only as a key-provider envelope (Key Vault or the local key file), bound to the tenant's
+ * name, so a stolen table reveals no credential and rows cannot be swapped between tenants.
+ */
+export class TenantRegistry {
+  readonly table: string;
+
+  constructor(
+    private readonly tables: TableStore,
+    private readonly provider: () => KeyWrapProvider,
+    readonly baseRepository: string,
+  ) {
+    this.table = `${baseRepository}tenants`;
+  }
+
+  async add(t: Omit<TenantRecord, 'repository' | 'created' | 'auth'>, credential: { clientSecret?: string; certificatePem?: string }): Promise<TenantRecord> {
+    validateTenantName(t.name);
+    const secret = credential.clientSecret ?? credential.certificatePem;
+    if (!secret) throw new BackupError('USAGE', 'A tenant needs --client-secret-file or --certificate.');
+    await this.tables.ensureTable(this.table);
+    const record: TenantRecord = { ...t, auth: credential.clientSecret ? 'secret' : 'certificate', repository: tenantRepositoryName(this.baseRepository, t.name), created: new Date().toISOString() };
+    const sealed = await wrapEnvelope(this.provider(), Buffer.from(secret, 'utf8'), `tenant-credential:${t.name}`);
+    try {
+      await this.tables.create(this.table, { partitionKey: PK, rowKey: t.name, ...record, credential: sealed });
+    } catch (e) {
+      if (e instanceof BackupError && e.code === 'ALREADY_EXISTS')
+        throw new BackupError('ALREADY_EXISTS', `Tenant "${t.name}" is already registered.`, { hint: `Remove it first (m365-backup tenant remove --name ${t.name}); its backups are kept.` });
+      throw e;
+    }
+    return record;
+  }
+
+  async list(): Promise<TenantRecord[]> {
+    const out: TenantRecord[] = [];
+    try {
+      for await (const row of this.tables.query(this.table, { filter: `PartitionKey eq '${PK}'` })) out.push(toRecord(row));
+    } catch (e) {
+      if (e instanceof BackupError && e.code === 'NOT_FOUND') return [];
+      throw e;
+    }
+    return out;
+  }
+
+  async get(name: string): Promise<TenantRecord & { credential: Uint8Array }> {
+    let row;
+    try {
+      row = await this.tables.get(this.table, PK, name);
+    } catch (e) {
+      if (!(e instanceof BackupError && e.code === 'NOT_FOUND')) throw e;
+    }
+    if (!row) {
+      const known = (await this.list()).map((t) => t.name);
+      throw new BackupError('NOT_FOUND', `Unknown tenant "${name}".${known.length ? ` Registered tenants: ${known.join(', ')}.` : ' No tenant is registered yet.'}`, {
+        hint: 'Add one with m365-backup tenant add --name <n> --tenant-id <id> --client-id <id> --client-secret-file <f>.',
+      });
+    }
+    return { ...toRecord(row), credential: row.credential as Uint8Array };
+  }
+
+  /** The tenant's credentials, unwrapped (they live only in memory). */
+  async credentials(name: string): Promise<TenantCredentials> {
+    const t = await this.get(name);
+    const secret = (await unwrapEnvelope(this.provider(), t.credential, `tenant-credential:${t.name}`, `the credential of tenant "${t.name}"`)).toString('utf8');
+    return { name: t.name, tenantId: t.tenantId, clientId: t.clientId, ...(t.auth === 'secret' ? { clientSecret: secret } : { certificatePem: secret }) };
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.get(name);
+    await this.tables.delete(this.table, PK, name);
+  }
+}
+
+function toRecord(row: Record<string, unknown>): TenantRecord {
+  return {
+    name: String(row.name),
+    tenantId: String(row.tenantId),
+    clientId: String(row.clientId),
+    auth: row.auth === 'certificate' ? 'certificate' : 'secret',
+    repository: String(row.repository),
+    created: String(row.created),
+  };
+}

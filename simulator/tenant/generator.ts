@@ -1,0 +1,136 @@
+import { SeededRandom } from '../../shared/local';
+import { TenantEditor } from './editor';
+import { SimTenant } from './model';
+
+export interface TenantShape {
+  users: number;
+  /** Files per user; sizes follow a long tail from a few bytes to `maxFileBytes`. */
+  filesPerUser: number;
+  maxFileBytes: number;
+  messagesPerUser: number;
+  eventsPerUser: number;
+  contactsPerUser: number;
+  /** Users (by index) without a mailbox / without a drive, as in real tenants (rooms, unlicensed). */
+  withoutMailbox?: number[];
+  withoutDrive?: number[];
+}
+
+export const SMALL_TENANT: TenantShape = { users: 5, filesPerUser: 12, maxFileBytes: 3 * 1024 * 1024, messagesPerUser: 20, eventsPerUser: 6, contactsPerUser: 6 };
+
+const FIRST = ['Adele', 'Alex', 'Diego', 'Grady', 'Isaiah', 'Johanna', 'Joni', 'Lee', 'Lidia', 'Lynne', 'Megan', 'Miriam', 'Nestor', 'Patti', 'Pradeep', 'Zoë', 'Émile', 'Sakura', 'Henrietta', 'Christie'];
+const LAST = ['Vance', 'Wilber', 'Siciliani', 'Archie', 'Langer', 'Lauer', 'Sherman', 'Gu', 'Holloway', 'Valdez', 'Bowen', 'Hunter', 'Motos', 'Fernandez', 'Gupta', 'Åberg', 'Müller', 'Tanaka', 'Mayer', 'Cline'];
+const WORDS = ['budget', 'roadmap', 'quarterly', 'review', 'launch', 'invoice', 'design', 'meeting', 'notes', 'contract', 'offsite', 'hiring', 'security', 'migration', 'report', 'draft', 'Überblick', 'プロジェクト'];
+const WELL_KNOWN: [string, string][] = [
+  ['Inbox', 'inbox'],
+  ['Sent Items', 'sentitems'],
+  ['Drafts', 'drafts'],
+  ['Deleted Items', 'deleteditems'],
+  ['Archive', 'archive'],
+];
+
+function pick<T>(r: SeededRandom, list: readonly T[]): T {
+  return list[r.int(0, list.length - 1)]!;
+}
+
+function phrase(r: SeededRandom, n: number): string {
+  return Array.from({ length: n }, () => pick(r, WORDS)).join(' ');
+}
+
+/** Bytes of a file: compressible text for documents, random for media, as in real drives. */
+function fileBody(r: SeededRandom, size: number, text: boolean): Buffer {
+  if (!text) return r.bytes(size);
+  const line = Buffer.from(`${phrase(r, 8)}\n`);
+  const out = Buffer.alloc(size);
+  for (let o = 0; o < size; o += line.length) line.copy(out, o);
+  return out;
+}
+
+/**
+ * A deterministic tenant: the same seed gives the same users, files, messages, events and
+ * contacts (ids included), so tests and the demo can say exactly what a restore must contain.
+ */
+export function generateTenant(options: { seed: number; tenantId: string; domain: string; shape: TenantShape; start?: Date }): { tenant: SimTenant; editor: TenantEditor } {
+  const r = new SeededRandom(options.seed);
+  const tenant = new SimTenant(options.tenantId, options.domain, `${options.tenantId}/${options.seed}`);
+  const editor = new TenantEditor(tenant);
+  const shape = options.shape;
+  const base = (options.start ?? new Date('2026-06-01T08:00:00Z')).getTime();
+  const iso = (offsetMinutes: number) => new Date(base + offsetMinutes * 60_000).toISOString();
+
+  for (let i = 0; i < shape.users; i++) {
+    const first = FIRST[i % FIRST.length]!;
+    const last = LAST[(i * 7) % LAST.length]!;
+    const local = `${first}.${last}${i >= FIRST.length ? i : ''}`.normalize('NFD').replace(/[^A-Za-z.0-9]/g, '').toLowerCase();
+    const upn = `${local}@${options.domain}`;
+    const hasMailbox = !(shape.withoutMailbox ?? []).includes(i);
+    const hasDrive = !(shape.withoutDrive ?? []).includes(i);
+    tenant.addUser({ userPrincipalName: upn, displayName: `${first} ${last}`, mail: hasMailbox ? upn : null, hasMailbox, hasDrive });
+    const me = { name: `${first} ${last}`, address: upn };
+
+    if (hasDrive) {
+      const folders = ['', 'Documents', 'Documents/Projects', 'Pictures', 'Shared with team', `Documents/Projects/${pick(r, WORDS)}`];
+      for (let f = 0; f < shape.filesPerUser; f++) {
+        const tail = r.next();
+        const size = f === 0 ? 0 : Math.min(shape.maxFileBytes, Math.floor(tail * tail * tail * shape.maxFileBytes) + r.int(1, 4000));
+        const text = r.next() < 0.6;
+        const name = `${phrase(r, 2)} ${f}.${text ? 'docx' : 'jpg'}`;
+        const folder = pick(r, folders);
+        editor.addFile(upn, folder ? `${folder}/${name}` : name, fileBody(r, size, text), iso(f));
+      }
+      editor.addFolder(upn, 'Empty folder');
+    }
+
+    if (hasMailbox) {
+      for (const [name, wk] of WELL_KNOWN) editor.addMailFolder(upn, null, name, wk);
+      editor.addMailFolder(upn, 'Inbox', 'Projects');
+      editor.addMailFolder(upn, 'Inbox/Projects', 'Älteres');
+      const folderPaths = ['Inbox', 'Inbox', 'Inbox/Projects', 'Inbox/Projects/Älteres', 'Sent Items', 'Archive', 'Drafts'];
+      for (let m = 0; m < shape.messagesPerUser; m++) {
+        const peer = { name: `${pick(r, FIRST)} ${pick(r, LAST)}`, address: `${pick(r, FIRST).toLowerCase()}@partner.example` };
+        const attach = r.next() < 0.25;
+        editor.addMessage(upn, pick(r, folderPaths), {
+          subject: `${phrase(r, 3)} #${m}`,
+          from: peer,
+          to: [me],
+          text: `${phrase(r, 30)}\n\n-- \n${peer.name}`,
+          received: iso(-m * 37),
+          isRead: r.next() < 0.5,
+          categories: r.next() < 0.2 ? ['Blue category'] : [],
+          ...(attach ? { attachments: [{ name: `${pick(r, WORDS)}.pdf`, contentType: 'application/pdf', data: r.bytes(r.int(2_000, 300_000)) }] } : {}),
+        });
+      }
+      for (let e = 0; e < shape.eventsPerUser; e++) {
+        const start = base + (e * 26 - 40) * 3_600_000;
+        const allDay = e % 5 === 4;
+        const s = allDay ? new Date(Math.floor(start / 86_400_000) * 86_400_000) : new Date(start);
+        const end = allDay ? new Date(s.getTime() + 86_400_000) : new Date(start + r.int(1, 4) * 1_800_000);
+        editor.addEvent(upn, {
+          subject: `${phrase(r, 2)} sync ${e}`,
+          bodyText: phrase(r, 12),
+          start: s.toISOString(),
+          end: end.toISOString(),
+          isAllDay: allDay,
+          location: r.next() < 0.5 ? `Room ${r.int(1, 40)}` : '',
+          organizer: me,
+          attendees: [{ name: `${pick(r, FIRST)} ${pick(r, LAST)}`, address: `${pick(r, FIRST).toLowerCase()}@${options.domain}` }],
+        });
+      }
+      const clients = editor.addContactFolder(upn, 'Clients');
+      for (let c = 0; c < shape.contactsPerUser; c++) {
+        const gn = pick(r, FIRST);
+        const sn = pick(r, LAST);
+        editor.addContact(upn, {
+          folderId: c % 3 === 2 ? clients : null,
+          givenName: gn,
+          surname: sn,
+          displayName: `${gn} ${sn}`,
+          emailAddresses: [{ name: `${gn} ${sn}`, address: `${gn}.${sn}${c}@contoso.example`.normalize('NFD').replace(/[^A-Za-z.@0-9]/g, '').toLowerCase() }],
+          mobilePhone: r.next() < 0.7 ? `+1 555 01${String(r.int(0, 99)).padStart(2, '0')}` : null,
+          businessPhones: r.next() < 0.5 ? [`+1 425 555 ${String(r.int(0, 9999)).padStart(4, '0')}`] : [],
+          companyName: r.next() < 0.5 ? 'Fabrikam' : null,
+        });
+      }
+    }
+  }
+  return { tenant, editor };
+}
