@@ -3,7 +3,7 @@ import { hmac, open, seal, sealToPublicKey, type PrivateKey } from '../crypto';
 import { BackupError } from '../errors';
 import type { Row, RowOperation, StoredRow } from '../storage';
 import { OPEN_END, catalogBlobName, padSeq } from './layout';
-import { encodeItemRows, decodeItem, openRunKey, type ItemVersion, type NewVersion } from './itemRow';
+import { encodeItemRows, decodeItem, joinPayload, openRunKey, splitPayload, type ItemVersion, type NewVersion } from './itemRow';
 import type { Repository } from './repository';
 import { endMac, macValid, withMac } from './rowMac';
 
@@ -43,6 +43,7 @@ export interface CurrentVersion {
   from: number;
   changeToken: string;
   groupToken?: string;
+  contentToken?: string;
   row: StoredRow;
   continuation: number;
 }
@@ -146,9 +147,9 @@ export class Catalog {
   async currentVersions(): Promise<Map<string, CurrentVersion>> {
     const map = new Map<string, CurrentVersion>();
     const filter = `${this.itemRange} and t eq ${OPEN_END}`;
-    for await (const row of this.repo.tables.query(this.items, { filter, select: ['PartitionKey', 'RowKey', 'f', 't', 'ct', 'g', 'n', 'mac'] })) {
+    for await (const row of this.repo.tables.query(this.items, { filter, select: ['PartitionKey', 'RowKey', 'f', 't', 'ct', 'g', 'cc', 'n', 'mac'] })) {
       const token = row.rowKey.split('.')[0]!;
-      map.set(token, { rowKey: row.rowKey, from: Number(row.f), changeToken: String(row.ct), ...(row.g ? { groupToken: String(row.g) } : {}), row, continuation: Number(row.n ?? 0) });
+      map.set(token, { rowKey: row.rowKey, from: Number(row.f), changeToken: String(row.ct), ...(row.g ? { groupToken: String(row.g) } : {}), ...(row.cc ? { contentToken: String(row.cc) } : {}), row, continuation: Number(row.n ?? 0) });
     }
     return map;
   }
@@ -242,6 +243,13 @@ export class Catalog {
     yield* this.repo.tables.query(this.items, { filter });
   }
 
+  /** The chunk IDs of a current version (in the clear: no password needed), read from its rows. */
+  async chunkIdsOf(v: CurrentVersion): Promise<Buffer> {
+    const head = await this.repo.tables.get(this.items, v.row.partitionKey, v.rowKey);
+    if (!head) throw new BackupError('INTEGRITY', `Item row ${v.row.partitionKey}/${v.rowKey} is missing.`);
+    return splitPayload(joinPayload(await this.fullRows(head)), `the payload of item row ${v.row.partitionKey}/${v.rowKey}`).chunkIds;
+  }
+
   /** Rows of one item version, continuation rows included. */
   async fullRows(head: StoredRow): Promise<StoredRow[]> {
     const n = Number(head.n ?? 0);
@@ -277,7 +285,7 @@ export class Catalog {
 
   async writeState(value: unknown): Promise<void> {
     const state = seal(this.repo.keys.indexKey, Buffer.from(JSON.stringify(value)), Buffer.from(`state/${this.partition}`));
-    await this.repo.tables.upsert(this.snaps, { partitionKey: this.partition, rowKey: STATE_RK, state, updated: new Date().toISOString() });
+    await this.repo.tables.upsert(this.snaps, withMac(this.repo.keys.macKey, this.snaps, { partitionKey: this.partition, rowKey: STATE_RK, state, updated: new Date().toISOString() }));
   }
 
   openInfo(record: SnapshotRecord, runKeys: Map<string, Buffer>): SnapshotInfo {

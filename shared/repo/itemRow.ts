@@ -8,7 +8,7 @@ import { withMac } from './rowMac';
  * An item version row (docs/repository-format.md, "Item versions"):
  *   PartitionKey = partition token, RowKey = itemToken "." from
  *   f = first snapshot it belongs to, t = first snapshot it no longer belongs to (OPEN_END: current)
- *   ct = keyed change token, g = keyed group token (optional), k = id of the run key that seals its metadata,
+ *   ct = keyed change token, g = keyed group token (optional), cc = keyed content token (optional), k = id of the run key that seals its metadata,
  *   d0..d14 = payload split into properties, n = continuation rows ("RowKey~1", ...), mac.
  * payload = u32le sealedMetaLength || sealedMeta || chunkIds (32 bytes each, content order)
  * Chunk IDs are in the clear so structural verify and pruning need no password; names are sealed.
@@ -23,6 +23,8 @@ export interface NewVersion {
   chunkIds: Buffer;
   /** Keyed token of the item's group (a mail folder, a drive): lets a backup end a whole group without reading names. */
   groupToken?: string;
+  /** Keyed token of the content alone (OneDrive's cTag): equal means the chunks can be reused without fetching. */
+  contentToken?: string;
 }
 
 export interface ItemVersion extends NewVersion {
@@ -51,7 +53,7 @@ export function encodeItemRows(
   for (let r = 0; r < pieces; r++) {
     const part = payload.subarray(r * perRow, (r + 1) * perRow);
     const row: Row = r === 0
-      ? { partitionKey: partition, rowKey, f: from, t: OPEN_END, ct: v.changeToken, ...(v.groupToken ? { g: v.groupToken } : {}), k: run.keyId, n: pieces - 1 }
+      ? { partitionKey: partition, rowKey, f: from, t: OPEN_END, ct: v.changeToken, ...(v.groupToken ? { g: v.groupToken } : {}), ...(v.contentToken ? { cc: v.contentToken } : {}), k: run.keyId, n: pieces - 1 }
       : { partitionKey: partition, rowKey: `${rowKey}~${r}`, f: from };
     for (let i = 0; i * PROP_BYTES < part.length; i++) row[`d${i}`] = part.subarray(i * PROP_BYTES, (i + 1) * PROP_BYTES);
     rows.push(withMac(macKey, table, row));

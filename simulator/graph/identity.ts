@@ -80,6 +80,11 @@ export class SimIdentity {
     return json(200, { token_type: 'Bearer', expires_in: this.tokenLifetimeSeconds, ext_expires_in: this.tokenLifetimeSeconds, access_token: token });
   }
 
+  /** Every access token issued so far (tests scan storage and logs for them). */
+  issuedTokens(): string[] {
+    return [...this.tokens.keys()];
+  }
+
   /** The tenant a bearer token was issued for, or undefined. */
   authenticate(authorization: string | undefined): SimTenant | undefined {
     if (!authorization?.startsWith('Bearer ')) return undefined;

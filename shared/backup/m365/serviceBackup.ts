@@ -29,6 +29,8 @@ export interface ServiceBackupResult {
   fetched: number;
   fetchedBytes: number;
   removed: number;
+  /** Versions whose content was reused without a download (rename, move). */
+  reused: number;
   resynced: string[];
 }
 
@@ -36,7 +38,7 @@ interface SourceState {
   cursors: Record<string, string>;
 }
 
-type Decision = { kind: 'version'; changeToken: string; groupToken: string; meta: Record<string, unknown>; chunkIds: Buffer } | { kind: 'end' };
+type Decision = { kind: 'version'; changeToken: string; groupToken: string; contentToken?: string; meta: Record<string, unknown>; chunkIds: Buffer } | { kind: 'end' };
 
 const FLUSH_AT = 1000;
 /** Items submitted but not yet durable, per service run. */
@@ -67,7 +69,7 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
     const completed = new Map<string, string | undefined>();
     const gone = new Set<string>();
     const failures: ItemFailure[] = [];
-    const result = { fetched: 0, fetchedBytes: 0, removed: 0, resynced: [] as string[] };
+    const result = { fetched: 0, fetchedBytes: 0, removed: 0, reused: 0, resynced: [] as string[] };
     const slots = new Semaphore(o.contentConcurrency ?? 8);
     const pending = new Set<Promise<void>>();
 
@@ -101,11 +103,11 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
           current.delete(token);
           continue;
         }
-        const ops = catalog.versionOps(seq, run, { itemToken: token, changeToken: d.changeToken, groupToken: d.groupToken, meta: d.meta, chunkIds: d.chunkIds }, prev);
+        const ops = catalog.versionOps(seq, run, { itemToken: token, changeToken: d.changeToken, groupToken: d.groupToken, contentToken: d.contentToken, meta: d.meta, chunkIds: d.chunkIds }, prev);
         rows.add(ops);
         const rowKey = itemRowKey(token, seq);
         const heads = ops.filter((op) => op.kind === 'upsert').length;
-        current.set(token, { rowKey, from: seq, changeToken: d.changeToken, groupToken: d.groupToken, continuation: heads - 1, row: { partitionKey: catalog.itemPartition(token), rowKey, etag: '' } } as CurrentVersion);
+        current.set(token, { rowKey, from: seq, changeToken: d.changeToken, groupToken: d.groupToken, contentToken: d.contentToken, continuation: heads - 1, row: { partitionKey: catalog.itemPartition(token), rowKey, etag: '' } } as CurrentVersion);
       }
       decisions.clear();
     };
@@ -115,7 +117,7 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
     };
 
     // The fetch holds a slot; waiting for durability does not (packs fill from every service's items).
-    const store = async (token: string, ct: string, g: string, id: string, scope: string, meta: Record<string, unknown>, fetch: () => Promise<ItemContent>) => {
+    const store = async (token: string, ct: string, g: string, cc: string | undefined, id: string, scope: string, meta: Record<string, unknown>, fetch: () => Promise<ItemContent>) => {
       let content: ItemContent | undefined;
       try {
         try {
@@ -131,7 +133,7 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
         result.fetched++;
         result.fetchedBytes += size;
         o.onProgress?.({ items: result.fetched, bytes: result.fetchedBytes });
-        if (latest.get(token) === ct) decide(token, { kind: 'version', changeToken: ct, groupToken: g, meta: { id, ...meta, size }, chunkIds: r.chunkIds });
+        if (latest.get(token) === ct) decide(token, { kind: 'version', changeToken: ct, groupToken: g, contentToken: cc, meta: { id, ...meta, size }, chunkIds: r.chunkIds });
       } catch (e) {
         fail(id, scope, String((e as Error)?.message ?? e));
       } finally {
@@ -156,9 +158,20 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
           decide(token, { kind: 'version', changeToken: ct, groupToken: g, meta: { id: c.id, ...c.meta }, chunkIds: Buffer.alloc(0) });
           continue;
         }
+        const cc = c.contentVersion !== undefined ? catalog.changeToken('content', c.contentVersion) : undefined;
+        if (cc && prev && prev.contentToken === cc && !decisions.has(token)) {
+          // Renamed or moved, content unchanged: the stored chunks are reused, nothing is downloaded.
+          try {
+            decide(token, { kind: 'version', changeToken: ct, groupToken: g, contentToken: cc, meta: { id: c.id, ...c.meta }, chunkIds: await catalog.chunkIdsOf(prev) });
+            result.reused++;
+            continue;
+          } catch {
+            // fall through to a fetch
+          }
+        }
         if (pending.size >= MAX_PENDING) await settle();
         await slots.acquire();
-        const p: Promise<void> = store(token, ct, g, c.id, c.scope, c.meta, c.content).finally(() => pending.delete(p));
+        const p: Promise<void> = store(token, ct, g, cc, c.id, c.scope, c.meta, c.content).finally(() => pending.delete(p));
         pending.add(p);
       } else if (c.kind === 'removed') {
         const token = catalog.itemToken(c.id);

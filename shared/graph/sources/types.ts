@@ -16,6 +16,8 @@ export type SourceChange =
       scope: string;
       /** Graph's change marker (eTag, changeKey): equal means unchanged, nothing is fetched. */
       version: string;
+      /** A marker of the content alone (OneDrive's cTag): when only this is unchanged, the stored chunks are reused. */
+      contentVersion?: string;
       meta: Record<string, unknown>;
       /** Fetches the content; absent for items that have none (folders). */
       content?: () => Promise<ItemContent>;

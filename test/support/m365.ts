@@ -1,0 +1,172 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { randomBytes, createHash } from 'node:crypto';
+import assert from 'node:assert/strict';
+import * as ical from 'node-ical';
+import vCard from 'vcf';
+import { startTestStorage, type TestStorage } from './azurite';
+import { runCli, type CliEnv, type CliResult } from './cli';
+import { loopbackCertificate } from '../../simulator/tls';
+import { startGraphSimulator, type GraphSimulator, type GraphSimulatorOptions } from '../../simulator/graph/server';
+import { generateTenant, type TenantShape } from '../../simulator/tenant/generator';
+import type { TenantEditor } from '../../simulator/tenant/editor';
+import type { SimContact, SimEvent, SimTenant } from '../../simulator/tenant/model';
+import { itemFileName, safeName } from '../../shared/restore/m365/naming';
+
+export interface SuiteTenant {
+  name: string;
+  tenant: SimTenant;
+  editor: TenantEditor;
+  password: string;
+  secret: string;
+  secretFile: string;
+}
+
+export interface M365Suite {
+  storage: TestStorage;
+  work: string;
+  sim: GraphSimulator;
+  tenants: Map<string, SuiteTenant>;
+  /** Everything any CLI run printed (for the secret scan). */
+  output: string[];
+  cli(args: string[], password?: string, extra?: Record<string, string>): Promise<CliResult>;
+  addTenant(name: string): Promise<CliResult>;
+  stop(): Promise<void>;
+}
+
+export const guidFor = (name: string) => {
+  const h = createHash('sha256').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+};
+
+/** Azurite, the tenant simulator (HTTPS, loopback certificate) and a CLI environment pointing at both. */
+export async function startM365Suite(tenants: { name: string; seed: number; shape: TenantShape }[], sim: Partial<GraphSimulatorOptions> = {}): Promise<M365Suite> {
+  const storage = await startTestStorage();
+  const work = mkdtempSync(join(tmpdir(), 'm365b-m365-'));
+  const certFile = join(work, 'sim-cert.pem');
+  const tls = await loopbackCertificate(certFile);
+  const entries = new Map<string, SuiteTenant>();
+  for (const t of tenants) {
+    const { tenant, editor } = generateTenant({ seed: t.seed, tenantId: guidFor(t.name), domain: `${t.name}.example`, shape: t.shape });
+    const secret = `sim-secret-${randomBytes(12).toString('hex')}`;
+    tenant.apps.push({ clientId: guidFor(`app-${t.name}`), clientSecret: secret });
+    const secretFile = join(work, `${t.name}.secret`);
+    writeFileSync(secretFile, secret);
+    entries.set(t.name, { name: t.name, tenant, editor, password: `pw-${t.name}-${randomBytes(6).toString('hex')}`, secret, secretFile });
+  }
+  const simulator = await startGraphSimulator({ tenants: [...entries.values()].map((e) => e.tenant), tls, ...sim });
+  const output: string[] = [];
+  const env = (password?: string, extra: Record<string, string> = {}): CliEnv => ({
+    connectionString: storage.connectionString,
+    dataDir: join(work, 'data'),
+    password,
+    extra: { NODE_EXTRA_CA_CERTS: certFile, GRAPH_BASE_URL: `${simulator.origin}/v1.0`, AZURE_AUTHORITY_HOST: simulator.origin, ...extra },
+  });
+  const cli = async (args: string[], password?: string, extra?: Record<string, string>) => {
+    const r = await runCli(args, env(password, extra));
+    output.push(r.stdout, r.stderr);
+    return r;
+  };
+  return {
+    storage,
+    work,
+    sim: simulator,
+    tenants: entries,
+    output,
+    cli,
+    addTenant: (name) => {
+      const t = entries.get(name)!;
+      return cli(['tenant', 'add', '--name', name, '--tenant-id', t.tenant.tenantId, '--client-id', t.tenant.apps[0]!.clientId, '--client-secret-file', t.secretFile], t.password);
+    },
+    stop: async () => {
+      await simulator.stop();
+      await storage.stop();
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
+export type Expected = { kind: 'bytes'; data: Buffer } | { kind: 'ics'; event: SimEvent } | { kind: 'vcf'; contact: SimContact };
+
+/** What a restore of the tenant, as it is right now, must contain (path -> content), plus its folders. */
+export function expectedTree(t: SuiteTenant): { files: Map<string, Expected>; dirs: Set<string> } {
+  const files = new Map<string, Expected>();
+  const dirs = new Set<string>();
+  for (const u of t.tenant.users.values()) {
+    const upn = safeName(u.user.userPrincipalName);
+    if (u.user.hasDrive)
+      for (const item of u.drive.values()) {
+        if (!item.parentId) continue;
+        const p = `${upn}/OneDrive/${t.editor.drivePath(u.user.id, item.id)}`;
+        if (item.folder) dirs.add(p);
+        else files.set(p, { kind: 'bytes', data: item.content ?? Buffer.alloc(0) });
+      }
+    if (!u.user.hasMailbox) continue;
+    for (const f of u.mailbox.folders.values()) dirs.add(`${upn}/Mail/${t.editor.mailFolderPath(u.user.id, f.id)}`);
+    for (const m of u.mailbox.messages.values())
+      files.set(`${upn}/Mail/${t.editor.mailFolderPath(u.user.id, m.folderId)}/${itemFileName(m.subject, m.id, 'eml')}`, { kind: 'bytes', data: m.mime });
+    for (const e of u.mailbox.events.values()) files.set(`${upn}/Calendar/${itemFileName(e.subject, e.id, 'ics')}`, { kind: 'ics', event: { ...e } });
+    for (const c of u.mailbox.contacts.values()) {
+      const folder = c.folderId ? `${u.mailbox.contactFolders.get(c.folderId)!.displayName}/` : '';
+      files.set(`${upn}/Contacts/${folder}${itemFileName(c.displayName, c.id, 'vcf')}`, { kind: 'vcf', contact: { ...c, emailAddresses: [...c.emailAddresses], businessPhones: [...c.businessPhones] } });
+    }
+  }
+  return { files, dirs };
+}
+
+/** Deep copy of the expectation (the simulator's objects change as tests mutate the tenant). */
+export function snapshotExpectation(t: SuiteTenant): { files: Map<string, Expected>; dirs: Set<string> } {
+  const e = expectedTree(t);
+  for (const [k, v] of e.files) if (v.kind === 'bytes') e.files.set(k, { kind: 'bytes', data: Buffer.from(v.data) });
+  return e;
+}
+
+function walk(root: string, dir = root, out: string[] = [], dirs: string[] = []): { files: string[]; dirs: string[] } {
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) {
+      dirs.push(relative(root, full));
+      walk(root, full, out, dirs);
+    } else if (name !== '_items.json') out.push(relative(root, full));
+  }
+  return { files: out, dirs };
+}
+
+const values = (p: unknown): string[] => (p === undefined ? [] : (Array.isArray(p) ? p : [p]).map((x) => String((x as { valueOf(): string }).valueOf())));
+
+/** Asserts a restore folder holds exactly the expected files: bytes equal, .ics and .vcf parsed and matching. */
+export function assertRestoreMatches(target: string, expected: { files: Map<string, Expected>; dirs: Set<string> }): void {
+  const found = walk(target);
+  assert.deepEqual([...found.files].sort(), [...expected.files.keys()].sort(), 'the restored files are exactly the expected ones');
+  for (const d of expected.dirs) assert.ok(found.dirs.includes(d), `folder ${d} is restored`);
+  for (const [path, want] of expected.files) {
+    const data = readFileSync(join(target, path));
+    if (want.kind === 'bytes') {
+      assert.ok(data.equals(want.data), `${path} is byte-identical`);
+    } else if (want.kind === 'ics') {
+      const events = Object.values(ical.sync.parseICS(data.toString('utf8'))).filter((x) => x?.type === 'VEVENT') as ical.VEvent[];
+      assert.equal(events.length, 1, `${path} holds one event`);
+      const ev = events[0]!;
+      const e = want.event;
+      assert.equal(ev.summary, e.subject, `${path} summary`);
+      if (e.isAllDay) {
+        assert.equal(ev.start.toISOString().slice(0, 10), e.start.slice(0, 10), `${path} all-day start`);
+      } else {
+        assert.equal(ev.start.toISOString(), new Date(e.start).toISOString(), `${path} start`);
+        assert.equal(ev.end!.toISOString(), new Date(e.end).toISOString(), `${path} end`);
+      }
+      assert.equal(ev.location ?? '', e.location, `${path} location`);
+      assert.equal(ev.description ?? '', e.bodyText, `${path} description`);
+    } else {
+      const cards = vCard.parse(data.toString('utf8'));
+      assert.equal(cards.length, 1, `${path} holds one card`);
+      const c = want.contact;
+      const card = cards[0]!;
+      assert.deepEqual(values(card.get('fn')), [c.displayName], `${path} FN`);
+      assert.deepEqual(values(card.get('email')), c.emailAddresses.map((a) => a.address), `${path} EMAIL`);
+      assert.deepEqual(values(card.get('tel')).sort(), [...(c.mobilePhone ? [c.mobilePhone] : []), ...c.businessPhones].sort(), `${path} TEL`);
+      assert.deepEqual(values(card.get('org')), c.companyName ? [c.companyName] : [], `${path} ORG`);
+    }
+  }
+}
