@@ -36,6 +36,7 @@ export async function m365Backup(ctx: CliContext, args: ParsedArgs): Promise<num
     user: args.m365.user,
     workers: args.workers,
     calendarWindowDays: ctx.settings.calendarWindowDays,
+    userConcurrency: ctx.settings.userParallelism,
     onProgress: (p) => bar.update({ phase: `users ${p.usersDone}/${p.usersTotal}`, itemsDone: p.items, bytesDone: p.bytes }),
   }).finally(() => bar.done());
   if (ctx.options.json) console.log(JSON.stringify({ ...report, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }));

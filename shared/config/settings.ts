@@ -21,6 +21,7 @@ export const SETTING_NAMES = {
   mailboxBudget: 'GRAPH_MAILBOX_BUDGET',
   tenantConcurrency: 'GRAPH_TENANT_CONCURRENCY',
   calendarWindowDays: 'M365_CALENDAR_WINDOW_DAYS',
+  userParallelism: 'BACKUP_USER_PARALLELISM',
 } as const;
 
 export const SECRET_SETTINGS: ReadonlySet<string> = new Set([SETTING_NAMES.storageConnectionString, SETTING_NAMES.password]);
@@ -44,6 +45,8 @@ export interface Settings {
   tenantConcurrency: number;
   /** calendarView window, days back and forward from now. */
   calendarWindowDays: number;
+  /** Users of one tenant backed up at once. */
+  userParallelism: number;
 }
 
 function positiveInt(name: string, v: string | undefined, def: number): number {
@@ -91,6 +94,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     mailboxBudget: parseMailboxBudget(env[SETTING_NAMES.mailboxBudget]),
     tenantConcurrency: positiveInt(SETTING_NAMES.tenantConcurrency, env[SETTING_NAMES.tenantConcurrency], 16),
     calendarWindowDays: positiveInt(SETTING_NAMES.calendarWindowDays, env[SETTING_NAMES.calendarWindowDays], 5 * 365),
+    userParallelism: positiveInt(SETTING_NAMES.userParallelism, env[SETTING_NAMES.userParallelism], 4),
   };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (s as unknown as Record<string, unknown>)[k] = v;
   if (s.keyVaultUrl) {

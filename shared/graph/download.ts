@@ -5,10 +5,10 @@ import type { GraphConnection } from './connection';
 import { QuickXorHash } from './quickXorHash';
 import { GraphFailure } from './requests';
 import { backoffMs, retryAfterMs } from './throttlingMiddleware';
-import { sleep } from './gates';
+import { sleep, type MemoryBudget } from './gates';
 
 /** Content handed to the chunkers: small items in memory, large ones spooled to a temporary file. */
-export type ItemContent = { data: Buffer } | { file: string; size: number; cleanup(): Promise<void> };
+export type ItemContent = { data: Buffer; cleanup?: () => Promise<void> } | { file: string; size: number; cleanup(): Promise<void> };
 
 export interface DownloadOptions {
   url: string;
@@ -17,8 +17,10 @@ export interface DownloadOptions {
   /** Fetches a fresh pre-authenticated URL (they expire after about an hour). */
   refreshUrl: () => Promise<string>;
   spoolDir: string;
-  /** Items up to this size stay in memory. */
+  /** Items up to this size may stay in memory... */
   memoryLimit: number;
+  /** ...while the run's shared memory budget allows; otherwise they are spooled to disk. */
+  memory?: MemoryBudget;
   what: string;
   signal?: AbortSignal;
 }
@@ -30,13 +32,16 @@ interface Sink {
   abort(): Promise<void>;
 }
 
-function memorySink(): Sink {
+function memorySink(release: () => void): Sink {
   let parts: Buffer[] = [];
   return {
     write: async (b) => void parts.push(Buffer.from(b)),
     reset: async () => void (parts = []),
-    finish: async () => ({ data: Buffer.concat(parts) }),
-    abort: async () => void (parts = []),
+    finish: async () => ({ data: Buffer.concat(parts), cleanup: async () => release() }),
+    abort: async () => {
+      parts = [];
+      release();
+    },
   };
 }
 
@@ -73,7 +78,8 @@ const MAX_URL_REFRESHES = 3;
  * quickXorHash are checked at the end, so a truncated or altered body is never stored as the file.
  */
 export async function downloadDriveContent(conn: GraphConnection, o: DownloadOptions): Promise<ItemContent> {
-  const sink = o.size > o.memoryLimit ? await fileSink(o.spoolDir, o.size) : memorySink();
+  const inMemory = o.size <= o.memoryLimit && (o.memory?.tryTake(o.size) ?? true);
+  const sink = inMemory ? memorySink(() => o.memory?.give(o.size)) : await fileSink(o.spoolDir, o.size);
   let url = o.url;
   let received = 0;
   let hash = new QuickXorHash();

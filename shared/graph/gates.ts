@@ -125,3 +125,22 @@ export function mailboxOf(url: string): string | undefined {
   const m = /\/users\/([^/?]+)\/(mailFolders|messages|calendarView|calendar|calendars|events|contacts|contactFolders)\b/i.exec(url);
   return m ? `users/${decodeURIComponent(m[1]!).toLowerCase()}` : undefined;
 }
+
+/**
+ * Bytes of item content a run may hold in memory at once (shared by every user and service);
+ * content that does not fit is spooled to a temporary file instead of waiting.
+ */
+export class MemoryBudget {
+  private used = 0;
+  constructor(readonly limit: number) {}
+
+  tryTake(bytes: number): boolean {
+    if (this.used + bytes > this.limit) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.used = Math.max(0, this.used - bytes);
+  }
+}

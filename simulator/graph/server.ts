@@ -36,6 +36,18 @@ export interface SimulatorStats {
   downloadedBytes: number;
   /** Every request line and Authorization header value seen, for secret-leak scans. */
   seenHeaders: string[];
+  /** Arrival times of Outlook requests per mailbox (for the budget-use benchmark). */
+  mailboxArrivals: Map<string, number[]>;
+}
+
+/** The most requests one mailbox received within any window of `windowMs`. */
+export function peakWindowUse(arrivals: number[], windowMs: number): number {
+  let best = 0;
+  for (let i = 0, j = 0; j < arrivals.length; j++) {
+    while (arrivals[j]! - arrivals[i]! >= windowMs) i++;
+    best = Math.max(best, j - i + 1);
+  }
+  return best;
 }
 
 export interface GraphSimulator {
@@ -58,7 +70,7 @@ interface DownloadGrant {
   expires: number;
 }
 
-const newStats = (): SimulatorStats => ({ requests: new Map(), items: new Map(), throttled: 0, peakMailboxConcurrency: 0, downloadedBytes: 0, seenHeaders: [] });
+const newStats = (): SimulatorStats => ({ requests: new Map(), items: new Map(), throttled: 0, peakMailboxConcurrency: 0, downloadedBytes: 0, seenHeaders: [], mailboxArrivals: new Map() });
 const bump = (m: Map<string, number>, k: string, n = 1) => m.set(k, (m.get(k) ?? 0) + n);
 
 /**
@@ -124,6 +136,9 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     if (fault === 'gone') return graphError(410, route.name.startsWith('drive') ? 'resyncRequired' : 'syncStateNotFound', 'The sync state is not found (injected).', { Location: `${origin}${req.url.pathname}` });
     if (allowWireFaults && fault === 'reset') return 'reset';
     if (route.mailbox) {
+      let arrivals = stats.mailboxArrivals.get(route.mailbox);
+      if (!arrivals) stats.mailboxArrivals.set(route.mailbox, (arrivals = []));
+      arrivals.push(Date.now());
       const admitted = limiter.admit(route.mailbox);
       if (!admitted.ok) {
         stats.throttled++;

@@ -137,7 +137,7 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
       } catch (e) {
         fail(id, scope, String((e as Error)?.message ?? e));
       } finally {
-        if (content && 'cleanup' in content) await content.cleanup().catch(() => undefined);
+        await content?.cleanup?.().catch(() => undefined);
       }
     };
 

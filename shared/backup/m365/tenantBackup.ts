@@ -18,6 +18,7 @@ import {
   type ServiceSource,
   type SourceContext,
 } from '../../graph';
+import { MemoryBudget } from '../../graph/gates';
 import { backupService, type ItemFailure } from './serviceBackup';
 import { directoryPartition, servicePartition, type DirectoryState } from './partitions';
 
@@ -33,6 +34,8 @@ export interface TenantBackupOptions {
   pageSize?: number;
   workers?: number;
   spoolDir?: string;
+  /** Item content held in memory at once across all users (default 32 MiB); the rest spools to disk. */
+  memoryBudgetBytes?: number;
   onProgress?: (p: TenantProgress) => void;
 }
 
@@ -109,13 +112,14 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
   const index = await ChunkIndex.open(repo);
   const writer = new ContentWriter(repo, index, { workers: o.workers });
   const reports: UserReport[] = [];
+  const memory = new MemoryBudget(o.memoryBudgetBytes ?? 32 * 1024 * 1024);
   const progress = { usersDone: 0, usersTotal: users.length, items: 0, bytes: 0 };
   try {
     await forEachConcurrent(users, o.userConcurrency ?? 4, async (u) => {
       const has = services.get(u.id)!;
       const report: UserReport = { id: u.id, userPrincipalName: u.userPrincipalName, services: [], skipped: [] };
       reports.push(report);
-      const ctx: SourceContext = { conn, userId: u.id, spoolDir, calendarWindowDays: o.calendarWindowDays ?? 5 * 365, pageSize: o.pageSize ?? 100 };
+      const ctx: SourceContext = { conn, userId: u.id, spoolDir, calendarWindowDays: o.calendarWindowDays ?? 5 * 365, pageSize: o.pageSize ?? 100, memory };
       for (const service of o.services) {
         if (!has[needs(service)]) {
           report.skipped.push(`${service}: ${has.notes.find((n) => n.includes(needs(service) === 'drive' ? 'OneDrive' : 'mailbox')) ?? 'not available'}`);

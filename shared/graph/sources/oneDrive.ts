@@ -47,7 +47,7 @@ export class OneDriveSource implements ServiceSource {
       ...(typeof raw.cTag === 'string' ? { contentVersion: `${raw.cTag}\0${size}\0${quickXorHash ?? ''}` } : {}),
       meta: { type: 'file', ...common, size, quickXorHash: quickXorHash ?? null, mimeType: typeof raw.file.mimeType === 'string' ? raw.file.mimeType : null },
       content: async () =>
-        downloadDriveContent(conn, { url: downloadUrl ?? (await refreshUrl()), size, quickXorHash, refreshUrl, spoolDir: this.ctx.spoolDir, memoryLimit: MEMORY_LIMIT, what: `OneDrive file ${id}` }),
+        downloadDriveContent(conn, { url: downloadUrl ?? (await refreshUrl()), size, quickXorHash, refreshUrl, spoolDir: this.ctx.spoolDir, memoryLimit: MEMORY_LIMIT, memory: this.ctx.memory, what: `OneDrive file ${id}` }),
     };
   }
 }

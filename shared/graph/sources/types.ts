@@ -1,5 +1,6 @@
 import type { GraphConnection } from '../connection';
 import type { ItemContent } from '../download';
+import type { MemoryBudget } from '../gates';
 
 export const SERVICES = ['onedrive', 'mail', 'calendar', 'contacts'] as const;
 export type Service = (typeof SERVICES)[number];
@@ -41,6 +42,8 @@ export interface SourceContext {
   calendarWindowDays: number;
   /** Delta page size asked for with Prefer: odata.maxpagesize. */
   pageSize: number;
+  /** Content held in memory by the whole run; beyond it, downloads spool to disk. */
+  memory?: MemoryBudget;
   now?: Date;
 }
 

@@ -1,0 +1,134 @@
+/**
+ * `npm run bench:graph`: m365-backup against the tenant simulator with 20 ms latency per request
+ * and Outlook's per-mailbox limits enforced, three scenarios:
+ *  1. mail: one mailbox, budget use of the per-mailbox request budget (10,000 per 10 minutes,
+ *     scaled to the same rate over a shorter window so a run takes ~30 s) and messages per second;
+ *  2. OneDrive: one user's large files, MB/s;
+ *  3. 20 users backed up in parallel: peak RSS.
+ * Each scenario runs BENCH_TRIALS times (default 3) on a fresh repository; medians are printed.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAzurite } from '../shared/local';
+import { SeededRandom } from '../shared/local';
+import { loopbackCertificate } from '../simulator/tls';
+import { peakWindowUse, startGraphSimulator, type GraphSimulator } from '../simulator/graph/server';
+import { generateTenant, type TenantShape } from '../simulator/tenant/generator';
+import type { SimTenant } from '../simulator/tenant/model';
+import { TenantEditor } from '../simulator/tenant/editor';
+import { measure, median } from './measure';
+
+const CLI = join(__dirname, '..', 'cli', 'main.js');
+const TRIALS = Number(process.env.BENCH_TRIALS ?? 3);
+/** Outlook's 10,000 requests / 600 s, scaled to the same rate: 250 requests / 15 s. */
+const BUDGET = 250;
+const WINDOW_S = 15;
+const MB = 1e6;
+
+interface Env {
+  work: string;
+  certFile: string;
+  connectionString: string;
+  sim: GraphSimulator;
+}
+
+function tenantOf(name: string, seed: number, shape: TenantShape): SimTenant {
+  const { tenant } = generateTenant({ seed, tenantId: `${name}-tenant`, domain: `${name}.example`, shape });
+  tenant.apps.push({ clientId: `${name}-app`, clientSecret: `${name}-secret` });
+  return tenant;
+}
+
+async function run(env: Env, tenant: SimTenant, trial: number, extra: Record<string, string> = {}) {
+  const repo = `bench${tenant.domain.split('.')[0]}${trial}`;
+  const base = {
+    PATH: process.env.PATH,
+    NODE_EXTRA_CA_CERTS: env.certFile,
+    GRAPH_BASE_URL: `${env.sim.origin}/v1.0`,
+    AZURE_AUTHORITY_HOST: env.sim.origin,
+    AZURE_STORAGE_CONNECTION_STRING: env.connectionString,
+    M365_BACKUP_DATA_DIR: join(env.work, 'data'),
+    M365_BACKUP_REPOSITORY: repo,
+    M365_BACKUP_KDF: 'test',
+    M365_BACKUP_PASSWORD: 'bench-password-1',
+    ...extra,
+  };
+  const secretFile = join(env.work, `${tenant.domain}.secret`);
+  writeFileSync(secretFile, tenant.apps[0]!.clientSecret!);
+  const name = tenant.domain.split('.')[0]!;
+  const add = await measure(process.execPath, [CLI, 'tenant', 'add', '--name', name, '--tenant-id', tenant.tenantId, '--client-id', tenant.apps[0]!.clientId, '--client-secret-file', secretFile], base);
+  if (add.code !== 0) throw new Error(add.stderr);
+  env.sim.resetStats();
+  const m = await measure(process.execPath, [CLI, 'backup', '--tenant', name, '--json', '--quiet'], base);
+  if (process.env.BENCH_NODE_OPTIONS) console.error(m.stderr.split('\n').filter((l) => l.startsWith('MEM')).join('\n'));
+  if (m.code !== 0) throw new Error(`backup failed (${m.code}): ${m.stderr.slice(-2000)}`);
+  const report = JSON.parse(m.stdout.trim().split('\n').at(-1)!) as { status: string; totals: { fetched: number; fetchedBytes: number }; graph: { throttled: number }; peakRssMiB: number };
+  return { m, report };
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'm365b-graphbench-'));
+  const certFile = join(work, 'cert.pem');
+  const azurite = await startAzurite({ location: join(work, 'azurite') });
+  // The simulator serves the tenants in this array; scenarios add theirs as they go.
+  const tenants: SimTenant[] = [];
+  const sim = await startGraphSimulator({ tenants, tls: await loopbackCertificate(certFile), latencyMs: 20, limits: { concurrency: 4, budget: BUDGET, windowMs: WINDOW_S * 1000 } });
+  const serve = (t: SimTenant) => tenants.push(t);
+  const env: Env = { work, certFile, connectionString: azurite.connectionString, sim };
+  try {
+    const only = process.env.BENCH_ONLY;
+    const mailRuns: { msgsPerS: number; share: number; throttled: number; clientThrottled: number }[] = [];
+    const driveRuns: { mbPerS: number; bytes: number }[] = [];
+    const manyRuns: { rss: number; wallS: number; bytes: number; items: number }[] = [];
+    // 1. Mail: one mailbox of 600 small messages; ~620 requests need 2.5 windows of budget.
+    const mail = tenantOf('mailbench', 1, { users: 1, filesPerUser: 0, maxFileBytes: 1, messagesPerUser: 600, eventsPerUser: 0, contactsPerUser: 0, withoutDrive: [0] });
+    for (const m of mail.users.values().next().value!.mailbox.messages.values()) m.hasAttachments = false;
+    serve(mail);
+    for (let t = 0; t < (only && only !== 'mail' ? 0 : TRIALS); t++) {
+      const { m, report } = await run(env, mail, t, { GRAPH_MAILBOX_BUDGET: `4,${BUDGET}/${WINDOW_S}` });
+      const arrivals = [...sim.stats.mailboxArrivals.values()][0] ?? [];
+      mailRuns.push({ msgsPerS: report.totals.fetched / (m.wallMs / 1000), share: peakWindowUse(arrivals, WINDOW_S * 1000) / BUDGET, throttled: sim.stats.throttled, clientThrottled: report.graph.throttled });
+      if (report.status !== 'complete') throw new Error('mail run not complete');
+    }
+
+    // 2. OneDrive: one user, 40 files of 1-8 MB (random content: no compression or dedup help).
+    const drive = tenantOf('drivebench', 2, { users: 1, filesPerUser: 0, maxFileBytes: 1, messagesPerUser: 0, eventsPerUser: 0, contactsPerUser: 0, withoutMailbox: [0] });
+    const r = new SeededRandom(9);
+    const upn = drive.users.values().next().value!.user.userPrincipalName;
+    const editor = new TenantEditor(drive);
+    for (let i = 0; i < 40; i++) editor.addFile(upn, `big/${i}.bin`, r.bytes(r.int(1, 8) * 1_000_000));
+    serve(drive);
+    for (let t = 0; t < (only && only !== 'drive' ? 0 : TRIALS); t++) {
+      const { m, report } = await run(env, drive, t);
+      driveRuns.push({ mbPerS: report.totals.fetchedBytes / MB / (m.wallMs / 1000), bytes: report.totals.fetchedBytes });
+    }
+
+    // 3. 20 users in parallel: files up to 6 MB and 60 messages each.
+    const many = tenantOf('manybench', 3, { users: 20, filesPerUser: 15, maxFileBytes: 6_000_000, messagesPerUser: 60, eventsPerUser: 5, contactsPerUser: 5 });
+    serve(many);
+    for (let t = 0; t < (only && only !== 'many' ? 0 : TRIALS); t++) {
+      const { m, report } = await run(env, many, t, { BACKUP_USER_PARALLELISM: '20', GRAPH_MAILBOX_BUDGET: `4,${BUDGET}/${WINDOW_S}`, ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}), ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}) });
+      manyRuns.push({ rss: m.peakRssMiB, wallS: m.wallMs / 1000, bytes: report.totals.fetchedBytes, items: report.totals.fetched });
+    }
+
+    const row = (k: string, v: string, target = '') => (v.startsWith('NaN') || v.startsWith('undefined') ? undefined : console.log(`| ${k} | ${v} | ${target} |`));
+    console.log(`\nGraph benchmark: 20 ms latency per request, Outlook limits enforced (4 concurrent, ${BUDGET} requests per ${WINDOW_S} s = 10,000 per 10 min rate); ${TRIALS} trials, medians.\n`);
+    console.log('| measure | median (trials) | target |');
+    console.log('|---|---|---|');
+    row('mail: messages per second, one mailbox', `${median(mailRuns.map((x) => x.msgsPerS)).toFixed(1)} (${mailRuns.map((x) => x.msgsPerS.toFixed(1)).join(', ')})`, `ceiling ${(BUDGET / WINDOW_S).toFixed(1)} requests/s`);
+    row('mail: share of the request budget used (busiest window)', `${(median(mailRuns.map((x) => x.share)) * 100).toFixed(0)}% (${mailRuns.map((x) => (x.share * 100).toFixed(0) + '%').join(', ')})`, '>= 90%');
+    row('mail: 429 answers from the limits (all retried)', `${median(mailRuns.map((x) => x.throttled))} (${mailRuns.map((x) => x.throttled).join(', ')})`, 'no unhandled 429');
+    row('OneDrive: MB/s, one user', `${median(driveRuns.map((x) => x.mbPerS)).toFixed(1)} (${driveRuns.map((x) => x.mbPerS.toFixed(1)).join(', ')})`, '');
+    row('20 users in parallel: peak RSS MiB', `${median(manyRuns.map((x) => x.rss))} (${manyRuns.map((x) => x.rss).join(', ')})`, '<= 512');
+    if (manyRuns.length) row('20 users in parallel: wall s', `${median(manyRuns.map((x) => x.wallS)).toFixed(1)} (${(manyRuns[0]!.bytes / MB).toFixed(0)} MB, ${manyRuns[0]!.items} items)`, '');
+  } finally {
+    await sim.stop();
+    await azurite.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
