@@ -1,4 +1,5 @@
 import type { GraphConnection } from './connection';
+import { mailboxOf } from './gates';
 import { getJson, GraphFailure, listAll } from './requests';
 
 export interface M365User {
@@ -35,6 +36,8 @@ export async function probeServices(conn: GraphConnection, users: M365User[]): P
       { id: `d${j}`, method: 'GET', url: `/users/${u.id}/drive?$select=id` },
       { id: `m${j}`, method: 'GET', url: `/users/${u.id}/mailFolders/inbox?$select=id` },
     ]);
+    // Each request of a batch counts against its mailbox's budget on Graph's side: count it on ours too.
+    for (const r of requests) conn.gates.count(mailboxOf(conn.url(r.url)));
     let batch: BatchResponse = {};
     try {
       batch = (await conn.client.api(conn.url('/$batch')).post({ requests })) as BatchResponse;

@@ -43,6 +43,11 @@ export class MailboxLimiter {
     return { ok: true };
   }
 
+  /** Forgets every mailbox's history (a fresh measurement). */
+  reset(): void {
+    this.boxes.clear();
+  }
+
   release(mailbox: string): void {
     const s = this.boxes.get(mailbox);
     if (s && s.inFlight > 0) s.inFlight--;
