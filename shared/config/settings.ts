@@ -22,6 +22,8 @@ export const SETTING_NAMES = {
   tenantConcurrency: 'GRAPH_TENANT_CONCURRENCY',
   calendarWindowDays: 'M365_CALENDAR_WINDOW_DAYS',
   userParallelism: 'BACKUP_USER_PARALLELISM',
+  /** NCRONTAB of the nightly backup timer; read by the Functions runtime as %BACKUP_SCHEDULE%. */
+  backupSchedule: 'BACKUP_SCHEDULE',
 } as const;
 
 export const SECRET_SETTINGS: ReadonlySet<string> = new Set([SETTING_NAMES.storageConnectionString, SETTING_NAMES.password]);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as ical from 'node-ical';
 import vCard from 'vcf';
 import { startTestStorage, type TestStorage } from './azurite';
-import { runCli, type CliEnv, type CliResult } from './cli';
+import { cliEnvironment, runCli, type CliEnv, type CliResult } from './cli';
 import { loopbackCertificate } from '../../simulator/tls';
 import { startGraphSimulator, type GraphSimulator, type GraphSimulatorOptions } from '../../simulator/graph/server';
 import { generateTenant, type TenantShape } from '../../simulator/tenant/generator';
@@ -31,6 +31,8 @@ export interface M365Suite {
   /** Everything any CLI run printed (for the secret scan). */
   output: string[];
   cli(args: string[], password?: string, extra?: Record<string, string>): Promise<CliResult>;
+  /** The environment a product process (CLI or local Functions host) gets in this suite. */
+  processEnv(extra?: Record<string, string>): NodeJS.ProcessEnv;
   addTenant(name: string): Promise<CliResult>;
   stop(): Promise<void>;
 }
@@ -75,6 +77,7 @@ export async function startM365Suite(tenants: { name: string; seed: number; shap
     tenants: entries,
     output,
     cli,
+    processEnv: (extra = {}) => cliEnvironment(env(undefined, extra)),
     addTenant: (name) => {
       const t = entries.get(name)!;
       return cli(['tenant', 'add', '--name', name, '--tenant-id', t.tenant.tenantId, '--client-id', t.tenant.apps[0]!.clientId, '--client-secret-file', t.secretFile], t.password);

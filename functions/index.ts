@@ -1,0 +1,9 @@
+/**
+ * The Function App's entry point ("main" in package.json): importing these modules registers every
+ * function with the v4 programming model. Registration has no side effects beyond that.
+ */
+import './nightlyBackup';
+import './backupOrchestrators';
+import './backupActivities';
+import './http/backups';
+import './http/snapshots';

@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { Settings } from '../config';
+import { DEFAULT_ARGON2, KeyVaultProvider, LocalKeyProvider, TEST_ARGON2, type Argon2Params, type KeyWrapProvider } from '../crypto';
+import { BackupError } from '../errors';
+import { GraphConnection, type TenantCredentials } from '../graph';
+import { Repository, type Stores } from '../repo';
+import { BlobStore, TableStore, type StorageConnection } from '../storage';
+import { TenantRegistry, type TenantRecord } from '../tenants/registry';
+
+/**
+ * What the CLI and the Functions app both build from settings: storage, the key provider, the
+ * tenant registry, tenant repositories and Graph connections. The CLI adds an embedded Azurite.
+ */
+export class AppServices {
+  private storesCache?: Stores;
+
+  constructor(
+    readonly settings: Settings,
+    private readonly connection?: () => Promise<StorageConnection>,
+  ) {}
+
+  get argon2(): Argon2Params {
+    return this.settings.kdfProfile === 'test' ? TEST_ARGON2 : DEFAULT_ARGON2;
+  }
+
+  /** The storage connection the settings name (connection string, or managed identity URLs). */
+  static connectionFromSettings(s: Settings): StorageConnection | undefined {
+    if (s.storageConnectionString) return { kind: 'connectionString', connectionString: s.storageConnectionString };
+    if (s.storageBlobUrl && s.storageTableUrl) return { kind: 'credential', blobUrl: s.storageBlobUrl, tableUrl: s.storageTableUrl, credential: new DefaultAzureCredential() };
+    return undefined;
+  }
+
+  async stores(): Promise<Stores> {
+    if (this.storesCache) return this.storesCache;
+    const connection = AppServices.connectionFromSettings(this.settings) ?? (await this.connection?.());
+    if (!connection) throw new BackupError('USAGE', 'No storage is configured: set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_BLOB_URL and AZURE_STORAGE_TABLE_URL.');
+    this.storesCache = { blobs: new BlobStore(connection), tables: new TableStore(connection) };
+    return this.storesCache;
+  }
+
+  provider(create = false): KeyWrapProvider {
+    if (this.settings.keyVaultUrl)
+      return new KeyVaultProvider({ vaultUrl: this.settings.keyVaultUrl, keyName: this.settings.keyVaultKeyName!, credential: new DefaultAzureCredential(), createIfMissing: create });
+    return LocalKeyProvider.open(join(this.settings.dataDir, 'keys', 'local.key'), { create });
+  }
+
+  async repository(name = this.settings.repository): Promise<Repository> {
+    return Repository.open(await this.stores(), () => this.provider(), name);
+  }
+
+  /** The tenant registry; `create` makes the local key file when none exists yet (tenant add). */
+  async tenants(create = false): Promise<TenantRegistry> {
+    return new TenantRegistry((await this.stores()).tables, () => this.provider(create), this.settings.repository);
+  }
+
+  /** A registered tenant's repository and, on demand, its Graph connection. */
+  async tenant(name: string): Promise<{ record: TenantRecord; repo: Repository; graph: () => Promise<GraphConnection> }> {
+    const registry = await this.tenants();
+    const record = await registry.get(name);
+    const repo = await this.repository(record.repository);
+    return { record, repo, graph: async () => this.graph(await registry.credentials(name)) };
+  }
+
+  graph(credentials: TenantCredentials): GraphConnection {
+    const s = this.settings;
+    return new GraphConnection(credentials, { graphBaseUrl: s.graphBaseUrl, authorityHost: s.authorityHost }, { mailboxBudget: s.mailboxBudget, tenantConcurrency: s.tenantConcurrency });
+  }
+}

@@ -1,0 +1,55 @@
+import { open, seal } from '../../crypto';
+import { Catalog, type Repository } from '../../repo';
+import type { Service } from '../../graph';
+import { directoryPartition, type DirectoryState } from './partitions';
+
+export interface LoggedOutcome {
+  userId: string;
+  userPrincipalName: string;
+  service: Service;
+  status: 'complete' | 'partial' | 'failed';
+  snapshot: number;
+  items: number;
+  fetched: number;
+  fetchedBytes: number;
+  removed: number;
+  failed: number;
+  failures: { id: string; reason: string }[];
+  host: string;
+}
+
+const pk = (runId: string) => `run.${runId}`;
+const aad = (runId: string, rk: string) => Buffer.from(`run/${runId}/${rk}`);
+
+/**
+ * The log of a pipeline run (one row per user and service, in the tenant repository's snapshots
+ * table under PartitionKey "run.<runId>"), sealed with the pack-index key: UPNs and failure reasons
+ * are personal data. Orchestrations carry only counts; the report is read from here.
+ */
+export async function recordServiceOutcome(repo: Repository, runId: string, o: LoggedOutcome): Promise<void> {
+  const rk = `run:${o.userId}:${o.service}`;
+  await repo.tables.upsert(repo.layout.snapshotTable, { partitionKey: pk(runId), rowKey: rk, body: seal(repo.keys.indexKey, Buffer.from(JSON.stringify(o)), aad(runId, rk)) });
+}
+
+export async function readRunLog(repo: Repository, runId: string): Promise<LoggedOutcome[]> {
+  const out: LoggedOutcome[] = [];
+  for await (const row of repo.tables.query(repo.layout.snapshotTable, { filter: `PartitionKey eq '${pk(runId).replace(/'/g, "''")}'` }))
+    out.push(JSON.parse(open(repo.keys.indexKey, Buffer.from(row.body as Uint8Array), aad(runId, row.rowKey), `run log ${runId}`).toString('utf8')) as LoggedOutcome);
+  return out.sort((a, b) => a.userPrincipalName.localeCompare(b.userPrincipalName) || a.service.localeCompare(b.service));
+}
+
+/** Records the end of a run: the tenant directory (users, their services) and the last report. */
+export async function recordRun(
+  repo: Repository,
+  tenant: string,
+  runId: string,
+  status: string,
+  totals: unknown,
+  users: { id: string; userPrincipalName: string; services: Service[] }[],
+): Promise<void> {
+  const catalog = new Catalog(repo, directoryPartition(tenant));
+  const prev = (await catalog.readState<DirectoryState>()) ?? { users: [] };
+  const byId = new Map(prev.users.map((u) => [u.id, u]));
+  for (const u of users) byId.set(u.id, { id: u.id, userPrincipalName: u.userPrincipalName, displayName: byId.get(u.id)?.displayName ?? u.userPrincipalName, services: u.services });
+  await catalog.writeState({ users: [...byId.values()], lastReport: { runId, status, totals, finished: new Date().toISOString() } } satisfies DirectoryState);
+}

@@ -1,0 +1,106 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { assertRestoreMatches, snapshotExpectation, startM365Suite, type M365Suite, type SuiteTenant } from './support/m365';
+import { getJson, startFunctionsHost, waitForInstance, type FunctionsHostProcess } from './support/functionsHost';
+
+const SHAPE = { users: 20, filesPerUser: 3, maxFileBytes: 300_000, messagesPerUser: 4, eventsPerUser: 2, contactsPerUser: 2, withoutMailbox: [7], withoutDrive: [8] };
+
+describe('the Functions app on the local Durable host (timer, orchestrations, activities, HTTP API)', () => {
+  let suite: M365Suite;
+  let contoso: SuiteTenant;
+  let host: FunctionsHostProcess;
+  let stateDir: string;
+  const hostEnv = () => suite.processEnv({ BACKUP_USER_PARALLELISM: '4' });
+
+  before(async () => {
+    suite = await startM365Suite([{ name: 'contoso', seed: 5, shape: SHAPE }]);
+    contoso = suite.tenants.get('contoso')!;
+    assert.equal((await suite.addTenant('contoso')).code, 0);
+    stateDir = join(suite.work, 'durable');
+  });
+  after(async () => {
+    await host?.stop().catch(() => undefined);
+    await suite?.stop();
+  });
+
+  test('the nightly timer backs up a 20-user tenant with bounded parallelism, once per night', async () => {
+    host = await startFunctionsHost(hostEnv(), stateDir);
+    const fire = await fetch(`${host.origin}/admin/functions/nightlyBackup`, { method: 'POST' });
+    assert.equal(fire.status, 202);
+    const id = `nightly-contoso-${new Date().toISOString().slice(0, 10)}`;
+    const done = await waitForInstance(host.origin, id);
+    assert.equal(done.runtimeStatus, 'Completed', JSON.stringify(done));
+    const output = done.output as { status: string; totals: { users: number; fetched: number } };
+    assert.equal(output.status, 'complete');
+    assert.equal(output.totals.users, 20);
+    assert.equal((done.customStatus as { usersDone: number }).usersDone, 20);
+    // A second firing the same night starts nothing new.
+    const instances = readdirSync(stateDir).length;
+    assert.equal(instances, 1 + 20, 'one tenant run and one sub-orchestration per user');
+    assert.equal((await fetch(`${host.origin}/admin/functions/nightlyBackup`, { method: 'POST' })).status, 202);
+    assert.equal(readdirSync(stateDir).length, instances);
+    // The run's report is readable through the API.
+    const run = await getJson(`${host.origin}/api/backups/${id}`);
+    assert.equal(run.status, 200);
+    assert.equal((run.body.report as unknown[]).length, 20 * 4 - 3 - 1, "one row per user and service (one user has no mailbox, one no drive)");
+    const target = join(suite.work, 'restore-nightly');
+    assert.equal((await suite.cli(['restore', '--tenant', 'contoso', target], contoso.password)).code, 0);
+    assertRestoreMatches(target, snapshotExpectation(contoso));
+  });
+
+  test('an activity that throws and a host killed mid-run both end in a completed backup with nothing lost', async () => {
+    await host.stop();
+    for (const u of [...contoso.tenant.users.values()].slice(0, 10))
+      if (u.user.hasDrive) contoso.editor.addFile(u.user.userPrincipalName, `after/${u.user.id}.txt`, Buffer.from(`new for ${u.user.id}`));
+    host = await startFunctionsHost(suite.processEnv({ BACKUP_USER_PARALLELISM: '2', M365_LOCAL_HOST_FAIL_ONCE: 'backupUserService' }), stateDir);
+    const start = await getJson(`${host.origin}/api/backups`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso' }) });
+    assert.equal(start.status, 202, JSON.stringify(start.body));
+    const id = (start.body.backups as { id: string }[])[0]!.id;
+    // Let it get going, then crash the host.
+    for (let i = 0; i < 200; i++) {
+      const s = await getJson(`${host.origin}/runtime/webhooks/durabletask/instances/${id}`);
+      if (((s.body.customStatus as { usersDone?: number } | null)?.usersDone ?? 0) >= 4) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await host.kill();
+    host = await startFunctionsHost(hostEnv(), stateDir);
+    assert.match(host.output.join(''), /resumed \d+ orchestration/);
+    const done = await waitForInstance(host.origin, id);
+    assert.equal(done.runtimeStatus, 'Completed', JSON.stringify(done));
+    const target = join(suite.work, 'restore-restart');
+    assert.equal((await suite.cli(['restore', '--tenant', 'contoso', target], contoso.password)).code, 0);
+    assertRestoreMatches(target, snapshotExpectation(contoso));
+  });
+
+  test('HTTP bad input: malformed JSON, unknown tenant, unknown service or run give a 4xx JSON error and start nothing', async () => {
+    const before = readdirSync(stateDir).length;
+    const cases: [RequestInit & { path: string }, number, RegExp][] = [
+      [{ path: '/api/backups', method: 'POST', body: '{not json' }, 400, /not valid JSON/],
+      [{ path: '/api/backups', method: 'POST', body: '[1,2]' }, 400, /JSON object/],
+      [{ path: '/api/backups', method: 'POST', body: JSON.stringify({ tenant: 'nosuch' }) }, 404, /Unknown tenant "nosuch"/],
+      [{ path: '/api/backups', method: 'POST', body: JSON.stringify({ tenant: 'contoso', services: ['teams'] }) }, 400, /Unknown service "teams"/],
+      [{ path: '/api/backups', method: 'POST', body: JSON.stringify({ user: 'a@b.c' }) }, 400, /"user" needs "tenant"/],
+      [{ path: '/api/backups/nope', method: 'GET' }, 404, /No backup run "nope"/],
+      [{ path: '/api/snapshots', method: 'GET' }, 400, /"tenant" query parameter is required/],
+      [{ path: '/api/snapshots?tenant=ghost', method: 'GET' }, 404, /Unknown tenant "ghost"/],
+    ];
+    for (const [req, status, message] of cases) {
+      const r = await getJson(`${host.origin}${req.path}`, req);
+      assert.equal(r.status, status, `${req.method} ${req.path}: ${JSON.stringify(r.body)}`);
+      assert.match(String((r.body.error as { message: string }).message), message);
+    }
+    assert.equal(readdirSync(stateDir).length, before, 'no orchestration was started');
+    const snaps = await getJson(`${host.origin}/api/snapshots?tenant=contoso&service=mail`);
+    assert.equal(snaps.status, 200);
+    assert.ok((snaps.body.snapshots as unknown[]).length >= 19);
+  });
+
+  test('no password, key, client secret or token is in any Durable history, instance state or host log', async () => {
+    const needles = [contoso.secret, contoso.password, ...suite.sim.identity.issuedTokens()];
+    const haystack = [host.output.join(''), ...readdirSync(stateDir).map((f) => readFileSync(join(stateDir, f), 'utf8'))].join('\n');
+    assert.ok(haystack.includes('backupUserService'), 'the scan read real histories');
+    for (const n of needles) assert.ok(!haystack.includes(n), `a secret (${n.slice(0, 6)}…) leaked into Durable state`);
+  });
+});
