@@ -7,3 +7,5 @@ import './backupOrchestrators';
 import './backupActivities';
 import './http/backups';
 import './http/snapshots';
+import './restoreFunctions';
+import './http/restores';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
 import { assertRestoreMatches, snapshotExpectation, startM365Suite, type M365Suite, type SuiteTenant } from './support/m365';
 import { getJson, startFunctionsHost, waitForInstance, type FunctionsHostProcess } from './support/functionsHost';
+import { unzipTo } from './support/unzip';
 
 const SHAPE = { users: 20, filesPerUser: 3, maxFileBytes: 300_000, messagesPerUser: 4, eventsPerUser: 2, contactsPerUser: 2, withoutMailbox: [7], withoutDrive: [8] };
 
@@ -97,8 +98,58 @@ describe('the Functions app on the local Durable host (timer, orchestrations, ac
     assert.ok((snaps.body.snapshots as unknown[]).length >= 19);
   });
 
+  test('a restore through the HTTP API waits through durable-timer polls while packs are "archived", then serves a zip matching the tenant', async () => {
+    await host.stop();
+    host = await startFunctionsHost(suite.processEnv({ M365_BACKUP_SIMULATE_ARCHIVE_POLLS: '3', RESTORE_POLL_SECONDS: '1' }), stateDir);
+    const filesBefore = readdirSync(stateDir).length;
+    const wrong = await getJson(`${host.origin}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso', password: 'not-the-password' }) });
+    assert.equal(wrong.status, 401, JSON.stringify(wrong.body));
+    assert.equal(readdirSync(stateDir).length, filesBefore, 'a wrong password starts nothing');
+    const missing = await getJson(`${host.origin}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso' }) });
+    assert.equal(missing.status, 400);
+    assert.match(String((missing.body.error as { message: string }).message), /"password" is required/);
+
+    const start = await getJson(`${host.origin}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso', password: contoso.password }) });
+    assert.equal(start.status, 202, JSON.stringify(start.body));
+    const id = String(start.body.id);
+    const phases = new Set<string>();
+    let status: Record<string, unknown> = {};
+    for (let i = 0; i < 600; i++) {
+      status = (await getJson(`${host.origin}/api/restores/${id}`)).body;
+      phases.add(String((status.progress as { phase?: string } | null)?.phase));
+      if (status.runtimeStatus === 'Completed' || status.runtimeStatus === 'Failed') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
+    assert.ok(phases.has('rehydrating'), `the restore waited for rehydration (${[...phases].join(', ')})`);
+    const timers = readFileSync(join(stateDir, `${id}.json`), 'utf8').match(/"EventType":10,/g) ?? [];
+    assert.ok(timers.length >= 3, `durable timers polled (${timers.length})`);
+    const zip = await fetch(String(status.downloadUrl));
+    assert.equal(zip.status, 200);
+    const target = join(suite.work, 'restore-zip');
+    const n = await unzipTo(Buffer.from(await zip.arrayBuffer()), target);
+    assert.ok(n > 100);
+    assertRestoreMatches(target, snapshotExpectation(contoso));
+    // The session row is gone when the restore ends.
+    const sessions = [];
+    for await (const r of suite.storage.tables.query('m365backupcontososnapshots', { filter: "PartitionKey eq 'restore-session'" })) sessions.push(r);
+    assert.equal(sessions.length, 0);
+  });
+
+  test('change-password through the API: 401 for a wrong old password, 204 otherwise', async () => {
+    const wrong = await getJson(`${host.origin}/api/change-password`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso', oldPassword: 'nope-nope', newPassword: 'a-new-password-1' }) });
+    assert.equal(wrong.status, 401);
+    const ok = await fetch(`${host.origin}/api/change-password`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso', oldPassword: contoso.password, newPassword: `${contoso.password}-2` }) });
+    assert.equal(ok.status, 204);
+    contoso.password = `${contoso.password}-2`;
+    const ls = await suite.cli(['snapshots', '--tenant', 'contoso', '--service', 'mail'], contoso.password);
+    assert.equal(ls.code, 0);
+    const restore = await suite.cli(['restore', '--tenant', 'contoso', '--service', 'contacts', join(suite.work, 'after-change')], contoso.password);
+    assert.equal(restore.code, 0, restore.stderr);
+  });
+
   test('no password, key, client secret or token is in any Durable history, instance state or host log', async () => {
-    const needles = [contoso.secret, contoso.password, ...suite.sim.identity.issuedTokens()];
+    const needles = [contoso.secret, contoso.password, contoso.password.replace(/-2$/, ''), ...suite.sim.identity.issuedTokens()];
     const haystack = [host.output.join(''), ...readdirSync(stateDir).map((f) => readFileSync(join(stateDir, f), 'utf8'))].join('\n');
     assert.ok(haystack.includes('backupUserService'), 'the scan read real histories');
     for (const n of needles) assert.ok(!haystack.includes(n), `a secret (${n.slice(0, 6)}…) leaked into Durable state`);

@@ -24,6 +24,11 @@ export const SETTING_NAMES = {
   userParallelism: 'BACKUP_USER_PARALLELISM',
   /** NCRONTAB of the nightly backup timer; read by the Functions runtime as %BACKUP_SCHEDULE%. */
   backupSchedule: 'BACKUP_SCHEDULE',
+  rehydratePriority: 'REHYDRATE_PRIORITY',
+  restorePollSeconds: 'RESTORE_POLL_SECONDS',
+  restoreLinkMinutes: 'RESTORE_LINK_MINUTES',
+  /** Local testing only: report packs as still archived for this many polls (Azurite rehydrates at once). */
+  simulateArchivePolls: 'M365_BACKUP_SIMULATE_ARCHIVE_POLLS',
 } as const;
 
 export const SECRET_SETTINGS: ReadonlySet<string> = new Set([SETTING_NAMES.storageConnectionString, SETTING_NAMES.password]);
@@ -49,6 +54,10 @@ export interface Settings {
   calendarWindowDays: number;
   /** Users of one tenant backed up at once. */
   userParallelism: number;
+  rehydratePriority: 'Standard' | 'High';
+  restorePollSeconds: number;
+  restoreLinkMinutes: number;
+  simulateArchivePolls: number;
 }
 
 function positiveInt(name: string, v: string | undefined, def: number): number {
@@ -97,6 +106,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     tenantConcurrency: positiveInt(SETTING_NAMES.tenantConcurrency, env[SETTING_NAMES.tenantConcurrency], 16),
     calendarWindowDays: positiveInt(SETTING_NAMES.calendarWindowDays, env[SETTING_NAMES.calendarWindowDays], 5 * 365),
     userParallelism: positiveInt(SETTING_NAMES.userParallelism, env[SETTING_NAMES.userParallelism], 4),
+    rehydratePriority: env[SETTING_NAMES.rehydratePriority] === 'High' ? 'High' : 'Standard',
+    restorePollSeconds: positiveInt(SETTING_NAMES.restorePollSeconds, env[SETTING_NAMES.restorePollSeconds], 900),
+    restoreLinkMinutes: positiveInt(SETTING_NAMES.restoreLinkMinutes, env[SETTING_NAMES.restoreLinkMinutes], 60),
+    simulateArchivePolls: Number(env[SETTING_NAMES.simulateArchivePolls] ?? 0) || 0,
   };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (s as unknown as Record<string, unknown>)[k] = v;
   if (s.keyVaultUrl) {

@@ -29,6 +29,11 @@ function publicKeyObject(raw: Uint8Array): KeyObject {
 
 /** A private key ready for repeated opens (the KeyObject is built once). */
 export class PrivateKey {
+  /** The 32 raw bytes, for wrapping into a short-lived restore session (never logged or stored in the clear). */
+  raw(): Buffer {
+    return Buffer.from(this.key.export({ format: 'jwk' }).d!, 'base64url');
+  }
+
   private readonly key: KeyObject;
   readonly publicKey: Buffer;
   constructor(raw: Uint8Array, publicKey: Uint8Array) {

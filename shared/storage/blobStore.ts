@@ -1,11 +1,15 @@
 import {
+  BlobSASPermissions,
   BlobServiceClient,
   ContainerClient,
+  StorageSharedKeyCredential,
+  generateBlobSASQueryParameters,
   StorageRetryPolicyType,
   type BlockBlobClient,
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
 import { Readable } from 'node:stream';
+import { BackupError } from '../errors';
 import { STORAGE_RETRY, type StorageConnection } from './connection';
 import { storageCall } from './errors';
 
@@ -43,7 +47,7 @@ export class BlobStore {
   private readonly service: BlobServiceClient;
   private readonly containers = new Map<string, ContainerClient>();
 
-  constructor(connection: StorageConnection) {
+  constructor(private readonly connection: StorageConnection) {
     const options: StoragePipelineOptions = {
       retryOptions: {
         retryPolicyType: StorageRetryPolicyType.EXPONENTIAL,
@@ -168,6 +172,27 @@ export class BlobStore {
   async deleteBlob(container: string, name: string): Promise<boolean> {
     const res = await storageCall(`delete blob ${container}/${name}`, () => this.block(container, name).deleteIfExists());
     return res.succeeded;
+  }
+
+  /**
+   * A time-limited, read-only URL of one blob: signed with the account key (connection string) or
+   * with a user delegation key (managed identity; shared-key access is off in Azure).
+   */
+  async readOnlyUrl(container: string, name: string, expiresOn: Date): Promise<string> {
+    const blob = this.block(container, name);
+    const startsOn = new Date(Date.now() - 5 * 60_000);
+    const permissions = BlobSASPermissions.parse('r');
+    if (this.connection.kind === 'connectionString') {
+      const account = /AccountName=([^;]+)/i.exec(this.connection.connectionString)?.[1];
+      const key = /AccountKey=([^;]+)/i.exec(this.connection.connectionString)?.[1];
+      if (!account || !key) throw new BackupError('USAGE', 'The storage connection string has no account key to sign a download URL with.');
+      const sas = generateBlobSASQueryParameters({ containerName: container, blobName: name, permissions, startsOn, expiresOn }, new StorageSharedKeyCredential(account, key));
+      return `${blob.url}?${sas.toString()}`;
+    }
+    const delegation = await storageCall('get a user delegation key', () => this.service.getUserDelegationKey(startsOn, expiresOn));
+    const account = new URL(this.connection.blobUrl).hostname.split('.')[0]!;
+    const sas = generateBlobSASQueryParameters({ containerName: container, blobName: name, permissions, startsOn, expiresOn }, delegation, account);
+    return `${blob.url}?${sas.toString()}`;
   }
 
   /** Moves a blob to another tier (rehydration from Archive when the target is online). */

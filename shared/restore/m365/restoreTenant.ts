@@ -2,7 +2,7 @@ import { mkdir, writeFile, utimes, open } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { PrivateKey } from '../../crypto';
 import { BackupError } from '../../errors';
-import { Catalog, type ItemVersion, type Repository, type SnapshotRecord } from '../../repo';
+import { Catalog, ChunkReader, type ItemVersion, type Repository, type SnapshotRecord } from '../../repo';
 import type { Service } from '../../graph';
 import { directoryPartition, servicePartition, type DirectoryState, type DirectoryUser } from '../../backup/m365/partitions';
 import { fetchChunks } from '../chunkFetcher';
@@ -127,12 +127,19 @@ function safeJoin(root: string, rel: string): string {
  * <user>/OneDrive/<tree>, <user>/Mail/<folders>/*.eml (exact MIME), <user>/Calendar/*.ics,
  * <user>/Contacts/[<folder>/]*.vcf, plus one _items.json per service with the metadata records.
  */
-export async function restoreTenant(repo: Repository, privateKey: PrivateKey, o: TenantRestoreOptions): Promise<TenantRestoreResult> {
+export interface SelectedPartition {
+  user: DirectoryUser;
+  service: Service;
+  snapshot: SnapshotRecord;
+  versions: ItemVersion[];
+}
+
+/** The snapshot of each selected user and service at the point in time, with its item versions. */
+export async function selectTenantVersions(repo: Repository, privateKey: PrivateKey, o: Omit<TenantRestoreOptions, 'target'>): Promise<SelectedPartition[]> {
   const users = selectUsers(await readDirectory(repo, o.tenantName), o.tenantName, o.user);
   if (users.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${o.tenantName}" has no backups yet.`);
-  const root = resolve(o.target);
-  const result: TenantRestoreResult = { partitions: [], files: 0, bytes: 0, failures: [] };
-  for (const u of users) {
+  const out: SelectedPartition[] = [];
+  for (const u of users)
     for (const service of o.services) {
       const catalog = new Catalog(repo, servicePartition(o.tenantName, u.id, service));
       const snap = snapshotAt(await catalog.snapshots(), o.pointInTime);
@@ -140,12 +147,33 @@ export async function restoreTenant(repo: Repository, privateKey: PrivateKey, o:
       const runKeys = await catalog.openRunKeys(privateKey);
       const versions: ItemVersion[] = [];
       for await (const v of catalog.versionsAt(snap.seq, runKeys)) versions.push(v);
-      result.partitions.push({ userPrincipalName: u.userPrincipalName, service, snapshot: snap.seq, time: snap.time, items: versions.length });
-      const base = join(root, safeName(u.userPrincipalName), SERVICE_DIR[service]);
-      await mkdir(base, { recursive: true });
-      await writeFile(join(base, '_items.json'), JSON.stringify(versions.map((v) => v.meta), null, 1));
-      await writeOutputs(repo, privateKey, base, plan(service, versions), result);
+      out.push({ user: u, service, snapshot: snap, versions });
     }
+  return out;
+}
+
+/** The packs a restore reads (to rehydrate them from Archive first). */
+export async function packsForRestore(repo: Repository, privateKey: PrivateKey, selected: SelectedPartition[]): Promise<string[]> {
+  const wanted = new Set<string>();
+  for (const p of selected) for (const v of p.versions) for (let i = 0; i < v.chunkIds.length; i += 32) wanted.add(v.chunkIds.toString('hex', i, i + 32));
+  const locations = await new ChunkReader(repo, privateKey).locate(wanted);
+  return [...new Set([...locations.values()].map((l) => l.packId))].sort();
+}
+
+/**
+ * Restores a tenant (or one user, some services) as of a point in time into a folder:
+ * <user>/OneDrive/<tree>, <user>/Mail/<folders>/*.eml (exact MIME), <user>/Calendar/*.ics,
+ * <user>/Contacts/[<folder>/]*.vcf, plus one _items.json per service with the metadata records.
+ */
+export async function restoreTenant(repo: Repository, privateKey: PrivateKey, o: TenantRestoreOptions): Promise<TenantRestoreResult> {
+  const root = resolve(o.target);
+  const result: TenantRestoreResult = { partitions: [], files: 0, bytes: 0, failures: [] };
+  for (const p of await selectTenantVersions(repo, privateKey, o)) {
+    result.partitions.push({ userPrincipalName: p.user.userPrincipalName, service: p.service, snapshot: p.snapshot.seq, time: p.snapshot.time, items: p.versions.length });
+    const base = join(root, safeName(p.user.userPrincipalName), SERVICE_DIR[p.service]);
+    await mkdir(base, { recursive: true });
+    await writeFile(join(base, '_items.json'), JSON.stringify(p.versions.map((v) => v.meta), null, 1));
+    await writeOutputs(repo, privateKey, base, plan(p.service, p.versions), result);
   }
   return result;
 }
