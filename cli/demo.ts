@@ -1,21 +1,30 @@
 #!/usr/bin/env node
 /**
- * `npm start`: the main job on embedded defaults, with no Azure at all. An embedded Azurite, the
- * local key provider, a seeded demo folder: full backup, a day of changes, an incremental, restores
- * of both snapshots verified byte for byte, verify --read-data, and a summary.
- * (The Microsoft 365 tenant simulator and the local Durable host take this over in later releases.)
+ * `npm start`: the main job on embedded defaults, with no Azure at all. It starts an embedded
+ * Azurite, the Microsoft 365 tenant simulator with a seeded demo tenant, the local key provider and
+ * the local Functions host (the real functions/ through durable-functions' replay engine) with the
+ * HTTP API on localhost; fires the nightly timer (full backup), changes the tenant, fires it for the
+ * next night (incremental), restores through the HTTP API with the password, checks the restored
+ * content against the tenant, prints a summary, and keeps serving the API until Ctrl-C.
+ * `npm start -- --once` exits after the summary: 0 only when every check passed.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { backupFolder } from '../shared/backup';
-import { LocalKeyProvider, TEST_ARGON2, DEFAULT_ARGON2 } from '../shared/crypto';
-import { startAzurite } from '../shared/local';
-import { Repository, verifyRepository, type SnapshotRecord } from '../shared/repo';
-import { diffManifests, manifest, restoreFolder } from '../shared/restore';
-import { BlobStore, TableStore } from '../shared/storage';
-import { changeDemoFolder, createDemoFolder } from './demoData';
+import { AppServices } from '../shared/app/services';
+import { loadSettings } from '../shared/config';
+import { startAzurite, SeededRandom } from '../shared/local';
+import { Repository } from '../shared/repo';
+import { loopbackCertificate } from '../simulator/tls';
+import { startGraphSimulator } from '../simulator/graph/server';
+import { generateTenant } from '../simulator/tenant/generator';
+import { expectedRestore } from '../simulator/tenant/expected';
+import { compareRestore } from '../simulator/tenant/compare';
+import type { TenantEditor } from '../simulator/tenant/editor';
+import type { SimTenant } from '../simulator/tenant/model';
+import { unzipBuffer } from './unzip';
 import { formatBytes, formatDuration } from './format';
 import { ProgressBar } from './progressBar';
 
@@ -25,78 +34,202 @@ interface Check {
   detail: string;
 }
 
+interface RunReport {
+  service: string;
+  items: number;
+  fetched: number;
+  fetchedBytes: number;
+  removed: number;
+  failed: number;
+}
+
+const SHAPE = { users: 10, filesPerUser: 10, maxFileBytes: 4 * 1024 * 1024, messagesPerUser: 25, eventsPerUser: 8, contactsPerUser: 8, withoutMailbox: [6], withoutDrive: [7] };
+
+async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+function startHost(env: NodeJS.ProcessEnv, stateDir: string): Promise<{ origin: string; child: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(__dirname, 'serve.js'), '--state-dir', stateDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /listening (http:\/\/\S+)/.exec(d.toString());
+      if (m) resolve({ origin: m[1]!, child });
+    });
+    child.on('exit', (code) => reject(new Error(`the local Functions host exited (${code})`)));
+  });
+}
+
+/** A day of changes across services and users. */
+function changeTenant(tenant: SimTenant, editor: TenantEditor): string {
+  const r = new SeededRandom(7);
+  const users = [...tenant.users.values()];
+  let n = 0;
+  for (const u of users.slice(0, 5)) {
+    const upn = u.user.userPrincipalName;
+    if (u.user.hasDrive) {
+      const files = [...u.drive.values()].filter((i) => !i.folder && i.parentId);
+      editor.addFile(upn, 'Documents/Q4 plan.docx', r.bytes(600_000));
+      editor.modifyFile(upn, editor.drivePath(u.user.id, files[1]!.id), r.bytes(250_000));
+      editor.renameDriveItem(upn, editor.drivePath(u.user.id, files[2]!.id), 'renamed.bin');
+      editor.deleteDriveItem(upn, editor.drivePath(u.user.id, files[3]!.id));
+      n += 4;
+    }
+    if (u.user.hasMailbox) {
+      const msgs = [...u.mailbox.messages.values()];
+      for (let i = 0; i < 3; i++) editor.addMessage(upn, 'Inbox', { subject: `Overnight ${i}`, from: { name: 'Partner', address: 'p@partner.example' }, to: [{ name: u.user.displayName, address: upn }], text: 'new', received: new Date().toISOString() });
+      editor.updateMessage(upn, msgs[0]!.id, { isRead: true, flagStatus: 'flagged' });
+      editor.moveMessage(upn, msgs[1]!.id, 'Archive');
+      editor.deleteMessage(upn, msgs[2]!.id);
+      const ev = [...u.mailbox.events.values()];
+      editor.updateEvent(upn, ev[0]!.id, { subject: 'Rescheduled' });
+      editor.deleteEvent(upn, ev[1]!.id);
+      const c = [...u.mailbox.contacts.values()];
+      editor.updateContact(upn, c[0]!.id, { displayName: 'Renamed Contact' });
+      n += 9;
+    }
+  }
+  return `${n} changes across 5 users (adds, edits, renames, moves, deletes on every service)`;
+}
+
 async function main(): Promise<number> {
   const once = process.argv.includes('--once');
   const started = Date.now();
   const work = mkdtempSync(join(tmpdir(), 'm365-backup-demo-'));
   const checks: Check[] = [];
   const log = (s: string) => console.log(s);
-  log('m365-backup demo on embedded defaults: Azurite, local key file, a seeded folder.');
+  log('m365-backup on embedded defaults: Azurite, a simulated Microsoft 365 tenant, a local key file, the local Functions host.');
   const azurite = await startAzurite({ location: join(work, 'azurite') });
+  const certFile = join(work, 'simulator-cert.pem');
+  const { tenant, editor } = generateTenant({ seed: 2026, tenantId: '3f5c2a8e-0d6b-4b7e-9a41-5d2c7e1f0a11', domain: 'contoso.example', shape: SHAPE });
+  const secret = randomBytes(24).toString('base64url');
+  tenant.apps.push({ clientId: '7c1d9e52-8a3f-4f60-b2d4-61e0c9a7f3b2', clientSecret: secret });
+  const sim = await startGraphSimulator({ tenants: [tenant], tls: await loopbackCertificate(certFile), latencyMs: 2 });
+  let host: ChildProcess | undefined;
   try {
-    const connection = { kind: 'connectionString' as const, connectionString: azurite.connectionString };
-    const stores = { blobs: new BlobStore(connection), tables: new TableStore(connection) };
-    const provider = LocalKeyProvider.open(join(work, 'keys', 'local.key'), { create: true });
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      M365_BACKUP_DATA_DIR: join(work, 'data'),
+      NODE_EXTRA_CA_CERTS: certFile,
+      GRAPH_BASE_URL: `${sim.origin}/v1.0`,
+      AZURE_AUTHORITY_HOST: sim.origin,
+      BACKUP_USER_PARALLELISM: '4',
+      ...(process.env.M365_BACKUP_KDF ? { M365_BACKUP_KDF: process.env.M365_BACKUP_KDF } : {}),
+    };
+    log(`  Azurite on 127.0.0.1:${azurite.blobPort}/${azurite.tablePort}; tenant simulator on ${sim.origin} (${SHAPE.users} users); data in ${work}`);
+    // Register the tenant (its secret wrapped by the local key file) and give it its own repository and password.
+    const services = new AppServices(loadSettings(env));
     const password = randomBytes(18).toString('base64url'); // never printed
-    log(`  Azurite on 127.0.0.1:${azurite.blobPort} (blob) and :${azurite.tablePort} (table); data in ${work}`);
-    await Repository.init(stores, provider, { name: 'demo', password, argon2: process.env.M365_BACKUP_KDF === 'test' ? TEST_ARGON2 : DEFAULT_ARGON2 });
-    const repo = await Repository.open(stores, provider, 'demo');
+    const record = await (await services.tenants(true)).add({ name: 'contoso', tenantId: tenant.tenantId, clientId: tenant.apps[0]!.clientId }, { clientSecret: secret });
+    await Repository.init(await services.stores(), services.provider(true), { name: record.repository, password, argon2: services.argon2 });
+    const hostProcess = await startHost(env, join(work, 'durable'));
+    host = hostProcess.child;
+    const api = hostProcess.origin;
+    log(`  local Functions host with the HTTP API on ${api}`);
 
-    const source = join(work, 'home');
-    createDemoFolder(source);
-    const day1 = await manifest(source);
-    const snapshots: SnapshotRecord[] = [];
-    for (const [label, prepare] of [
-      ['full backup', () => undefined],
-      ['incremental', () => changeDemoFolder(source)],
-    ] as const) {
-      prepare();
+    const nights: { label: string; at: string; ms: number; report: RunReport[] }[] = [];
+    const runNight = async (label: string, at: string) => {
+      const t0 = Date.now();
+      const fire = await fetch(`${api}/admin/functions/nightlyBackup`, { method: 'POST', body: JSON.stringify({ now: at }) });
+      if (fire.status !== 202) throw new Error(`the nightly timer did not fire (${fire.status})`);
+      const id = `nightly-contoso-${at.slice(0, 10)}`;
       const bar = new ProgressBar(!!process.stderr.isTTY);
-      const { snapshot, failures } = await backupFolder(repo, { partition: 'demo-user', source, onProgress: bar.update }).finally(() => bar.done());
-      snapshots.push(snapshot);
-      const s = snapshot.stats;
-      log(
-        `  ${label.padEnd(12)} snapshot ${snapshot.seq}: ${s.items} items, ${formatBytes(s.bytes)}; ${s.changedItems} new/changed, ${s.deletedItems} deleted; ` +
-          `stored ${formatBytes(s.storedBytes)} new in ${formatDuration(s.durationMs)} (${formatBytes((s.newBytes / Math.max(1, s.durationMs)) * 1000)}/s)`,
-      );
-      checks.push({ name: `${label} finished without failed items`, ok: failures.length === 0, detail: failures.map((f) => f.path).join(', ') });
-    }
-    const day2 = await manifest(source);
+      let s: Record<string, unknown> = {};
+      for (;;) {
+        s = (await json(`${api}/runtime/webhooks/durabletask/instances/${id}`)).body;
+        const p = (s.customStatus ?? {}) as { usersDone?: number; usersTotal?: number; fetched?: number; fetchedBytes?: number };
+        bar.update({ phase: `${label}: users ${p.usersDone ?? 0}/${p.usersTotal ?? '?'}`, itemsDone: p.fetched ?? 0, bytesDone: p.fetchedBytes ?? 0 });
+        if (['Completed', 'Failed', 'Terminated'].includes(String(s.runtimeStatus))) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      bar.done();
+      const run = await json(`${api}/api/backups/${id}`);
+      const rows = (run.body.report ?? []) as RunReport[];
+      nights.push({ label, at, ms: Date.now() - t0, report: rows });
+      const out = s.output as { status?: string } | undefined;
+      checks.push({ name: `${label} completed`, ok: s.runtimeStatus === 'Completed' && out?.status === 'complete', detail: `${String(s.runtimeStatus)}, ${out?.status ?? 'no report'}` });
+      const fetched = rows.reduce((n, r) => n + r.fetched, 0);
+      const bytes = rows.reduce((n, r) => n + r.fetchedBytes, 0);
+      log(`  ${label.padEnd(11)} ${rows.length} user-service snapshots, ${fetched} items fetched (${formatBytes(bytes)}), ${rows.reduce((n, r) => n + r.removed, 0)} removed, in ${formatDuration(Date.now() - t0)}`);
+    };
 
-    const key = await repo.unlock(password);
-    for (const [seq, expected] of [[1, day1], [2, day2]] as const) {
-      const target = join(work, `restore-${seq}`);
-      const bar = new ProgressBar(!!process.stderr.isTTY);
-      const r = await restoreFolder(repo, key, { partition: 'demo-user', snapshot: String(seq), target, onProgress: bar.update }).finally(() => bar.done());
-      const diff = diffManifests(expected, await manifest(target));
-      log(`  restore      snapshot ${seq}: ${r.files} files, ${formatBytes(r.bytes)}: ${diff.length === 0 ? 'identical to the folder as it was' : 'DIFFERS'}`);
-      checks.push({ name: `snapshot ${seq} restores byte-identical`, ok: diff.length === 0 && r.failures.length === 0, detail: diff.slice(0, 3).join('; ') });
-    }
-    const v = await verifyRepository(repo, { privateKey: key });
-    log(`  verify --read-data: ${v.packs} packs, ${v.chunks} chunks, ${formatBytes(v.bytesRead)} decrypted, ${v.issues.length} problem(s)`);
-    checks.push({ name: 'verify --read-data is clean', ok: v.issues.length === 0, detail: v.issues.slice(0, 3).map((i) => `${i.object} ${i.problem}`).join('; ') });
+    const today = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    await runNight('full', `${today}T02:00:00Z`);
+    const full = nights[0]!.report.reduce((n, r) => n + r.fetched, 0);
+    log(`  tenant change: ${changeTenant(tenant, editor)}`);
+    await runNight('incremental', `${tomorrow}T02:00:00Z`);
+    const incremental = nights[1]!.report.reduce((n, r) => n + r.fetched, 0);
+    checks.push({ name: 'incremental fetched only changes', ok: incremental > 0 && incremental < full / 5, detail: `${incremental} items vs ${full} in the full backup` });
 
-    const logical = snapshots.reduce((n, s) => n + s.stats.bytes, 0);
-    const stored = snapshots.reduce((n, s) => n + s.stats.storedBytes, 0);
-    log('');
-    log('Summary');
-    log(`  protected ${formatBytes(logical)} across ${snapshots.length} snapshots in ${formatBytes(stored)} of encrypted packs (dedup+compression ratio ${(logical / Math.max(1, stored)).toFixed(2)}x)`);
-    log(`  total time ${formatDuration(Date.now() - started)}`);
-    for (const c of checks) log(`  ${c.ok ? 'PASS' : 'FAIL'} ${c.name}${c.ok || !c.detail ? '' : `: ${c.detail}`}`);
+    // Restore through the HTTP API with the password, then compare with the tenant as it is now.
+    const t0 = Date.now();
+    const start = await json(`${api}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso', password }) });
+    if (start.status !== 202) throw new Error(`POST /api/restores answered ${start.status}: ${JSON.stringify(start.body)}`);
+    let restore: Record<string, unknown> = {};
+    for (;;) {
+      restore = (await json(`${api}/api/restores/${String(start.body.id)}`)).body;
+      if (['Completed', 'Failed', 'Terminated'].includes(String(restore.runtimeStatus))) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    let problems = ['the restore did not complete'];
+    if (restore.runtimeStatus === 'Completed') {
+      const zip = Buffer.from(await (await fetch(String(restore.downloadUrl))).arrayBuffer());
+      const target = join(work, 'restored');
+      const n = await unzipBuffer(zip, target);
+      problems = compareRestore(target, expectedRestore(tenant, editor));
+      log(`  restore     ${n} files (${formatBytes(Number(restore.bytes))}) as a ${formatBytes(zip.length)} zip via a time-limited link, in ${formatDuration(Date.now() - t0)}`);
+    }
+    checks.push({ name: 'restored content matches the tenant', ok: problems.length === 0, detail: problems.length ? problems.slice(0, 3).join('; ') : 'files and MIME byte-identical, .ics/.vcf parsed and equal' });
+
+    // Summary.
+    const services4 = ['onedrive', 'mail', 'calendar', 'contacts'];
+    log('\nSummary (full backup, then incremental):');
+    log('  service    items   full: fetched       bytes   incremental: fetched      bytes  removed');
+    for (const svc of services4) {
+      const f = nights[0]!.report.filter((r) => r.service === svc);
+      const i = nights[1]!.report.filter((r) => r.service === svc);
+      const sum = (rows: RunReport[], k: keyof RunReport) => rows.reduce((n, r) => n + Number(r[k]), 0);
+      log(`  ${svc.padEnd(9)} ${String(sum(i, 'items')).padStart(6)} ${String(sum(f, 'fetched')).padStart(15)} ${formatBytes(sum(f, 'fetchedBytes')).padStart(11)} ${String(sum(i, 'fetched')).padStart(22)} ${formatBytes(sum(i, 'fetchedBytes')).padStart(10)} ${String(sum(i, 'removed')).padStart(8)}`);
+    }
+    const repo = await services.repository(record.repository);
+    let stored = 0;
+    for await (const b of repo.blobs.list(repo.layout.packContainer)) stored += b.size;
+    const fetchedBytes = nights.reduce((n, x) => n + x.report.reduce((m, r) => m + r.fetchedBytes, 0), 0);
+    const backupMs = nights.reduce((n, x) => n + x.ms, 0);
+    log(`  stored ${formatBytes(stored)} of packs for ${formatBytes(fetchedBytes)} read from Graph: ${(fetchedBytes / Math.max(1, stored)).toFixed(2)}x (dedup + compression)`);
+    log(`  backup time ${formatDuration(backupMs)} (${formatBytes((fetchedBytes / Math.max(1, backupMs)) * 1000)}/s); total ${formatDuration(Date.now() - started)}`);
+    log('\nChecks:');
+    for (const c of checks) log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
     const allOk = checks.every((c) => c.ok);
     log(allOk ? 'All checks passed.' : 'Some checks FAILED.');
-    if (!once) log('(The HTTP API and the Microsoft 365 tenant simulator are not part of this release yet; exiting.)');
+    if (once) return allOk ? 0 : 1;
+
+    writeFileSync(join(work, 'demo-password.txt'), password, { mode: 0o600 });
+    log(`\nServing the HTTP API on ${api} until Ctrl-C. Try:`);
+    log(`  curl -s ${api}/api/snapshots?tenant=contoso`);
+    log(`  curl -s -X POST ${api}/api/backups -d '{"tenant":"contoso","services":["mail"]}'`);
+    log(`  curl -s -X POST ${api}/api/restores -d "{\\"tenant\\":\\"contoso\\",\\"password\\":\\"$(cat ${join(work, 'demo-password.txt')})\\"}"`);
+    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
     return allOk ? 0 : 1;
   } finally {
+    host?.kill('SIGTERM');
+    await sim.stop();
     await azurite.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }
 
 main().then(
-  (code) => (process.exitCode = code),
+  (code) => {
+    process.exitCode = code;
+  },
   (e: unknown) => {
-    console.error(`demo failed: ${(e as Error)?.message ?? e}`);
+    console.error(`m365-backup demo failed: ${String((e as Error)?.stack ?? e)}`);
     process.exitCode = 1;
   },
 );

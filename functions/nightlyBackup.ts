@@ -14,9 +14,11 @@ export const nightlyInstanceId = (tenant: string, when: Date) => `nightly-${tena
 app.timer('nightlyBackup', {
   schedule: '%BACKUP_SCHEDULE%',
   extraInputs: [df.input.durableClient()],
-  handler: async (_timer: Timer, context: InvocationContext) => {
+  handler: async (timer: Timer, context: InvocationContext) => {
     const client = df.getClient(context);
-    const now = new Date();
+    // The night this firing belongs to: when the runtime last updated the schedule (now, in Azure).
+    const updated = Date.parse(timer?.scheduleStatus?.lastUpdated ?? '');
+    const now = Number.isNaN(updated) ? new Date() : new Date(updated);
     for (const t of await (await appServices().tenants()).list()) {
       const instanceId = nightlyInstanceId(t.name, now);
       const existing = await client.getStatus(instanceId).catch(() => undefined);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
 import { assertRestoreMatches, snapshotExpectation, startM365Suite, type M365Suite, type SuiteTenant } from './support/m365';
 import { getJson, startFunctionsHost, waitForInstance, type FunctionsHostProcess } from './support/functionsHost';
-import { unzipTo } from './support/unzip';
+import { unzipBuffer as unzipTo } from '../cli/unzip';
 
 const SHAPE = { users: 20, filesPerUser: 3, maxFileBytes: 300_000, messagesPerUser: 4, eventsPerUser: 2, contactsPerUser: 2, withoutMailbox: [7], withoutDrive: [8] };
 

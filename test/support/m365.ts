@@ -11,8 +11,8 @@ import { loopbackCertificate } from '../../simulator/tls';
 import { startGraphSimulator, type GraphSimulator, type GraphSimulatorOptions } from '../../simulator/graph/server';
 import { generateTenant, type TenantShape } from '../../simulator/tenant/generator';
 import type { TenantEditor } from '../../simulator/tenant/editor';
-import type { SimContact, SimEvent, SimTenant } from '../../simulator/tenant/model';
-import { itemFileName, safeName } from '../../shared/restore/m365/naming';
+import type { SimTenant } from '../../simulator/tenant/model';
+import { expectedRestore, type Expected } from '../../simulator/tenant/expected';
 
 export interface SuiteTenant {
   name: string;
@@ -90,39 +90,11 @@ export async function startM365Suite(tenants: { name: string; seed: number; shap
   };
 }
 
-export type Expected = { kind: 'bytes'; data: Buffer } | { kind: 'ics'; event: SimEvent } | { kind: 'vcf'; contact: SimContact };
+export type { Expected } from '../../simulator/tenant/expected';
 
-/** What a restore of the tenant, as it is right now, must contain (path -> content), plus its folders. */
-export function expectedTree(t: SuiteTenant): { files: Map<string, Expected>; dirs: Set<string> } {
-  const files = new Map<string, Expected>();
-  const dirs = new Set<string>();
-  for (const u of t.tenant.users.values()) {
-    const upn = safeName(u.user.userPrincipalName);
-    if (u.user.hasDrive)
-      for (const item of u.drive.values()) {
-        if (!item.parentId) continue;
-        const p = `${upn}/OneDrive/${t.editor.drivePath(u.user.id, item.id)}`;
-        if (item.folder) dirs.add(p);
-        else files.set(p, { kind: 'bytes', data: item.content ?? Buffer.alloc(0) });
-      }
-    if (!u.user.hasMailbox) continue;
-    for (const f of u.mailbox.folders.values()) dirs.add(`${upn}/Mail/${t.editor.mailFolderPath(u.user.id, f.id)}`);
-    for (const m of u.mailbox.messages.values())
-      files.set(`${upn}/Mail/${t.editor.mailFolderPath(u.user.id, m.folderId)}/${itemFileName(m.subject, m.id, 'eml')}`, { kind: 'bytes', data: m.mime });
-    for (const e of u.mailbox.events.values()) files.set(`${upn}/Calendar/${itemFileName(e.subject, e.id, 'ics')}`, { kind: 'ics', event: { ...e } });
-    for (const c of u.mailbox.contacts.values()) {
-      const folder = c.folderId ? `${u.mailbox.contactFolders.get(c.folderId)!.displayName}/` : '';
-      files.set(`${upn}/Contacts/${folder}${itemFileName(c.displayName, c.id, 'vcf')}`, { kind: 'vcf', contact: { ...c, emailAddresses: [...c.emailAddresses], businessPhones: [...c.businessPhones] } });
-    }
-  }
-  return { files, dirs };
-}
-
-/** Deep copy of the expectation (the simulator's objects change as tests mutate the tenant). */
+/** What a restore of the tenant, as it is right now, must contain (a deep copy). */
 export function snapshotExpectation(t: SuiteTenant): { files: Map<string, Expected>; dirs: Set<string> } {
-  const e = expectedTree(t);
-  for (const [k, v] of e.files) if (v.kind === 'bytes') e.files.set(k, { kind: 'bytes', data: Buffer.from(v.data) });
-  return e;
+  return expectedRestore(t.tenant, t.editor);
 }
 
 function walk(root: string, dir = root, out: string[] = [], dirs: string[] = []): { files: string[]; dirs: string[] } {

@@ -6,8 +6,8 @@ import type { LocalDurableHost, InstanceStatus } from './host';
 
 export interface LocalFunctionsServer {
   origin: string;
-  /** Invokes a timer-triggered function now (as the schedule would). */
-  fireTimer(name: string): Promise<void>;
+  /** Invokes a timer-triggered function now, or as of `at` (as the schedule would). */
+  fireTimer(name: string, at?: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -74,10 +74,10 @@ export async function startLocalFunctionsServer(host: LocalDurableHost, options:
   let origin = '';
   const routes = () => httpRoutes();
 
-  async function fireTimer(name: string): Promise<void> {
+  async function fireTimer(name: string, at?: string): Promise<void> {
     const fn = registry.get(name);
     if (!fn) throw new Error(`No function named ${name}.`);
-    const now = new Date().toISOString();
+    const now = at && !Number.isNaN(Date.parse(at)) ? new Date(at).toISOString() : new Date().toISOString();
     await fn.callback({ isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: now, next: now, lastUpdated: now } }, invocationContext(fn, origin));
   }
 
@@ -111,7 +111,14 @@ export async function startLocalFunctionsServer(host: LocalDurableHost, options:
     if (admin && req.method === 'POST') {
       const fn = registry.get(decodeURIComponent(admin[1]!));
       if (!fn) return send(404, { error: { code: 'NOT_FOUND', message: `No function named ${admin[1]}.` } });
-      await fireTimer(fn.name);
+      // Body {"now": "<ISO time>"} fires it as of that time (a later night, in the demo).
+      let at: string | undefined;
+      try {
+        at = (JSON.parse(body.toString('utf8') || '{}') as { now?: string }).now;
+      } catch {
+        return send(400, { error: { code: 'USAGE', message: 'The body must be JSON.' } });
+      }
+      await fireTimer(fn.name, at);
       return send(202);
     }
     const route = routes().find((r) => r.pattern.test(url.pathname));
