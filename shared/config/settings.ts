@@ -31,6 +31,18 @@ export const SETTING_NAMES = {
   simulateArchivePolls: 'M365_BACKUP_SIMULATE_ARCHIVE_POLLS',
 } as const;
 
+/** Settings only CLI and local runs use; the Function App does not set them (infra/ is checked against the rest). */
+export const LOCAL_ONLY_SETTINGS: ReadonlySet<string> = new Set([
+  SETTING_NAMES.storageConnectionString,
+  SETTING_NAMES.dataDir,
+  SETTING_NAMES.password,
+  SETTING_NAMES.kdfProfile,
+  SETTING_NAMES.simulateArchivePolls,
+]);
+
+/** A tenant's client secret from a Key Vault reference app setting: M365_TENANT_SECRET_<TENANT NAME IN CAPITALS>. */
+export const TENANT_SECRET_PREFIX = 'M365_TENANT_SECRET_';
+
 export const SECRET_SETTINGS: ReadonlySet<string> = new Set([SETTING_NAMES.storageConnectionString, SETTING_NAMES.password]);
 
 export interface Settings {

@@ -11,6 +11,9 @@ const MAX_INFLIGHT_BLOCKS = 2;
  * Streams sealed chunks into one pack blob with stageBlock/commitBlockList, never buffering the whole
  * pack. Nothing is visible until finish() commits, so an interrupted pack is never read.
  */
+/** The blob index tag of pack blobs: infra's lifecycle rule moves blobs with it to Archive (pack indexes stay Hot). */
+export const PACK_TAGS = { m365backup: 'pack' };
+
 export class PackWriter {
   readonly packId = randomBytes(16).toString('hex');
   readonly packKey = randomBytes(32);
@@ -80,7 +83,7 @@ export class PackWriter {
     this.stagePending();
     await Promise.all(this.inflight);
     if (this.failure) throw this.failure;
-    await this.blobs.commitBlocks(this.container, packBlobName(this.packId), this.blockIds, { tier: 'Cool', ifNoneMatch: true });
+    await this.blobs.commitBlocks(this.container, packBlobName(this.packId), this.blockIds, { tier: 'Cool', ifNoneMatch: true, tags: PACK_TAGS });
     return { packId: this.packId, size: this.size, sha256: this.hash.digest(), sealedKey: this.sealedKey, entries: this.entries };
   }
 }

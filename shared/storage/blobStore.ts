@@ -29,6 +29,8 @@ export interface PutBlobOptions {
   /** Replace only this version (optimistic concurrency). */
   ifMatch?: string;
   tier?: AccessTier;
+  /** Blob index tags (the lifecycle policy selects pack blobs by tag). */
+  tags?: Record<string, string>;
   abortSignal?: AbortSignal;
 }
 
@@ -118,6 +120,7 @@ export class BlobStore {
     const res = await storageCall(`commit blob ${container}/${name}`, () =>
       this.block(container, name).commitBlockList(blockIds, {
         tier: options.tier,
+        tags: options.tags,
         abortSignal: options.abortSignal,
         conditions: options.ifNoneMatch ? { ifNoneMatch: '*' } : undefined,
       }),

@@ -1,5 +1,6 @@
 import { unwrapEnvelope, wrapEnvelope, type KeyWrapProvider } from '../crypto';
 import { BackupError } from '../errors';
+import { TENANT_SECRET_PREFIX } from '../config';
 import type { TenantCredentials } from '../graph';
 import type { TableStore } from '../storage';
 
@@ -85,9 +86,15 @@ export class TenantRegistry {
     return { ...toRecord(row), credential: row.credential as Uint8Array };
   }
 
-  /** The tenant's credentials, unwrapped (they live only in memory). */
-  async credentials(name: string): Promise<TenantCredentials> {
+  /**
+   * The tenant's credentials, unwrapped (they live only in memory). In Azure a client secret may
+   * instead come from a Key Vault reference app setting (M365_TENANT_SECRET_<NAME>), which wins.
+   */
+  async credentials(name: string, env: NodeJS.ProcessEnv = process.env): Promise<TenantCredentials> {
     const t = await this.get(name);
+    const referenced = env[`${TENANT_SECRET_PREFIX}${t.name.toUpperCase()}`];
+    if (referenced && referenced.trim() !== '' && !referenced.startsWith('@Microsoft.KeyVault('))
+      return { name: t.name, tenantId: t.tenantId, clientId: t.clientId, clientSecret: referenced.trim() };
     const secret = (await unwrapEnvelope(this.provider(), t.credential, `tenant-credential:${t.name}`, `the credential of tenant "${t.name}"`)).toString('utf8');
     return { name: t.name, tenantId: t.tenantId, clientId: t.clientId, ...(t.auth === 'secret' ? { clientSecret: secret } : { certificatePem: secret }) };
   }

@@ -49,6 +49,7 @@ export async function zipFolderToBlob(blobs: BlobStore, container: string, name:
     if (pendingBytes >= BLOCK) await flush();
   }
   await flush();
-  await blobs.commitBlocks(container, name, ids, { tier: 'Hot' });
+  // Tagged so the storage lifecycle policy deletes restore zips after a week (infra/).
+  await blobs.commitBlocks(container, name, ids, { tier: 'Hot', tags: { m365backup: 'restore' } });
   return { bytes, files };
 }

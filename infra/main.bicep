@@ -1,0 +1,99 @@
+// m365-backup: the whole deployment in one resource group.
+//   az deployment group create -g <rg> -f infra/main.bicep -p infra/main.parameters.json
+targetScope = 'resourceGroup'
+
+@description('Short prefix for resource names (lowercase letters and digits).')
+@minLength(3)
+@maxLength(11)
+param namePrefix string
+
+param location string = resourceGroup().location
+
+@description('Days after which pack blobs move to the Archive tier (pack indexes and metadata stay Hot).')
+@minValue(1)
+param archiveAfterDays int = 30
+
+@description('NCRONTAB of the nightly backup (UTC).')
+param backupSchedule string = '0 0 2 * * *'
+
+@description('Users of one tenant backed up at once.')
+param userParallelism int = 4
+
+@description('Rehydration priority when a restore needs archived packs: Standard or High.')
+@allowed(['Standard', 'High'])
+param rehydratePriority string = 'Standard'
+
+@description('Tenant client secrets kept in Key Vault, exposed to the app as Key Vault references: [{ tenant, secretName }].')
+param tenantSecrets array = []
+
+@description('Flex Consumption instance memory (MB).')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+param maximumInstanceCount int = 40
+
+var suffix = uniqueString(resourceGroup().id, namePrefix)
+var storageName = toLower('${namePrefix}st${take(suffix, 10)}')
+var vaultName = '${namePrefix}-kv-${take(suffix, 8)}'
+var appName = '${namePrefix}-func-${take(suffix, 8)}'
+var wrapKeyName = 'm365-backup-wrap'
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: storageName
+    location: location
+    archiveAfterDays: archiveAfterDays
+  }
+}
+
+module vault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    name: vaultName
+    location: location
+    wrapKeyName: wrapKeyName
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    namePrefix: namePrefix
+    location: location
+  }
+}
+
+module app 'modules/functionapp.bicep' = {
+  name: 'functionapp'
+  params: {
+    name: appName
+    location: location
+    storageAccountName: storage.outputs.name
+    deploymentContainerName: storage.outputs.deploymentContainerName
+    vaultUri: vault.outputs.uri
+    vaultName: vault.outputs.name
+    wrapKeyName: wrapKeyName
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    backupSchedule: backupSchedule
+    userParallelism: userParallelism
+    rehydratePriority: rehydratePriority
+    tenantSecrets: tenantSecrets
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  name: 'roles'
+  params: {
+    principalId: app.outputs.principalId
+    storageAccountName: storage.outputs.name
+    vaultName: vault.outputs.name
+  }
+}
+
+output functionAppName string = app.outputs.name
+output functionAppUrl string = app.outputs.url
+output storageAccountName string = storage.outputs.name
+output keyVaultUri string = vault.outputs.uri
