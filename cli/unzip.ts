@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import yauzl from 'yauzl';
 
 /** Extracts a zip held in memory into a folder (entries that would escape it are refused). */

@@ -35,16 +35,8 @@ export interface BackupServiceInput {
   service: Service;
 }
 
-export interface ServiceOutcome {
-  service: Service;
-  status: 'complete' | 'partial' | 'failed';
-  snapshot: number;
-  items: number;
-  fetched: number;
-  fetchedBytes: number;
-  removed: number;
-  failed: number;
-}
+export type { ServiceOutcome } from '../shared/backup/m365/runLog';
+import type { ServiceOutcome } from '../shared/backup/m365/runLog';
 
 export interface RunTotals {
   users: number;

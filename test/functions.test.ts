@@ -108,6 +108,12 @@ describe('the Functions app on the local Durable host (timer, orchestrations, ac
     const missing = await getJson(`${host.origin}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso' }) });
     assert.equal(missing.status, 400);
     assert.match(String((missing.body.error as { message: string }).message), /"password" is required/);
+    const tooEarly = await getJson(`${host.origin}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso', password: contoso.password, at: '2001-01-01T00:00:00Z' }) });
+    assert.equal(tooEarly.status, 404, JSON.stringify(tooEarly.body));
+    assert.match(String((tooEarly.body.error as { message: string }).message), /Nothing of tenant "contoso" was backed up at or before 2001-01-01/);
+    const unknownTenant = await getJson(`${host.origin}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'ghost', password: 'x' }) });
+    assert.equal(unknownTenant.status, 404);
+    assert.equal(readdirSync(stateDir).length, filesBefore, 'no bad request started anything');
 
     const start = await getJson(`${host.origin}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso', password: contoso.password }) });
     assert.equal(start.status, 202, JSON.stringify(start.body));

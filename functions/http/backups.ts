@@ -1,4 +1,3 @@
-import { app, type HttpRequest, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { randomUUID } from 'node:crypto';
 import { BackupError } from '../../shared/errors';
@@ -6,7 +5,7 @@ import { SERVICES, type Service } from '../../shared/graph';
 import { readRunLog } from '../../shared/backup/m365/runLog';
 import { appServices } from '../runtime';
 import type { BackupTenantInput } from '../contracts';
-import { errorResponse, fromError, jsonBody, optionalString } from './respond';
+import { errorResponse, instanceOf, jsonBody, optionalString, jsonEndpoint } from './respond';
 
 export function parseServices(v: unknown): Service[] {
   if (v === undefined || v === null) return [...SERVICES];
@@ -17,57 +16,37 @@ export function parseServices(v: unknown): Service[] {
 }
 
 /** POST /api/backups {tenant?, user?, services?}: starts an on-demand backup of one tenant, or of all. */
-app.http('startBackup', {
-  route: 'backups',
-  methods: ['POST'],
-  authLevel: 'function',
-  extraInputs: [df.input.durableClient()],
-  handler: async (req: HttpRequest, context: InvocationContext) => {
-    try {
-      const body = await jsonBody(req);
-      const tenant = optionalString(body, 'tenant');
-      const user = optionalString(body, 'user');
-      const services = parseServices(body.services);
-      if (user && !tenant) throw new BackupError('USAGE', '"user" needs "tenant".');
-      const registry = await appServices().tenants();
-      const tenants = tenant ? [(await registry.get(tenant)).name] : (await registry.list()).map((t) => t.name);
-      if (tenants.length === 0) return errorResponse(404, 'NOT_FOUND', 'No tenant is registered.');
-      const client = df.getClient(context);
-      const started: { tenant: string; id: string }[] = [];
-      for (const t of tenants) {
-        const id = `manual-${t}-${randomUUID().slice(0, 8)}`;
-        const input: BackupTenantInput & { parallelism: number } = { tenant: t, services, ...(user ? { user } : {}), parallelism: appServices().settings.userParallelism };
-        await client.startNew('backupTenant', { instanceId: id, input });
-        started.push({ tenant: t, id });
-      }
-      const base = new URL(req.url).origin;
-      return { status: 202, jsonBody: { backups: started.map((s) => ({ ...s, statusUri: `${base}/api/backups/${s.id}` })) }, headers: { Location: `${base}/api/backups/${started[0]!.id}` } };
-    } catch (e) {
-      return fromError(e);
+jsonEndpoint('startBackup', { route: 'backups', methods: ['POST'], durableClient: true }, async (req, context) => {
+    const body = await jsonBody(req);
+    const tenant = optionalString(body, 'tenant');
+    const user = optionalString(body, 'user');
+    const services = parseServices(body.services);
+    if (user && !tenant) throw new BackupError('USAGE', '"user" needs "tenant".');
+    const registry = await appServices().tenants();
+    const tenants = tenant ? [(await registry.get(tenant)).name] : (await registry.list()).map((t) => t.name);
+    if (tenants.length === 0) return errorResponse(404, 'NOT_FOUND', 'No tenant is registered.');
+    const client = df.getClient(context);
+    const started: { tenant: string; id: string }[] = [];
+    for (const t of tenants) {
+      const id = `manual-${t}-${randomUUID().slice(0, 8)}`;
+      const input: BackupTenantInput & { parallelism: number } = { tenant: t, services, ...(user ? { user } : {}), parallelism: appServices().settings.userParallelism };
+      await client.startNew('backupTenant', { instanceId: id, input });
+      started.push({ tenant: t, id });
     }
-  },
+    const base = new URL(req.url).origin;
+    return { status: 202, jsonBody: { backups: started.map((s) => ({ ...s, statusUri: `${base}/api/backups/${s.id}` })) }, headers: { Location: `${base}/api/backups/${started[0]!.id}` } };
 });
 
 /** GET /api/backups/{id}: the run's status, progress and (when done) its per-user report. */
-app.http('getBackup', {
-  route: 'backups/{id}',
-  methods: ['GET'],
-  authLevel: 'function',
-  extraInputs: [df.input.durableClient()],
-  handler: async (req: HttpRequest, context: InvocationContext) => {
-    try {
-      const id = req.params.id ?? '';
-      const status = await df.getClient(context).getStatus(id, { showInput: true }).catch(() => undefined);
-      if (!status || !status.name || status.name !== 'backupTenant') return errorResponse(404, 'NOT_FOUND', `No backup run "${id}".`);
-      const input = status.input as BackupTenantInput | undefined;
-      let report: unknown;
-      if (status.runtimeStatus === 'Completed' && input?.tenant) report = await readRunLog((await appServices().tenant(input.tenant)).repo, id);
-      return {
-        status: 200,
-        jsonBody: { id, tenant: input?.tenant, runtimeStatus: status.runtimeStatus, createdTime: status.createdTime, lastUpdatedTime: status.lastUpdatedTime, progress: status.customStatus, output: status.output, report },
-      };
-    } catch (e) {
-      return fromError(e);
-    }
-  },
+jsonEndpoint('getBackup', { route: 'backups/{id}', methods: ['GET'], durableClient: true }, async (req, context) => {
+    const id = req.params.id ?? '';
+    const status = await instanceOf(context, id, 'backupTenant');
+    if (!status) return errorResponse(404, 'NOT_FOUND', `No backup run "${id}".`);
+    const input = status.input as BackupTenantInput | undefined;
+    let report: unknown;
+    if (status.runtimeStatus === 'Completed' && input?.tenant) report = await readRunLog((await appServices().tenant(input.tenant)).repo, id);
+    return {
+      status: 200,
+      jsonBody: { id, tenant: input?.tenant, runtimeStatus: status.runtimeStatus, createdTime: status.createdTime, lastUpdatedTime: status.lastUpdatedTime, progress: status.customStatus, output: status.output, report },
+    };
 });

@@ -1,4 +1,6 @@
-import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { app, type HttpMethod, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { DurableOrchestrationStatus } from 'durable-functions';
 import { BackupError, isBackupError } from '../../shared/errors';
 
 /** A JSON error body: {"error": {"code", "message"}}; nothing else (no stack, no secrets). */
@@ -39,4 +41,34 @@ export function requiredString(body: Record<string, unknown>, field: string): st
   const v = optionalString(body, field);
   if (v === undefined) throw new BackupError('USAGE', `"${field}" is required.`);
   return v;
+}
+
+/** The status of a Durable instance if it is one of `orchestrator`, else undefined (the caller answers 404). */
+export async function instanceOf(context: InvocationContext, id: string, orchestrator: string): Promise<DurableOrchestrationStatus | undefined> {
+  const status = await df.getClient(context).getStatus(id, { showInput: true }).catch(() => undefined);
+  return status?.name === orchestrator ? status : undefined;
+}
+
+/**
+ * Registers a JSON endpoint: authLevel "function", the durable client input when asked for, and one
+ * error mapping for every handler (a BackupError becomes its 4xx; anything else a bare 500).
+ */
+export function jsonEndpoint(
+  name: string,
+  o: { route: string; methods: HttpMethod[]; durableClient?: boolean },
+  handler: (req: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>,
+): void {
+  app.http(name, {
+    route: o.route,
+    methods: o.methods,
+    authLevel: 'function',
+    ...(o.durableClient ? { extraInputs: [df.input.durableClient()] } : {}),
+    handler: async (req, context) => {
+      try {
+        return await handler(req, context);
+      } catch (e) {
+        return fromError(e);
+      }
+    },
+  });
 }

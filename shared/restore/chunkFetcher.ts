@@ -50,3 +50,28 @@ export async function fetchChunks(
   }
   return { missing, locations };
 }
+
+/**
+ * Walks an item's chunks in content order with each one's index and byte position in the item.
+ * Returns the first chunk that is not in the index (the walk stops there), or undefined.
+ */
+export function forEachChunkPosition(chunkIds: Buffer, locations: Map<string, ChunkLocation>, visit: (hex: string, index: number, position: number) => void): string | undefined {
+  let position = 0;
+  for (let i = 0, index = 0; i < chunkIds.length; i += 32, index++) {
+    const hex = chunkIds.toString('hex', i, i + 32);
+    const loc = locations.get(hex);
+    if (!loc) return hex;
+    visit(hex, index, position);
+    position += loc.rawLength;
+  }
+  return undefined;
+}
+
+/** A chunk's target: where in which output it goes. */
+export function addTarget<T>(targets: Map<string, T[]>, hex: string, t: T): void {
+  let list = targets.get(hex);
+  if (!list) targets.set(hex, (list = []));
+  list.push(t);
+}
+
+export const missingChunk = (hex: string) => `chunk ${hex.slice(0, 16)}… is missing from the index`;

@@ -1,9 +1,9 @@
 import { mkdir, open, readdir, stat, symlink, chmod, utimes, lutimes, writeFile, access, constants } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import type { PrivateKey } from '../crypto';
 import { BackupError } from '../errors';
 import { Catalog, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../repo';
-import { fetchChunks } from './chunkFetcher';
+import { addTarget, fetchChunks, forEachChunkPosition, missingChunk } from './chunkFetcher';
 import { noProgress, type ProgressListener } from '../backup/progress';
 import { included, selectSnapshot } from './selectSnapshot';
 
@@ -113,7 +113,6 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
   const wanted = new Set<string>();
   for (const { v } of files) for (let i = 0; i < v.chunkIds.length; i += 32) wanted.add(v.chunkIds.toString('hex', i, i + 32));
   const targets = new Map<string, { path: string; position: number; whole: boolean }[]>();
-  const rawLength = new Map<string, number>();
   let bytesTotal = 0;
 
   function fail(path: string, reason: string): void {
@@ -127,21 +126,10 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
     for (const { v, m } of files) {
       result.files++;
       bytesTotal += m.size;
-      let position = 0;
-      for (let i = 0; i < v.chunkIds.length; i += 32) {
-        const hex = v.chunkIds.toString('hex', i, i + 32);
-        const loc = locations.get(hex);
-        if (!loc) {
-          fail(m.path, `chunk ${hex.slice(0, 16)}… is missing from the index`);
-          break;
-        }
-        let list = targets.get(hex);
-        if (!list) targets.set(hex, (list = []));
-        // A file that is exactly this one chunk is written in one call, without reopening it.
-        list.push({ path: m.path, position, whole: v.chunkIds.length === 32 });
-        position += loc.rawLength;
-        rawLength.set(hex, loc.rawLength);
-      }
+      // A file that is exactly one chunk is written in one call, without reopening it.
+      const whole = v.chunkIds.length === 32;
+      const missing = forEachChunkPosition(v.chunkIds, locations, (hex, _index, position) => addTarget(targets, hex, { path: m.path, position, whole }));
+      if (missing) fail(m.path, missingChunk(missing));
     }
   };
   let bytesDone = 0;

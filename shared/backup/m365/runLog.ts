@@ -3,9 +3,8 @@ import { Catalog, type Repository } from '../../repo';
 import type { Service } from '../../graph';
 import { directoryPartition, type DirectoryState } from './partitions';
 
-export interface LoggedOutcome {
-  userId: string;
-  userPrincipalName: string;
+/** What one work unit (a service of a user) did: counts only, small enough for Durable history. */
+export interface ServiceOutcome {
   service: Service;
   status: 'complete' | 'partial' | 'failed';
   snapshot: number;
@@ -14,6 +13,12 @@ export interface LoggedOutcome {
   fetchedBytes: number;
   removed: number;
   failed: number;
+}
+
+/** The run log's row: the outcome with who it was for and what failed (personal data: sealed). */
+export interface LoggedOutcome extends ServiceOutcome {
+  userId: string;
+  userPrincipalName: string;
   failures: { id: string; reason: string }[];
   host: string;
 }

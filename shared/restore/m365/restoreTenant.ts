@@ -5,7 +5,7 @@ import { BackupError } from '../../errors';
 import { Catalog, ChunkReader, type ItemVersion, type Repository, type SnapshotRecord } from '../../repo';
 import type { Service } from '../../graph';
 import { directoryPartition, servicePartition, type DirectoryState, type DirectoryUser } from '../../backup/m365/partitions';
-import { fetchChunks } from '../chunkFetcher';
+import { addTarget, fetchChunks, forEachChunkPosition, missingChunk } from '../chunkFetcher';
 import { contactToVcf, eventToIcs } from './ical';
 import { itemFileName, safeName } from './naming';
 
@@ -224,19 +224,8 @@ async function writeOutputs(repo: Repository, privateKey: PrivateKey, base: stri
     },
     (locations) => {
       for (const o of outputs) {
-        let position = 0;
-        for (let i = 0, index = 0; i < o.chunkIds.length; i += 32, index++) {
-          const hex = o.chunkIds.toString('hex', i, i + 32);
-          const loc = locations.get(hex);
-          if (!loc) {
-            fail(o.path, `chunk ${hex.slice(0, 16)}… is missing from the index`);
-            break;
-          }
-          let list = targets.get(hex);
-          if (!list) targets.set(hex, (list = []));
-          list.push({ o, index, position });
-          position += loc.rawLength;
-        }
+        const missing = forEachChunkPosition(o.chunkIds, locations, (hex, index, position) => addTarget(targets, hex, { o, index, position }));
+        if (missing) fail(o.path, missingChunk(missing));
       }
     },
   );
