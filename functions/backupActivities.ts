@@ -39,7 +39,7 @@ export const listTenantUsers = df.app.activity('listTenantUsers', {
  * outcome is also written to the run log in storage, so the report does not travel through history.
  */
 export const backupUserService = df.app.activity('backupUserService', {
-  handler: async (input: BackupServiceInput): Promise<ServiceOutcome> => {
+  handler: async (input: BackupServiceInput): Promise<ServiceOutcome & { more: boolean }> => {
     const services = appServices();
     const t = await services.tenant(input.tenant);
     const conn = await t.graph();
@@ -47,17 +47,19 @@ export const backupUserService = df.app.activity('backupUserService', {
     await mkdir(spoolDir, { recursive: true, mode: 0o700 });
     const index = await ChunkIndex.open(t.repo);
     const writer = new ContentWriter(t.repo, index, { workers: 1 });
-    let outcome: ServiceOutcome;
+    let outcome: ServiceOutcome & { more: boolean };
     try {
       const r = await backupService(t.repo, {
         partitionName: servicePartition(input.tenant, input.userId, input.service),
         source: sourceFor(input.service, { conn, userId: input.userId, spoolDir, calendarWindowDays: services.settings.calendarWindowDays, pageSize: 100 }),
         writer,
         label: { tenant: input.tenant, userId: input.userId, userPrincipalName: input.userPrincipalName, service: input.service },
+        deadline: Date.now() + services.settings.unitSeconds * 1000,
       });
       await writer.flush();
-      outcome = { service: input.service, status: r.snapshot.status, snapshot: r.snapshot.seq, items: r.snapshot.stats.items, fetched: r.fetched, fetchedBytes: r.fetchedBytes, removed: r.removed, failed: r.failures.length };
-      await recordServiceOutcome(t.repo, input.runId, { userId: input.userId, userPrincipalName: input.userPrincipalName, ...outcome, failures: r.failures, host: hostname() });
+      outcome = { service: input.service, status: r.snapshot.status, snapshot: r.snapshot.seq, items: r.snapshot.stats.items, fetched: r.fetched, fetchedBytes: r.fetchedBytes, removed: r.removed, failed: r.failures.length, more: r.more };
+      const { more: _more, ...logged } = outcome;
+      await recordServiceOutcome(t.repo, `${input.runId}`, { userId: input.userId, userPrincipalName: input.userPrincipalName, ...logged, unit: input.unit ?? 1, failures: r.failures, host: hostname() });
     } finally {
       await writer.close().catch(() => undefined);
       await rm(spoolDir, { recursive: true, force: true }).catch(() => undefined);

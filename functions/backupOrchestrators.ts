@@ -6,6 +6,9 @@ import { addOutcome, emptyTotals, type BackupTenantInput, type BackupUserInput, 
 const RETRY = new df.RetryOptions(5_000, 3);
 RETRY.backoffCoefficient = 2;
 
+/** Work units per service and night before the rest waits for the next run. */
+const MAX_UNITS = 100;
+
 /** Users started per generation; after each, continueAsNew keeps the history short. */
 const USERS_PER_GENERATION = 50;
 
@@ -50,13 +53,21 @@ const backupUser: OrchestrationHandler = function* (context: OrchestrationContex
   const input = context.df.getInput() as BackupUserInput;
   const outcomes: ServiceOutcome[] = [];
   for (const service of input.user.services) {
+    // Work units of one service: each commits a snapshot and says whether more remains.
+    let total: ServiceOutcome | undefined;
     try {
-      outcomes.push(
-        (yield context.df.callActivityWithRetry('backupUserService', RETRY, { tenant: input.tenant, runId: input.runId, userId: input.user.id, userPrincipalName: input.user.upn, service })) as ServiceOutcome,
-      );
+      for (let unit = 1; ; unit++) {
+        const o = (yield context.df.callActivityWithRetry('backupUserService', RETRY, { tenant: input.tenant, runId: input.runId, userId: input.user.id, userPrincipalName: input.user.upn, service, unit })) as ServiceOutcome & { more: boolean };
+        total = total
+          ? { ...o, fetched: total.fetched + o.fetched, fetchedBytes: total.fetchedBytes + o.fetchedBytes, removed: total.removed + o.removed, failed: total.failed + o.failed, units: unit }
+          : { ...o, units: unit };
+        if (!o.more || unit >= MAX_UNITS) break;
+      }
+      const { more: _more, ...outcome } = total as ServiceOutcome & { more?: boolean };
+      outcomes.push(outcome);
     } catch {
       // Retries exhausted: this service failed for this user; the others go on.
-      outcomes.push({ service, status: 'failed', snapshot: 0, items: 0, fetched: 0, fetchedBytes: 0, removed: 0, failed: 1 });
+      outcomes.push({ service, status: 'failed', snapshot: total?.snapshot ?? 0, items: total?.items ?? 0, fetched: total?.fetched ?? 0, fetchedBytes: total?.fetchedBytes ?? 0, removed: total?.removed ?? 0, failed: 1 });
     }
   }
   return outcomes;

@@ -33,6 +33,8 @@ export interface BackupServiceInput {
   userId: string;
   userPrincipalName: string;
   service: Service;
+  /** 1 for the first work unit of this service in this run, 2 for the one continuing it, ... */
+  unit?: number;
 }
 
 export type { ServiceOutcome } from '../shared/backup/m365/runLog';

@@ -75,6 +75,31 @@ describe('the Functions app on the local Durable host (timer, orchestrations, ac
     assertRestoreMatches(target, snapshotExpectation(contoso));
   });
 
+  test('work units: with a zero time budget each service runs as many committed units, and nothing is lost', async () => {
+    await host.stop();
+    for (const u of [...contoso.tenant.users.values()].slice(10, 14)) {
+      const upn = u.user.userPrincipalName;
+      if (u.user.hasMailbox) {
+        contoso.editor.addMessage(upn, 'Inbox', { subject: 'unit one', from: { name: 'a', address: 'a@p.example' }, to: [], text: '1', received: new Date().toISOString() });
+        contoso.editor.addMessage(upn, 'Sent Items', { subject: 'unit two', from: { name: 'b', address: 'b@p.example' }, to: [], text: '2', received: new Date().toISOString() });
+        contoso.editor.addMessage(upn, 'Archive', { subject: 'unit three', from: { name: 'c', address: 'c@p.example' }, to: [], text: '3', received: new Date().toISOString() });
+      }
+    }
+    host = await startFunctionsHost(suite.processEnv({ BACKUP_UNIT_SECONDS: '0' }), stateDir);
+    const start = await getJson(`${host.origin}/api/backups`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso', services: ['mail'] }) });
+    assert.equal(start.status, 202);
+    const id = (start.body.backups as { id: string }[])[0]!.id;
+    const done = await waitForInstance(host.origin, id);
+    assert.equal(done.runtimeStatus, 'Completed', JSON.stringify(done));
+    const report = (await getJson(`${host.origin}/api/backups/${id}`)).body.report as { userPrincipalName: string; units: number; fetched: number }[];
+    const changed = report.filter((r) => r.fetched > 0);
+    assert.ok(changed.length >= 3, JSON.stringify(report.slice(0, 3)));
+    for (const r of changed) assert.ok(r.units >= 3, `${r.userPrincipalName} took ${r.units} units for three changed folders`);
+    const target = join(suite.work, 'restore-units');
+    assert.equal((await suite.cli(['restore', '--tenant', 'contoso', target], contoso.password)).code, 0);
+    assertRestoreMatches(target, snapshotExpectation(contoso));
+  });
+
   test('HTTP bad input: malformed JSON, unknown tenant, unknown service or run give a 4xx JSON error and start nothing', async () => {
     const before = readdirSync(stateDir).length;
     const cases: [RequestInit & { path: string }, number, RegExp][] = [

@@ -43,6 +43,7 @@ var appSettings = concat([
   { name: 'M365_CALENDAR_WINDOW_DAYS', value: '1825' }
   { name: 'BACKUP_SCHEDULE', value: backupSchedule }
   { name: 'BACKUP_USER_PARALLELISM', value: string(userParallelism) }
+  { name: 'BACKUP_UNIT_SECONDS', value: '600' }
   { name: 'REHYDRATE_PRIORITY', value: rehydratePriority }
   { name: 'RESTORE_POLL_SECONDS', value: '900' }
   { name: 'RESTORE_LINK_MINUTES', value: '60' }

@@ -24,6 +24,7 @@ export const SETTING_NAMES = {
   userParallelism: 'BACKUP_USER_PARALLELISM',
   /** NCRONTAB of the nightly backup timer; read by the Functions runtime as %BACKUP_SCHEDULE%. */
   backupSchedule: 'BACKUP_SCHEDULE',
+  unitSeconds: 'BACKUP_UNIT_SECONDS',
   rehydratePriority: 'REHYDRATE_PRIORITY',
   restorePollSeconds: 'RESTORE_POLL_SECONDS',
   restoreLinkMinutes: 'RESTORE_LINK_MINUTES',
@@ -66,6 +67,8 @@ export interface Settings {
   calendarWindowDays: number;
   /** Users of one tenant backed up at once. */
   userParallelism: number;
+  /** Time budget of one backup work unit (activity); it then commits and hands over to the next. */
+  unitSeconds: number;
   rehydratePriority: 'Standard' | 'High';
   restorePollSeconds: number;
   restoreLinkMinutes: number;
@@ -118,6 +121,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     tenantConcurrency: positiveInt(SETTING_NAMES.tenantConcurrency, env[SETTING_NAMES.tenantConcurrency], 16),
     calendarWindowDays: positiveInt(SETTING_NAMES.calendarWindowDays, env[SETTING_NAMES.calendarWindowDays], 5 * 365),
     userParallelism: positiveInt(SETTING_NAMES.userParallelism, env[SETTING_NAMES.userParallelism], 4),
+    unitSeconds: env[SETTING_NAMES.unitSeconds] === '0' ? 0 : positiveInt(SETTING_NAMES.unitSeconds, env[SETTING_NAMES.unitSeconds], 600),
     rehydratePriority: env[SETTING_NAMES.rehydratePriority] === 'High' ? 'High' : 'Standard',
     restorePollSeconds: positiveInt(SETTING_NAMES.restorePollSeconds, env[SETTING_NAMES.restorePollSeconds], 900),
     restoreLinkMinutes: positiveInt(SETTING_NAMES.restoreLinkMinutes, env[SETTING_NAMES.restoreLinkMinutes], 60),

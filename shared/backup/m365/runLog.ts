@@ -13,10 +13,13 @@ export interface ServiceOutcome {
   fetchedBytes: number;
   removed: number;
   failed: number;
+  /** Work units this service took (each one commits a snapshot). */
+  units?: number;
 }
 
 /** The run log's row: the outcome with who it was for and what failed (personal data: sealed). */
 export interface LoggedOutcome extends ServiceOutcome {
+  unit?: number;
   userId: string;
   userPrincipalName: string;
   failures: { id: string; reason: string }[];
@@ -32,7 +35,7 @@ const aad = (runId: string, rk: string) => Buffer.from(`run/${runId}/${rk}`);
  * are personal data. Orchestrations carry only counts; the report is read from here.
  */
 export async function recordServiceOutcome(repo: Repository, runId: string, o: LoggedOutcome): Promise<void> {
-  const rk = `run:${o.userId}:${o.service}`;
+  const rk = `run:${o.userId}:${o.service}:${String(o.unit ?? 1).padStart(4, '0')}`;
   await repo.tables.upsert(repo.layout.snapshotTable, { partitionKey: pk(runId), rowKey: rk, body: seal(repo.keys.indexKey, Buffer.from(JSON.stringify(o)), aad(runId, rk)) });
 }
 
@@ -40,7 +43,19 @@ export async function readRunLog(repo: Repository, runId: string): Promise<Logge
   const out: LoggedOutcome[] = [];
   for await (const row of repo.tables.query(repo.layout.snapshotTable, { filter: `PartitionKey eq '${pk(runId).replace(/'/g, "''")}'` }))
     out.push(JSON.parse(open(repo.keys.indexKey, Buffer.from(row.body as Uint8Array), aad(runId, row.rowKey), `run log ${runId}`).toString('utf8')) as LoggedOutcome);
-  return out.sort((a, b) => a.userPrincipalName.localeCompare(b.userPrincipalName) || a.service.localeCompare(b.service));
+  // Several work units of one service are one line of the report: counts add up, the last unit's snapshot stands.
+  const merged = new Map<string, LoggedOutcome>();
+  for (const o of out.sort((a, b) => (a.unit ?? 1) - (b.unit ?? 1))) {
+    const key = `${o.userId}/${o.service}`;
+    const prev = merged.get(key);
+    merged.set(
+      key,
+      prev
+        ? { ...o, fetched: prev.fetched + o.fetched, fetchedBytes: prev.fetchedBytes + o.fetchedBytes, removed: prev.removed + o.removed, failed: prev.failed + o.failed, failures: [...prev.failures, ...o.failures], units: (prev.units ?? 1) + 1 }
+        : { ...o, units: 1 },
+    );
+  }
+  return [...merged.values()].sort((a, b) => a.userPrincipalName.localeCompare(b.userPrincipalName) || a.service.localeCompare(b.service));
 }
 
 /** Records the end of a run: the tenant directory (users, their services) and the last report. */

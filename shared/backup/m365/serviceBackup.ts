@@ -15,6 +15,12 @@ export interface ServiceBackupOptions {
   /** Items fetched at once (their content held until it is durable). */
   contentConcurrency?: number;
   onProgress?: (p: { items: number; bytes: number }) => void;
+  /**
+   * Work-unit budget (epoch ms). Past it, the run stops at the next scope boundary, or page boundary
+   * of an incremental feed, commits what it did (a consistent snapshot: scopes not reached keep their
+   * versions) and reports `more`; the next run continues from the saved cursors.
+   */
+  deadline?: number;
 }
 
 export interface ItemFailure {
@@ -32,6 +38,8 @@ export interface ServiceBackupResult {
   /** Versions whose content was reused without a download (rename, move). */
   reused: number;
   resynced: string[];
+  /** Stopped at the work-unit budget: run again to continue. */
+  more: boolean;
 }
 
 interface SourceState {
@@ -85,7 +93,9 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
       if (d) return d.kind === 'version' ? d.groupToken : undefined;
       return current.get(token)?.groupToken;
     };
+    let decided = 0;
     const decide = (token: string, d: Decision) => {
+      decided++;
       if (d.kind === 'end' && !current.has(token)) decisions.delete(token);
       else decisions.set(token, d);
       if (decisions.size >= FLUSH_AT) flush();
@@ -141,6 +151,9 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
       }
     };
 
+    let more = false;
+    // Stop only once this unit has changed something (decided or under way): a unit that re-reads finished scopes moves on.
+    const pastDeadline = () => o.deadline !== undefined && Date.now() > o.deadline && decided > 0;
     for await (const c of o.source.changes(cursors)) {
       if (c.kind === 'item') {
         const token = catalog.itemToken(c.id);
@@ -170,6 +183,7 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
           }
         }
         if (pending.size >= MAX_PENDING) await settle();
+        decided++; // a change is under way in this unit
         await slots.acquire();
         const p: Promise<void> = store(token, ct, g, cc, c.id, c.scope, c.meta, c.content).finally(() => pending.delete(p));
         pending.add(p);
@@ -184,6 +198,13 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
       } else if (c.kind === 'resync') {
         result.resynced.push(c.scope);
         seenInScope.set(c.scope, new Set());
+      } else if (c.kind === 'page') {
+        // An incremental feed can stop between pages: its next link is the cursor to resume from.
+        if (!c.full && o.deadline !== undefined && Date.now() > o.deadline && (await settle(), pastDeadline())) {
+          completed.set(c.scope, c.nextLink);
+          more = true;
+          break;
+        }
       } else if (c.kind === 'scopeComplete') {
         completed.set(c.scope, c.cursor);
         if (c.full) {
@@ -191,6 +212,10 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
           const g = catalog.groupToken(c.scope);
           const seen = seenInScope.get(c.scope) ?? new Set<string>();
           for (const token of new Set([...current.keys(), ...decisions.keys()])) if (groupOf(token) === g && !seen.has(token) && latest.get(token) === undefined) end(token);
+        }
+        if (pastDeadline()) {
+          more = true;
+          break;
         }
       } else if (c.kind === 'scopeGone') {
         gone.add(c.scope);
@@ -222,7 +247,7 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
     for (const [scope, cursor] of Object.entries(cursors)) if (!gone.has(scope)) next[scope] = cursor;
     for (const [scope, cursor] of completed) if (cursor && !failedScopes.has(scope)) next[scope] = cursor;
     await catalog.writeState({ cursors: next });
-    return { snapshot, failures, ...result };
+    return { snapshot, failures, ...result, more };
   } finally {
     await lock.release().catch(() => undefined);
   }

@@ -26,6 +26,7 @@ export async function* readDeltaScope(
           yield { kind: 'scopeComplete', scope, full, cursor: page.deltaLink };
           return;
         }
+        if (page.nextLink) yield { kind: 'page', scope, full, nextLink: page.nextLink };
       }
       yield { kind: 'scopeFailed', scope, reason: `${what}: the feed ended without a delta link` };
       return;

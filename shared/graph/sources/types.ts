@@ -26,6 +26,8 @@ export type SourceChange =
   | { kind: 'removed'; id: string; scope: string }
   /** The delta token was refused (410 / syncStateNotFound): what follows is a full listing of the scope. */
   | { kind: 'resync'; scope: string }
+  /** A page of a delta feed was read and more follow; `nextLink` resumes the feed after it. */
+  | { kind: 'page'; scope: string; full: boolean; nextLink: string }
   /** Every page of the scope was read; `full` when it was a complete listing. */
   | { kind: 'scopeComplete'; scope: string; full: boolean; cursor?: string }
   /** The scope no longer exists (a deleted folder): everything in it is gone. */
