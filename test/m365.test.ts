@@ -60,6 +60,7 @@ describe('Microsoft 365 through Graph (tenant simulator over HTTPS, real Graph S
     suite = await startM365Suite([
       { name: 'contoso', seed: 11, shape: SHAPE },
       { name: 'fabrikam', seed: 22, shape: { ...SHAPE, users: 2, withoutMailbox: [], withoutDrive: [] } },
+      { name: 'certco', seed: 33, shape: { ...SHAPE, users: 1, withoutMailbox: [], withoutDrive: [] }, certificate: true },
     ]);
     contoso = suite.tenants.get('contoso')!;
     fabrikam = suite.tenants.get('fabrikam')!;
@@ -205,10 +206,23 @@ describe('Microsoft 365 through Graph (tenant simulator over HTTPS, real Graph S
     assert.ok(tables.includes('m365backupcontosoitems') && tables.includes('m365backupfabrikamitems'), tables.join(','));
   });
 
+  test('an app registration with a certificate (client assertion) backs up and restores', async () => {
+    const certco = suite.tenants.get('certco')!;
+    const add = await suite.addTenant('certco');
+    assert.equal(add.code, 0, add.stderr);
+    assert.match(add.stdout, /client certificate is stored wrapped/);
+    const b = await suite.cli(['backup', '--tenant', 'certco'], certco.password);
+    assert.equal(b.code, 0, b.stderr);
+    const target = join(suite.work, 'restore-certco');
+    assert.equal((await suite.cli(['restore', '--tenant', 'certco', target], certco.password)).code, 0);
+    assertRestoreMatches(target, snapshotExpectation(certco));
+    assert.equal(suite.sim.identity.failures, 0, 'no refused token request so far');
+  });
+
   test('bad input: unknown tenant, user or service, and wrong credentials give one clear sentence and the right exit code', async () => {
     const unknownTenant = await suite.cli(['backup', '--tenant', 'nosuch'], contoso.password);
     assert.equal(unknownTenant.code, 1);
-    assert.match(unknownTenant.stderr, /Unknown tenant "nosuch"\. Registered tenants: contoso, fabrikam\./);
+    assert.match(unknownTenant.stderr, /Unknown tenant "nosuch"\. Registered tenants: certco, contoso, fabrikam\./);
     const unknownUser = await suite.cli(['backup', '--tenant', 'contoso', '--user', 'ghost@contoso.example'], contoso.password);
     assert.equal(unknownUser.code, 1);
     assert.match(unknownUser.stderr, /Tenant "contoso" has no user "ghost@contoso.example"/);
@@ -238,7 +252,8 @@ describe('Microsoft 365 through Graph (tenant simulator over HTTPS, real Graph S
   });
 
   test('no client secret, token or password appears in any output line, stored row or blob', async () => {
-    const secrets = [contoso.secret, fabrikam.secret, contoso.password, fabrikam.password, 'pw-badcreds-123', ...suite.sim.identity.issuedTokens()];
+    const certco = suite.tenants.get('certco')!;
+    const secrets = [contoso.secret, fabrikam.secret, certco.secret, contoso.password, fabrikam.password, certco.password, 'pw-badcreds-123', ...suite.sim.identity.issuedTokens()];
     assert.ok(secrets.length > 5);
     const needles = secrets.flatMap((s) => [s, Buffer.from(s).toString('base64')]);
     const haystack: string[] = [...suite.output];

@@ -43,7 +43,7 @@ export const guidFor = (name: string) => {
 };
 
 /** Azurite, the tenant simulator (HTTPS, loopback certificate) and a CLI environment pointing at both. */
-export async function startM365Suite(tenants: { name: string; seed: number; shape: TenantShape }[], sim: Partial<GraphSimulatorOptions> = {}): Promise<M365Suite> {
+export async function startM365Suite(tenants: { name: string; seed: number; shape: TenantShape; certificate?: boolean }[], sim: Partial<GraphSimulatorOptions> = {}): Promise<M365Suite> {
   const storage = await startTestStorage();
   const work = mkdtempSync(join(tmpdir(), 'm365b-m365-'));
   const certFile = join(work, 'sim-cert.pem');
@@ -51,10 +51,18 @@ export async function startM365Suite(tenants: { name: string; seed: number; shap
   const entries = new Map<string, SuiteTenant>();
   for (const t of tenants) {
     const { tenant, editor } = generateTenant({ seed: t.seed, tenantId: guidFor(t.name), domain: `${t.name}.example`, shape: t.shape });
-    const secret = `sim-secret-${randomBytes(12).toString('hex')}`;
-    tenant.apps.push({ clientId: guidFor(`app-${t.name}`), clientSecret: secret });
+    let secret = `sim-secret-${randomBytes(12).toString('hex')}`;
     const secretFile = join(work, `${t.name}.secret`);
-    writeFileSync(secretFile, secret);
+    if (t.certificate) {
+      // An app registration with a certificate: the PEM given to the product holds certificate and key.
+      const pem = await loopbackCertificate();
+      tenant.apps.push({ clientId: guidFor(`app-${t.name}`), certificatePem: pem.cert });
+      secret = pem.key.split('\n').slice(1, 3).join(''); // a piece of the private key, for the secret scan
+      writeFileSync(secretFile, `${pem.cert}\n${pem.key}`);
+    } else {
+      tenant.apps.push({ clientId: guidFor(`app-${t.name}`), clientSecret: secret });
+      writeFileSync(secretFile, secret);
+    }
     entries.set(t.name, { name: t.name, tenant, editor, password: `pw-${t.name}-${randomBytes(6).toString('hex')}`, secret, secretFile });
   }
   const simulator = await startGraphSimulator({ tenants: [...entries.values()].map((e) => e.tenant), tls, ...sim });
@@ -80,7 +88,8 @@ export async function startM365Suite(tenants: { name: string; seed: number; shap
     processEnv: (extra = {}) => cliEnvironment(env(undefined, extra)),
     addTenant: (name) => {
       const t = entries.get(name)!;
-      return cli(['tenant', 'add', '--name', name, '--tenant-id', t.tenant.tenantId, '--client-id', t.tenant.apps[0]!.clientId, '--client-secret-file', t.secretFile], t.password);
+      const credential = t.tenant.apps[0]!.certificatePem ? ['--certificate', t.secretFile] : ['--client-secret-file', t.secretFile];
+      return cli(['tenant', 'add', '--name', name, '--tenant-id', t.tenant.tenantId, '--client-id', t.tenant.apps[0]!.clientId, ...credential], t.password);
     },
     stop: async () => {
       await simulator.stop();
