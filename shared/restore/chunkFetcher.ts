@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import type { PrivateKey } from '../crypto';
 import { BackupError, isBackupError } from '../errors';
 import { ChunkReader, chunkId, type ChunkLocation, type Repository } from '../repo';
@@ -75,3 +76,13 @@ export function addTarget<T>(targets: Map<string, T[]>, hex: string, t: T): void
 }
 
 export const missingChunk = (hex: string) => `chunk ${hex.slice(0, 16)}… is missing from the index`;
+
+/** Writes one chunk's bytes at its position in an existing file. */
+export async function writeAt(path: string, data: Buffer, position: number): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.write(data, 0, data.length, position);
+  } finally {
+    await fh.close();
+  }
+}

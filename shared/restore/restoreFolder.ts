@@ -1,9 +1,9 @@
-import { mkdir, open, readdir, stat, symlink, chmod, utimes, lutimes, writeFile, access, constants } from 'node:fs/promises';
+import { mkdir, readdir, stat, symlink, chmod, utimes, lutimes, writeFile, access, constants } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { PrivateKey } from '../crypto';
 import { BackupError } from '../errors';
 import { Catalog, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../repo';
-import { addTarget, fetchChunks, forEachChunkPosition, missingChunk } from './chunkFetcher';
+import { addTarget, fetchChunks, forEachChunkPosition, missingChunk, writeAt } from './chunkFetcher';
 import { noProgress, type ProgressListener } from '../backup/progress';
 import { included, selectSnapshot } from './selectSnapshot';
 
@@ -141,14 +141,7 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
       for (const t of targets.get(hex) ?? []) {
         if (failed.has(t.path)) continue;
         if (t.whole) await writeFile(safeJoin(target, t.path), data);
-        else {
-          const fh = await open(safeJoin(target, t.path), 'r+');
-          try {
-            await fh.write(data, 0, data.length, t.position);
-          } finally {
-            await fh.close();
-          }
-        }
+        else await writeAt(safeJoin(target, t.path), data, t.position);
         bytesDone += data.length;
         result.bytes += data.length;
       }

@@ -1,11 +1,11 @@
-import { mkdir, writeFile, utimes, open } from 'node:fs/promises';
+import { mkdir, writeFile, utimes } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { PrivateKey } from '../../crypto';
 import { BackupError } from '../../errors';
 import { Catalog, ChunkReader, type ItemVersion, type Repository, type SnapshotRecord } from '../../repo';
 import type { Service } from '../../graph';
 import { directoryPartition, servicePartition, type DirectoryState, type DirectoryUser } from '../../backup/m365/partitions';
-import { addTarget, fetchChunks, forEachChunkPosition, missingChunk } from '../chunkFetcher';
+import { addTarget, fetchChunks, forEachChunkPosition, missingChunk, writeAt } from '../chunkFetcher';
 import { contactToVcf, eventToIcs } from './ical';
 import { itemFileName, safeName } from './naming';
 
@@ -208,14 +208,7 @@ async function writeOutputs(repo: Repository, privateKey: PrivateKey, base: stri
       for (const t of targets.get(hex) ?? []) {
         if (failed.has(t.o.path)) continue;
         if (t.o.convert) buffers.get(t.o)![t.index] = data;
-        else {
-          const fh = await open(safeJoin(base, t.o.path), 'r+');
-          try {
-            await fh.write(data, 0, data.length, t.position);
-          } finally {
-            await fh.close();
-          }
-        }
+        else await writeAt(safeJoin(base, t.o.path), data, t.position);
         result.bytes += data.length;
       }
     },
