@@ -1,12 +1,11 @@
 import * as df from 'durable-functions';
 import { hostname } from 'node:os';
 import { ChunkIndex, ContentWriter } from '../shared/repo';
-import { listUsers, probeServices, SERVICES, type Service } from '../shared/graph';
+import type { Service } from '../shared/graph';
 import { backupService } from '../shared/backup/m365/serviceBackup';
 import { servicePartition } from '../shared/backup/m365/partitions';
-import { sourceFor } from '../shared/backup/m365/tenantBackup';
+import { sourceFor, tenantUsers } from '../shared/backup/m365/tenantBackup';
 import { recordRun, recordServiceOutcome } from '../shared/backup/m365/runLog';
-import { BackupError } from '../shared/errors';
 import { appServices } from './runtime';
 import type { BackupServiceInput, RunTotals, ServiceOutcome, UserRef } from './contracts';
 import { mkdir, rm } from 'node:fs/promises';
@@ -18,19 +17,8 @@ import { randomBytes } from 'node:crypto';
 export const listTenantUsers = df.app.activity('listTenantUsers', {
   handler: async (input: { tenant: string; user?: string; services: Service[] }): Promise<UserRef[]> => {
     const t = await appServices().tenant(input.tenant);
-    const conn = await t.graph();
-    let users = await listUsers(conn);
-    if (input.user) {
-      const want = input.user.toLowerCase();
-      users = users.filter((u) => u.id.toLowerCase() === want || u.userPrincipalName.toLowerCase() === want);
-      if (users.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${input.tenant}" has no user "${input.user}".`);
-    }
-    const probes = await probeServices(conn, users);
-    return users.map((u) => {
-      const p = probes.get(u.id)!;
-      const services = input.services.filter((s) => (s === 'onedrive' ? p.drive : p.mailbox));
-      return { id: u.id, upn: u.userPrincipalName, services };
-    });
+    const users = await tenantUsers(await t.graph(), input.tenant, input.user);
+    return users.map((u) => ({ id: u.id, upn: u.userPrincipalName, displayName: u.displayName, services: input.services.filter((s) => u.services.includes(s)) }));
   },
 });
 
@@ -74,9 +62,8 @@ export const finishBackupRun = df.app.activity('finishBackupRun', {
   handler: async (input: { tenant: string; runId: string; totals: RunTotals; users: UserRef[] }): Promise<{ status: string }> => {
     const t = await appServices().tenant(input.tenant);
     const status = input.totals.partial > 0 ? 'partial' : 'complete';
-    await recordRun(t.repo, input.tenant, input.runId, status, input.totals, input.users.map((u) => ({ id: u.id, userPrincipalName: u.upn, services: u.services })));
+    const users = input.users.map((u) => ({ id: u.id, userPrincipalName: u.upn, displayName: u.displayName, services: u.services }));
+    await recordRun(t.repo, input.tenant, users, { runId: input.runId, status, totals: input.totals, finished: new Date().toISOString() });
     return { status };
   },
 });
-
-export const ALL_SERVICES: Service[] = [...SERVICES];

@@ -1,5 +1,6 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import { mergeOutcomes } from '../shared/backup/m365/runLog';
 import { addOutcome, emptyTotals, type BackupTenantInput, type BackupUserInput, type RunTotals, type ServiceOutcome, type UserRef } from './contracts';
 
 /** Activities are retried by the Durable runtime: a crashed or timed-out attempt runs again. */
@@ -58,9 +59,7 @@ const backupUser: OrchestrationHandler = function* (context: OrchestrationContex
     try {
       for (let unit = 1; ; unit++) {
         const o = (yield context.df.callActivityWithRetry('backupUserService', RETRY, { tenant: input.tenant, runId: input.runId, userId: input.user.id, userPrincipalName: input.user.upn, service, unit })) as ServiceOutcome & { more: boolean };
-        total = total
-          ? { ...o, fetched: total.fetched + o.fetched, fetchedBytes: total.fetchedBytes + o.fetchedBytes, removed: total.removed + o.removed, failed: total.failed + o.failed, units: unit }
-          : { ...o, units: unit };
+        total = mergeOutcomes(total, o);
         if (!o.more || unit >= MAX_UNITS) break;
       }
       const { more: _more, ...outcome } = total as ServiceOutcome & { more?: boolean };

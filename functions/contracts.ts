@@ -18,6 +18,7 @@ export interface BackupTenantInput {
 export interface UserRef {
   id: string;
   upn: string;
+  displayName: string;
   services: Service[];
 }
 

@@ -16,3 +16,10 @@ export interface DirectoryState {
   users: DirectoryUser[];
   lastReport?: unknown;
 }
+
+/** The users matching `want` (id or UPN, case-insensitive); all of them when `want` is absent. */
+export function matchUsers<T extends { id: string; userPrincipalName: string }>(users: T[], want?: string): T[] {
+  if (!want) return users;
+  const w = want.toLowerCase();
+  return users.filter((u) => u.id.toLowerCase() === w || u.userPrincipalName.toLowerCase() === w);
+}

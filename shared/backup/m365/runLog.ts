@@ -1,7 +1,7 @@
 import { open, seal } from '../../crypto';
 import { Catalog, type Repository } from '../../repo';
 import type { Service } from '../../graph';
-import { directoryPartition, type DirectoryState } from './partitions';
+import { directoryPartition, type DirectoryState, type DirectoryUser } from './partitions';
 
 /** What one work unit (a service of a user) did: counts only, small enough for Durable history. */
 export interface ServiceOutcome {
@@ -48,28 +48,32 @@ export async function readRunLog(repo: Repository, runId: string): Promise<Logge
   for (const o of out.sort((a, b) => (a.unit ?? 1) - (b.unit ?? 1))) {
     const key = `${o.userId}/${o.service}`;
     const prev = merged.get(key);
-    merged.set(
-      key,
-      prev
-        ? { ...o, fetched: prev.fetched + o.fetched, fetchedBytes: prev.fetchedBytes + o.fetchedBytes, removed: prev.removed + o.removed, failed: prev.failed + o.failed, failures: [...prev.failures, ...o.failures], units: (prev.units ?? 1) + 1 }
-        : { ...o, units: 1 },
-    );
+    merged.set(key, { ...mergeOutcomes(prev, o), failures: [...(prev?.failures ?? []), ...o.failures] });
   }
   return [...merged.values()].sort((a, b) => a.userPrincipalName.localeCompare(b.userPrincipalName) || a.service.localeCompare(b.service));
 }
 
-/** Records the end of a run: the tenant directory (users, their services) and the last report. */
-export async function recordRun(
-  repo: Repository,
-  tenant: string,
-  runId: string,
-  status: string,
-  totals: unknown,
-  users: { id: string; userPrincipalName: string; services: Service[] }[],
-): Promise<void> {
+/**
+ * Records the end of a run: the tenant's user directory (merged: users not in this run stay) and the
+ * last report. Restores and `snapshots` map UPNs to partitions through this directory.
+ */
+export async function recordRun(repo: Repository, tenant: string, users: DirectoryUser[], lastReport: unknown): Promise<void> {
   const catalog = new Catalog(repo, directoryPartition(tenant));
   const prev = (await catalog.readState<DirectoryState>()) ?? { users: [] };
   const byId = new Map(prev.users.map((u) => [u.id, u]));
-  for (const u of users) byId.set(u.id, { id: u.id, userPrincipalName: u.userPrincipalName, displayName: byId.get(u.id)?.displayName ?? u.userPrincipalName, services: u.services });
-  await catalog.writeState({ users: [...byId.values()], lastReport: { runId, status, totals, finished: new Date().toISOString() } } satisfies DirectoryState);
+  for (const u of users) byId.set(u.id, { id: u.id, userPrincipalName: u.userPrincipalName, displayName: u.displayName, services: u.services });
+  await catalog.writeState({ users: [...byId.values()], lastReport } satisfies DirectoryState);
+}
+
+/** A service's outcome over several work units: counts add up, the later unit's snapshot and status stand. */
+export function mergeOutcomes<T extends ServiceOutcome>(earlier: T | undefined, later: T): T {
+  if (!earlier) return { ...later, units: later.units ?? 1 };
+  return {
+    ...later,
+    fetched: earlier.fetched + later.fetched,
+    fetchedBytes: earlier.fetchedBytes + later.fetchedBytes,
+    removed: earlier.removed + later.removed,
+    failed: earlier.failed + later.failed,
+    units: (earlier.units ?? 1) + (later.units ?? 1),
+  };
 }

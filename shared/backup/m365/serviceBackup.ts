@@ -93,9 +93,10 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
       if (d) return d.kind === 'version' ? d.groupToken : undefined;
       return current.get(token)?.groupToken;
     };
-    let decided = 0;
+    /** Changes this unit has made or started (decisions, fetches under way): a unit stops only after one. */
+    let changes = 0;
     const decide = (token: string, d: Decision) => {
-      decided++;
+      changes++;
       if (d.kind === 'end' && !current.has(token)) decisions.delete(token);
       else decisions.set(token, d);
       if (decisions.size >= FLUSH_AT) flush();
@@ -152,8 +153,7 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
     };
 
     let more = false;
-    // Stop only once this unit has changed something (decided or under way): a unit that re-reads finished scopes moves on.
-    const pastDeadline = () => o.deadline !== undefined && Date.now() > o.deadline && decided > 0;
+    const pastDeadline = () => o.deadline !== undefined && Date.now() > o.deadline && changes > 0;
     for await (const c of o.source.changes(cursors)) {
       if (c.kind === 'item') {
         const token = catalog.itemToken(c.id);
@@ -183,7 +183,7 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
           }
         }
         if (pending.size >= MAX_PENDING) await settle();
-        decided++; // a change is under way in this unit
+        changes++;
         await slots.acquire();
         const p: Promise<void> = store(token, ct, g, cc, c.id, c.scope, c.meta, c.content).finally(() => pending.delete(p));
         pending.add(p);

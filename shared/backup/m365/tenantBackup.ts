@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { BackupError } from '../../errors';
 import { forEachConcurrent } from '../../concurrency';
-import { Catalog, ChunkIndex, ContentWriter, type ContentStats, type Repository } from '../../repo';
+import { ChunkIndex, ContentWriter, type ContentStats, type Repository } from '../../repo';
 import {
   CalendarSource,
   ContactsSource,
@@ -13,14 +13,14 @@ import {
   listUsers,
   probeServices,
   type GraphConnection,
-  type M365User,
   type Service,
   type ServiceSource,
   type SourceContext,
 } from '../../graph';
 import { MemoryBudget } from '../../graph/gates';
 import { backupService, type ItemFailure } from './serviceBackup';
-import { directoryPartition, servicePartition, type DirectoryState } from './partitions';
+import { matchUsers, servicePartition, type DirectoryUser } from './partitions';
+import { recordRun } from './runLog';
 
 export interface TenantBackupOptions {
   tenantName: string;
@@ -89,7 +89,25 @@ export function sourceFor(service: Service, ctx: SourceContext): ServiceSource {
   }
 }
 
-const needs = (service: Service): 'drive' | 'mailbox' => (service === 'onedrive' ? 'drive' : 'mailbox');
+export interface TenantUser extends DirectoryUser {
+  /** Why a service is not available (e.g. "no mailbox (404 MailboxNotEnabledForRESTAPI)"). */
+  notes: string[];
+}
+
+/**
+ * The tenant's users (or the one named by id or UPN) and the services each has: listed, then
+ * probed in JSON batches. Used by the CLI run and by the Function App's first activity alike.
+ */
+export async function tenantUsers(conn: GraphConnection, tenantName: string, user?: string): Promise<TenantUser[]> {
+  const users = matchUsers(await listUsers(conn), user);
+  if (user && users.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${tenantName}" has no user "${user}".`);
+  const probes = await probeServices(conn, users);
+  return users.map((u) => {
+    const p = probes.get(u.id)!;
+    const services: Service[] = [...(p.drive ? (['onedrive'] as const) : []), ...(p.mailbox ? (['mail', 'calendar', 'contacts'] as const) : [])];
+    return { id: u.id, userPrincipalName: u.userPrincipalName, displayName: u.displayName, services, notes: p.notes };
+  });
+}
 
 /**
  * Backs up a tenant: enumerates users (those without a mailbox or drive are skipped for that
@@ -99,13 +117,7 @@ const needs = (service: Service): 'drive' | 'mailbox' => (service === 'onedrive'
 export async function backupTenant(repo: Repository, o: TenantBackupOptions): Promise<TenantBackupReport> {
   const started = new Date();
   const conn = o.conn;
-  let users: M365User[] = await listUsers(conn);
-  if (o.user) {
-    const want = o.user.toLowerCase();
-    users = users.filter((u) => u.id.toLowerCase() === want || u.userPrincipalName.toLowerCase() === want);
-    if (users.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${o.tenantName}" has no user "${o.user}".`);
-  }
-  const services = await probeServices(conn, users);
+  const users = await tenantUsers(conn, o.tenantName, o.user);
   const spoolDir = o.spoolDir ?? join(tmpdir(), `m365-backup-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(spoolDir, { recursive: true, mode: 0o700 });
 
@@ -116,13 +128,12 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
   const progress = { usersDone: 0, usersTotal: users.length, items: 0, bytes: 0 };
   try {
     await forEachConcurrent(users, o.userConcurrency ?? 4, async (u) => {
-      const has = services.get(u.id)!;
       const report: UserReport = { id: u.id, userPrincipalName: u.userPrincipalName, services: [], skipped: [] };
       reports.push(report);
       const ctx: SourceContext = { conn, userId: u.id, spoolDir, calendarWindowDays: o.calendarWindowDays ?? 5 * 365, pageSize: o.pageSize ?? 100, memory };
       for (const service of o.services) {
-        if (!has[needs(service)]) {
-          report.skipped.push(`${service}: ${has.notes.find((n) => n.includes(needs(service) === 'drive' ? 'OneDrive' : 'mailbox')) ?? 'not available'}`);
+        if (!u.services.includes(service)) {
+          report.skipped.push(`${service}: ${u.notes.find((n) => n.includes(service === 'onedrive' ? 'OneDrive' : 'mailbox')) ?? 'not available'}`);
           continue;
         }
         let last = { items: 0, bytes: 0 };
@@ -182,21 +193,6 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
     graph: { ...conn.gates.counters },
     content: writer.stats,
   };
-  await recordDirectory(repo, o.tenantName, users, services, report);
+  await recordRun(repo, o.tenantName, users, report);
   return report;
-}
-
-/** Keeps the tenant's user directory (merged: users not in this run stay) and the last report. */
-async function recordDirectory(repo: Repository, tenant: string, users: M365User[], services: Map<string, { drive: boolean; mailbox: boolean }>, report: TenantBackupReport): Promise<void> {
-  const catalog = new Catalog(repo, directoryPartition(tenant));
-  const prev = (await catalog.readState<DirectoryState>()) ?? { users: [] };
-  const byId = new Map(prev.users.map((u) => [u.id, u]));
-  for (const u of users) {
-    const s = services.get(u.id);
-    const list: Service[] = [];
-    if (s?.drive) list.push('onedrive');
-    if (s?.mailbox) list.push('mail', 'calendar', 'contacts');
-    byId.set(u.id, { id: u.id, userPrincipalName: u.userPrincipalName, displayName: u.displayName, services: list });
-  }
-  await catalog.writeState({ users: [...byId.values()], lastReport: report } satisfies DirectoryState);
 }

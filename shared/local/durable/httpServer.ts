@@ -72,7 +72,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
  */
 export async function startLocalFunctionsServer(host: LocalDurableHost, options: { port?: number } = {}): Promise<LocalFunctionsServer> {
   let origin = '';
-  const routes = () => httpRoutes();
+  // Registrations are complete before the server starts: match against one table.
+  const routes = httpRoutes();
 
   async function fireTimer(name: string, at?: string): Promise<void> {
     const fn = registry.get(name);
@@ -121,7 +122,7 @@ export async function startLocalFunctionsServer(host: LocalDurableHost, options:
       await fireTimer(fn.name, at);
       return send(202);
     }
-    const route = routes().find((r) => r.pattern.test(url.pathname));
+    const route = routes.find((r) => r.pattern.test(url.pathname));
     if (!route) return send(404, { error: { code: 'NOT_FOUND', message: `No function answers ${url.pathname}.` } });
     if (!route.methods.includes(req.method ?? 'GET')) return send(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${req.method} is not allowed on ${url.pathname}.` } });
     const m = route.pattern.exec(url.pathname)!;

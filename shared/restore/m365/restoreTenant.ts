@@ -4,7 +4,7 @@ import type { PrivateKey } from '../../crypto';
 import { BackupError } from '../../errors';
 import { Catalog, ChunkReader, type ItemVersion, type Repository, type SnapshotRecord } from '../../repo';
 import type { Service } from '../../graph';
-import { directoryPartition, servicePartition, type DirectoryState, type DirectoryUser } from '../../backup/m365/partitions';
+import { directoryPartition, matchUsers, servicePartition, type DirectoryState, type DirectoryUser } from '../../backup/m365/partitions';
 import { addTarget, fetchChunks, forEachChunkPosition, missingChunk, writeAt } from '../chunkFetcher';
 import { contactToVcf, eventToIcs } from './ical';
 import { itemFileName, safeName } from './naming';
@@ -51,10 +51,8 @@ export async function readDirectory(repo: Repository, tenant: string): Promise<D
 }
 
 export function selectUsers(users: DirectoryUser[], tenant: string, user?: string): DirectoryUser[] {
-  if (!user) return users;
-  const want = user.toLowerCase();
-  const found = users.filter((u) => u.id.toLowerCase() === want || u.userPrincipalName.toLowerCase() === want);
-  if (found.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${tenant}" has no backed-up user "${user}".`);
+  const found = matchUsers(users, user);
+  if (user && found.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${tenant}" has no backed-up user "${user}".`);
   return found;
 }
 
