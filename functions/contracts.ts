@@ -1,68 +1,56 @@
-import type { Service } from '../shared/graph';
+import type { RunTotals, Service } from '../shared/m365';
 
 /**
- * Inputs and outputs of orchestrations and activities. They hold names, ids and counts only: never a
- * password, key, secret, token or item content (Durable history stores them in the clear).
+ * Inputs and outputs of orchestrations and activities. They hold names, ids, indexes and counts only:
+ * never a password, key, secret, token, item content or personal data such as a UPN (Durable history
+ * stores them in the clear), and nothing whose size grows with the tenant: the run's users are in
+ * the run log in storage (the roster), addressed by index. test/architecture checks the sizes.
  */
 export interface BackupTenantInput {
   tenant: string;
   services: Service[];
-  /** One user only (UPN or id). */
+  /** One user only (UPN or id): the admin's own input, not read from the directory. */
   user?: string;
-  /** Users already done by earlier generations (continueAsNew). */
+  parallelism?: number;
+  runId?: string;
+  /** Set by continueAsNew: users already done by earlier generations, and how many there are. */
   offset?: number;
-  users?: UserRef[];
+  userCount?: number;
   totals?: RunTotals;
 }
 
-export interface UserRef {
-  id: string;
-  upn: string;
-  displayName: string;
+export interface BeginRunInput {
+  tenant: string;
+  runId: string;
   services: Service[];
+  user?: string;
 }
+
+/** Either the number of users in the roster, or why the run cannot start (another run holds the tenant). */
+export type BeginRunOutput = { users: number } | { refused: string };
 
 export interface BackupUserInput {
   tenant: string;
   runId: string;
-  user: UserRef;
+  /** The user's index in the run's roster. */
+  index: number;
+  services: Service[];
 }
 
 export interface BackupServiceInput {
   tenant: string;
   runId: string;
-  userId: string;
-  userPrincipalName: string;
+  index: number;
   service: Service;
   /** 1 for the first work unit of this service in this run, 2 for the one continuing it, ... */
   unit?: number;
 }
 
-export type { ServiceOutcome } from '../shared/backup/m365/runLog';
-import type { ServiceOutcome } from '../shared/backup/m365/runLog';
-
-export interface RunTotals {
-  users: number;
-  services: number;
-  items: number;
-  fetched: number;
-  fetchedBytes: number;
-  removed: number;
-  failed: number;
-  partial: number;
+export interface FinishRunInput {
+  tenant: string;
+  runId: string;
+  totals: RunTotals;
 }
 
-export const emptyTotals = (): RunTotals => ({ users: 0, services: 0, items: 0, fetched: 0, fetchedBytes: 0, removed: 0, failed: 0, partial: 0 });
-
-export function addOutcome(t: RunTotals, o: ServiceOutcome): RunTotals {
-  return {
-    ...t,
-    services: t.services + 1,
-    items: t.items + o.items,
-    fetched: t.fetched + o.fetched,
-    fetchedBytes: t.fetchedBytes + o.fetchedBytes,
-    removed: t.removed + o.removed,
-    failed: t.failed + o.failed,
-    partial: t.partial + (o.status === 'complete' ? 0 : 1),
-  };
-}
+export type { ServiceOutcome, RunTotals } from '../shared/m365';
+export { addOutcome, emptyTotals } from '../shared/m365';

@@ -26,7 +26,7 @@ app.timer('nightlyBackup', {
         context.log(`nightly backup of ${t.name} already started as ${instanceId} (${existing.runtimeStatus})`);
         continue;
       }
-      const input: BackupTenantInput & { parallelism: number } = { tenant: t.name, services: [...SERVICES], parallelism: appServices().settings.userParallelism };
+      const input: BackupTenantInput = { tenant: t.name, services: [...SERVICES], parallelism: appServices().settings.userParallelism };
       await client.startNew('backupTenant', { instanceId, input });
       context.log(`started nightly backup of ${t.name} as ${instanceId}`);
     }

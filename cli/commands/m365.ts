@@ -1,7 +1,7 @@
 import { BackupError } from '../../shared/errors';
 import { SERVICES, type Service } from '../../shared/graph';
 import { backupTenant, type TenantBackupReport } from '../../shared/backup/m365/tenantBackup';
-import { servicePartition } from '../../shared/backup/m365/partitions';
+import { servicePartition } from '../../shared/m365';
 import { Catalog } from '../../shared/repo';
 import { readDirectory, restoreTenant, selectUsers, snapshotAt } from '../../shared/restore/m365/restoreTenant';
 import { selectSnapshot } from '../../shared/restore';

@@ -2,7 +2,7 @@ import * as df from 'durable-functions';
 import { randomUUID } from 'node:crypto';
 import { BackupError } from '../../shared/errors';
 import { SERVICES, type Service } from '../../shared/graph';
-import { readRunLog } from '../../shared/backup/m365/runLog';
+import { readRunLog } from '../../shared/backup/m365/runRecords';
 import { appServices } from '../runtime';
 import type { BackupTenantInput } from '../contracts';
 import { errorResponse, instanceOf, jsonBody, optionalString, jsonEndpoint } from './respond';
@@ -29,7 +29,7 @@ jsonEndpoint('startBackup', { route: 'backups', methods: ['POST'], durableClient
     const started: { tenant: string; id: string }[] = [];
     for (const t of tenants) {
       const id = `manual-${t}-${randomUUID().slice(0, 8)}`;
-      const input: BackupTenantInput & { parallelism: number } = { tenant: t, services, ...(user ? { user } : {}), parallelism: appServices().settings.userParallelism };
+      const input: BackupTenantInput = { tenant: t, services, ...(user ? { user } : {}), parallelism: appServices().settings.userParallelism };
       await client.startNew('backupTenant', { instanceId: id, input });
       started.push({ tenant: t, id });
     }

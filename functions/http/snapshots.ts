@@ -1,6 +1,6 @@
 import { BackupError } from '../../shared/errors';
 import { Catalog } from '../../shared/repo';
-import { servicePartition } from '../../shared/backup/m365/partitions';
+import { servicePartition } from '../../shared/m365';
 import { readDirectory, selectUsers } from '../../shared/restore/m365/restoreTenant';
 import { appServices } from '../runtime';
 import { parseServices } from './backups';

@@ -2,11 +2,11 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { BackupError } from '../errors';
-import { Catalog, ChunkIndex, ContentWriter, PartitionLock, type Repository, type SnapshotRecord, type SnapshotStats } from '../repo';
+import { Catalog, ContentSession, PartitionLock, type Repository, type SnapshotRecord, type SnapshotStats } from '../repo';
 import type { RowOperation } from '../storage';
 import { walkFolder, type FolderEntry, type WalkFailure } from './folderSource';
-import { noProgress, type ProgressListener } from './progress';
-import { RowBatcher } from './rowBatcher';
+import { noProgress, type ProgressListener } from '../progress';
+import { RowBatcher } from '../repo/rowBatcher';
 
 export interface FolderBackupOptions {
   partition: string;
@@ -46,7 +46,21 @@ export async function backupFolder(repo: Repository, options: FolderBackupOption
   const lock = await PartitionLock.acquire(repo, catalog.partition);
   try {
     onProgress({ phase: 'scanning', itemsDone: 0, bytesDone: 0 });
-    const [walk, snapshots, current, index] = await Promise.all([walkFolder(source), catalog.snapshots(), catalog.currentVersions(), ChunkIndex.open(repo)]);
+    let bytesDone = 0;
+    let itemsDone = 0;
+    let report = () => undefined as void;
+    const opening = ContentSession.open(repo, {
+      workers: options.workers,
+      onBytes: (n) => {
+        bytesDone += n;
+        report();
+      },
+    });
+    const [walk, snapshots, current] = await Promise.all([walkFolder(source), catalog.snapshots(), catalog.currentVersions()]).catch(async (e: unknown) => {
+      await (await opening.catch(() => undefined))?.close().catch(() => undefined);
+      throw e;
+    });
+    const session = await opening;
     const seq = (snapshots.at(-1)?.seq ?? 0) + 1;
     const run = await catalog.createRunKey();
     const failures: WalkFailure[] = [...walk.failures];
@@ -75,19 +89,10 @@ export async function backupFolder(repo: Repository, options: FolderBackupOption
     }
 
     const bytesTotal = toRead.reduce((n, c) => n + c.e.size, 0);
-    let bytesDone = 0;
-    let itemsDone = 0;
-    const report = () => onProgress({ phase: 'backing up', itemsDone, itemsTotal: toRead.length, bytesDone, bytesTotal });
-    const writer = new ContentWriter(repo, index, {
-      workers: options.workers,
-      onBytes: (n) => {
-        bytesDone += n;
-        report();
-      },
-    });
+    report = () => onProgress({ phase: 'backing up', itemsDone, itemsTotal: toRead.length, bytesDone, bytesTotal });
     try {
       const submit = (batch: { e: FolderEntry; token: string }[]) =>
-        writer.add(
+        session.writer.add(
           batch.map(({ e }) => ({ path: `${source}/${e.path}` })),
           (i, r) => {
             const { e, token } = batch[i]!;
@@ -119,9 +124,9 @@ export async function backupFolder(repo: Repository, options: FolderBackupOption
         }
       }
       if (batch.length > 0) submit(batch);
-      await writer.flush();
+      await session.finish();
     } finally {
-      const content = await writer.close().catch(() => writer.stats);
+      const content = await session.close().catch(() => session.stats);
       stats.newChunks = content.newChunks;
       stats.newBytes = content.newBytes;
       stats.storedBytes = content.storedBytes;
@@ -138,8 +143,8 @@ export async function backupFolder(repo: Repository, options: FolderBackupOption
     stats.failedItems = failures.length;
     stats.durationMs = Date.now() - started;
     onProgress({ phase: 'committing', itemsDone, itemsTotal: toRead.length, bytesDone, bytesTotal });
+    await lock.renew(); // LOCKED if this run lost its lock: never commit over another writer
     const snapshot = await catalog.commit(seq, run, { partitionName: options.partition, source, host: hostname(), failures }, stats, new Date());
-    await index.save();
     return { snapshot, failures };
   } finally {
     await lock.release().catch(() => undefined);

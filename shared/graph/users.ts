@@ -2,7 +2,7 @@ import type { GraphConnection } from './connection';
 import { mailboxOf } from './gates';
 import { getJson, GraphFailure, listAll } from './requests';
 
-export interface M365User {
+export interface GraphUser {
   id: string;
   userPrincipalName: string;
   displayName: string;
@@ -16,8 +16,8 @@ export interface UserServices {
   notes: string[];
 }
 
-export async function listUsers(conn: GraphConnection): Promise<M365User[]> {
-  return listAll<M365User>(conn, '/users?$select=id,userPrincipalName,displayName,mail&$top=999', 'the user list');
+export async function listUsers(conn: GraphConnection): Promise<GraphUser[]> {
+  return listAll<GraphUser>(conn, '/users?$select=id,userPrincipalName,displayName,mail&$top=999', 'the user list');
 }
 
 interface BatchResponse {
@@ -28,7 +28,7 @@ interface BatchResponse {
  * Which users have a OneDrive and a mailbox. Two probes per user, sent as JSON batches of 20
  * requests (10 users per round trip); a probe the batch could not answer is asked again on its own.
  */
-export async function probeServices(conn: GraphConnection, users: M365User[]): Promise<Map<string, UserServices>> {
+export async function probeServices(conn: GraphConnection, users: GraphUser[]): Promise<Map<string, UserServices>> {
   const out = new Map<string, UserServices>();
   for (let i = 0; i < users.length; i += 10) {
     const group = users.slice(i, i + 10);

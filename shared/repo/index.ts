@@ -5,7 +5,9 @@ export { ContentWriter, type ContentResult, type ContentStats, type ContentWrite
 export { ChunkReader, type ChunkNeed } from './chunkReader';
 export { Catalog, listPartitionSnapshots, partitionToken, binaryReviver, parseSnapshot, type SnapshotRecord, type SnapshotStats, type SnapshotInfo, type CurrentVersion } from './catalog';
 export { type ItemVersion, type NewVersion, decodeItem, joinPayload, splitPayload } from './itemRow';
-export { PartitionLock } from './lock';
+export { PartitionLock, Lease, TENANT_RUN_LEASE, type LeaseBody, type LeaseOptions } from './lock';
+export { ContentSession } from './contentSession';
+export { RunLog, RUN_PARTITION_PREFIX } from './runLog';
 export { chunkId, openChunk } from './chunkCodec';
 export { Chunker } from './chunker';
 export { macValid, withMac } from './rowMac';

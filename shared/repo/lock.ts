@@ -5,11 +5,30 @@ import type { Repository } from './repository';
 
 const TTL_MS = 5 * 60_000;
 const RENEW_MS = 60_000;
+/** Rounds of "taken, then gone before we could read it" before giving up (a release racing our take). */
+const TAKE_ATTEMPTS = 5;
 
-interface LockBody {
+/** The lock blob's body (docs/repository-format.md, "Locks"). */
+export interface LeaseBody {
+  /** Who holds it: a random id per process lock, the run id for a run-scoped lease. */
+  owner: string;
   host: string;
   pid: number;
+  /** Epoch milliseconds. */
   expires: number;
+  acquired: string;
+  /** Process-scoped: a lock whose process is gone on the same host is stale at once. */
+  process: boolean;
+}
+
+export interface LeaseOptions {
+  /** The holder's identity; taking a lease again with the same owner succeeds (a retried activity). */
+  owner?: string;
+  ttlMs?: number;
+  /** Renew in the background every RENEW_MS while held (process-scoped locks). */
+  autoRenew?: boolean;
+  /** What it protects, for messages ("a backup of this partition", "a backup run of tenant contoso"). */
+  what?: string;
 }
 
 function processAlive(pid: number): boolean {
@@ -21,68 +40,139 @@ function processAlive(pid: number): boolean {
   }
 }
 
+const describe = (h: LeaseBody) => `held by ${h.owner.startsWith('proc:') ? 'a process' : `run ${h.owner}`} on host ${h.host} (pid ${h.pid}) since ${h.acquired}, until ${new Date(h.expires).toISOString()}`;
+
+function parseBody(data: Buffer): LeaseBody | undefined {
+  try {
+    const b = JSON.parse(data.toString('utf8')) as Partial<LeaseBody>;
+    if (typeof b.host !== 'string' || typeof b.pid !== 'number' || typeof b.expires !== 'number') return undefined;
+    return { owner: typeof b.owner === 'string' ? b.owner : 'proc:unknown', host: b.host, pid: b.pid, expires: b.expires, acquired: typeof b.acquired === 'string' ? b.acquired : 'unknown', process: b.process !== false };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * One writer per partition at a time: a small Hot blob created with If-None-Match and renewed while
- * the run lasts. A lock left by a killed process is taken over at once on the same host (its pid is
- * gone) and after its expiry elsewhere, so an interrupted backup can always be resumed.
+ * One holder at a time of a named lease: a small Hot blob created with If-None-Match and replaced
+ * with If-Match. A stale lease (expired, or process-scoped and its process gone on this host) is
+ * taken over; a live one is refused with LOCKED naming its holder. Used for per-partition writer
+ * locks and for the tenant-run lease that keeps two runs of one tenant from splitting the work.
  */
-export class PartitionLock {
+export class Lease {
   private etag = '';
   private timer?: NodeJS.Timeout;
+  private lost?: string;
 
   private constructor(
     private readonly repo: Repository,
-    private readonly partition: string,
+    readonly name: string,
+    private readonly body: Omit<LeaseBody, 'expires'>,
+    private readonly ttlMs: number,
+    private readonly what: string,
   ) {}
 
-  static async acquire(repo: Repository, partition: string): Promise<PartitionLock> {
-    const lock = new PartitionLock(repo, partition);
-    await lock.take();
-    lock.timer = setInterval(() => void lock.renew().catch(() => undefined), RENEW_MS);
-    lock.timer.unref();
-    return lock;
+  static async acquire(repo: Repository, name: string, options: LeaseOptions = {}): Promise<Lease> {
+    const owner = options.owner ?? `proc:${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 10)}`;
+    const body = { owner, host: hostname(), pid: process.pid, acquired: new Date().toISOString(), process: options.owner === undefined };
+    const lease = new Lease(repo, name, body, options.ttlMs ?? TTL_MS, options.what ?? 'this work');
+    await lease.take();
+    if (options.autoRenew ?? options.owner === undefined) {
+      lease.timer = setInterval(() => void lease.renew().catch((e: unknown) => (lease.lost = String((e as Error)?.message ?? e))), RENEW_MS);
+      lease.timer.unref();
+    }
+    return lease;
   }
 
-  private body(): Buffer {
-    const b: LockBody = { host: hostname(), pid: process.pid, expires: Date.now() + TTL_MS };
-    return Buffer.from(JSON.stringify(b));
+  /** The current holder, or undefined when the lease is free. */
+  static async holder(repo: Repository, name: string): Promise<LeaseBody | undefined> {
+    const data = await repo.blobs.getBlob(repo.layout.metaContainer, lockBlobName(name)).catch((e: unknown) => {
+      if (isBackupError(e, 'NOT_FOUND')) return undefined;
+      throw e;
+    });
+    return data ? parseBody(data) : undefined;
+  }
+
+  /** Why the background renewal failed, if it did: the holder must stop and say so. */
+  get lostReason(): string | undefined {
+    return this.lost;
+  }
+
+  private encode(): Buffer {
+    return Buffer.from(JSON.stringify({ ...this.body, expires: Date.now() + this.ttlMs } satisfies LeaseBody));
   }
 
   private async take(): Promise<void> {
     const { blobs, layout } = this.repo;
-    const name = lockBlobName(this.partition);
-    try {
-      this.etag = await blobs.putBlob(layout.metaContainer, name, this.body(), { ifNoneMatch: true, tier: 'Hot' });
-      return;
-    } catch (e) {
-      if (!isBackupError(e, 'ALREADY_EXISTS') && !isBackupError(e, 'PRECONDITION_FAILED')) throw e;
-    }
-    const stat = await blobs.stat(layout.metaContainer, name);
-    let holder: LockBody | undefined;
-    try {
-      holder = JSON.parse((await blobs.getBlob(layout.metaContainer, name)).toString('utf8')) as LockBody;
-    } catch {
-      holder = undefined;
-    }
-    const stale = !holder || holder.expires < Date.now() || (holder.host === hostname() && !processAlive(holder.pid));
-    if (!stale || !stat)
-      throw new BackupError('LOCKED', `Another backup of this partition is running (host ${holder?.host}, pid ${holder?.pid}).`, {
-        hint: 'Wait for it to finish; a lock left by a crashed run expires after 5 minutes.',
+    const blob = lockBlobName(this.name);
+    for (let attempt = 0; attempt < TAKE_ATTEMPTS; attempt++) {
+      try {
+        this.etag = await blobs.putBlob(layout.metaContainer, blob, this.encode(), { ifNoneMatch: true, tier: 'Hot' });
+        return;
+      } catch (e) {
+        if (!isBackupError(e, 'ALREADY_EXISTS') && !isBackupError(e, 'PRECONDITION_FAILED')) throw e;
+      }
+      const stat = await blobs.stat(layout.metaContainer, blob);
+      if (!stat) continue; // released between our create and our read: try to create again
+      const data = await blobs.getBlob(layout.metaContainer, blob).catch((e: unknown) => {
+        if (isBackupError(e, 'NOT_FOUND')) return undefined;
+        throw e;
       });
+      if (!data) continue;
+      const holder = parseBody(data);
+      const mine = holder?.owner === this.body.owner;
+      const stale = !holder || holder.expires < Date.now() || (holder.process && holder.host === hostname() && !processAlive(holder.pid));
+      if (!mine && !stale)
+        throw new BackupError('LOCKED', `${capitalise(this.what)} is already running: the lock is ${describe(holder)}.`, {
+          hint: `Wait for it to finish; a lock left by a crashed run expires at ${new Date(holder.expires).toISOString()}.`,
+        });
+      try {
+        this.etag = await blobs.putBlob(layout.metaContainer, blob, this.encode(), { ifMatch: stat.etag, tier: 'Hot' });
+        return;
+      } catch (e) {
+        if (!isBackupError(e, 'PRECONDITION_FAILED') && !isBackupError(e, 'NOT_FOUND')) throw e;
+        // Someone else replaced or released it at the same moment: look again.
+      }
+    }
+    throw new BackupError('LOCKED', `${capitalise(this.what)} is being started by someone else at this moment.`, { hint: 'Try again in a minute.' });
+  }
+
+  /** Extends the lease; LOCKED when it was taken over meanwhile (it expired and someone else took it). */
+  async renew(): Promise<void> {
     try {
-      this.etag = await blobs.putBlob(layout.metaContainer, name, this.body(), { ifMatch: stat.etag, tier: 'Hot' });
+      this.etag = await this.repo.blobs.putBlob(this.repo.layout.metaContainer, lockBlobName(this.name), this.encode(), { ifMatch: this.etag });
     } catch (e) {
-      if (isBackupError(e, 'PRECONDITION_FAILED')) throw new BackupError('LOCKED', 'Another backup of this partition took the lock just now.');
+      if (isBackupError(e, 'PRECONDITION_FAILED') || isBackupError(e, 'NOT_FOUND'))
+        throw new BackupError('LOCKED', `The lock on ${this.what} was lost (it expired and was taken over, or removed).`);
       throw e;
     }
   }
 
-  private async renew(): Promise<void> {
-    this.etag = await this.repo.blobs.putBlob(this.repo.layout.metaContainer, lockBlobName(this.partition), this.body(), { ifMatch: this.etag });
-  }
-
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.repo.blobs.deleteBlob(this.repo.layout.metaContainer, lockBlobName(this.partition));
+    await Lease.release(this.repo, this.name, this.body.owner);
+  }
+
+  /** Releases the lease if `owner` still holds it (a run-scoped lease is released by the run's last step). */
+  static async release(repo: Repository, name: string, owner: string): Promise<void> {
+    const blob = lockBlobName(name);
+    const stat = await repo.blobs.stat(repo.layout.metaContainer, blob);
+    if (!stat) return;
+    const holder = parseBody(await repo.blobs.getBlob(repo.layout.metaContainer, blob).catch(() => Buffer.alloc(0)));
+    if (holder && holder.owner !== owner) return;
+    await repo.blobs.deleteBlob(repo.layout.metaContainer, blob);
   }
 }
+
+const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** One writer per partition at a time (a process-scoped lease renewed while the run lasts). */
+export const PartitionLock = {
+  acquire: (repo: Repository, partition: string): Promise<Lease> => Lease.acquire(repo, partition, { what: 'a backup of this partition' }),
+};
+
+/**
+ * The tenant-run lease: one backup run of a tenant repository at a time, so a second run waits or
+ * is refused cleanly instead of both ending "partial". Run-scoped (owner = run id) in the Function
+ * App, where it outlives any one worker process; process-scoped in the CLI.
+ */
+export const TENANT_RUN_LEASE = 'tenant-run';

@@ -8,6 +8,10 @@ import { packBlobName, packIndexBlobName } from './layout';
 import { decodePackIndex, readPackTail } from './packFormat';
 import type { Repository } from './repository';
 import { macValid } from './rowMac';
+import { RUN_PARTITION_PREFIX } from './runLog';
+
+/** Partition of restore-session rows in the snapshots table (shared/restore/m365/session.ts). */
+export const RESTORE_SESSION_PARTITION = 'restore-session';
 
 export interface VerifyIssue {
   object: string;
@@ -21,6 +25,10 @@ export interface VerifyResult {
   items: number;
   snapshots: number;
   unreferencedPacks: number;
+  /** Run-log records (Function App runs: roster pages, work-unit outcomes), MAC-checked. */
+  runRecords: number;
+  /** Restore sessions in progress (or left by a crash, until they expire). */
+  restoreSessions: number;
   bytesRead: number;
   issues: VerifyIssue[];
 }
@@ -29,6 +37,14 @@ export interface VerifyOptions {
   /** With the private key, every pack is downloaded, every chunk decrypted and its ID recomputed. */
   privateKey?: PrivateKey;
   onProgress?: (done: number, total: number) => void;
+}
+
+/** What a row of the snapshots table is, by its partition key (docs/repository-format.md, "Tables"). */
+export function snapshotTableRowKind(partitionKey: string): 'catalog' | 'run-log' | 'restore-session' | 'unknown' {
+  if (/^p[0-9a-f]{32}$/.test(partitionKey)) return 'catalog';
+  if (partitionKey.startsWith(RUN_PARTITION_PREFIX)) return 'run-log';
+  if (partitionKey === RESTORE_SESSION_PARTITION) return 'restore-session';
+  return 'unknown';
 }
 
 /**
@@ -40,7 +56,7 @@ export async function verifyRepository(repo: Repository, options: VerifyOptions 
   const { tables, blobs, layout, keys } = repo;
   const issues: VerifyIssue[] = [];
   const issue = (object: string, problem: string) => issues.push({ object, problem });
-  const result: VerifyResult = { readData: !!options.privateKey, packs: 0, chunks: 0, items: 0, snapshots: 0, unreferencedPacks: 0, bytesRead: 0, issues };
+  const result: VerifyResult = { readData: !!options.privateKey, packs: 0, chunks: 0, items: 0, snapshots: 0, unreferencedPacks: 0, runRecords: 0, restoreSessions: 0, bytesRead: 0, issues };
   const rowName = (table: string, r: StoredRow) => `table ${table} row ${r.partitionKey}/${r.rowKey}`;
 
   // Packs: rows, blobs, pack-index blobs.
@@ -81,11 +97,23 @@ export async function verifyRepository(repo: Repository, options: VerifyOptions 
     chunks.add(r.rowKey);
   }
 
-  // Snapshots and run keys.
+  // Snapshots, run keys, source state, run logs and restore sessions share the snapshots table.
   const runKeyRows = new Map<string, StoredRow>();
   for await (const r of tables.query(layout.snapshotTable)) {
+    const kind = snapshotTableRowKind(r.partitionKey);
+    if (kind === 'unknown') {
+      issue(rowName(layout.snapshotTable, r), 'is not a row this program writes (unknown partition)');
+      continue;
+    }
+    if (kind === 'restore-session') {
+      // UnMACed by design: its only field is an envelope that the key provider authenticates when the
+      // restore opens it; a forged or altered row cannot be opened. Expired ones are leftovers.
+      result.restoreSessions++;
+      continue;
+    }
     if (!macValid(keys.macKey, layout.snapshotTable, r)) issue(rowName(layout.snapshotTable, r), 'was altered (MAC mismatch)');
-    if (r.rowKey.startsWith('key.')) runKeyRows.set(`${r.partitionKey}/${r.rowKey.slice(4)}`, r);
+    if (kind === 'run-log') result.runRecords++;
+    else if (r.rowKey.startsWith('key.')) runKeyRows.set(`${r.partitionKey}/${r.rowKey.slice(4)}`, r);
     else if (r.rowKey !== 'state') result.snapshots++;
   }
   const runKeys = new Map<string, Buffer>();

@@ -4,7 +4,7 @@ import type { PrivateKey } from '../crypto';
 import { BackupError } from '../errors';
 import { Catalog, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../repo';
 import { addTarget, fetchChunks, forEachChunkPosition, missingChunk, writeAt } from './chunkFetcher';
-import { noProgress, type ProgressListener } from '../backup/progress';
+import { noProgress, type ProgressListener } from '../progress';
 import { included, selectSnapshot } from './selectSnapshot';
 
 export interface FolderRestoreOptions {

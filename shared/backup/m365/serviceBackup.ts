@@ -3,7 +3,8 @@ import { Catalog, PartitionLock, type ContentWriter, type CurrentVersion, type R
 import { itemRowKey } from '../../repo/itemRow';
 import type { ItemContent, ServiceSource } from '../../graph';
 import { Semaphore, sleep } from '../../graph/gates';
-import { RowBatcher } from '../rowBatcher';
+import { RowBatcher } from '../../repo/rowBatcher';
+import type { ItemFailure } from '../../m365';
 
 export interface ServiceBackupOptions {
   partitionName: string;
@@ -23,10 +24,7 @@ export interface ServiceBackupOptions {
   deadline?: number;
 }
 
-export interface ItemFailure {
-  id: string;
-  reason: string;
-}
+export type { ItemFailure } from '../../m365';
 
 export interface ServiceBackupResult {
   snapshot: SnapshotRecord;
@@ -240,6 +238,7 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
       failedItems: failures.length,
       durationMs: Date.now() - started,
     };
+    await lock.renew(); // LOCKED if this run lost its lock: never commit over another writer
     const snapshot = await catalog.commit(seq, run, { partitionName: o.partitionName, source: `${o.label.tenant}/${o.label.userPrincipalName}/${o.label.service}`, host: hostname(), failures: failures.map((f) => ({ path: f.id, reason: f.reason })) }, stats, new Date());
 
     // Cursors move only now, and only for scopes read to the end with nothing failed.

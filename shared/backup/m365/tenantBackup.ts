@@ -2,25 +2,18 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { BackupError } from '../../errors';
+import { isBackupError } from '../../errors';
 import { forEachConcurrent } from '../../concurrency';
-import { ChunkIndex, ContentWriter, type ContentStats, type Repository } from '../../repo';
-import {
-  CalendarSource,
-  ContactsSource,
-  MailSource,
-  OneDriveSource,
-  listUsers,
-  probeServices,
-  type GraphConnection,
-  type Service,
-  type ServiceSource,
-  type SourceContext,
-} from '../../graph';
+import { ContentSession, Lease, TENANT_RUN_LEASE, type ContentStats, type Repository } from '../../repo';
+import type { GraphConnection } from '../../graph';
 import { MemoryBudget } from '../../graph/gates';
-import { backupService, type ItemFailure } from './serviceBackup';
-import { matchUsers, servicePartition, type DirectoryUser } from './partitions';
-import { recordRun } from './runLog';
+import { addOutcome, emptyTotals, type ItemFailure, type RunTotals, type Service, type ServiceOutcome } from '../../m365';
+import { backupServiceUnit } from './serviceUnit';
+import { tenantUsers } from './tenantUsers';
+import { recordRun } from './runRecords';
+
+export { tenantUsers } from './tenantUsers';
+export { sourceFor } from './serviceUnit';
 
 export interface TenantBackupOptions {
   tenantName: string;
@@ -46,17 +39,8 @@ export interface TenantProgress {
   bytes: number;
 }
 
-export interface ServiceReport {
-  service: Service;
-  snapshot: number;
-  status: 'complete' | 'partial' | 'failed';
-  items: number;
-  fetched: number;
-  fetchedBytes: number;
-  removed: number;
-  resynced: number;
-  failures: ItemFailure[];
-}
+/** A service's line in the CLI report: the one outcome type plus what failed and whether it resynced. */
+export type ServiceReport = ServiceOutcome & { failures: ItemFailure[]; resynced: number };
 
 export interface UserReport {
   id: string;
@@ -71,78 +55,53 @@ export interface TenantBackupReport {
   started: string;
   finished: string;
   users: UserReport[];
-  totals: { items: number; fetched: number; fetchedBytes: number; removed: number; failed: number };
+  totals: RunTotals;
   graph: { requests: number; throttled: number; retries: number };
   content: ContentStats;
 }
 
-export function sourceFor(service: Service, ctx: SourceContext): ServiceSource {
-  switch (service) {
-    case 'onedrive':
-      return new OneDriveSource(ctx);
-    case 'mail':
-      return new MailSource(ctx);
-    case 'calendar':
-      return new CalendarSource(ctx);
-    case 'contacts':
-      return new ContactsSource(ctx);
-  }
-}
-
-export interface TenantUser extends DirectoryUser {
-  /** Why a service is not available (e.g. "no mailbox (404 MailboxNotEnabledForRESTAPI)"). */
-  notes: string[];
-}
+/** Credentials refused (or the like): nothing else of the tenant will work either, so the run stops. */
+const stopsTheRun = (e: unknown) => isBackupError(e, 'SOURCE') || isBackupError(e, 'CREDENTIALS' as never) || isBackupError(e, 'CONSENT_MISSING' as never);
 
 /**
- * The tenant's users (or the one named by id or UPN) and the services each has: listed, then
- * probed in JSON batches. Used by the CLI run and by the Function App's first activity alike.
- */
-export async function tenantUsers(conn: GraphConnection, tenantName: string, user?: string): Promise<TenantUser[]> {
-  const users = matchUsers(await listUsers(conn), user);
-  if (user && users.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${tenantName}" has no user "${user}".`);
-  const probes = await probeServices(conn, users);
-  return users.map((u) => {
-    const p = probes.get(u.id)!;
-    const services: Service[] = [...(p.drive ? (['onedrive'] as const) : []), ...(p.mailbox ? (['mail', 'calendar', 'contacts'] as const) : [])];
-    return { id: u.id, userPrincipalName: u.userPrincipalName, displayName: u.displayName, services, notes: p.notes };
-  });
-}
-
-/**
- * Backs up a tenant: enumerates users (those without a mailbox or drive are skipped for that
- * service, with a note), then users in parallel (bounded), each service into its own partition.
- * One failing item or service never stops the rest; the report says what failed.
+ * Backs up a tenant from the CLI: takes the tenant-run lease (a second run of the same tenant is
+ * refused with LOCKED, naming the holder), enumerates users (those without a mailbox or drive are
+ * skipped for that service, with a note), then users in parallel (bounded), each service as one
+ * work unit into its own partition. One failing item or service never stops the rest.
  */
 export async function backupTenant(repo: Repository, o: TenantBackupOptions): Promise<TenantBackupReport> {
   const started = new Date();
   const conn = o.conn;
-  const users = await tenantUsers(conn, o.tenantName, o.user);
-  const spoolDir = o.spoolDir ?? join(tmpdir(), `m365-backup-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await mkdir(spoolDir, { recursive: true, mode: 0o700 });
-
-  const index = await ChunkIndex.open(repo);
-  const writer = new ContentWriter(repo, index, { workers: o.workers });
-  const reports: UserReport[] = [];
-  const memory = new MemoryBudget(o.memoryBudgetBytes ?? 32 * 1024 * 1024);
-  const progress = { usersDone: 0, usersTotal: users.length, items: 0, bytes: 0 };
+  const lease = await Lease.acquire(repo, TENANT_RUN_LEASE, { what: `a backup run of tenant "${o.tenantName}"` });
   try {
-    await forEachConcurrent(users, o.userConcurrency ?? 4, async (u) => {
-      const report: UserReport = { id: u.id, userPrincipalName: u.userPrincipalName, services: [], skipped: [] };
-      reports.push(report);
-      const ctx: SourceContext = { conn, userId: u.id, spoolDir, calendarWindowDays: o.calendarWindowDays ?? 5 * 365, pageSize: o.pageSize ?? 100, memory };
-      for (const service of o.services) {
-        if (!u.services.includes(service)) {
-          report.skipped.push(`${service}: ${u.notes.find((n) => n.includes(service === 'onedrive' ? 'OneDrive' : 'mailbox')) ?? 'not available'}`);
-          continue;
-        }
-        let last = { items: 0, bytes: 0 };
-        try {
-          const r = await backupService(repo, {
-            partitionName: servicePartition(o.tenantName, u.id, service),
-            source: sourceFor(service, ctx),
-            writer,
-            label: { tenant: o.tenantName, userId: u.id, userPrincipalName: u.userPrincipalName, service },
+    const users = await tenantUsers(conn, o.tenantName, o.user);
+    const spoolDir = o.spoolDir ?? join(tmpdir(), `m365-backup-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await mkdir(spoolDir, { recursive: true, mode: 0o700 });
+
+    const session = await ContentSession.open(repo, { workers: o.workers });
+    const reports: UserReport[] = [];
+    const memory = new MemoryBudget(o.memoryBudgetBytes ?? 32 * 1024 * 1024);
+    const progress = { usersDone: 0, usersTotal: users.length, items: 0, bytes: 0 };
+    try {
+      await forEachConcurrent(users, o.userConcurrency ?? 4, async (u) => {
+        const report: UserReport = { id: u.id, userPrincipalName: u.userPrincipalName, services: [], skipped: [] };
+        reports.push(report);
+        for (const service of o.services) {
+          if (!u.services.includes(service)) {
+            report.skipped.push(`${service}: ${u.notes?.find((n) => n.includes(service === 'onedrive' ? 'OneDrive' : 'mailbox')) ?? 'not available'}`);
+            continue;
+          }
+          let last = { items: 0, bytes: 0 };
+          const r = await backupServiceUnit(repo, {
+            tenant: o.tenantName,
+            user: u,
+            service,
+            conn,
+            writer: session.writer,
+            spoolDir,
+            memory,
+            calendarWindowDays: o.calendarWindowDays ?? 5 * 365,
+            pageSize: o.pageSize,
             onProgress: (p) => {
               progress.items += p.items - last.items;
               progress.bytes += p.bytes - last.bytes;
@@ -150,49 +109,32 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
               o.onProgress?.(progress);
             },
           });
-          report.services.push({
-            service,
-            snapshot: r.snapshot.seq,
-            status: r.snapshot.status,
-            items: r.snapshot.stats.items,
-            fetched: r.fetched,
-            fetchedBytes: r.fetchedBytes,
-            removed: r.removed,
-            resynced: r.resynced.length,
-            failures: r.failures,
-          });
-        } catch (e) {
-          if (e instanceof BackupError && e.code === 'SOURCE') throw e; // credentials refused: nothing else will work either
-          report.services.push({ service, snapshot: 0, status: 'failed', items: 0, fetched: 0, fetchedBytes: 0, removed: 0, resynced: 0, failures: [{ id: `(${service})`, reason: String((e as Error)?.message ?? e) }] });
+          if (r.error && stopsTheRun(r.error)) throw r.error;
+          report.services.push({ ...r.outcome, failures: r.failures, resynced: r.resynced });
         }
-      }
-      progress.usersDone++;
-      o.onProgress?.(progress);
-    });
-    await writer.flush();
-  } finally {
-    await writer.close().catch(() => undefined);
-    await rm(spoolDir, { recursive: true, force: true }).catch(() => undefined);
-  }
-  await index.save();
+        progress.usersDone++;
+        o.onProgress?.(progress);
+      });
+      await session.finish();
+    } finally {
+      await session.close().catch(() => undefined);
+      await rm(spoolDir, { recursive: true, force: true }).catch(() => undefined);
+    }
 
-  const all = reports.flatMap((r) => r.services);
-  const report: TenantBackupReport = {
-    tenant: o.tenantName,
-    status: all.every((s) => s.status === 'complete') ? 'complete' : 'partial',
-    started: started.toISOString(),
-    finished: new Date().toISOString(),
-    users: reports.sort((a, b) => a.userPrincipalName.localeCompare(b.userPrincipalName)),
-    totals: {
-      items: all.reduce((n, s) => n + s.items, 0),
-      fetched: all.reduce((n, s) => n + s.fetched, 0),
-      fetchedBytes: all.reduce((n, s) => n + s.fetchedBytes, 0),
-      removed: all.reduce((n, s) => n + s.removed, 0),
-      failed: all.reduce((n, s) => n + s.failures.length, 0),
-    },
-    graph: { ...conn.gates.counters },
-    content: writer.stats,
-  };
-  await recordRun(repo, o.tenantName, users, report);
-  return report;
+    const all = reports.flatMap((r) => r.services);
+    const report: TenantBackupReport = {
+      tenant: o.tenantName,
+      status: all.every((s) => s.status === 'complete') ? 'complete' : 'partial',
+      started: started.toISOString(),
+      finished: new Date().toISOString(),
+      users: reports.sort((a, b) => a.userPrincipalName.localeCompare(b.userPrincipalName)),
+      totals: { ...all.reduce(addOutcome, emptyTotals()), users: reports.length },
+      graph: { ...conn.gates.counters },
+      content: session.stats,
+    };
+    await recordRun(repo, o.tenantName, users, report);
+    return report;
+  } finally {
+    await lease.release().catch(() => undefined);
+  }
 }

@@ -2,8 +2,8 @@ import type { GraphConnection } from '../connection';
 import type { ItemContent } from '../download';
 import type { MemoryBudget } from '../gates';
 
-export const SERVICES = ['onedrive', 'mail', 'calendar', 'contacts'] as const;
-export type Service = (typeof SERVICES)[number];
+export { SERVICES, type Service } from '../../m365/services';
+import type { Service } from '../../m365/services';
 
 /**
  * What a source reports while it reads a user's service. Items are grouped in scopes (a mail

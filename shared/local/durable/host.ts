@@ -285,11 +285,11 @@ export class LocalDurableHost {
     }
     const input = typeof action.input === 'string' && action.actionType <= ActionType.CallActivityWithRetry ? JSON.parse(action.input) : JSON.parse(JSON.stringify(action.input ?? null));
     if (action.actionType === ActionType.CallActivity || action.actionType === ActionType.CallActivityWithRetry) {
-      if (!alreadyRecorded) inst.history.push({ ...event(EventType.TaskScheduled, this.now(), { Name: action.functionName }), EventId: id });
+      if (!alreadyRecorded) inst.history.push({ ...event(EventType.TaskScheduled, this.now(), { Name: action.functionName, Input: JSON.stringify(input ?? null) }), EventId: id });
       this.runActivity(inst, id, action.functionName!, input);
     } else if (action.actionType === ActionType.CallSubOrchestrator || action.actionType === ActionType.CallSubOrchestratorWithRetry) {
       const childId = action.instanceId || `${inst.instanceId}:${inst.generation}:${id}`;
-      if (!alreadyRecorded) inst.history.push({ ...event(EventType.SubOrchestrationInstanceCreated, this.now(), { Name: action.functionName, InstanceId: childId }), EventId: id });
+      if (!alreadyRecorded) inst.history.push({ ...event(EventType.SubOrchestrationInstanceCreated, this.now(), { Name: action.functionName, InstanceId: childId, Input: JSON.stringify(input ?? null) }), EventId: id });
       const existing = this.instances.get(childId);
       if (existing && existing.runtimeStatus !== 'Failed') {
         if (existing.runtimeStatus === 'Completed') this.complete(inst, id, true, existing.output, inst.generation);

@@ -4,7 +4,7 @@ import type { PrivateKey } from '../../crypto';
 import { BackupError } from '../../errors';
 import { Catalog, ChunkReader, type ItemVersion, type Repository, type SnapshotRecord } from '../../repo';
 import type { Service } from '../../graph';
-import { directoryPartition, matchUsers, servicePartition, type DirectoryState, type DirectoryUser } from '../../backup/m365/partitions';
+import { directoryPartition, matchUsers, servicePartition, type DirectoryState, type TenantUser as DirectoryUser } from '../../m365';
 import { addTarget, fetchChunks, forEachChunkPosition, missingChunk, writeAt } from '../chunkFetcher';
 import { contactToVcf, eventToIcs } from './ical';
 import { itemFileName, safeName } from './naming';

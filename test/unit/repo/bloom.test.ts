@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { BloomFilter } from '../../shared/repo/bloom';
+import { BloomFilter } from '../../../shared/repo/bloom';
 
 describe('BloomFilter', () => {
   test('never forgets an added ID, and rarely claims an unknown one', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nsToUtimeSeconds } from '../../shared/restore/restoreFolder';
+import { nsToUtimeSeconds } from '../../../shared/restore/restoreFolder';
 
 describe('restored mtimes', () => {
   test('land on the exact microsecond, also on millisecond boundaries', () => {

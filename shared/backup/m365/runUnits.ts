@@ -1,0 +1,99 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { isBackupError } from '../../errors';
+import type { GraphConnection } from '../../graph';
+import { ContentSession, Lease, TENANT_RUN_LEASE, type Repository } from '../../repo';
+import type { RunTotals, Service, ServiceOutcome } from '../../m365';
+import { readRoster, recordRun, recordServiceOutcome, rosterUser, writeRoster } from './runRecords';
+import { backupServiceUnit } from './serviceUnit';
+import { tenantUsers } from './tenantUsers';
+
+/**
+ * The steps of a tenant run in the Function App, one per activity: begin (lease + roster), one work
+ * unit per user and service, finish (directory + report + release). Each step finds what it needs in
+ * storage by run id and index, so orchestration payloads stay small whatever the tenant's size.
+ */
+
+/** The tenant-run lease must outlive the longest work unit (it is renewed at each unit's start and end). */
+const leaseTtl = (unitSeconds: number) => (2 * unitSeconds + 15 * 60) * 1000;
+const leaseOf = (repo: Repository, runId: string, unitSeconds: number) =>
+  Lease.acquire(repo, TENANT_RUN_LEASE, { owner: runId, ttlMs: leaseTtl(unitSeconds), autoRenew: false, what: 'a backup run of this tenant' });
+
+export async function beginTenantRun(
+  repo: Repository,
+  conn: GraphConnection,
+  o: { tenant: string; runId: string; services: Service[]; user?: string; unitSeconds: number },
+): Promise<{ users: number } | { refused: string }> {
+  try {
+    await leaseOf(repo, o.runId, o.unitSeconds);
+  } catch (e) {
+    if (isBackupError(e, 'LOCKED')) return { refused: e.message };
+    throw e;
+  }
+  const users = await tenantUsers(conn, o.tenant, o.user);
+  return { users: await writeRoster(repo, o.runId, users) };
+}
+
+export async function rosterServices(repo: Repository, runId: string, index: number, wanted: Service[]): Promise<Service[]> {
+  const u = await rosterUser(repo, runId, index);
+  return wanted.filter((s) => u.services.includes(s));
+}
+
+/** Failures a Durable retry may cure (storage or Graph hiccups); anything else is recorded and reported. */
+const transient = (e: unknown) => !isBackupError(e) || ['STORAGE', 'STORAGE_UNREACHABLE', 'THROTTLED'].includes(e.code);
+
+/**
+ * One work unit of the run: renews the tenant-run lease (a unit of a run that lost it records
+ * LOCKED and does nothing), backs up one service of roster user #index within the unit budget,
+ * and writes its record (counts and failure reasons) to the run log before returning counts only.
+ */
+export async function runServiceUnit(
+  repo: Repository,
+  conn: GraphConnection,
+  o: { tenant: string; runId: string; index: number; service: Service; unit?: number; unitSeconds: number; calendarWindowDays: number },
+): Promise<ServiceOutcome & { more: boolean }> {
+  const user = await rosterUser(repo, o.runId, o.index);
+  const record = (outcome: ServiceOutcome, failures: { id: string; reason: string }[]) =>
+    recordServiceOutcome(repo, o.runId, { userId: user.id, userPrincipalName: user.userPrincipalName, ...outcome, unit: o.unit ?? 1, failures, host: hostname() });
+  try {
+    await leaseOf(repo, o.runId, o.unitSeconds);
+  } catch (e) {
+    if (!isBackupError(e, 'LOCKED')) throw e;
+    const outcome: ServiceOutcome = { service: o.service, status: 'failed', snapshot: 0, items: 0, fetched: 0, fetchedBytes: 0, removed: 0, failed: 1 };
+    await record(outcome, [{ id: `(${o.service})`, reason: `This run lost the tenant-run lease: ${e.message}` }]);
+    return { ...outcome, more: false };
+  }
+
+  const spoolDir = join(tmpdir(), `m365-backup-${process.pid}-${randomBytes(6).toString('hex')}`);
+  await mkdir(spoolDir, { recursive: true, mode: 0o700 });
+  const session = await ContentSession.open(repo, { workers: 1 });
+  try {
+    const r = await backupServiceUnit(repo, {
+      tenant: o.tenant,
+      user,
+      service: o.service,
+      conn,
+      writer: session.writer,
+      spoolDir,
+      calendarWindowDays: o.calendarWindowDays,
+      deadline: Date.now() + o.unitSeconds * 1000,
+    });
+    await session.finish();
+    await record(r.outcome, r.failures);
+    if (r.error && transient(r.error)) throw r.error;
+    await leaseOf(repo, o.runId, o.unitSeconds).catch(() => undefined);
+    return { ...r.outcome, more: r.more };
+  } finally {
+    await session.close().catch(() => undefined);
+    await rm(spoolDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+export async function finishTenantRun(repo: Repository, o: { tenant: string; runId: string; totals: RunTotals }): Promise<{ status: string }> {
+  const status = o.totals.partial > 0 ? 'partial' : 'complete';
+  await recordRun(repo, o.tenant, await readRoster(repo, o.runId), { runId: o.runId, status, totals: o.totals, finished: new Date().toISOString() });
+  await Lease.release(repo, TENANT_RUN_LEASE, o.runId);
+  return { status };
+}

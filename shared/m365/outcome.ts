@@ -1,0 +1,69 @@
+import type { Service } from './services';
+
+/** What backing up one service of one user did: counts only, small enough for Durable history. */
+export interface ServiceOutcome {
+  service: Service;
+  status: 'complete' | 'partial' | 'failed';
+  snapshot: number;
+  items: number;
+  fetched: number;
+  fetchedBytes: number;
+  removed: number;
+  failed: number;
+  /** Work units this service took (each one commits a snapshot). */
+  units?: number;
+}
+
+export interface ItemFailure {
+  id: string;
+  reason: string;
+}
+
+/** The run log's record: the outcome with whom it was for and what failed (personal data: sealed). */
+export interface LoggedOutcome extends ServiceOutcome {
+  unit?: number;
+  userId: string;
+  userPrincipalName: string;
+  failures: ItemFailure[];
+  host: string;
+}
+
+/** A service's outcome over several work units: counts add up, the later unit's snapshot and status stand. */
+export function mergeOutcomes<T extends ServiceOutcome>(earlier: T | undefined, later: T): T {
+  if (!earlier) return { ...later, units: later.units ?? 1 };
+  return {
+    ...later,
+    fetched: earlier.fetched + later.fetched,
+    fetchedBytes: earlier.fetchedBytes + later.fetchedBytes,
+    removed: earlier.removed + later.removed,
+    failed: earlier.failed + later.failed,
+    units: (earlier.units ?? 1) + (later.units ?? 1),
+  };
+}
+
+/** A whole run's counts, added up service by service. */
+export interface RunTotals {
+  users: number;
+  services: number;
+  items: number;
+  fetched: number;
+  fetchedBytes: number;
+  removed: number;
+  failed: number;
+  partial: number;
+}
+
+export const emptyTotals = (): RunTotals => ({ users: 0, services: 0, items: 0, fetched: 0, fetchedBytes: 0, removed: 0, failed: 0, partial: 0 });
+
+export function addOutcome(t: RunTotals, o: ServiceOutcome): RunTotals {
+  return {
+    ...t,
+    services: t.services + 1,
+    items: t.items + o.items,
+    fetched: t.fetched + o.fetched,
+    fetchedBytes: t.fetchedBytes + o.fetchedBytes,
+    removed: t.removed + o.removed,
+    failed: t.failed + o.failed,
+    partial: t.partial + (o.status === 'complete' ? 0 : 1),
+  };
+}

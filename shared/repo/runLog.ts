@@ -1,0 +1,56 @@
+import { open, seal } from '../crypto';
+import { BackupError } from '../errors';
+import type { Repository } from './repository';
+import { macValid, withMac } from './rowMac';
+
+/**
+ * The log of a pipeline run: records written by its work units (outcomes, the run's user roster),
+ * kept in the snapshots table under PartitionKey "run.<runId>". Each body is sealed with the index
+ * key (it holds personal data: UPNs, failure reasons) and each row is MACed like every index row,
+ * so `verify` checks them and names real tampering. Orchestrations carry only the run id and counts.
+ */
+export const RUN_PARTITION_PREFIX = 'run.';
+
+const runPartition = (runId: string) => {
+  if (!/^[A-Za-z0-9:._@-]{1,200}$/.test(runId)) throw new BackupError('USAGE', `"${runId.slice(0, 40)}" is not a valid run id.`);
+  return `${RUN_PARTITION_PREFIX}${runId}`;
+};
+const aad = (runId: string, rk: string) => Buffer.from(`run/${runId}/${rk}`);
+const odata = (s: string) => s.replace(/'/g, "''");
+
+export class RunLog {
+  constructor(
+    private readonly repo: Repository,
+    readonly runId: string,
+  ) {
+    runPartition(runId);
+  }
+
+  /** Writes (or replaces: a retried unit overwrites its own record) one record of the run. */
+  async put(recordKey: string, value: unknown): Promise<void> {
+    const { tables, layout, keys } = this.repo;
+    const body = seal(keys.indexKey, Buffer.from(JSON.stringify(value)), aad(this.runId, recordKey));
+    await tables.upsert(layout.snapshotTable, withMac(keys.macKey, layout.snapshotTable, { partitionKey: runPartition(this.runId), rowKey: recordKey, body }));
+  }
+
+  /** One record, or undefined. INTEGRITY when it was altered. */
+  async get<T>(recordKey: string): Promise<T | undefined> {
+    const row = await this.repo.tables.get(this.repo.layout.snapshotTable, runPartition(this.runId), recordKey);
+    return row ? this.decode<T>(row.rowKey, row) : undefined;
+  }
+
+  /** Records whose key starts with `prefix`, in key order. INTEGRITY when one was altered. */
+  async list<T>(prefix: string): Promise<{ key: string; value: T }[]> {
+    const pk = runPartition(this.runId);
+    const filter = `PartitionKey eq '${odata(pk)}' and RowKey ge '${odata(prefix)}' and RowKey lt '${odata(prefix)}\uffff'`;
+    const out: { key: string; value: T }[] = [];
+    for await (const row of this.repo.tables.query(this.repo.layout.snapshotTable, { filter })) out.push({ key: row.rowKey, value: this.decode<T>(row.rowKey, row) });
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  private decode<T>(rk: string, row: Record<string, unknown> & { partitionKey: string; rowKey: string }): T {
+    const { layout, keys } = this.repo;
+    if (!macValid(keys.macKey, layout.snapshotTable, row)) throw new BackupError('INTEGRITY', `The run log of run ${this.runId} was altered (record ${rk}).`);
+    return JSON.parse(open(keys.indexKey, Buffer.from(row.body as Uint8Array), aad(this.runId, rk), `run log ${this.runId}`).toString('utf8')) as T;
+  }
+}

@@ -1,0 +1,142 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { startM365Suite, type M365Suite } from './support/m365';
+import { getJson, startFunctionsHost, waitForInstance, type FunctionsHostProcess } from './support/functionsHost';
+import { AppServices } from '../shared/app/services';
+import { loadSettings } from '../shared/config';
+import { Lease, TENANT_RUN_LEASE, verifyRepository, type Repository } from '../shared/repo';
+
+const shape = (users: number) => ({ users, filesPerUser: 1, maxFileBytes: 2_000, messagesPerUser: 2, eventsPerUser: 1, contactsPerUser: 1 });
+
+/**
+ * Every payload Durable stores for one run (orchestration inputs, outputs, custom status, activity
+ * inputs and results, continueAsNew inputs), as the largest size seen per function and kind.
+ */
+function payloadSizes(stateDir: string, runId: string): Map<string, number> {
+  const sizes = new Map<string, number>();
+  const note = (key: string, v: unknown) => {
+    const n = typeof v === 'string' ? Buffer.byteLength(v) : Buffer.byteLength(JSON.stringify(v ?? null));
+    sizes.set(key, Math.max(sizes.get(key) ?? 0, n));
+  };
+  for (const f of readdirSync(stateDir)) {
+    if (!decodeURIComponent(f).startsWith(runId)) continue;
+    const inst = JSON.parse(readFileSync(join(stateDir, f), 'utf8')) as { name: string; input: unknown; output?: unknown; customStatus?: unknown; history: Record<string, unknown>[] };
+    note(`${inst.name} input`, inst.input);
+    note(`${inst.name} output`, inst.output);
+    note(`${inst.name} custom status`, inst.customStatus);
+    const names = new Map<number, string>();
+    for (const e of inst.history) {
+      if (typeof e.Name === 'string' && typeof e.EventId === 'number') names.set(e.EventId, e.Name);
+      if (typeof e.Input === 'string') note(`${String(e.Name ?? inst.name)} input`, e.Input);
+      if (typeof e.Result === 'string') note(`${names.get(Number(e.TaskScheduledId)) ?? '?'} result`, e.Result);
+    }
+  }
+  return sizes;
+}
+
+describe('Function App runs leave a sealed repository: verify is clean, one run per tenant, payloads do not grow', () => {
+  let suite: M365Suite;
+  let host: FunctionsHostProcess;
+  let stateDir: string;
+  let services: AppServices;
+  const repoOf = async (tenant: string): Promise<Repository> => (await services.tenant(tenant)).repo;
+  const start = async (tenant: string) => {
+    const r = await getJson(`${host.origin}/api/backups`, { method: 'POST', body: JSON.stringify({ tenant }) });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    return (r.body.backups as { id: string }[])[0]!.id;
+  };
+
+  before(async () => {
+    suite = await startM365Suite([
+      { name: 'small', seed: 11, shape: shape(3) },
+      { name: 'large', seed: 12, shape: shape(16) },
+    ]);
+    for (const t of ['small', 'large']) assert.equal((await suite.addTenant(t)).code, 0);
+    stateDir = join(suite.work, 'durable');
+    services = new AppServices(loadSettings(suite.processEnv()));
+    host = await startFunctionsHost(suite.processEnv({ BACKUP_USER_PARALLELISM: '2' }), stateDir);
+  });
+  after(async () => {
+    await host?.stop().catch(() => undefined);
+    await suite?.stop();
+  });
+
+  test('no orchestration or activity payload grows with the number of users (3 vs 16 users)', async () => {
+    const small = await start('small');
+    const large = await start('large');
+    for (const id of [small, large]) assert.equal((await waitForInstance(host.origin, id)).runtimeStatus, 'Completed');
+    const a = payloadSizes(stateDir, small);
+    const b = payloadSizes(stateDir, large);
+    assert.ok(b.size >= 8, `payload kinds seen: ${[...b.keys()].join(', ')}`);
+    for (const [key, size] of b) {
+      // Counts gain digits; a list of users or their names would add ~100 bytes per user.
+      const base = a.get(key) ?? 0;
+      assert.ok(size <= base + 48, `${key}: ${base} bytes with 3 users, ${size} bytes with 16`);
+    }
+    const history = readFileSync(join(stateDir, `${encodeURIComponent(large)}.json`), 'utf8');
+    for (const u of suite.tenants.get('large')!.tenant.users.values()) assert.ok(!history.includes(u.user.userPrincipalName), 'no UPN in Durable history');
+  });
+
+  test('verify after Function App runs reports nothing false', async () => {
+    for (const t of ['small', 'large']) {
+      const r = await verifyRepository(await repoOf(t));
+      assert.deepEqual(r.issues, [], `${t}: ${JSON.stringify(r.issues.slice(0, 3))}`);
+      assert.ok(r.runRecords > 0, 'the run logs were checked');
+    }
+  });
+
+  test('a second run of the same tenant while one holds the tenant-run lease is refused cleanly, naming the holder', async () => {
+    const repo = await repoOf('small');
+    const held = await Lease.acquire(repo, TENANT_RUN_LEASE, { owner: 'manual-other-run', ttlMs: 60_000, autoRenew: false });
+    try {
+      const id = await start('small');
+      const done = await waitForInstance(host.origin, id);
+      assert.equal(done.runtimeStatus, 'Completed');
+      const out = done.output as { status: string; reason: string };
+      assert.equal(out.status, 'refused');
+      assert.match(out.reason, /already running: the lock is held by run manual-other-run on host \S+ \(pid \d+\)/);
+      const cli = await suite.cli(['backup', '--tenant', 'small']);
+      assert.equal(cli.code, 1, cli.stderr);
+      assert.match(cli.stderr, /already running: the lock is held by run manual-other-run/);
+    } finally {
+      await held.release();
+    }
+    assert.equal(await Lease.holder(repo, TENANT_RUN_LEASE), undefined);
+  });
+
+  test('a crashed run (host killed, its Durable state lost) leaves nothing that verify reports, and real tampering is named', async () => {
+    const id = await start('large');
+    for (let i = 0; i < 400; i++) {
+      const s = await getJson(`${host.origin}/runtime/webhooks/durabletask/instances/${id}`);
+      if (((s.body.customStatus as { usersDone?: number } | null)?.usersDone ?? 0) >= 2) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await host.kill();
+    rmSync(stateDir, { recursive: true, force: true });
+    host = await startFunctionsHost(suite.processEnv(), stateDir);
+    const repo = await repoOf('large');
+    const holder = await Lease.holder(repo, TENANT_RUN_LEASE);
+    assert.equal(holder?.owner, id, 'the crashed run still holds the lease until it expires');
+    assert.deepEqual((await verifyRepository(repo)).issues, []);
+    await Lease.release(repo, TENANT_RUN_LEASE, id);
+
+    // Tampering of a run-log record, a snapshot row and an unknown row are each named.
+    const layout = repo.layout;
+    const tables = suite.storage.tables;
+    let runRow;
+    for await (const r of tables.query(layout.snapshotTable, { filter: `PartitionKey ge 'run.' and PartitionKey lt 'run/'` })) {
+      runRow = r;
+      break;
+    }
+    assert.ok(runRow);
+    const body = Buffer.from(runRow.body as Uint8Array);
+    body[body.length - 1] ^= 1;
+    await tables.upsert(layout.snapshotTable, { ...runRow, body });
+    await tables.upsert(layout.snapshotTable, { partitionKey: 'evil', rowKey: 'x', note: 'planted' });
+    const issues = (await verifyRepository(repo)).issues.map((i) => `${i.object}: ${i.problem}`).join('\n');
+    assert.match(issues, new RegExp(`row ${runRow.partitionKey.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\S+: was altered \\(MAC mismatch\\)`));
+    assert.match(issues, /row evil\/x: is not a row this program writes/);
+  });
+});
