@@ -1,0 +1,80 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startCliSuite, type CliSuite } from '../support/suite';
+import { runCli } from '../support/cli';
+import { describeTree, type ManifestEntry } from './makeFrozenRepo';
+import { loadRepository } from './frozenDump';
+import { FROZEN_REPO_DIR } from './paths';
+
+/**
+ * A repository written once by format version 1 (test/fixtures/frozen-repo, made by
+ * `npm run make:frozen-repo`) is loaded into a fresh Azurite; the product's CLI, as it is now, must
+ * open it, list it, verify it (structure and data) and restore every snapshot byte-exact.
+ * If this fails, existing users' backups would no longer open: fix the reader, never the fixture.
+ */
+interface Manifest {
+  repository: string;
+  keyFile: string;
+  password: string;
+  folder: { partition: string; snapshots: { seq: number; entries: ManifestEntry[] }[]; listing: Record<string, unknown>[] };
+}
+
+const manifest = JSON.parse(readFileSync(join(FROZEN_REPO_DIR, 'manifest.json'), 'utf8')) as Manifest;
+
+describe('frozen repository (format version 1)', () => {
+  let suite: CliSuite;
+  const cli = (args: string[]) => runCli(args, suite.env);
+
+  before(async () => {
+    suite = await startCliSuite('frozen', manifest.password);
+    const loaded = await loadRepository(suite.storage, FROZEN_REPO_DIR);
+    assert.ok(loaded.blobs > 0 && loaded.rows > 0);
+    mkdirSync(join(suite.env.dataDir, 'keys'), { recursive: true });
+    copyFileSync(join(FROZEN_REPO_DIR, manifest.keyFile), join(suite.env.dataDir, 'keys', 'local.key'));
+  });
+  after(async () => suite?.stop());
+
+  test('opens and lists its snapshots', async () => {
+    const r = await cli(['snapshots', '--partition', manifest.folder.partition, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as { snapshot: number; status: string }[];
+    assert.deepEqual(rows.map((s) => s.snapshot), manifest.folder.snapshots.map((s) => s.seq));
+    for (const s of rows) assert.equal(s.status, 'complete');
+    // The listing as format version 1's writer printed it (fields added later are ignored here).
+    for (const [i, expected] of manifest.folder.listing.entries()) for (const [k, v] of Object.entries(expected)) assert.deepEqual((rows[i] as Record<string, unknown>)[k], v, k);
+  });
+
+  test('ls lists exactly the recorded entries of every snapshot', async () => {
+    for (const s of manifest.folder.snapshots) {
+      const r = await cli(['ls', String(s.seq), '--partition', manifest.folder.partition, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const listed = (JSON.parse(r.stdout) as { entries: { path: string; type: string; size?: number; target?: string }[] }).entries.filter((e) => e.path !== '.');
+      const byPath = new Map(listed.map((e) => [e.path, e]));
+      assert.deepEqual([...byPath.keys()].sort(), s.entries.map((e) => e.path).sort(), `snapshot ${s.seq}`);
+      for (const e of s.entries) {
+        const l = byPath.get(e.path)!;
+        assert.equal(l.type, e.type, e.path);
+        if (e.type === 'file') assert.equal(l.size, e.size, e.path);
+        if (e.type === 'symlink') assert.equal(l.target, e.target, e.path);
+      }
+    }
+  });
+
+  test('verify and verify --read-data are clean', async () => {
+    const structural = await cli(['verify', '--json']);
+    assert.equal(structural.code, 0, structural.stdout + structural.stderr);
+    const data = await cli(['verify', '--read-data', '--json']);
+    assert.equal(data.code, 0, data.stdout + data.stderr);
+  });
+
+  test('every snapshot restores byte-exact (SHA-256, size, mode, mtime, links, empty files and folders)', async () => {
+    for (const s of manifest.folder.snapshots) {
+      const target = join(suite.work, `restore-${s.seq}`);
+      const r = await cli(['restore', String(s.seq), target, '--partition', manifest.folder.partition]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(describeTree(target), s.entries, `snapshot ${s.seq}`);
+    }
+  });
+});
