@@ -5,7 +5,7 @@ import { join, relative, sep } from 'node:path';
 import { LocalKeyProvider, TEST_ARGON2 } from '../../shared/crypto';
 import { BLOOM_BLOB, Repository, repositoryLayout } from '../../shared/repo';
 import { SeededRandom } from '../../shared/local';
-import { startTestStorage } from '../support/azurite';
+import { startM365Suite } from '../support/m365';
 import { runCli, type CliEnv } from '../support/cli';
 import { dumpRepository } from './frozenDump';
 import { FROZEN_REPO_DIR } from './paths';
@@ -72,11 +72,31 @@ export function describeTree(root: string): ManifestEntry[] {
   return out;
 }
 
+export const FROZEN_TENANT = {
+  name: 'frozen',
+  seed: 25,
+  shape: { users: 2, filesPerUser: 3, maxFileBytes: 24 * 1024, messagesPerUser: 3, eventsPerUser: 2, contactsPerUser: 2 },
+};
+
+/** What a tenant restore must give back, independent of how restore names files: content hashes per user and area. */
+export function tenantContent(root: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const e of describeTree(root)) {
+    if (e.type !== 'file') continue;
+    const [user, area] = e.path.split('/');
+    if (area === 'OneDrive' || e.path.endsWith('.eml')) (out[`${user}/${area}`] ??= []).push(e.sha256!);
+  }
+  for (const k of Object.keys(out)) out[k]!.sort();
+  return out;
+}
+
 async function main(): Promise<void> {
-  const storage = await startTestStorage();
+  // The simulator's suite: one Azurite for the folder repository, the tenant registry and the tenant's repository.
+  const suite = await startM365Suite([FROZEN_TENANT]);
+  const storage = suite.storage;
   const work = mkdtempSync(join(tmpdir(), 'm365b-frozen-'));
   try {
-    const dataDir = join(work, 'data');
+    const dataDir = join(suite.work, 'data');
     const env: CliEnv = { connectionString: storage.connectionString, dataDir, password: FROZEN.password };
     const keyFile = join(dataDir, 'keys', 'local.key');
     const provider = LocalKeyProvider.open(keyFile, { create: true });
@@ -126,11 +146,26 @@ async function main(): Promise<void> {
     const verify = await runCli(['verify', '--read-data'], env);
     if (verify.code !== 0) throw new Error(`verify failed: ${verify.stdout}${verify.stderr}`);
 
+    // A tiny Microsoft 365 tenant from the simulator: one backup of every service of two users.
+    const tenant = suite.tenants.get(FROZEN_TENANT.name)!;
+    const added = await suite.addTenant(FROZEN_TENANT.name);
+    if (added.code !== 0) throw new Error(`tenant add failed: ${added.stderr}`);
+    const tb = await suite.cli(['backup', '--tenant', FROZEN_TENANT.name, '--json']);
+    if (tb.code !== 0) throw new Error(`tenant backup failed: ${tb.stdout}${tb.stderr}`);
+    const tenantListing = await suite.cli(['snapshots', '--tenant', FROZEN_TENANT.name, '--json']);
+    if (tenantListing.code !== 0) throw new Error(`tenant snapshots failed: ${tenantListing.stderr}`);
+    const restored = join(work, 'tenant-restore');
+    const tr = await suite.cli(['restore', '--tenant', FROZEN_TENANT.name, restored], tenant.password);
+    if (tr.code !== 0) throw new Error(`tenant restore failed: ${tr.stdout}${tr.stderr}`);
+    const tenantRepository = `${FROZEN.repository}${FROZEN_TENANT.name}`;
+    const tv = await runCli(['verify', '--read-data', '--repository', tenantRepository, '--json'], { ...env, password: tenant.password });
+
     rmSync(FROZEN_REPO_DIR, { recursive: true, force: true });
     mkdirSync(join(FROZEN_REPO_DIR, 'keys'), { recursive: true });
-    const layout = repositoryLayout(FROZEN.repository);
-    const tables = [layout.configTable, layout.chunkTable, layout.packTable, layout.snapshotTable, layout.itemTable];
-    await dumpRepository(storage, [layout.packContainer, layout.metaContainer], tables, FROZEN_REPO_DIR, (_c, name) => name.startsWith('locks/') || name === BLOOM_BLOB);
+    const layouts = [repositoryLayout(FROZEN.repository), repositoryLayout(tenantRepository)];
+    const tables = [...layouts.flatMap((l) => [l.configTable, l.chunkTable, l.packTable, l.snapshotTable, l.itemTable]), `${FROZEN.repository}tenants`];
+    const containers = layouts.flatMap((l) => [l.packContainer, l.metaContainer]);
+    await dumpRepository(storage, containers, tables, FROZEN_REPO_DIR, (_c, name) => name.startsWith('locks/') || name === BLOOM_BLOB);
     copyFileSync(keyFile, join(FROZEN_REPO_DIR, 'keys', 'local.key'));
     const manifest = {
       about: 'A repository written by m365-backup format version 1 (see README.md here). Every future version must open, list, verify and restore it byte-exact.',
@@ -144,11 +179,20 @@ async function main(): Promise<void> {
       chunker: FROZEN.chunker,
       packTargetBytes: FROZEN.packTargetBytes,
       folder: { partition: FROZEN.partition, snapshots, listing: JSON.parse(listing.stdout) as unknown },
+      tenant: {
+        name: FROZEN_TENANT.name,
+        repository: tenantRepository,
+        password: tenant.password,
+        listing: JSON.parse(tenantListing.stdout) as unknown,
+        content: tenantContent(restored),
+        // What `verify --read-data` said of the tenant repository when it was written (exit code and JSON).
+        verifyAtWrite: { code: tv.code, result: tv.stdout ? (JSON.parse(tv.stdout) as unknown) : tv.stderr },
+      },
     };
     writeFileSync(join(FROZEN_REPO_DIR, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
     console.log(`wrote ${FROZEN_REPO_DIR}`);
   } finally {
-    await storage.stop();
+    await suite.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }
