@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     const tenantRepository = `${FROZEN.repository}${FROZEN_TENANT.name}`;
     const tv = await runCli(['verify', '--read-data', '--repository', tenantRepository, '--json'], { ...env, password: tenant.password });
 
-    rmSync(FROZEN_REPO_DIR, { recursive: true, force: true });
+    for (const old of ['blobs', 'tables', 'keys', 'manifest.json']) rmSync(join(FROZEN_REPO_DIR, old), { recursive: true, force: true }); // README.md stays
     mkdirSync(join(FROZEN_REPO_DIR, 'keys'), { recursive: true });
     const layouts = [repositoryLayout(FROZEN.repository), repositoryLayout(tenantRepository)];
     const tables = [...layouts.flatMap((l) => [l.configTable, l.chunkTable, l.packTable, l.snapshotTable, l.itemTable]), `${FROZEN.repository}tenants`];
