@@ -17,7 +17,7 @@ import { decodePackIndex, encodeEntries, encodePackIndex, packTail, readPackTail
 import { repositoryLayout, packBlobName, packIndexBlobName, catalogBlobName, lockBlobName, BLOOM_BLOB, OPEN_END } from '../../shared/repo/layout';
 import { boxOpen, envelopeOpen, fixedBytes, gcmOpen, rowMacInput, sha256, x25519PublicOf, type TypedRow } from './spec';
 import { SUBKEYS, toProductRow, splitRows } from './vectors';
-import { VECTORS_FILE } from './paths';
+import { SOURCE_ROOT, VECTORS_FILE } from './paths';
 
 /**
  * The format is pinned: every vector in test/format/vectors.json (published in
@@ -316,5 +316,22 @@ describe('format vectors: Bloom filter and chunker', () => {
       pos += len;
     }
     assert.deepEqual(cuts, c.cuts);
+  });
+});
+
+describe('format vectors: the published selection', () => {
+  test('every value quoted in docs/repository-format.md section 12 is in vectors.json', () => {
+    const doc = readFileSync(join(SOURCE_ROOT, 'docs', 'repository-format.md'), 'utf8');
+    const start = doc.indexOf('## 12. Known-answer vectors');
+    assert.ok(start > 0, 'section 12 exists');
+    const block = doc.slice(doc.indexOf('```', start) + 3, doc.indexOf('```', doc.indexOf('```', start) + 3));
+    const json = readFileSync(VECTORS_FILE, 'utf8');
+    const quoted = block.match(/\b[0-9a-f]{16,}\b/g) ?? [];
+    assert.ok(quoted.length > 20);
+    for (const q of quoted) assert.ok(json.includes(q) || json.includes(Buffer.from(q, 'hex').toString('base64')), `${q} is a published vector`);
+    const gear = block.match(/gear\[0\.\.7\].*-> (.*)/)![1]!.trim().split(/\s+/).map(Number);
+    assert.deepEqual(gear, V.chunker.gear.slice(0, 8));
+    assert.ok(block.includes(`${V.chunker.cuts.length} chunks, first ${V.chunker.cuts.slice(0, 10).join(' ')}`));
+    assert.ok(block.includes(`-> ${V.bloom.positions[0].join(' ')}`));
   });
 });
