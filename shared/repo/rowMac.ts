@@ -18,14 +18,30 @@ export function rowMac(macKey: Uint8Array, table: string, row: Row): Buffer {
     if (v === undefined) continue;
     parts.push(k, '=');
     if (v instanceof Uint8Array) parts.push('b', v);
-    else parts.push(typeof v === 'number' ? 'n' : typeof v === 'boolean' ? 'o' : 's', String(v));
+    else if (typeof v === 'number') parts.push('n', macNumber(k, v));
+    else if (typeof v === 'boolean') parts.push('o', v ? 'true' : 'false');
+    else if (typeof v === 'string') parts.push('s', v);
+    else throw new TypeError(`Row property "${k}" has a type the row MAC does not define (${typeof v}).`);
     parts.push('\0');
   }
   return hmac(macKey, ...parts);
 }
 
+/**
+ * A MACed number is a safe integer written in decimal ASCII ("-" for negatives, no sign, no
+ * leading zeros, "0" for zero and -0): the same bytes in any language. Every numeric property
+ * written so far is such an integer; anything else is refused here, so a writer can never produce
+ * a MAC whose input only JavaScript's number formatting could reproduce (docs: "Row MACs").
+ * A programmer mistake, hence a RangeError; a row read back with such a value fails `macValid`.
+ */
+export function macNumber(name: string, v: number): string {
+  if (!Number.isSafeInteger(v))
+    throw new RangeError(`Row property "${name}" is ${v}: a MACed number must be an integer between -(2^53-1) and 2^53-1.`);
+  return v === 0 ? '0' : v.toFixed(0);
+}
+
 export function endMac(macKey: Uint8Array, table: string, partitionKey: string, rowKey: string, t: number, mac: Uint8Array): Buffer {
-  return hmac(macKey, 'end\0', table, '\0', partitionKey, '\0', rowKey, '\0', String(t), '\0', mac);
+  return hmac(macKey, 'end\0', table, '\0', partitionKey, '\0', rowKey, '\0', macNumber('t', t), '\0', mac);
 }
 
 export function withMac<T extends Row>(macKey: Uint8Array, table: string, row: T): T & { mac: Uint8Array } {
@@ -40,9 +56,15 @@ export function withMac<T extends Row>(macKey: Uint8Array, table: string, row: T
 export function macValid(macKey: Uint8Array, table: string, row: Row): boolean {
   const mac = row.mac;
   if (!(mac instanceof Uint8Array) || mac.length !== 32) return false;
-  if (!timingSafeEqual(Buffer.from(mac), rowMac(macKey, table, row))) return false;
+  let expected: Buffer;
+  try {
+    expected = rowMac(macKey, table, row);
+  } catch {
+    return false; // a property no writer could have MACed (a fraction, a DateTime, a GUID): altered
+  }
+  if (!timingSafeEqual(Buffer.from(mac), expected)) return false;
   if (row.t === undefined) return row.tm === undefined;
   const tm = row.tm;
-  if (!(tm instanceof Uint8Array) || tm.length !== 32 || typeof row.t !== 'number') return false;
+  if (!(tm instanceof Uint8Array) || tm.length !== 32 || typeof row.t !== 'number' || !Number.isSafeInteger(row.t)) return false;
   return timingSafeEqual(Buffer.from(tm), endMac(macKey, table, row.partitionKey, row.rowKey, row.t, mac));
 }

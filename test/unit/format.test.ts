@@ -6,7 +6,7 @@ import { DEFAULT_CHUNKER } from '../../shared/repo/repository';
 import { decodePackIndex, encodePackIndex, packTail, readPackTail, type PackEntry } from '../../shared/repo/packFormat';
 import { openChunk, sealChunk, chunkId } from '../../shared/repo/chunkCodec';
 import { generateKeyPair, PrivateKey, sealToPublicKey } from '../../shared/crypto';
-import { macValid, withMac, endMac } from '../../shared/repo/rowMac';
+import { macValid, withMac, endMac, macNumber } from '../../shared/repo/rowMac';
 import { SeededRandom } from '../../shared/local';
 
 function cutAll(chunker: Chunker, data: Buffer): number[] {
@@ -93,3 +93,18 @@ describe('row MACs', () => {
     assert.ok(macValid(key, 'items', ended));
   });
 });
+
+describe('row MAC numbers (docs/repository-format.md, "Row MACs")', () => {
+  test('a MACed number is a safe integer in decimal; anything else is refused before it is written', () => {
+    assert.deepEqual([0, -0, 7, -5, 3_000_000_000, 2 ** 53 - 1].map((n) => macNumber('x', n)), ['0', '0', '7', '-5', '3000000000', '9007199254740991']);
+    const key = randomBytes(32);
+    for (const bad of [0.5, NaN, -Infinity, 2 ** 53, 1e21])
+      assert.throws(() => withMac(key, 'items', { partitionKey: 'p', rowKey: 'r', size: bad }), RangeError, String(bad));
+    assert.throws(() => withMac(key, 'items', { partitionKey: 'p', rowKey: 'r', f: 1, t: 1.5 }), RangeError, 'the end MAC too');
+    const row = withMac(key, 'items', { partitionKey: 'p', rowKey: 'r', size: 3_000_000_000 });
+    assert.ok(macValid(key, 'items', row));
+    assert.equal(macValid(key, 'items', { ...row, size: 3_000_000_000.5 }), false, 'a fraction read back is altered, not a crash');
+    assert.equal(macValid(key, 'items', { ...row, extra: new Date(0) }), false, 'so is a type no writer MACs');
+  });
+});
+
