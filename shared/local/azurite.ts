@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { freePort, waitForPort } from './freePort';
 
@@ -59,7 +59,46 @@ async function stopProcess(child: ChildProcess | number): Promise<void> {
  * connections. With a location, a pid file lets the next start stop an Azurite orphaned by a killed
  * parent, so two never share one data folder.
  */
-export async function startAzurite(options: StartAzuriteOptions = {}): Promise<AzuriteInstance> {
+/**
+ * Whether the TCP listener on 127.0.0.1:`port` belongs to process `pid` (Linux: /proc); undefined
+ * where that cannot be told.
+ */
+function listenerOwnedBy(port: number, pid: number): boolean | undefined {
+  let table: string;
+  try {
+    table = readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  // Columns: sl local_address rem_address st ... inode; state 0A is LISTEN.
+  const inodes = table
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((c) => c[1]?.endsWith(`:${hexPort}`) && c[3] === '0A')
+    .map((c) => c[9]);
+  if (inodes.length === 0) return undefined;
+  try {
+    const fds = readdirSync(`/proc/${pid}/fd`).map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+    return inodes.some((inode) => fds.includes(`socket:[${inode}]`));
+  } catch {
+    return undefined;
+  }
+}
+
+class PortTaken extends Error {
+  constructor(port: number) {
+    super(`port ${port} was taken by another process while Azurite started`);
+  }
+}
+
+export async function startAzurite(options: StartAzuriteOptions = {}, attempt?: number): Promise<AzuriteInstance> {
   const [blobPort, queuePort, tablePort] = [await freePort(), await freePort(), await freePort()];
   const args = [
     azuriteMain(),
@@ -92,8 +131,13 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
   );
   try {
     await Promise.race([Promise.all([waitForPort(blobPort, 30_000), waitForPort(tablePort, 30_000)]), exited]);
+    // Azurite neither exits nor says so when a port it was given is taken meanwhile (freePort only
+    // says it was free a moment ago): make sure the listeners are this child's, not another Azurite's.
+    for (const port of [blobPort, tablePort])
+      if (listenerOwnedBy(port, child.pid!) === false) throw new PortTaken(port);
   } catch (e) {
     await stopProcess(child);
+    if (e instanceof PortTaken && (attempt ?? 0) < 3) return startAzurite(options, (attempt ?? 0) + 1);
     throw e;
   }
   exited.catch(() => undefined);
