@@ -7,6 +7,7 @@ import { getJson, startFunctionsHost, waitForInstance, type FunctionsHostProcess
 import { AppServices } from '../shared/app/services';
 import { loadSettings } from '../shared/config';
 import { Lease, TENANT_RUN_LEASE, verifyRepository, type Repository } from '../shared/repo';
+import { seal } from '../shared/crypto';
 
 const shape = (users: number) => ({ users, filesPerUser: 1, maxFileBytes: 2_000, messagesPerUser: 2, eventsPerUser: 1, contactsPerUser: 1 });
 
@@ -121,6 +122,11 @@ describe('Function App runs leave a sealed repository: verify is clean, one run 
     assert.equal(holder?.owner, id, 'the crashed run still holds the lease until it expires');
     assert.deepEqual((await verifyRepository(repo)).issues, []);
     await Lease.release(repo, TENANT_RUN_LEASE, id);
+
+    // A run-log row as the first release wrote it (sealed body, no MAC) is still authentic.
+    const legacyBody = seal(repo.keys.indexKey, Buffer.from(JSON.stringify({ legacy: true })), Buffer.from('run/legacy-run/run:x:mail:0001'));
+    await suite.storage.tables.upsert(repo.layout.snapshotTable, { partitionKey: 'run.legacy-run', rowKey: 'run:x:mail:0001', body: legacyBody });
+    assert.deepEqual((await verifyRepository(repo)).issues, []);
 
     // Tampering of a run-log record, a snapshot row and an unknown row are each named.
     const layout = repo.layout;

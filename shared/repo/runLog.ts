@@ -11,6 +11,22 @@ import { macValid, withMac } from './rowMac';
  */
 export const RUN_PARTITION_PREFIX = 'run.';
 
+/**
+ * Whether a run-log row is authentic: its row MAC, or, for a row written before run logs were MACed
+ * (format version 1 as first released), its sealed body opening under the index key and its AAD.
+ */
+export function runLogRowAuthentic(repo: Repository, row: { partitionKey: string; rowKey: string } & Record<string, unknown>): boolean {
+  const { layout, keys } = repo;
+  if (row.mac !== undefined) return macValid(keys.macKey, layout.snapshotTable, row);
+  if (!(row.body instanceof Uint8Array) || !row.partitionKey.startsWith(RUN_PARTITION_PREFIX)) return false;
+  try {
+    open(keys.indexKey, Buffer.from(row.body), aad(row.partitionKey.slice(RUN_PARTITION_PREFIX.length), row.rowKey), 'a run-log record');
+    return Object.keys(row).every((k) => ['partitionKey', 'rowKey', 'body', 'etag'].includes(k));
+  } catch {
+    return false;
+  }
+}
+
 const runPartition = (runId: string) => {
   if (!/^[A-Za-z0-9:._@-]{1,200}$/.test(runId)) throw new BackupError('USAGE', `"${runId.slice(0, 40)}" is not a valid run id.`);
   return `${RUN_PARTITION_PREFIX}${runId}`;
@@ -50,7 +66,9 @@ export class RunLog {
 
   private decode<T>(rk: string, row: Record<string, unknown> & { partitionKey: string; rowKey: string }): T {
     const { layout, keys } = this.repo;
-    if (!macValid(keys.macKey, layout.snapshotTable, row)) throw new BackupError('INTEGRITY', `The run log of run ${this.runId} was altered (record ${rk}).`);
-    return JSON.parse(open(keys.indexKey, Buffer.from(row.body as Uint8Array), aad(this.runId, rk), `run log ${this.runId}`).toString('utf8')) as T;
+    // Rows written before run logs were MACed carry no `mac`: their sealed body still authenticates them.
+    if (row.mac !== undefined && !macValid(keys.macKey, layout.snapshotTable, row)) throw new BackupError('INTEGRITY', `The run log of run ${this.runId} was altered (record ${rk}).`);
+    if (!(row.body instanceof Uint8Array)) throw new BackupError('INTEGRITY', `The run log of run ${this.runId} was altered (record ${rk} has no body).`);
+    return JSON.parse(open(keys.indexKey, Buffer.from(row.body), aad(this.runId, rk), `run log ${this.runId}`).toString('utf8')) as T;
   }
 }

@@ -8,7 +8,7 @@ import { packBlobName, packIndexBlobName } from './layout';
 import { decodePackIndex, readPackTail } from './packFormat';
 import type { Repository } from './repository';
 import { macValid } from './rowMac';
-import { RUN_PARTITION_PREFIX } from './runLog';
+import { RUN_PARTITION_PREFIX, runLogRowAuthentic } from './runLog';
 
 /** Partition of restore-session rows in the snapshots table (shared/restore/m365/session.ts). */
 export const RESTORE_SESSION_PARTITION = 'restore-session';
@@ -111,9 +111,13 @@ export async function verifyRepository(repo: Repository, options: VerifyOptions 
       result.restoreSessions++;
       continue;
     }
+    if (kind === 'run-log') {
+      if (!runLogRowAuthentic(repo, r)) issue(rowName(layout.snapshotTable, r), 'was altered (MAC mismatch)');
+      result.runRecords++;
+      continue;
+    }
     if (!macValid(keys.macKey, layout.snapshotTable, r)) issue(rowName(layout.snapshotTable, r), 'was altered (MAC mismatch)');
-    if (kind === 'run-log') result.runRecords++;
-    else if (r.rowKey.startsWith('key.')) runKeyRows.set(`${r.partitionKey}/${r.rowKey.slice(4)}`, r);
+    if (r.rowKey.startsWith('key.')) runKeyRows.set(`${r.partitionKey}/${r.rowKey.slice(4)}`, r);
     else if (r.rowKey !== 'state') result.snapshots++;
   }
   const runKeys = new Map<string, Buffer>();
