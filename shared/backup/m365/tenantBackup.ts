@@ -162,7 +162,7 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
             failures: r.failures,
           });
         } catch (e) {
-          if (e instanceof BackupError && e.code === 'SOURCE') throw e; // credentials refused: nothing else will work either
+          if (e instanceof BackupError && e.code === 'CREDENTIALS') throw e; // credentials refused: nothing else will work either
           report.services.push({ service, snapshot: 0, status: 'failed', items: 0, fetched: 0, fetchedBytes: 0, removed: 0, resynced: 0, failures: [{ id: `(${service})`, reason: String((e as Error)?.message ?? e) }] });
         }
       }
