@@ -1,5 +1,6 @@
 import { GraphError, ResponseType } from '@microsoft/microsoft-graph-client';
 import { BackupError, isBackupError, type ErrorCode } from '../errors';
+import { redactSecrets } from '../redact';
 import { retryAfterMs } from './throttlingMiddleware';
 import type { GraphConnection } from './connection';
 
@@ -33,10 +34,12 @@ function isCredentialError(e: unknown): boolean {
 const CONSENT_HINT =
   "Grant the app registration the application permissions User.Read.All, Files.Read.All, Mail.Read, Calendars.Read, Contacts.Read and an admin's consent (Entra ID > App registrations > API permissions).";
 
-export function classify(e: unknown, what: string, tenantName: string): BackupError {
+/** Translates a Graph SDK or @azure/identity error; `secrets` (the tenant's client secret) are cut from any SDK text kept. */
+export function classify(e: unknown, what: string, tenantName: string, secrets: readonly (string | undefined)[] = []): BackupError {
   if (e instanceof BackupError) return e;
+  const sdkText = (text: string) => redactSecrets(text, secrets);
   if (isCredentialError(e)) {
-    const aadsts = /AADSTS\d+[^.\n]*/.exec(String((e as Error).message))?.[0];
+    const aadsts = /AADSTS\d+[^.\n]*/.exec(sdkText(String((e as Error).message)))?.[0];
     return new BackupError('CREDENTIALS', `Tenant "${tenantName}": Microsoft Entra ID refused the app registration's credentials${aadsts ? ` (${aadsts})` : ''}.`, {
       hint: 'Check the tenant ID, client ID and client secret or certificate (m365-backup tenant add ... replaces them).',
     });
@@ -44,12 +47,12 @@ export function classify(e: unknown, what: string, tenantName: string): BackupEr
   if (e instanceof GraphError) {
     const status = e.statusCode;
     const remoteCode = e.code ?? '';
-    const message = `${what}: ${status} ${remoteCode}${e.message ? ` ${e.message}` : ''}`.trim();
+    const message = `${what}: ${status} ${remoteCode}${e.message ? ` ${sdkText(e.message)}` : ''}`.trim();
     const o = { status, remoteCode };
     if (status === 404) return graphError('NOT_FOUND', message, o);
     if (status === 410 || /syncStateNotFound|resyncRequired|syncStateInvalid/i.test(remoteCode)) return graphError('RESYNC_REQUIRED', message, o);
     if (status === 401 || status === 403)
-      return graphError('CONSENT_MISSING', `${what}: Microsoft Graph refused access (${status}${remoteCode ? ` ${remoteCode}` : ''}) for tenant "${tenantName}"${e.message ? `: ${e.message}` : ''}`, { ...o, hint: CONSENT_HINT });
+      return graphError('CONSENT_MISSING', `${what}: Microsoft Graph refused access (${status}${remoteCode ? ` ${remoteCode}` : ''}) for tenant "${tenantName}"${e.message ? `: ${sdkText(e.message)}` : ''}`, { ...o, hint: CONSENT_HINT });
     if (status === 429 || status === 503 || status === 504) {
       const after = retryAfterMs((e.headers as Headers | undefined)?.get?.('retry-after'));
       return graphError('THROTTLED', message, { ...o, ...(after !== undefined ? { retryAfterSeconds: after / 1000 } : {}) });
@@ -58,7 +61,7 @@ export function classify(e: unknown, what: string, tenantName: string): BackupEr
     return graphError('SOURCE', message, o);
   }
   if (e instanceof SyntaxError) return graphError('SOURCE', `${what}: the response is not valid JSON`);
-  return graphError('SOURCE', `${what}: ${String((e as Error)?.message ?? e)}`);
+  return graphError('SOURCE', `${what}: ${sdkText(String((e as Error)?.message ?? e))}`);
 }
 
 export interface GraphPage<T> {
@@ -74,7 +77,7 @@ export async function getJson<T>(conn: GraphConnection, path: string, what: stri
     if (typeof r !== 'object' || r === null) throw graphError('SOURCE', `${what}: the response is not a JSON object`);
     return r as T;
   } catch (e) {
-    throw classify(e, what, conn.tenant.name);
+    throw classify(e, what, conn.tenant.name, [conn.tenant.clientSecret]);
   }
 }
 
@@ -84,7 +87,7 @@ export async function getBytes(conn: GraphConnection, path: string, what: string
     const r = (await conn.client.api(conn.url(path)).responseType(ResponseType.ARRAYBUFFER).get()) as ArrayBuffer;
     return Buffer.from(r);
   } catch (e) {
-    throw classify(e, what, conn.tenant.name);
+    throw classify(e, what, conn.tenant.name, [conn.tenant.clientSecret]);
   }
 }
 
