@@ -5,6 +5,7 @@ import { selectTenantVersions } from '../../shared/restore/m365/restoreTenant';
 import { createRestoreSession, endRestoreSession } from '../../shared/restore/m365/session';
 import { appServices } from '../runtime';
 import type { RestoreInput, RestoreOutput } from '../restoreFunctions';
+import { redactSecrets } from '../../shared/redact';
 import { withPasswordThrottle } from '../../shared/repo/passwordThrottle';
 import { optionalUser, parseServices } from './backups';
 import { errorResponse, instanceOf, jsonBody, optionalString, requiredString, jsonEndpoint } from './respond';
@@ -54,7 +55,7 @@ jsonEndpoint('getRestore', { route: 'restores/{id}', methods: ['GET'], durableCl
       const t = await appServices().tenant(tenant);
       const expires = new Date(Date.now() + appServices().settings.restoreLinkMinutes * 60_000);
       Object.assign(body, { files: out.files, bytes: out.bytes, zipBytes: out.zipBytes, failures: out.failures, downloadUrl: await t.repo.blobs.readOnlyUrl(out.container, out.blob, expires), downloadExpires: expires.toISOString() });
-    } else if (status.runtimeStatus === 'Failed') body.error = typeof status.output === 'string' ? status.output.split('\n')[0] : 'The restore failed.';
+    } else if (status.runtimeStatus === 'Failed') body.error = typeof status.output === 'string' ? redactSecrets(status.output.split('\n')[0]!) : 'The restore failed.';
     return { status: 200, jsonBody: body };
 });
 

@@ -50,6 +50,9 @@ export async function withPasswordThrottle<T>(repo: Repository, check: () => Pro
   } catch (e) {
     if (isBackupError(e, 'WRONG_PASSWORD')) {
       const wait = throttleDelaySeconds(policy, before.failures + 1);
+      // The wait runs from the failure, not from the reservation (a check can take a second itself);
+      // if another attempt has written since, its reservation already holds a later time.
+      if (wait > 0) await writeState(repo, { failures: before.failures + 1, until: Date.now() + wait * 1000 }, before.reservedEtag).catch(() => undefined);
       if (wait > 0) throw new BackupError('WRONG_PASSWORD', `${e.message} Too many wrong passwords in a row: the next attempt is accepted in ${wait} s.`, { cause: e, retryAfterSeconds: wait });
       throw e;
     }
