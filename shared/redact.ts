@@ -50,3 +50,28 @@ export function redactedError(e: unknown, secrets: readonly (string | undefined)
   const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   return redactSecrets(text, secrets);
 }
+
+/**
+ * Wraps a handler (e.g. a Durable activity) so whatever it throws leaves redacted: the Functions
+ * runtime logs a thrown error's message and stack and Durable stores them in history.
+ */
+export function redactingErrors<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    try {
+      return await fn(...args);
+    } catch (e) {
+      if (!(e instanceof Error)) throw new Error(redactSecrets(String(e)));
+      const message = redactSecrets(e.message);
+      const stack = e.stack === undefined ? undefined : redactSecrets(e.stack);
+      if (message !== e.message || stack !== e.stack) {
+        try {
+          Object.defineProperty(e, 'message', { value: message, configurable: true, writable: true });
+          Object.defineProperty(e, 'stack', { value: stack, configurable: true, writable: true });
+        } catch {
+          throw Object.assign(new Error(message), { name: e.name, stack });
+        }
+      }
+      throw e;
+    }
+  };
+}

@@ -12,7 +12,7 @@ import { getJson, startFunctionsHost } from '../support/functionsHost';
 import { installFunctionsCore } from '../../shared/local/durable';
 import { freePort } from '../../shared/local';
 import { BackupError, isBackupError } from '../../shared/errors';
-import { redactSecrets } from '../../shared/redact';
+import { redactingErrors, redactSecrets } from '../../shared/redact';
 import { classify, GraphConnection, getJson as graphGet } from '../../shared/graph';
 import { KeyVaultProvider } from '../../shared/crypto';
 import { TableStore } from '../../shared/storage';
@@ -66,6 +66,17 @@ test('redactSecrets removes connection-string keys, SAS signatures, bearer token
   assert.equal(redactSecrets(plain), plain, 'ordinary text is untouched');
   // Messages built from SDK text are redacted when the BackupError is made.
   assertClean('BackupError', new BackupError('STORAGE', `failed: AccountKey=${ACCOUNT_KEY}; Bearer ${JWT}`).message);
+});
+
+test('redactingErrors: whatever a wrapped handler (an activity) throws leaves with a redacted message and stack', async () => {
+  const activity = redactingErrors(async (_input: unknown) => {
+    throw new TypeError(`SDK said: client_secret=${CLIENT_SECRET}&token ${JWT}`);
+  });
+  const e = await activity({}).catch((err: unknown) => err as Error);
+  assert.ok(e instanceof TypeError);
+  assertClean('activity error message', e.message);
+  assertClean('activity error stack', e.stack ?? '');
+  assert.match(e.message, /^SDK said: client_secret=\*\*\*/);
 });
 
 describe('a secret planted at each SDK boundary reaches no HTTP body, CLI output, log or error message', () => {
