@@ -31,8 +31,8 @@ const PATTERNS: [RegExp, string][] = [
   [new RegExp(`("(?:${SECRET_KEYS})"\\s*:\\s*")((?:[^"\\\\]|\\\\.)*)(")`, 'gi'), `$1${MASK}$3`],
   // key=value in connection strings, query strings and form bodies (value ends at ; & whitespace or a quote).
   [new RegExp(`\\b(${SECRET_KEYS})=([^;&\\s"'<>,]+)`, 'gi'), `$1=${MASK}`],
-  // Authorization header values.
-  [/\b(Bearer|Basic|SharedKey|SharedKeyLite)\s+[A-Za-z0-9\-._~+/:]+=*/gi, `$1 ${MASK}`],
+  // Authorization header values (a credential is long: "Basic settings" stays as it is).
+  [/\b([Bb]earer|Basic|SharedKey|SharedKeyLite)\s+[A-Za-z0-9\-._~+/:]{12,}=*/g, `$1 ${MASK}`],
   // Anything shaped like a JWT (header.payload[.signature], base64url, header starting {" = eyJ).
   [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?/g, MASK],
 ];

@@ -12,9 +12,10 @@ jsonEndpoint('listSnapshots', { route: 'snapshots', methods: ['GET'] }, async (r
     checkQuery(req, ['tenant', 'user', 'service']);
     const tenant = req.query.get('tenant');
     if (!tenant) throw new BackupError('USAGE', 'The "tenant" query parameter is required.');
-    const t = await appServices().tenant(tenant);
-    const users = selectUsers(await readDirectory(t.repo, t.record.name), t.record.name, userQuery(req.query.get('user')));
+    const user = userQuery(req.query.get('user'));
     const services = parseServices(req.query.get('service') ?? undefined);
+    const t = await appServices().tenant(tenant);
+    const users = selectUsers(await readDirectory(t.repo, t.record.name), t.record.name, user);
     const snapshots: Record<string, unknown>[] = [];
     for (const u of users)
       for (const service of services)

@@ -62,7 +62,7 @@ test('redactSecrets removes connection-string keys, SAS signatures, bearer token
   ];
   for (const c of cases) assertClean(`redactSecrets(${c.slice(0, 30)})`, redactSecrets(c, [PASSWORD]));
   assert.match(redactSecrets(`certificate ${pem} rejected`), /^certificate -----BEGIN PRIVATE KEY-----\*\*\*-----END PRIVATE KEY----- rejected$/);
-  const plain = 'Tenant "contoso": the users of user 1b2c3d4e-0000-0000-0000-000000000000: 404 itemNotFound (sig-nal, password policy)';
+  const plain = 'Tenant "contoso": the users of user 1b2c3d4e-0000-0000-0000-000000000000: 404 itemNotFound (sig-nal, password policy, Basic settings of the Bearer scheme)';
   assert.equal(redactSecrets(plain), plain, 'ordinary text is untouched');
   // Messages built from SDK text are redacted when the BackupError is made.
   assertClean('BackupError', new BackupError('STORAGE', `failed: AccountKey=${ACCOUNT_KEY}; Bearer ${JWT}`).message);
