@@ -83,12 +83,18 @@ describe('HTTP API: validation and password throttling', () => {
 
   test('wrong passwords: 401, then 429 with Retry-After on every host without checking; after the wait the right password works and resets the count', async () => {
     const restore = (host: FunctionsHostProcess, password: string) => post(host, '/api/restores', { tenant: 'contoso', password });
-    for (let i = 1; i <= 3; i++) {
+    for (let i = 1; i <= 5; i++) {
       const r = await restore(i % 2 ? a : b, `wrong password ${i}`);
       assert.equal(r.status, 401, JSON.stringify(r.body));
       assert.equal((r.body.error as { code: string }).code, 'WRONG_PASSWORD');
+      // From the third failure on, each says how long the next attempt waits (1 s, 2 s, 4 s) and the client waits it.
+      const wait = i >= 3 ? 2 ** (i - 3) : 0;
+      if (wait) {
+        assert.match(message(r), new RegExp(`the next attempt is accepted in ${wait} s`));
+        if (i < 5) await sleep(wait * 1000 + 50);
+      }
     }
-    // The third failure started a wait: both instances refuse at once, even the right password.
+    // Within the 4-second wait both instances refuse at once, even the right password.
     for (const host of [a, b]) {
       const res = await fetch(`${host.origin}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso', password: PASSWORD }) });
       assert.equal(res.status, 429);
@@ -103,7 +109,7 @@ describe('HTTP API: validation and password throttling', () => {
     const services = new AppServices(loadSettings(env()));
     const { repo } = await services.tenant('contoso');
     const state = await readPasswordThrottle(repo);
-    assert.equal(state.failures, 3);
+    assert.equal(state.failures, 5);
     assert.equal(state.altered, false);
     assert.ok(state.until && state.until.getTime() > Date.now() - 60_000);
     const row = await suite.storage.tables.get(`${repo.layout.name}config`, PASSWORD_THROTTLE_PK, PASSWORD_THROTTLE_RK);
@@ -127,13 +133,13 @@ describe('HTTP API: validation and password throttling', () => {
     const third = await change(b, 'wrong 3');
     assert.equal(third.status, 401);
     assert.match(message(third), /the next attempt is accepted in 1 s/);
-    const refused = await change(a, PASSWORD);
-    assert.equal(refused.status, 429, JSON.stringify(refused.body));
-    await sleep(1100);
-    // A fourth wrong password doubles the wait.
+    await sleep(1050);
+    // A fourth wrong password doubles the wait; within it the right password is refused unchecked.
     const fourth = await change(b, 'wrong 4');
     assert.equal(fourth.status, 401);
     assert.match(message(fourth), /accepted in 2 s/);
+    const refused = await change(a, PASSWORD);
+    assert.equal(refused.status, 429, JSON.stringify(refused.body));
     const res = await fetch(`${a.origin}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'fabrikam', password: PASSWORD }) });
     assert.equal(res.status, 429, 'restores and change-password share the count');
     await sleep(Number(res.headers.get('retry-after')) * 1000 + 50);
