@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { BackupError, isBackupError } from '../shared/errors';
-import { redactConnectionString } from '../shared/storage';
+import { BackupError, exitCodeOf, isBackupError } from '../shared/errors';
+import { redactSecrets } from '../shared/redact';
 import { parseCli, USAGE, type ParsedArgs } from './args';
 import { CliContext } from './context';
 import { backupCommand } from './commands/backup';
@@ -47,14 +47,16 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The one error printer: one redacted sentence (and a hint); the exit code from the code table. */
 function reportError(e: unknown): number {
+  const secrets = [process.env.M365_BACKUP_PASSWORD];
   if (isBackupError(e)) {
-    console.error(`m365-backup: ${redactConnectionString(e.message)}`);
-    if (e.hint) console.error(`hint: ${e.hint}`);
-    if (process.env.M365_BACKUP_DEBUG && e.cause) console.error(e.cause);
-    return e.code === 'USAGE' ? 2 : 1;
+    console.error(`m365-backup: ${redactSecrets(e.message, secrets)}`);
+    if (e.hint) console.error(`hint: ${redactSecrets(e.hint, secrets)}`);
+    if (process.env.M365_BACKUP_DEBUG && e.cause) console.error(redactSecrets(String((e.cause as Error)?.stack ?? e.cause), secrets));
+    return exitCodeOf(e);
   }
-  console.error(`m365-backup: unexpected error: ${redactConnectionString(String((e as Error)?.stack ?? e))}`);
+  console.error(`m365-backup: unexpected error: ${redactSecrets(String((e as Error)?.stack ?? e), secrets)}`);
   return 1;
 }
 

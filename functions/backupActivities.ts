@@ -1,39 +1,40 @@
 import * as df from 'durable-functions';
 import { beginTenantRun, finishTenantRun, runServiceUnit, rosterServices } from '../shared/backup/m365/runUnits';
 import { appServices } from './runtime';
+import { redactingErrors } from '../shared/redact';
 import type { BackupServiceInput, BeginRunInput, BeginRunOutput, FinishRunInput, ServiceOutcome } from './contracts';
 import type { Service } from '../shared/m365';
 
 /** Takes the tenant-run lease, lists the users and stores them as the run's roster; returns the count only. */
 export const beginBackupRun = df.app.activity('beginBackupRun', {
-  handler: async (input: BeginRunInput): Promise<BeginRunOutput> => {
+  handler: redactingErrors(async (input: BeginRunInput): Promise<BeginRunOutput> => {
     const s = appServices();
     const t = await s.tenant(input.tenant);
     return beginTenantRun(t.repo, await t.graph(), { ...input, unitSeconds: s.settings.unitSeconds });
-  },
+  }),
 });
 
 /** The services (of those asked for) that the roster's user #index has. */
 export const userServices = df.app.activity('userServices', {
-  handler: async (input: { tenant: string; runId: string; index: number; services: Service[] }): Promise<Service[]> => {
+  handler: redactingErrors(async (input: { tenant: string; runId: string; index: number; services: Service[] }): Promise<Service[]> => {
     const t = await appServices().tenant(input.tenant);
     return rosterServices(t.repo, input.runId, input.index, input.services);
-  },
+  }),
 });
 
 /** One work unit: one service of one user, within BACKUP_UNIT_SECONDS; its record goes to the run log. */
 export const backupUserService = df.app.activity('backupUserService', {
-  handler: async (input: BackupServiceInput): Promise<ServiceOutcome & { more: boolean }> => {
+  handler: redactingErrors(async (input: BackupServiceInput): Promise<ServiceOutcome & { more: boolean }> => {
     const s = appServices();
     const t = await s.tenant(input.tenant);
     return runServiceUnit(t.repo, await t.graph(), { ...input, unitSeconds: s.settings.unitSeconds, calendarWindowDays: s.settings.calendarWindowDays });
-  },
+  }),
 });
 
 /** Stores the run's report and the tenant directory, and releases the tenant-run lease. */
 export const finishBackupRun = df.app.activity('finishBackupRun', {
-  handler: async (input: FinishRunInput): Promise<{ status: string }> => {
+  handler: redactingErrors(async (input: FinishRunInput): Promise<{ status: string }> => {
     const t = await appServices().tenant(input.tenant);
     return finishTenantRun(t.repo, input);
-  },
+  }),
 });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { BackupError } from '../../shared/errors';
 import { SERVICES, type Service } from '../../shared/graph';
 import { readRunLog } from '../../shared/backup/m365/runRecords';
+import { validateUserRef } from '../../shared/tenants/names';
 import { appServices } from '../runtime';
 import type { BackupTenantInput } from '../contracts';
 import { errorResponse, instanceOf, jsonBody, optionalString, jsonEndpoint } from './respond';
@@ -15,11 +16,17 @@ export function parseServices(v: unknown): Service[] {
   return [...new Set(list as Service[])];
 }
 
+/** The optional "user" field: a UPN or an object id. */
+export function optionalUser(body: Record<string, unknown>): string | undefined {
+  const user = optionalString(body, 'user');
+  return user === undefined ? undefined : validateUserRef(user);
+}
+
 /** POST /api/backups {tenant?, user?, services?}: starts an on-demand backup of one tenant, or of all. */
 jsonEndpoint('startBackup', { route: 'backups', methods: ['POST'], durableClient: true }, async (req, context) => {
-    const body = await jsonBody(req);
+    const body = await jsonBody(req, ['tenant', 'user', 'services']);
     const tenant = optionalString(body, 'tenant');
-    const user = optionalString(body, 'user');
+    const user = optionalUser(body);
     const services = parseServices(body.services);
     if (user && !tenant) throw new BackupError('USAGE', '"user" needs "tenant".');
     const registry = await appServices().tenants();

@@ -5,7 +5,9 @@ import { selectTenantVersions } from '../../shared/restore/m365/restoreTenant';
 import { createRestoreSession, endRestoreSession } from '../../shared/restore/m365/session';
 import { appServices } from '../runtime';
 import type { RestoreInput, RestoreOutput } from '../restoreFunctions';
-import { parseServices } from './backups';
+import { redactSecrets } from '../../shared/redact';
+import { withPasswordThrottle } from '../../shared/repo/passwordThrottle';
+import { optionalUser, parseServices } from './backups';
 import { errorResponse, instanceOf, jsonBody, optionalString, requiredString, jsonEndpoint } from './respond';
 
 /**
@@ -15,16 +17,16 @@ import { errorResponse, instanceOf, jsonBody, optionalString, requiredString, js
 jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClient: true }, async (req, context) => {
   let session: { repo: Awaited<ReturnType<ReturnType<typeof appServices>['tenant']>>['repo']; id: string } | undefined;
   try {
-    const body = await jsonBody(req);
+    const body = await jsonBody(req, ['tenant', 'password', 'user', 'services', 'at']);
     const tenant = requiredString(body, 'tenant');
     const password = requiredString(body, 'password');
-    const user = optionalString(body, 'user');
+    const user = optionalUser(body);
     const services = parseServices(body.services);
     const atText = optionalString(body, 'at');
     const at = atText ? new Date(atText) : undefined;
     if (at && Number.isNaN(at.getTime())) throw new BackupError('USAGE', `"at" is not a date-time: ${atText}.`);
     const t = await appServices().tenant(tenant);
-    const key = await t.repo.unlock(password);
+    const key = await withPasswordThrottle(t.repo, () => t.repo.unlock(password));
     const selected = await selectTenantVersions(t.repo, key, { tenantName: t.record.name, services, user, pointInTime: at });
     if (selected.length === 0) return errorResponse(404, 'NOT_FOUND', `Nothing of tenant "${tenant}" was backed up${at ? ` at or before ${at.toISOString()}` : ''}.`);
     session = { repo: t.repo, id: await createRestoreSession(t.repo, key) };
@@ -53,18 +55,18 @@ jsonEndpoint('getRestore', { route: 'restores/{id}', methods: ['GET'], durableCl
       const t = await appServices().tenant(tenant);
       const expires = new Date(Date.now() + appServices().settings.restoreLinkMinutes * 60_000);
       Object.assign(body, { files: out.files, bytes: out.bytes, zipBytes: out.zipBytes, failures: out.failures, downloadUrl: await t.repo.blobs.readOnlyUrl(out.container, out.blob, expires), downloadExpires: expires.toISOString() });
-    } else if (status.runtimeStatus === 'Failed') body.error = typeof status.output === 'string' ? status.output.split('\n')[0] : 'The restore failed.';
+    } else if (status.runtimeStatus === 'Failed') body.error = typeof status.output === 'string' ? redactSecrets(status.output.split('\n')[0]!) : 'The restore failed.';
     return { status: 200, jsonBody: body };
 });
 
 /** POST /api/change-password {tenant, oldPassword, newPassword} -> 204; 401 for a wrong old password. */
 jsonEndpoint('changePassword', { route: 'change-password', methods: ['POST'] }, async (req, context) => {
-    const body = await jsonBody(req);
+    const body = await jsonBody(req, ['tenant', 'oldPassword', 'newPassword']);
     const tenant = requiredString(body, 'tenant');
     const oldPassword = requiredString(body, 'oldPassword');
     const newPassword = requiredString(body, 'newPassword');
     if (newPassword.length < 8) throw new BackupError('USAGE', 'The new password must have at least 8 characters.');
     const t = await appServices().tenant(tenant);
-    await t.repo.changePassword(oldPassword, newPassword, appServices().argon2);
+    await withPasswordThrottle(t.repo, () => t.repo.changePassword(oldPassword, newPassword, appServices().argon2));
     return { status: 204 };
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { GraphConnection } from './connection';
 import { QuickXorHash } from './quickXorHash';
-import { GraphFailure } from './requests';
+import { graphError } from './requests';
 import { backoffMs, retryAfterMs } from './throttlingMiddleware';
 import { sleep, type MemoryBudget } from './gates';
 
@@ -86,7 +86,7 @@ export async function downloadDriveContent(conn: GraphConnection, o: DownloadOpt
   let refreshes = 0;
   try {
     for (let attempt = 1; received < o.size || attempt === 1; attempt++) {
-      if (attempt > MAX_ATTEMPTS) throw new GraphFailure('other', `${o.what}: download failed after ${MAX_ATTEMPTS} attempts`);
+      if (attempt > MAX_ATTEMPTS) throw graphError('SOURCE', `${o.what}: download failed after ${MAX_ATTEMPTS} attempts`);
       const release = await conn.gates.enter(undefined);
       try {
         const res = await fetch(url, { headers: received > 0 ? { Range: `bytes=${received}-` } : {}, signal: o.signal, redirect: 'follow' }).catch(() => undefined);
@@ -96,7 +96,7 @@ export async function downloadDriveContent(conn: GraphConnection, o: DownloadOpt
         }
         if (res.status === 401 || res.status === 403 || res.status === 404 || res.status === 410) {
           await res.body?.cancel();
-          if (refreshes++ >= MAX_URL_REFRESHES) throw new GraphFailure('other', `${o.what}: the download URL keeps being refused (${res.status})`);
+          if (refreshes++ >= MAX_URL_REFRESHES) throw graphError('SOURCE', `${o.what}: the download URL keeps being refused (${res.status})`);
           url = await o.refreshUrl();
           continue;
         }
@@ -113,7 +113,7 @@ export async function downloadDriveContent(conn: GraphConnection, o: DownloadOpt
           hash = new QuickXorHash();
         } else if (res.status !== 200 && res.status !== 206) {
           await res.body?.cancel();
-          throw new GraphFailure('other', `${o.what}: download answered ${res.status}`);
+          throw graphError('SOURCE', `${o.what}: download answered ${res.status}`);
         }
         try {
           for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -133,8 +133,8 @@ export async function downloadDriveContent(conn: GraphConnection, o: DownloadOpt
       }
       if (o.size === 0) break;
     }
-    if (received !== o.size) throw new GraphFailure('other', `${o.what}: received ${received} bytes, expected ${o.size}`);
-    if (o.quickXorHash && hash.digestBase64() !== o.quickXorHash) throw new GraphFailure('other', `${o.what}: content does not match its quickXorHash`);
+    if (received !== o.size) throw graphError('SOURCE', `${o.what}: received ${received} bytes, expected ${o.size}`);
+    if (o.quickXorHash && hash.digestBase64() !== o.quickXorHash) throw graphError('SOURCE', `${o.what}: content does not match its quickXorHash`);
     return await sink.finish();
   } catch (e) {
     await sink.abort();

@@ -1,6 +1,6 @@
 export { GraphConnection, type TenantCredentials, type GraphEndpoints, type GraphConnectionOptions } from './connection';
 export { TenantGates, OUTLOOK_BUDGET, type MailboxBudget } from './gates';
-export { GraphFailure, getJson, getBytes, pages, listAll, classify } from './requests';
+export { isGraphReadFailure, getJson, getBytes, pages, listAll, classify } from './requests';
 export { QuickXorHash } from './quickXorHash';
 export { downloadDriveContent, type ItemContent } from './download';
 export { SERVICES, type Service, type ServiceSource, type SourceChange, type SourceContext } from './sources/types';

@@ -1,21 +1,27 @@
 import { GraphError, ResponseType } from '@microsoft/microsoft-graph-client';
-import { BackupError } from '../errors';
+import { BackupError, isBackupError, type ErrorCode } from '../errors';
+import { redactSecrets } from '../redact';
+import { retryAfterMs } from './throttlingMiddleware';
 import type { GraphConnection } from './connection';
 
-/** Why a Graph call failed, in the terms a backup acts on. */
-export type GraphFailureKind = 'notFound' | 'gone' | 'auth' | 'throttled' | 'malformed' | 'forbidden' | 'other';
+/**
+ * Graph failures are BackupErrors (one error type): NOT_FOUND (404), RESYNC_REQUIRED (410 or a
+ * refused delta token), CONSENT_MISSING (401/403 on a call made with a token: the app lacks an
+ * application permission or admin consent), THROTTLED (429/503/504 after the retry layer gave up,
+ * with Retry-After), SOURCE (anything else, malformed answers included). Credentials refused by
+ * Entra ID are CREDENTIALS: they stop a run, the others fail one scope. Graph's own error code is
+ * kept in `remoteCode`, its HTTP status in `status`.
+ */
+export function graphError(code: ErrorCode, message: string, o: { status?: number; remoteCode?: string; retryAfterSeconds?: number; cause?: unknown; hint?: string } = {}): BackupError {
+  return new BackupError(code, message, o);
+}
 
-export class GraphFailure extends Error {
-  constructor(
-    readonly kind: GraphFailureKind,
-    message: string,
-    readonly status?: number,
-    readonly code?: string,
-    readonly location?: string,
-  ) {
-    super(message);
-    this.name = 'GraphFailure';
-  }
+/** Codes a failed Graph read can carry that concern one scope (a folder, a user), not the whole tenant. */
+const SCOPE_CODES: ReadonlySet<ErrorCode> = new Set(['NOT_FOUND', 'RESYNC_REQUIRED', 'CONSENT_MISSING', 'THROTTLED', 'SOURCE']);
+
+/** True for a Graph read's failure that the caller records against its scope (and goes on). */
+export function isGraphReadFailure(e: unknown): e is BackupError {
+  return isBackupError(e) && SCOPE_CODES.has(e.code);
 }
 
 /** Credential errors from @azure/identity: the app registration was refused. */
@@ -25,29 +31,37 @@ function isCredentialError(e: unknown): boolean {
   return name === 'AuthenticationRequiredError' || name === 'CredentialUnavailableError' || name === 'AuthenticationError';
 }
 
-export function classify(e: unknown, what: string, tenantName: string): GraphFailure | BackupError {
-  if (e instanceof GraphFailure || e instanceof BackupError) return e;
+const CONSENT_HINT =
+  "Grant the app registration the application permissions User.Read.All, Files.Read.All, Mail.Read, Calendars.Read, Contacts.Read and an admin's consent (Entra ID > App registrations > API permissions).";
+
+/** Translates a Graph SDK or @azure/identity error; `secrets` (the tenant's client secret) are cut from any SDK text kept. */
+export function classify(e: unknown, what: string, tenantName: string, secrets: readonly (string | undefined)[] = []): BackupError {
+  if (e instanceof BackupError) return e;
+  const sdkText = (text: string) => redactSecrets(text, secrets);
   if (isCredentialError(e)) {
-    const aadsts = /AADSTS\d+[^.\n]*/.exec(String((e as Error).message))?.[0];
-    return new BackupError('SOURCE', `Tenant "${tenantName}": Microsoft Entra ID refused the app registration's credentials${aadsts ? ` (${aadsts})` : ''}.`, {
+    const aadsts = /AADSTS\d+[^.\n]*/.exec(sdkText(String((e as Error).message)))?.[0];
+    return new BackupError('CREDENTIALS', `Tenant "${tenantName}": Microsoft Entra ID refused the app registration's credentials${aadsts ? ` (${aadsts})` : ''}.`, {
       hint: 'Check the tenant ID, client ID and client secret or certificate (m365-backup tenant add ... replaces them).',
     });
   }
   if (e instanceof GraphError) {
     const status = e.statusCode;
-    const code = e.code ?? '';
-    const message = `${what}: ${status} ${code}${e.message ? ` ${e.message}` : ''}`.trim();
-    if (status === 404) return new GraphFailure('notFound', message, status, code);
-    if (status === 410 || /syncStateNotFound|resyncRequired|syncStateInvalid/i.test(code))
-      return new GraphFailure('gone', message, status, code, (e.headers as Headers | undefined)?.get?.('location') ?? undefined);
-    if (status === 401) return new GraphFailure('auth', message, status, code);
-    if (status === 403) return new GraphFailure('forbidden', message, status, code);
-    if (status === 429 || status === 503 || status === 504) return new GraphFailure('throttled', message, status, code);
-    if (status === -1 && /JSON|Unexpected (end|token)/i.test(String(e.message))) return new GraphFailure('malformed', `${what}: the response is not valid JSON`, status, code);
-    return new GraphFailure('other', message, status, code);
+    const remoteCode = e.code ?? '';
+    const message = `${what}: ${status} ${remoteCode}${e.message ? ` ${sdkText(e.message)}` : ''}`.trim();
+    const o = { status, remoteCode };
+    if (status === 404) return graphError('NOT_FOUND', message, o);
+    if (status === 410 || /syncStateNotFound|resyncRequired|syncStateInvalid/i.test(remoteCode)) return graphError('RESYNC_REQUIRED', message, o);
+    if (status === 401 || status === 403)
+      return graphError('CONSENT_MISSING', `${what}: Microsoft Graph refused access (${status}${remoteCode ? ` ${remoteCode}` : ''}) for tenant "${tenantName}"${e.message ? `: ${sdkText(e.message)}` : ''}`, { ...o, hint: CONSENT_HINT });
+    if (status === 429 || status === 503 || status === 504) {
+      const after = retryAfterMs((e.headers as Headers | undefined)?.get?.('retry-after'));
+      return graphError('THROTTLED', message, { ...o, ...(after !== undefined ? { retryAfterSeconds: after / 1000 } : {}) });
+    }
+    if (status === -1 && /JSON|Unexpected (end|token)/i.test(String(e.message))) return graphError('SOURCE', `${what}: the response is not valid JSON`, o);
+    return graphError('SOURCE', message, o);
   }
-  if (e instanceof SyntaxError) return new GraphFailure('malformed', `${what}: the response is not valid JSON`);
-  return new GraphFailure('other', `${what}: ${String((e as Error)?.message ?? e)}`);
+  if (e instanceof SyntaxError) return graphError('SOURCE', `${what}: the response is not valid JSON`);
+  return graphError('SOURCE', `${what}: ${sdkText(String((e as Error)?.message ?? e))}`);
 }
 
 export interface GraphPage<T> {
@@ -60,10 +74,10 @@ export interface GraphPage<T> {
 export async function getJson<T>(conn: GraphConnection, path: string, what: string, headers: Record<string, string> = {}): Promise<T> {
   try {
     const r = (await conn.client.api(conn.url(path)).headers(headers).get()) as unknown;
-    if (typeof r !== 'object' || r === null) throw new GraphFailure('malformed', `${what}: the response is not a JSON object`);
+    if (typeof r !== 'object' || r === null) throw graphError('SOURCE', `${what}: the response is not a JSON object`);
     return r as T;
   } catch (e) {
-    throw classify(e, what, conn.tenant.name);
+    throw classify(e, what, conn.tenant.name, [conn.tenant.clientSecret]);
   }
 }
 
@@ -73,7 +87,7 @@ export async function getBytes(conn: GraphConnection, path: string, what: string
     const r = (await conn.client.api(conn.url(path)).responseType(ResponseType.ARRAYBUFFER).get()) as ArrayBuffer;
     return Buffer.from(r);
   } catch (e) {
-    throw classify(e, what, conn.tenant.name);
+    throw classify(e, what, conn.tenant.name, [conn.tenant.clientSecret]);
   }
 }
 
@@ -82,7 +96,7 @@ export async function* pages<T>(conn: GraphConnection, path: string, what: strin
   let url: string | undefined = path;
   while (url) {
     const body: Record<string, unknown> = await getJson<Record<string, unknown>>(conn, url, what, headers);
-    if (!Array.isArray(body.value)) throw new GraphFailure('malformed', `${what}: the page has no "value" list`);
+    if (!Array.isArray(body.value)) throw graphError('SOURCE', `${what}: the page has no "value" list`);
     const page: GraphPage<T> = { value: body.value as T[] };
     if (typeof body['@odata.nextLink'] === 'string') page.nextLink = body['@odata.nextLink'];
     if (typeof body['@odata.deltaLink'] === 'string') page.deltaLink = body['@odata.deltaLink'];

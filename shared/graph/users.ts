@@ -1,6 +1,6 @@
 import type { GraphConnection } from './connection';
 import { mailboxOf } from './gates';
-import { getJson, GraphFailure, listAll } from './requests';
+import { getJson, isGraphReadFailure, listAll } from './requests';
 
 export interface GraphUser {
   id: string;
@@ -55,9 +55,9 @@ export async function probeServices(conn: GraphConnection, users: GraphUser[]): 
             await getJson(conn, kind === 'd' ? `/users/${u.id}/drive?$select=id` : `/users/${u.id}/mailFolders/inbox?$select=id`, 'service probe');
             status = 200;
           } catch (e) {
-            if (!(e instanceof GraphFailure)) throw e;
+            if (!isGraphReadFailure(e)) throw e;
             status = e.status ?? 500;
-            code = e.code;
+            code = e.remoteCode;
           }
         }
         const ok = status >= 200 && status < 300;

@@ -3,6 +3,7 @@ import { BackupError } from '../errors';
 import { TENANT_SECRET_PREFIX } from '../config';
 import type { TenantCredentials } from '../graph';
 import type { TableStore } from '../storage';
+import { validateTenantName } from './names';
 
 /** A tenant as the registry keeps it: identifiers in the clear, the credential wrapped by the key provider. */
 export interface TenantRecord {
@@ -16,12 +17,8 @@ export interface TenantRecord {
 }
 
 const PK = 'tenant';
-const NAME = /^[a-z][a-z0-9]{1,23}$/;
 
-export function validateTenantName(name: string): string {
-  if (!NAME.test(name)) throw new BackupError('USAGE', `Tenant name "${name}" is not valid: use 2 to 24 lowercase letters and digits, starting with a letter.`);
-  return name;
-}
+export { validateTenantName } from './names';
 
 /** The repository of a tenant: its own tables, containers, keys and password. */
 export const tenantRepositoryName = (base: string, tenant: string) => `${base}${tenant}`;
@@ -71,6 +68,7 @@ export class TenantRegistry {
   }
 
   async get(name: string): Promise<TenantRecord & { credential: Uint8Array }> {
+    validateTenantName(name);
     let row;
     try {
       row = await this.tables.get(this.table, PK, name);
@@ -100,7 +98,7 @@ export class TenantRegistry {
   }
 
   async remove(name: string): Promise<void> {
-    await this.get(name);
+    await this.get(name); // validates the name
     await this.tables.delete(this.table, PK, name);
   }
 }

@@ -61,7 +61,7 @@ export interface TenantBackupReport {
 }
 
 /** Credentials refused (or the like): nothing else of the tenant will work either, so the run stops. */
-const stopsTheRun = (e: unknown) => isBackupError(e, 'SOURCE') || isBackupError(e, 'CREDENTIALS' as never) || isBackupError(e, 'CONSENT_MISSING' as never);
+const stopsTheRun = (e: unknown) => isBackupError(e, 'CREDENTIALS');
 
 /**
  * Backs up a tenant from the CLI: takes the tenant-run lease (a second run of the same tenant is

@@ -1,4 +1,4 @@
-import { GraphFailure, listAll } from '../requests';
+import { isGraphReadFailure, listAll } from '../requests';
 import { readDeltaScope } from './deltaScope';
 import { FOLDERS_SCOPE } from './mail';
 import { isObject, type ServiceSource, type SourceChange, type SourceContext } from './types';
@@ -17,7 +17,7 @@ export class ContactsSource implements ServiceSource {
     try {
       folders = await listAll(conn, `/users/${userId}/contactFolders?$top=250`, `contact folders of user ${userId}`);
     } catch (e) {
-      if (e instanceof GraphFailure) {
+      if (isGraphReadFailure(e)) {
         yield { kind: 'scopeFailed', scope: FOLDERS_SCOPE, reason: e.message };
         return;
       }

@@ -1,4 +1,4 @@
-import { GraphFailure, pages } from '../requests';
+import { isGraphReadFailure, pages } from '../requests';
 import type { GraphConnection } from '../connection';
 import type { SourceChange } from './types';
 
@@ -31,17 +31,17 @@ export async function* readDeltaScope(
       yield { kind: 'scopeFailed', scope, reason: `${what}: the feed ended without a delta link` };
       return;
     } catch (e) {
-      if (e instanceof GraphFailure && e.kind === 'gone' && !resynced) {
+      if (isGraphReadFailure(e) && e.code === 'RESYNC_REQUIRED' && !resynced) {
         yield { kind: 'resync', scope };
         url = initialUrl;
         full = true;
         continue;
       }
-      if (e instanceof GraphFailure && e.kind === 'notFound') {
+      if (isGraphReadFailure(e) && e.code === 'NOT_FOUND') {
         yield { kind: 'scopeGone', scope };
         return;
       }
-      if (e instanceof GraphFailure) {
+      if (isGraphReadFailure(e)) {
         yield { kind: 'scopeFailed', scope, reason: e.message };
         return;
       }

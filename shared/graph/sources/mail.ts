@@ -1,4 +1,4 @@
-import { GraphFailure, getBytes, listAll } from '../requests';
+import { isGraphReadFailure, getBytes, listAll } from '../requests';
 import { readDeltaScope } from './deltaScope';
 import { isObject, type ServiceSource, type SourceChange, type SourceContext } from './types';
 
@@ -52,7 +52,7 @@ export class MailSource implements ServiceSource {
     try {
       folders = await this.folders();
     } catch (e) {
-      if (e instanceof GraphFailure) {
+      if (isGraphReadFailure(e)) {
         yield { kind: 'scopeFailed', scope: FOLDERS_SCOPE, reason: e.message };
         return;
       }

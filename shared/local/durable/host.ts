@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
+import { redactSecrets } from '../../redact';
 import { registry } from './functionsCore';
 import { ActionType, EventType, OUT_OF_PROC_LABEL, event, signatures, type Action, type HistoryEvent } from './history';
 
@@ -82,8 +83,9 @@ export class LocalDurableHost {
     return this.options.clock === 'virtual' ? this.virtualNow : Date.now();
   }
 
+  /** The runtime's log of every function (errors included), redacted as Azure's must be. */
   private log(line: string): void {
-    this.options.log?.(line);
+    this.options.log?.(redactSecrets(line));
   }
 
   // ---------- client API ----------
