@@ -92,11 +92,8 @@ function listenerOwnedBy(port: number, pid: number): boolean | undefined {
   }
 }
 
-class PortTaken extends Error {
-  constructor(port: number) {
-    super(`port ${port} was taken by another process while Azurite started`);
-  }
-}
+const PORT_TAKEN = 'port taken while Azurite started';
+const portTaken = (port: number) => Object.assign(new Error(`port ${port} was taken by another process while Azurite started`), { reason: PORT_TAKEN });
 
 export async function startAzurite(options: StartAzuriteOptions = {}, attempt?: number): Promise<AzuriteInstance> {
   const [blobPort, queuePort, tablePort] = [await freePort(), await freePort(), await freePort()];
@@ -134,10 +131,10 @@ export async function startAzurite(options: StartAzuriteOptions = {}, attempt?: 
     // Azurite neither exits nor says so when a port it was given is taken meanwhile (freePort only
     // says it was free a moment ago): make sure the listeners are this child's, not another Azurite's.
     for (const port of [blobPort, tablePort])
-      if (listenerOwnedBy(port, child.pid!) === false) throw new PortTaken(port);
+      if (listenerOwnedBy(port, child.pid!) === false) throw portTaken(port);
   } catch (e) {
     await stopProcess(child);
-    if (e instanceof PortTaken && (attempt ?? 0) < 3) return startAzurite(options, (attempt ?? 0) + 1);
+    if ((e as { reason?: string }).reason === PORT_TAKEN && (attempt ?? 0) < 3) return startAzurite(options, (attempt ?? 0) + 1);
     throw e;
   }
   exited.catch(() => undefined);
