@@ -180,7 +180,8 @@ export class AzureBlobStore implements BlobStore {
         yield {
           name: b.name,
           size: b.properties.contentLength ?? 0,
-          etag: b.properties.etag ?? '',
+          // Listings return the ETag unquoted; stat and writes quote it: one form for ifMatch.
+          etag: quoted(b.properties.etag ?? ''),
           lastModified: b.properties.lastModified,
           tier: b.properties.accessTier as AccessTier | undefined,
           archiveStatus: b.properties.archiveStatus,
@@ -273,6 +274,8 @@ export class AzureBlobStore implements BlobStore {
       throw new BackupError('STORAGE', `Cannot ${what}: this storage account does not support immutability (Azurite has none; Azure needs version-level WORM enabled).`);
   }
 }
+
+const quoted = (etag: string) => (etag && !etag.startsWith('"') && !etag.startsWith('W/') ? `"${etag}"` : etag);
 
 function conditions(options: PutBlobOptions) {
   return options.ifNoneMatch ? { ifNoneMatch: '*' } : options.ifMatch ? { ifMatch: options.ifMatch } : undefined;

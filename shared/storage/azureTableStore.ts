@@ -131,7 +131,7 @@ export class AzureTableStore implements TableStore {
     const { abortSignal } = options;
     const pageSize = Math.min(1000, Math.max(1, options.pageSize ?? 1000));
     const iter = this.table(table)
-      .listEntities<Record<string, unknown>>({ queryOptions: { filter: options.filter, select: options.select }, abortSignal })
+      .listEntities<Record<string, unknown>>({ queryOptions: { filter: options.filter, select: options.select && ['PartitionKey', 'RowKey', ...options.select] }, abortSignal })
       .byPage({ maxPageSize: pageSize });
     while (true) {
       const page = await storageCall(`query ${table}`, () => iter.next(), abortSignal);

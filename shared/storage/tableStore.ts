@@ -59,7 +59,8 @@ export interface TableStore {
    * each, in the order given within a partition; each group is atomic (all its operations or none:
    * a failing create/update fails the whole group with that operation's code). Groups of different
    * partitions (or 100-op slices of one) are independent and run `concurrency` at a time (default 4):
-   * when one fails, others may have been applied. A row may appear only once per group.
+   * when one fails, others may have been applied. A row may appear only once per group; a delete of
+   * an absent row fails its group with NOT_FOUND (unlike `delete`).
    */
   batch(table: string, operations: RowOperation[], options?: BatchOptions): Promise<void>;
 }
