@@ -29,8 +29,8 @@ import { storageCall } from './errors';
 
 export interface AzureBlobStoreOptions {
   /**
-   * Defaults: both true for an Azure account, both false for Azurite (it accepts Archive but reads
-   * archived blobs, and has no immutability). Immutability needs version-level WORM enabled on the
+   * Defaults: both true for an Azure account, both false for Azurite (it refuses reads of archived
+   * blobs but rehydrates at once, and has no immutability). Immutability needs version-level WORM enabled on the
    * account or container: declare false when it is not.
    */
   capabilities?: Partial<BlobCapabilities>;

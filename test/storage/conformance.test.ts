@@ -1,13 +1,9 @@
 import { after, before, describe } from 'node:test';
 import { startTestStorage, type TestStorage } from '../support/azurite';
 import { ArchiveTierBlobStore, AzureBlobStore, AzureTableStore, FaultyBlobStore, FaultyTableStore, ImmutableBlobStore, type StorageConnection } from '../../shared/storage';
+import { testClock } from './clock';
 import { describeBlobContract, describeTableContract } from './contract';
 
-/** A clock the test moves; starts at real time so Azurite's own timestamps stay comparable. */
-export function testClock() {
-  let now = Date.now();
-  return { clock: () => now, advance: (ms: number) => void (now += ms) };
-}
 
 describe('one storage contract, every implementation (Azurite)', () => {
   let storage: TestStorage;
