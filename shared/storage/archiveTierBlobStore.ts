@@ -136,7 +136,7 @@ export class ArchiveTierBlobStore implements BlobStore {
     else await this.tiers.remove(container, name);
   }
 
-  /** The inner store gets Hot or Cool only (Azurite has no Cold and reads archived blobs). */
+  /** The inner store gets Hot or Cool only: Archive and Cold live in the emulator's state (Azurite's own Archive rehydrates at once). */
   private innerTier(tier: AccessTier | undefined): AccessTier | undefined {
     return tier === 'Archive' || tier === 'Cold' ? 'Cool' : tier;
   }

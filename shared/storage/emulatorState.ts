@@ -49,8 +49,15 @@ export class EmulatorState<T> {
     return { value: JSON.parse(body.toString('utf8')) as T, etag: info.etag };
   }
 
+  /** One request (reads are on every blob read of the wrapper; only updates need the ETag). */
   async get(container: string, name: string): Promise<T | undefined> {
-    return (await this.read(this.key(container, name)))?.value;
+    await this.ensure();
+    try {
+      return JSON.parse((await this.inner.getBlob(this.container, this.key(container, name))).toString('utf8')) as T;
+    } catch (e) {
+      if (isBackupError(e, 'NOT_FOUND')) return undefined;
+      throw e;
+    }
   }
 
   /** Read-modify-write; `change` returns the new value, or undefined to delete the document. */
