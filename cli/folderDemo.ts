@@ -14,7 +14,7 @@ import { LocalKeyProvider, TEST_ARGON2, DEFAULT_ARGON2 } from '../shared/crypto'
 import { startAzurite } from '../shared/local';
 import { Repository, verifyRepository, type SnapshotRecord } from '../shared/repo';
 import { diffManifests, manifest, restoreFolder } from '../shared/restore';
-import { BlobStore, TableStore } from '../shared/storage';
+import { azureStores } from '../shared/storage';
 import { changeDemoFolder, createDemoFolder } from './demoData';
 import { formatBytes, formatDuration } from './format';
 import { ProgressBar } from './progressBar';
@@ -35,7 +35,7 @@ async function main(): Promise<number> {
   const azurite = await startAzurite({ location: join(work, 'azurite') });
   try {
     const connection = { kind: 'connectionString' as const, connectionString: azurite.connectionString };
-    const stores = { blobs: new BlobStore(connection), tables: new TableStore(connection) };
+    const stores = azureStores(connection);
     const provider = LocalKeyProvider.open(join(work, 'keys', 'local.key'), { create: true });
     const password = randomBytes(18).toString('base64url'); // never printed
     log(`  Azurite on 127.0.0.1:${azurite.blobPort} (blob) and :${azurite.tablePort} (table); data in ${work}`);

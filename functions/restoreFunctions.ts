@@ -47,9 +47,6 @@ async function packState(input: RestoreInput & { poll?: number }) {
 df.app.activity('countArchivedPacks', {
   handler: async (input: RestoreInput & { poll: number }): Promise<{ packs: number; archived: number }> => {
     const { repo, packs } = await packState(input);
-    // Azurite has no Archive tier behaviour: locally, packs can be held "archived" for some polls.
-    const simulated = appServices().settings.simulateArchivePolls;
-    if (input.poll < simulated) return { packs: packs.length, archived: packs.length };
     let archived = 0;
     for (const id of packs) {
       const info = await repo.blobs.stat(repo.layout.packContainer, packBlobName(id));
@@ -67,7 +64,7 @@ df.app.activity('rehydratePacks', {
     for (const id of packs) {
       const info = await repo.blobs.stat(repo.layout.packContainer, packBlobName(id));
       if (info?.tier === 'Archive' && !info.archiveStatus) {
-        await repo.blobs.setTier(repo.layout.packContainer, packBlobName(id), 'Cool', appServices().settings.rehydratePriority);
+        await repo.blobs.setTier(repo.layout.packContainer, packBlobName(id), 'Cool', { rehydratePriority: appServices().settings.rehydratePriority });
         requested++;
       }
     }

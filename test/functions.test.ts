@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { assertRestoreMatches, snapshotExpectation, startM365Suite, type M365Suite, type SuiteTenant } from './support/m365';
 import { getJson, startFunctionsHost, waitForInstance, type FunctionsHostProcess } from './support/functionsHost';
 import { unzipBuffer as unzipTo } from '../cli/unzip';
+import { ArchiveTierBlobStore } from '../shared/storage';
 
 const SHAPE = { users: 20, filesPerUser: 3, maxFileBytes: 300_000, messagesPerUser: 4, eventsPerUser: 2, contactsPerUser: 2, withoutMailbox: [7], withoutDrive: [8] };
 
@@ -125,7 +126,18 @@ describe('the Functions app on the local Durable host (timer, orchestrations, ac
 
   test('a restore through the HTTP API waits through durable-timer polls while packs are "archived", then serves a zip matching the tenant', async () => {
     await host.stop();
-    host = await startFunctionsHost(suite.processEnv({ M365_BACKUP_SIMULATE_ARCHIVE_POLLS: '3', RESTORE_POLL_SECONDS: '1' }), stateDir);
+    // The Archive-tier emulator (state in Azurite, shared with the host): the packs already written
+    // go to Archive now, as the lifecycle rule would move them. Rehydration would take an hour; the
+    // test ends it (completeRehydrations) once the orchestration has polled three times.
+    const archive = new ArchiveTierBlobStore(suite.storage.blobs);
+    const packContainer = 'm365backupcontoso-packs';
+    let archivedPacks = 0;
+    for await (const b of archive.list(packContainer)) {
+      await archive.setTier(packContainer, b.name, 'Archive');
+      archivedPacks++;
+    }
+    assert.ok(archivedPacks > 0);
+    host = await startFunctionsHost(suite.processEnv({ M365_BACKUP_EMULATE_ARCHIVE: '3600', RESTORE_POLL_SECONDS: '1' }), stateDir);
     const filesBefore = readdirSync(stateDir).length;
     const wrong = await getJson(`${host.origin}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso', password: 'not-the-password' }) });
     assert.equal(wrong.status, 401, JSON.stringify(wrong.body));
@@ -144,17 +156,25 @@ describe('the Functions app on the local Durable host (timer, orchestrations, ac
     assert.equal(start.status, 202, JSON.stringify(start.body));
     const id = String(start.body.id);
     const phases = new Set<string>();
+    let rehydrated = false;
     let status: Record<string, unknown> = {};
-    for (let i = 0; i < 600; i++) {
+    for (let i = 0; i < 1500; i++) {
       status = (await getJson(`${host.origin}/api/restores/${id}`)).body;
-      phases.add(String((status.progress as { phase?: string } | null)?.phase));
+      const progress = status.progress as { phase?: string; poll?: number } | null;
+      phases.add(String(progress?.phase));
+      if (!rehydrated && (progress?.poll ?? 0) >= 3) rehydrated = (await archive.completeRehydrations(packContainer)) > 0;
       if (status.runtimeStatus === 'Completed' || status.runtimeStatus === 'Failed') break;
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
     assert.ok(phases.has('rehydrating'), `the restore waited for rehydration (${[...phases].join(', ')})`);
+    assert.ok(rehydrated, 'the host had started rehydrating the packs the restore needs');
     const timers = readFileSync(join(stateDir, `${id}.json`), 'utf8').match(/"EventType":10,/g) ?? [];
     assert.ok(timers.length >= 3, `durable timers polled (${timers.length})`);
+    // The host rehydrated what the restore needed; the test process sees it (the emulator state is shared).
+    const tiers = new Set<string>();
+    for await (const b of archive.list(packContainer)) tiers.add(`${b.tier}${b.archiveStatus ? ` ${b.archiveStatus}` : ''}`);
+    assert.ok(tiers.has('Cool') && [...tiers].every((t) => t === 'Cool' || t === 'Archive'), [...tiers].join(', '));
     const zip = await fetch(String(status.downloadUrl));
     assert.equal(zip.status, 200);
     const target = join(suite.work, 'restore-zip');

@@ -81,7 +81,7 @@ describe('tampering is detected and named; what does not depend on it still rest
 
   test('a flipped byte in a pack-index blob: verify names the blob without the password', async () => {
     let name = '';
-    for await (const b of storage.blobs.list(layout.metaContainer, 'packindex/')) name = b.name;
+    for await (const b of storage.blobs.list(layout.metaContainer, { prefix: 'packindex/' })) name = b.name;
     const undo = await flipByte(layout.metaContainer, name, (n) => n - 20);
     try {
       const v = await runCli(['verify'], { ...env, password: undefined });

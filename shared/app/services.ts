@@ -5,7 +5,7 @@ import { DEFAULT_ARGON2, KeyVaultProvider, LocalKeyProvider, TEST_ARGON2, type A
 import { BackupError } from '../errors';
 import { GraphConnection, type TenantCredentials } from '../graph';
 import { Repository, type Stores } from '../repo';
-import { BlobStore, TableStore, type StorageConnection } from '../storage';
+import { ArchiveTierBlobStore, azureStores, type StorageConnection } from '../storage';
 import { TenantRegistry, type TenantRecord } from '../tenants/registry';
 
 /**
@@ -35,7 +35,15 @@ export class AppServices {
     if (this.storesCache) return this.storesCache;
     const connection = AppServices.connectionFromSettings(this.settings) ?? (await this.connection?.());
     if (!connection) throw new BackupError('USAGE', 'No storage is configured: set AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_BLOB_URL and AZURE_STORAGE_TABLE_URL.');
-    this.storesCache = { blobs: new BlobStore(connection), tables: new TableStore(connection) };
+    const stores = azureStores(connection);
+    const rehydrateSeconds = this.settings.emulateArchiveSeconds;
+    if (rehydrateSeconds !== undefined) {
+      // Local tests only (Azurite has no Archive tier): packs (layout: "<repository>-packs") are
+      // archived on commit, as the lifecycle rule does in Azure, and rehydrate after the delay.
+      const ms = rehydrateSeconds * 1000;
+      stores.blobs = new ArchiveTierBlobStore(stores.blobs, { rehydrateMs: { Standard: ms, High: ms }, archiveOnCommit: (container) => container.endsWith('-packs') });
+    }
+    this.storesCache = stores;
     return this.storesCache;
   }
 

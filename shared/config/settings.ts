@@ -28,8 +28,11 @@ export const SETTING_NAMES = {
   rehydratePriority: 'REHYDRATE_PRIORITY',
   restorePollSeconds: 'RESTORE_POLL_SECONDS',
   restoreLinkMinutes: 'RESTORE_LINK_MINUTES',
-  /** Local testing only: report packs as still archived for this many polls (Azurite rehydrates at once). */
-  simulateArchivePolls: 'M365_BACKUP_SIMULATE_ARCHIVE_POLLS',
+  /**
+   * Local testing only: wrap blob storage in the Archive-tier emulator (shared/storage/README.md);
+   * packs go to Archive when committed and rehydrate after this many seconds.
+   */
+  emulateArchiveSeconds: 'M365_BACKUP_EMULATE_ARCHIVE',
 } as const;
 
 /** Settings only CLI and local runs use; the Function App does not set them (infra/ is checked against the rest). */
@@ -38,7 +41,7 @@ export const LOCAL_ONLY_SETTINGS: ReadonlySet<string> = new Set([
   SETTING_NAMES.dataDir,
   SETTING_NAMES.password,
   SETTING_NAMES.kdfProfile,
-  SETTING_NAMES.simulateArchivePolls,
+  SETTING_NAMES.emulateArchiveSeconds,
 ]);
 
 /** A tenant's client secret from a Key Vault reference app setting: M365_TENANT_SECRET_<TENANT NAME IN CAPITALS>. */
@@ -72,13 +75,21 @@ export interface Settings {
   rehydratePriority: 'Standard' | 'High';
   restorePollSeconds: number;
   restoreLinkMinutes: number;
-  simulateArchivePolls: number;
+  /** Archive-tier emulation for local tests: rehydration delay in seconds; undefined = off. */
+  emulateArchiveSeconds?: number;
 }
 
 function positiveInt(name: string, v: string | undefined, def: number): number {
   if (v === undefined || v.trim() === '') return def;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new BackupError('USAGE', `${name} must be a whole number of at least 1, not "${v}".`);
+  return n;
+}
+
+function nonNegativeSeconds(name: string, v: string | undefined): number | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new BackupError('USAGE', `${name} must be a number of seconds (0 or more), not "${v}".`);
   return n;
 }
 
@@ -125,7 +136,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     rehydratePriority: env[SETTING_NAMES.rehydratePriority] === 'High' ? 'High' : 'Standard',
     restorePollSeconds: positiveInt(SETTING_NAMES.restorePollSeconds, env[SETTING_NAMES.restorePollSeconds], 900),
     restoreLinkMinutes: positiveInt(SETTING_NAMES.restoreLinkMinutes, env[SETTING_NAMES.restoreLinkMinutes], 60),
-    simulateArchivePolls: Number(env[SETTING_NAMES.simulateArchivePolls] ?? 0) || 0,
+    emulateArchiveSeconds: nonNegativeSeconds(SETTING_NAMES.emulateArchiveSeconds, env[SETTING_NAMES.emulateArchiveSeconds]),
   };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (s as unknown as Record<string, unknown>)[k] = v;
   if (s.keyVaultUrl) {

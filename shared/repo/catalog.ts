@@ -183,7 +183,7 @@ export class Catalog {
   }
 
   async apply(ops: RowOperation[]): Promise<void> {
-    if (ops.length > 0) await this.repo.tables.batch(this.items, ops, 4);
+    if (ops.length > 0) await this.repo.tables.batch(this.items, ops, { concurrency: 4 });
   }
 
   /**

@@ -34,7 +34,7 @@ export async function rebuildIndex(repo: Repository, onProgress?: (what: string,
   await ensureStructureWithRetry(repo);
   const result: RebuildResult = { packs: 0, chunks: 0, snapshots: 0, itemRows: 0, damaged: [] };
 
-  for await (const b of blobs.list(layout.metaContainer, 'packindex/')) {
+  for await (const b of blobs.list(layout.metaContainer, { prefix: 'packindex/' })) {
     const packId = b.name.split('/').pop()!;
     try {
       const blob = await blobs.getBlob(layout.metaContainer, b.name);
@@ -51,7 +51,7 @@ export async function rebuildIndex(repo: Repository, onProgress?: (what: string,
   }
 
   const catalogs: { partition: string; seq: number; name: string }[] = [];
-  for await (const b of blobs.list(layout.metaContainer, 'catalog/')) {
+  for await (const b of blobs.list(layout.metaContainer, { prefix: 'catalog/' })) {
     const [, partition, seq] = b.name.split('/');
     catalogs.push({ partition: partition!, seq: Number(seq), name: b.name });
   }
@@ -69,7 +69,7 @@ export async function rebuildIndex(repo: Repository, onProgress?: (what: string,
     const mac = (table: string, r: Row) => withMac(keys.macKey, table, r);
     for (const k of body.keys) await tables.upsert(layout.snapshotTable, mac(layout.snapshotTable, k));
     const ops: RowOperation[] = body.added.map((r) => ({ kind: 'upsert', row: mac(layout.itemTable, r.t === undefined ? r : { ...r, t: OPEN_END }) }));
-    await tables.batch(layout.itemTable, ops, 1);
+    await tables.batch(layout.itemTable, ops, { concurrency: 1 });
     for (const key of body.ended) {
       const [pk, rk] = key.split('/') as [string, string];
       const row = await tables.get(layout.itemTable, pk, rk);

@@ -1,29 +1,151 @@
-import {
-  BlobSASPermissions,
-  BlobServiceClient,
-  ContainerClient,
-  StorageSharedKeyCredential,
-  generateBlobSASQueryParameters,
-  StorageRetryPolicyType,
-  type BlockBlobClient,
-  type StoragePipelineOptions,
-} from '@azure/storage-blob';
-import { Readable } from 'node:stream';
-import { BackupError } from '../errors';
-import { STORAGE_RETRY, type StorageConnection } from './connection';
-import { storageCall } from './errors';
+/**
+ * The blob half of the storage contract. `AzureBlobStore` implements it over the Azure SDK; the
+ * wrappers (fault injection, Archive-tier and immutability emulators) implement it over another
+ * `BlobStore`. Every implementation must pass `test/storage/contract.ts`.
+ *
+ * Rules common to every method:
+ * - Failures are `BackupError`s with a code (never an SDK error): NOT_FOUND, ALREADY_EXISTS,
+ *   PRECONDITION_FAILED, BLOB_ARCHIVED, IMMUTABLE, STORAGE_UNREACHABLE, STORAGE. A method lists the
+ *   codes a caller can act on; STORAGE_UNREACHABLE and STORAGE can come from any method.
+ * - `options.abortSignal`: an already-aborted signal rejects before any request is sent; aborting
+ *   during a call rejects it. Either way the rejection is the signal's reason (an `AbortError`), not
+ *   a BackupError, so retry loops do not retry it. An aborted write may or may not have happened.
+ * - Consistency is strong (read-your-writes, also for `list` and `stat`), as in Azure Storage.
+ * - A write that fails with STORAGE or STORAGE_UNREACHABLE may still have happened (the reply was
+ *   lost): callers make writes idempotent or conditional, never assume "failed = not written".
+ * - Names: containers are Azure container names (3-63 lower-case letters, digits, dashes); blob
+ *   names are any non-empty string up to 1024 characters, "/" is an ordinary character.
+ */
+export interface BlobStore {
+  /** What this store really does; callers and the conformance suite branch on it, never on the class. */
+  readonly capabilities: BlobCapabilities;
+
+  /** Creates the container if absent; succeeds if present. Idempotent. */
+  ensureContainer(container: string, options?: CallOptions): Promise<void>;
+
+  containerExists(container: string, options?: CallOptions): Promise<boolean>;
+
+  /**
+   * Deletes the container and every blob in it; succeeds if absent (idempotent). IMMUTABLE when a
+   * blob in it is under an unexpired immutability policy or a legal hold (nothing is deleted).
+   */
+  deleteContainer(container: string, options?: CallOptions): Promise<void>;
+
+  /**
+   * Writes a whole blob in one request, atomically: readers see the old content or the new, never a
+   * mix. Returns the new ETag (changes on every write). NOT_FOUND when the container is absent;
+   * ALREADY_EXISTS or PRECONDITION_FAILED (Azurite and Azure differ: treat both as "lost the race")
+   * when `ifNoneMatch` and the blob exists or `ifMatch` and its ETag differs; IMMUTABLE when the blob
+   * exists under a policy or a legal hold.
+   */
+  putBlob(container: string, name: string, data: Uint8Array, options?: PutBlobOptions): Promise<string>;
+
+  /**
+   * Stages one uncommitted block (id: base64, every id of a blob the same length). Invisible to
+   * `getBlob`/`stat`/`list` until `commitBlocks`; uncommitted blocks are dropped by the service after
+   * a week. Restaging the same id replaces it (idempotent). Several buffers are sent as one block.
+   */
+  stageBlock(container: string, name: string, blockId: string, data: Uint8Array | Uint8Array[], options?: CallOptions): Promise<void>;
+
+  /**
+   * Atomically makes the listed staged blocks the blob's content (readers see all or nothing).
+   * Returns the ETag. Conditions, tags, tier and failure codes as `putBlob`; STORAGE when a block id
+   * was never staged. Recommitting the same list after a lost reply gives the same content.
+   */
+  commitBlocks(container: string, name: string, blockIds: string[], options?: PutBlobOptions): Promise<string>;
+
+  /**
+   * Reads a blob, or the byte range [offset, offset+count) clipped to its size. NOT_FOUND,
+   * BLOB_ARCHIVED (in Archive or still rehydrating: `stat` tells which). Never sees staged blocks.
+   */
+  getBlob(container: string, name: string, options?: GetBlobOptions): Promise<Buffer>;
+
+  /** Properties of a committed blob, or undefined when it does not exist (also in an absent container). */
+  stat(container: string, name: string, options?: CallOptions): Promise<BlobInfo | undefined>;
+
+  /**
+   * Committed blobs whose names start with `prefix`, in name order (UTF-8 binary), fetched
+   * `pageSize` at a time (default 5000, at most 5000). NOT_FOUND when the container is absent.
+   */
+  list(container: string, options?: ListOptions): AsyncIterableIterator<BlobInfo>;
+
+  /**
+   * Deletes a blob; returns false when it was already absent (idempotent; also for an absent
+   * container). PRECONDITION_FAILED when `ifMatch` differs; IMMUTABLE under a policy or legal hold.
+   */
+  deleteBlob(container: string, name: string, options?: DeleteBlobOptions): Promise<boolean>;
+
+  /** The blob's index tags ({} when none). NOT_FOUND. */
+  getTags(container: string, name: string, options?: CallOptions): Promise<Record<string, string>>;
+
+  /**
+   * Moves a blob to another tier. From Archive to Hot/Cool/Cold it starts rehydration: `stat` shows
+   * tier Archive and archiveStatus `rehydrate-pending-to-<tier>` until it completes (hours in Azure),
+   * reads fail with BLOB_ARCHIVED meanwhile. Setting the tier a blob already has is a no-op. Leaving
+   * Cool/Cold/Archive early may be charged (early deletion). NOT_FOUND.
+   */
+  setTier(container: string, name: string, tier: AccessTier, options?: SetTierOptions): Promise<void>;
+
+  /**
+   * Sets the blob's (version-level) immutability policy: until `until` the blob cannot be
+   * overwritten or deleted (IMMUTABLE). An Unlocked policy can be shortened, extended or removed;
+   * a Locked one only extended: shortening it, unlocking it or removing it fails with IMMUTABLE.
+   * Idempotent for the same policy. NOT_FOUND; STORAGE when `capabilities.immutability` is false.
+   */
+  setImmutability(container: string, name: string, policy: ImmutabilityPolicy, options?: CallOptions): Promise<void>;
+
+  /** Removes an Unlocked policy (succeeds when none); IMMUTABLE for a Locked one. NOT_FOUND; STORAGE without the capability. */
+  removeImmutability(container: string, name: string, options?: CallOptions): Promise<void>;
+
+  /**
+   * Sets or clears a legal hold, independent of the policy: while set, the blob cannot be
+   * overwritten or deleted (IMMUTABLE). Idempotent. NOT_FOUND; STORAGE without the capability.
+   */
+  setLegalHold(container: string, name: string, hold: boolean, options?: CallOptions): Promise<void>;
+
+  /**
+   * A time-limited, read-only URL of one blob (a SAS). Reads through it bypass any wrapper, so the
+   * emulators' Archive/WORM rules do not apply to them. USAGE when the connection cannot sign.
+   */
+  readOnlyUrl(container: string, name: string, expiresOn: Date, options?: CallOptions): Promise<string>;
+}
 
 export type AccessTier = 'Hot' | 'Cool' | 'Cold' | 'Archive';
+
+export interface BlobCapabilities {
+  /** Archive is real: archived blobs cannot be read and rehydration takes time. */
+  archive: boolean;
+  /** setImmutability/setLegalHold work and are enforced. */
+  immutability: boolean;
+}
+
+export interface CallOptions {
+  abortSignal?: AbortSignal;
+}
 
 export interface BlobInfo {
   name: string;
   size: number;
   etag: string;
-  tier?: string;
+  /** When the blob's content was last written. */
+  lastModified?: Date;
+  tier?: AccessTier;
+  /** Azure's value while rehydrating, e.g. `rehydrate-pending-to-cool`; undefined otherwise. */
   archiveStatus?: string;
+  /** End of the immutability policy, when the blob has one (expired policies may still be shown). */
+  immutableUntil?: Date;
+  immutabilityMode?: ImmutabilityMode;
+  legalHold?: boolean;
 }
 
-export interface PutBlobOptions {
+export type ImmutabilityMode = 'Unlocked' | 'Locked';
+
+export interface ImmutabilityPolicy {
+  until: Date;
+  mode: ImmutabilityMode;
+}
+
+export interface PutBlobOptions extends CallOptions {
   /** Fail with ALREADY_EXISTS/PRECONDITION_FAILED when the blob exists. */
   ifNoneMatch?: boolean;
   /** Replace only this version (optimistic concurrency). */
@@ -31,175 +153,26 @@ export interface PutBlobOptions {
   tier?: AccessTier;
   /** Blob index tags (the lifecycle policy selects pack blobs by tag). */
   tags?: Record<string, string>;
-  abortSignal?: AbortSignal;
 }
 
-export interface GetBlobOptions {
+export interface GetBlobOptions extends CallOptions {
   offset?: number;
   count?: number;
-  abortSignal?: AbortSignal;
 }
 
-/**
- * Named blobs in named containers. Knows no encryption, chunks or packs.
- * Every method states its failure codes: NOT_FOUND, ALREADY_EXISTS, PRECONDITION_FAILED,
- * BLOB_ARCHIVED, STORAGE_UNREACHABLE, STORAGE.
- */
-export class BlobStore {
-  private readonly service: BlobServiceClient;
-  private readonly containers = new Map<string, ContainerClient>();
-
-  constructor(private readonly connection: StorageConnection) {
-    const options: StoragePipelineOptions = {
-      retryOptions: {
-        retryPolicyType: StorageRetryPolicyType.EXPONENTIAL,
-        maxTries: STORAGE_RETRY.maxTries,
-        retryDelayInMs: STORAGE_RETRY.retryDelayInMs,
-        maxRetryDelayInMs: STORAGE_RETRY.maxRetryDelayInMs,
-        tryTimeoutInMs: STORAGE_RETRY.tryTimeoutInMs,
-      },
-    };
-    this.service =
-      connection.kind === 'connectionString'
-        ? BlobServiceClient.fromConnectionString(connection.connectionString, options)
-        : new BlobServiceClient(connection.blobUrl, connection.credential, options);
-  }
-
-  private container(name: string): ContainerClient {
-    let c = this.containers.get(name);
-    if (!c) {
-      c = this.service.getContainerClient(name);
-      this.containers.set(name, c);
-    }
-    return c;
-  }
-
-  private block(container: string, name: string): BlockBlobClient {
-    return this.container(container).getBlockBlobClient(name);
-  }
-
-  /** Creates the container if absent; succeeds if present. */
-  async ensureContainer(container: string): Promise<void> {
-    await storageCall(`create container ${container}`, () => this.container(container).createIfNotExists());
-  }
-
-  async containerExists(container: string): Promise<boolean> {
-    return storageCall(`check container ${container}`, () => this.container(container).exists());
-  }
-
-  /** Deletes the container and everything in it; succeeds if absent. */
-  async deleteContainer(container: string): Promise<void> {
-    await storageCall(`delete container ${container}`, () => this.container(container).deleteIfExists());
-  }
-
-  /** Uploads a whole (small) blob in one request. Returns the new ETag. */
-  async putBlob(container: string, name: string, data: Uint8Array, options: PutBlobOptions = {}): Promise<string> {
-    const res = await storageCall(`write blob ${container}/${name}`, () =>
-      this.block(container, name).upload(data, data.byteLength, {
-        tier: options.tier,
-        abortSignal: options.abortSignal,
-        conditions: options.ifNoneMatch ? { ifNoneMatch: '*' } : options.ifMatch ? { ifMatch: options.ifMatch } : undefined,
-      }),
-    );
-    return res.etag ?? '';
-  }
-
-  /**
-   * Stages one uncommitted block; invisible to readers until commitBlocks. Several buffers are sent
-   * as one block without being concatenated first (a stream factory, so a retry can resend them).
-   */
-  async stageBlock(container: string, name: string, blockId: string, data: Uint8Array | Uint8Array[], abortSignal?: AbortSignal): Promise<void> {
-    const list = Array.isArray(data) ? data : [data];
-    const length = list.reduce((n, b) => n + b.byteLength, 0);
-    const body = list.length === 1 ? list[0]! : () => Readable.from(list, { objectMode: false });
-    await storageCall(`stage block of ${container}/${name}`, () => this.block(container, name).stageBlock(blockId, body, length, { abortSignal }));
-  }
-
-  /** Atomically makes the staged blocks the blob's content. Returns the ETag. */
-  async commitBlocks(container: string, name: string, blockIds: string[], options: PutBlobOptions = {}): Promise<string> {
-    const res = await storageCall(`commit blob ${container}/${name}`, () =>
-      this.block(container, name).commitBlockList(blockIds, {
-        tier: options.tier,
-        tags: options.tags,
-        abortSignal: options.abortSignal,
-        conditions: options.ifNoneMatch ? { ifNoneMatch: '*' } : undefined,
-      }),
-    );
-    return res.etag ?? '';
-  }
-
-  /** Reads a blob, or the byte range [offset, offset+count). NOT_FOUND, BLOB_ARCHIVED. */
-  async getBlob(container: string, name: string, options: GetBlobOptions = {}): Promise<Buffer> {
-    return storageCall(`read blob ${container}/${name}`, async () => {
-      const client = this.block(container, name);
-      const offset = options.offset ?? 0;
-      const res = await client.download(offset, options.count, { abortSignal: options.abortSignal });
-      const body = res.readableStreamBody;
-      if (!body) throw new Error('no response body');
-      const parts: Buffer[] = [];
-      for await (const part of body) parts.push(part as Buffer);
-      return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    });
-  }
-
-  /** Blob properties, or undefined when the blob does not exist. */
-  async stat(container: string, name: string, abortSignal?: AbortSignal): Promise<BlobInfo | undefined> {
-    try {
-      const p = await storageCall(`stat blob ${container}/${name}`, () => this.block(container, name).getProperties({ abortSignal }));
-      return { name, size: p.contentLength ?? 0, etag: p.etag ?? '', tier: p.accessTier, archiveStatus: p.archiveStatus };
-    } catch (e) {
-      if ((e as { code?: string }).code === 'NOT_FOUND') return undefined;
-      throw e;
-    }
-  }
-
-  /** All blobs under a prefix, page by page, as an async iterable. */
-  async *list(container: string, prefix = ''): AsyncIterableIterator<BlobInfo> {
-    const iter = this.container(container).listBlobsFlat({ prefix }).byPage({ maxPageSize: 5000 });
-    while (true) {
-      const page = await storageCall(`list blobs in ${container}`, () => iter.next());
-      if (page.done) return;
-      for (const b of page.value.segment.blobItems) {
-        yield {
-          name: b.name,
-          size: b.properties.contentLength ?? 0,
-          etag: b.properties.etag ?? '',
-          tier: b.properties.accessTier,
-          archiveStatus: b.properties.archiveStatus,
-        };
-      }
-    }
-  }
-
-  /** Deletes a blob; returns false when it was already absent. */
-  async deleteBlob(container: string, name: string): Promise<boolean> {
-    const res = await storageCall(`delete blob ${container}/${name}`, () => this.block(container, name).deleteIfExists());
-    return res.succeeded;
-  }
-
-  /**
-   * A time-limited, read-only URL of one blob: signed with the account key (connection string) or
-   * with a user delegation key (managed identity; shared-key access is off in Azure).
-   */
-  async readOnlyUrl(container: string, name: string, expiresOn: Date): Promise<string> {
-    const blob = this.block(container, name);
-    const startsOn = new Date(Date.now() - 5 * 60_000);
-    const permissions = BlobSASPermissions.parse('r');
-    if (this.connection.kind === 'connectionString') {
-      const account = /AccountName=([^;]+)/i.exec(this.connection.connectionString)?.[1];
-      const key = /AccountKey=([^;]+)/i.exec(this.connection.connectionString)?.[1];
-      if (!account || !key) throw new BackupError('USAGE', 'The storage connection string has no account key to sign a download URL with.');
-      const sas = generateBlobSASQueryParameters({ containerName: container, blobName: name, permissions, startsOn, expiresOn }, new StorageSharedKeyCredential(account, key));
-      return `${blob.url}?${sas.toString()}`;
-    }
-    const delegation = await storageCall('get a user delegation key', () => this.service.getUserDelegationKey(startsOn, expiresOn));
-    const account = new URL(this.connection.blobUrl).hostname.split('.')[0]!;
-    const sas = generateBlobSASQueryParameters({ containerName: container, blobName: name, permissions, startsOn, expiresOn }, delegation, account);
-    return `${blob.url}?${sas.toString()}`;
-  }
-
-  /** Moves a blob to another tier (rehydration from Archive when the target is online). */
-  async setTier(container: string, name: string, tier: AccessTier, rehydratePriority?: 'High' | 'Standard'): Promise<void> {
-    await storageCall(`set tier of ${container}/${name}`, () => this.block(container, name).setAccessTier(tier, { rehydratePriority }));
-  }
+export interface ListOptions extends CallOptions {
+  prefix?: string;
+  /** Blobs fetched per request, 1..5000 (default 5000). */
+  pageSize?: number;
 }
+
+export interface DeleteBlobOptions extends CallOptions {
+  ifMatch?: string;
+}
+
+export interface SetTierOptions extends CallOptions {
+  rehydratePriority?: 'High' | 'Standard';
+}
+
+/** The tiers a blob can be read in. */
+export const ONLINE_TIERS: ReadonlySet<AccessTier> = new Set(['Hot', 'Cool', 'Cold']);

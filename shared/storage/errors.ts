@@ -19,6 +19,10 @@ export function translateStorageError(e: unknown, what: string): Error {
   const err = e as RestErrorLike;
   const status = err?.statusCode;
   const code = err?.details?.errorCode ?? err?.code ?? '';
+  // Aborts are the caller's decision, not a storage failure: they stay AbortErrors (never retried).
+  if ((e as { name?: string })?.name === 'AbortError') return e as Error;
+  if ((status === 409 || status === 403) && /immutab|legalhold/i.test(code))
+    return new BackupError('IMMUTABLE', `${what}: the blob is under an immutability policy or a legal hold.`, { cause: e });
   if (status === 404) return new BackupError('NOT_FOUND', `${what}: not found.`, { cause: e });
   if (status === 409 && code === 'BlobArchived')
     return new BackupError('BLOB_ARCHIVED', `${what}: the blob is in the Archive tier and must be rehydrated first.`, { cause: e });
@@ -35,8 +39,9 @@ export function translateStorageError(e: unknown, what: string): Error {
   });
 }
 
-/** Runs an SDK call and translates its failure. */
-export async function storageCall<T>(what: string, fn: () => Promise<T>): Promise<T> {
+/** Runs an SDK call and translates its failure; an already-aborted signal rejects before the call. */
+export async function storageCall<T>(what: string, fn: () => Promise<T>, abortSignal?: AbortSignal): Promise<T> {
+  abortSignal?.throwIfAborted();
   try {
     return await fn();
   } catch (e) {

@@ -1,13 +1,88 @@
-import {
-  TableClient,
-  TableServiceClient,
-  type TableEntity,
-  type TableEntityResult,
-  type TransactionAction,
-} from '@azure/data-tables';
-import { STORAGE_RETRY, type StorageConnection } from './connection';
-import { forEachConcurrent } from '../concurrency';
-import { storageCall } from './errors';
+/**
+ * The table half of the storage contract. `AzureTableStore` implements it over the Azure SDK;
+ * `FaultyTableStore` wraps another `TableStore`. Every implementation must pass
+ * `test/storage/contract.ts`.
+ *
+ * Rules common to every method (as for `BlobStore`):
+ * - Failures are `BackupError`s with a code: NOT_FOUND, ALREADY_EXISTS, PRECONDITION_FAILED, and
+ *   STORAGE_UNREACHABLE/STORAGE from any method. A write that failed with those last two may still
+ *   have happened (lost reply).
+ * - `options.abortSignal`: an aborted signal rejects with its reason (an AbortError, not a
+ *   BackupError), before any request when it is already aborted.
+ * - Strong consistency: a read after a write sees it.
+ * - Rows: `partitionKey`/`rowKey` strings without `/ \ # ?` or control characters; property values
+ *   are number, string, boolean or Uint8Array. Reads return numbers, never bigints. Property names
+ *   are case-sensitive identifiers; `etag` and `timestamp` are reserved (not returned).
+ * - Every write returns or bumps the row's etag; `update`/`merge`/`delete` with an etag succeed only
+ *   on that version (PRECONDITION_FAILED otherwise): the optimistic concurrency the repository uses.
+ */
+export interface TableStore {
+  /** Creates the table if absent; succeeds if present. Idempotent. */
+  ensureTable(name: string, options?: CallOptions): Promise<void>;
+
+  /** Deletes the table and its rows; succeeds if absent. Idempotent. */
+  deleteTable(name: string, options?: CallOptions): Promise<void>;
+
+  /** Every table name of the account. */
+  listTables(options?: CallOptions): Promise<string[]>;
+
+  /** One row, or undefined when it (or its table) is absent. */
+  get(table: string, partitionKey: string, rowKey: string, options?: CallOptions): Promise<StoredRow | undefined>;
+
+  /** Inserts a row; ALREADY_EXISTS when present, NOT_FOUND when the table is absent. Returns the etag. */
+  create(table: string, row: Row, options?: CallOptions): Promise<string>;
+
+  /** Inserts or replaces a whole row (properties not given are removed); always wins. Idempotent. */
+  upsert(table: string, row: Row, options?: CallOptions): Promise<string>;
+
+  /** Replaces a whole row only if its etag still matches: PRECONDITION_FAILED otherwise, NOT_FOUND when absent. */
+  update(table: string, row: Row, etag: string, options?: CallOptions): Promise<string>;
+
+  /**
+   * Sets only the given properties, the others stay (NOT_FOUND when absent); with `etag`, only on
+   * that version (PRECONDITION_FAILED).
+   */
+  merge(table: string, row: Row, options?: EtagOptions): Promise<string>;
+
+  /** Deletes a row (only that version with `etag`: PRECONDITION_FAILED); succeeds when absent. */
+  delete(table: string, partitionKey: string, rowKey: string, options?: EtagOptions): Promise<void>;
+
+  /**
+   * Rows matching an OData filter (`PartitionKey eq 'p' and RowKey ge 'a'`), in (partition, row)
+   * key order, fetched `pageSize` a page (default and maximum 1000); `select` limits the properties
+   * returned (keys and etag always are). NOT_FOUND when the table is absent.
+   */
+  query(table: string, options?: QueryOptions): AsyncIterableIterator<StoredRow>;
+
+  /**
+   * Applies operations in entity group transactions: grouped by partition, at most MAX_BATCH (100)
+   * each, in the order given within a partition; each group is atomic (all its operations or none:
+   * a failing create/update fails the whole group with that operation's code). Groups of different
+   * partitions (or 100-op slices of one) are independent and run `concurrency` at a time (default 4):
+   * when one fails, others may have been applied. A row may appear only once per group; a delete of
+   * an absent row fails its group with NOT_FOUND (unlike `delete`).
+   */
+  batch(table: string, operations: RowOperation[], options?: BatchOptions): Promise<void>;
+}
+
+export interface CallOptions {
+  abortSignal?: AbortSignal;
+}
+
+export interface EtagOptions extends CallOptions {
+  etag?: string;
+}
+
+export interface QueryOptions extends CallOptions {
+  filter?: string;
+  select?: string[];
+  /** Rows fetched per request, 1..1000 (default 1000). */
+  pageSize?: number;
+}
+
+export interface BatchOptions extends CallOptions {
+  concurrency?: number;
+}
 
 /** A table row: partition key, row key and typed properties (number, string, boolean, Uint8Array). */
 export type Row = { partitionKey: string; rowKey: string } & Record<string, unknown>;
@@ -21,167 +96,8 @@ export type RowOperation =
   | { kind: 'merge'; row: Row; etag?: string }
   | { kind: 'delete'; partitionKey: string; rowKey: string };
 
-/** http is allowed only because Azurite speaks it; Azure endpoints are https. */
-const CLIENT_OPTIONS = {
-  allowInsecureConnection: true,
-  retryOptions: { maxRetries: STORAGE_RETRY.maxTries - 1, retryDelayInMs: STORAGE_RETRY.retryDelayInMs, maxRetryDelayInMs: STORAGE_RETRY.maxRetryDelayInMs },
-};
-
 /** Azure Table Storage limit: operations in one entity group transaction. */
 export const MAX_BATCH = 100;
 
-export interface QueryOptions {
-  filter?: string;
-  select?: string[];
-  abortSignal?: AbortSignal;
-}
-
-/**
- * Rows in named tables. Optimistic concurrency: `create` fails with ALREADY_EXISTS when present,
- * `update` with an etag fails with PRECONDITION_FAILED when the row changed; `upsert` always wins.
- */
-export class TableStore {
-  private readonly service: TableServiceClient;
-  private readonly tables = new Map<string, TableClient>();
-  private readonly connection: StorageConnection;
-
-  constructor(connection: StorageConnection) {
-    this.connection = connection;
-    this.service =
-      connection.kind === 'connectionString'
-        ? TableServiceClient.fromConnectionString(connection.connectionString, CLIENT_OPTIONS)
-        : new TableServiceClient(connection.tableUrl, connection.credential, CLIENT_OPTIONS);
-  }
-
-  private table(name: string): TableClient {
-    let t = this.tables.get(name);
-    if (!t) {
-      t =
-        this.connection.kind === 'connectionString'
-          ? TableClient.fromConnectionString(this.connection.connectionString, name, CLIENT_OPTIONS)
-          : new TableClient(this.connection.tableUrl, name, this.connection.credential, CLIENT_OPTIONS);
-      this.tables.set(name, t);
-    }
-    return t;
-  }
-
-  /** Creates the table if absent; succeeds if present. */
-  async ensureTable(name: string): Promise<void> {
-    await storageCall(`create table ${name}`, () => this.service.createTable(name));
-  }
-
-  /** Deletes the table; succeeds if absent. */
-  async deleteTable(name: string): Promise<void> {
-    await storageCall(`delete table ${name}`, () => this.service.deleteTable(name));
-  }
-
-  async listTables(): Promise<string[]> {
-    const names: string[] = [];
-    await storageCall('list tables', async () => {
-      for await (const t of this.service.listTables()) if (t.name) names.push(t.name);
-    });
-    return names;
-  }
-
-  /** One row, or undefined when absent. */
-  async get(table: string, partitionKey: string, rowKey: string): Promise<StoredRow | undefined> {
-    try {
-      const e = await storageCall(`read ${table}/${partitionKey}/${rowKey}`, () =>
-        this.table(table).getEntity<Record<string, unknown>>(partitionKey, rowKey, { disableTypeConversion: false }),
-      );
-      return toRow(e);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'NOT_FOUND') return undefined;
-      throw err;
-    }
-  }
-
-  /** Inserts a row; ALREADY_EXISTS when present. Returns the etag. */
-  async create(table: string, row: Row): Promise<string> {
-    const res = await storageCall(`create ${table}/${row.partitionKey}/${row.rowKey}`, () => this.table(table).createEntity(row as TableEntity));
-    return res.etag ?? '';
-  }
-
-  /** Inserts or replaces a row. */
-  async upsert(table: string, row: Row): Promise<string> {
-    const res = await storageCall(`write ${table}/${row.partitionKey}/${row.rowKey}`, () =>
-      this.table(table).upsertEntity(row as TableEntity, 'Replace'),
-    );
-    return res.etag ?? '';
-  }
-
-  /** Replaces a row only if its etag still matches; PRECONDITION_FAILED otherwise, NOT_FOUND when absent. */
-  async update(table: string, row: Row, etag: string): Promise<string> {
-    const res = await storageCall(`update ${table}/${row.partitionKey}/${row.rowKey}`, () =>
-      this.table(table).updateEntity(row as TableEntity, 'Replace', { etag }),
-    );
-    return res.etag ?? '';
-  }
-
-  /** Deletes a row (only that version when an etag is given); succeeds when absent. */
-  async delete(table: string, partitionKey: string, rowKey: string, etag?: string): Promise<void> {
-    try {
-      await storageCall(`delete ${table}/${partitionKey}/${rowKey}`, () => this.table(table).deleteEntity(partitionKey, rowKey, etag ? { etag } : {}));
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'NOT_FOUND') throw e;
-    }
-  }
-
-  /** Rows matching an OData filter, fetched 1,000 a page, yielded one by one. */
-  async *query(table: string, options: QueryOptions = {}): AsyncIterableIterator<StoredRow> {
-    const iter = this.table(table)
-      .listEntities<Record<string, unknown>>({
-        queryOptions: { filter: options.filter, select: options.select },
-        abortSignal: options.abortSignal,
-      })
-      .byPage({ maxPageSize: 1000 });
-    while (true) {
-      const page = await storageCall(`query ${table}`, () => iter.next());
-      if (page.done) return;
-      for (const e of page.value) yield toRow(e);
-    }
-  }
-
-  /**
-   * Applies operations in entity group transactions: grouped by partition, at most 100 each,
-   * each group atomic. Groups of different partitions are independent.
-   */
-  async batch(table: string, operations: RowOperation[], concurrency = 4): Promise<void> {
-    const byPartition = new Map<string, TransactionAction[]>();
-    for (const op of operations) {
-      const pk = op.kind === 'delete' ? op.partitionKey : op.row.partitionKey;
-      let list = byPartition.get(pk);
-      if (!list) byPartition.set(pk, (list = []));
-      list.push(toAction(op));
-    }
-    const groups: TransactionAction[][] = [];
-    for (const list of byPartition.values()) for (let i = 0; i < list.length; i += MAX_BATCH) groups.push(list.slice(i, i + MAX_BATCH));
-    await forEachConcurrent(groups, concurrency, async (group) => {
-      await storageCall(`write ${group.length} rows to ${table}`, () => this.table(table).submitTransaction(group));
-    });
-  }
-}
-
-function toAction(op: RowOperation): TransactionAction {
-  switch (op.kind) {
-    case 'create':
-      return ['create', op.row as TableEntity];
-    case 'upsert':
-      return ['upsert', op.row as TableEntity, 'Replace'];
-    case 'update':
-      return ['update', op.row as TableEntity, 'Replace', op.etag ? { etag: op.etag } : undefined];
-    case 'merge':
-      return ['update', op.row as TableEntity, 'Merge', op.etag ? { etag: op.etag } : undefined];
-    case 'delete':
-      return ['delete', { partitionKey: op.partitionKey, rowKey: op.rowKey }];
-  }
-}
-
-function toRow(e: TableEntityResult<Record<string, unknown>>): StoredRow {
-  const row: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(e)) {
-    if (k === 'etag' || k === 'timestamp' || k === 'odata.metadata') continue;
-    row[k] = typeof v === 'bigint' ? Number(v) : v;
-  }
-  return { ...(row as Row), etag: e.etag };
-}
+/** The partition an operation writes to. */
+export const partitionOf = (op: RowOperation): string => (op.kind === 'delete' ? op.partitionKey : op.row.partitionKey);

@@ -15,7 +15,7 @@ import { BackupError, isBackupError } from '../../shared/errors';
 import { redactingErrors, redactSecrets } from '../../shared/redact';
 import { classify, GraphConnection, getJson as graphGet } from '../../shared/graph';
 import { KeyVaultProvider } from '../../shared/crypto';
-import { TableStore } from '../../shared/storage';
+import { AzureTableStore } from '../../shared/storage';
 import { TenantRegistry } from '../../shared/tenants/registry';
 
 installFunctionsCore();
@@ -98,7 +98,7 @@ describe('a secret planted at each SDK boundary reaches no HTTP body, CLI output
 
   test('Storage SDK: a refused account key or SAS (real Azurite) becomes a clean STORAGE error, in-process, in the CLI and over HTTP', async () => {
     for (const [name, connectionString] of [['account key', plantedKey()], ['SAS', plantedSas()]] as const) {
-      const tables = new TableStore({ kind: 'connectionString', connectionString });
+      const tables = new AzureTableStore({ kind: 'connectionString', connectionString });
       const e = await new TenantRegistry(tables, () => undefined as never, 'm365backup').get('contoso').catch((err: unknown) => err);
       assertErrorClean(`storage (${name})`, e);
       assert.ok(['STORAGE', 'NOT_FOUND'].includes((e as BackupError).code), String(e));

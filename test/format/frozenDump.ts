@@ -81,7 +81,7 @@ export async function loadRepository(storage: TestStorage, dir: string): Promise
       kind: 'upsert' as const,
       row: { partitionKey: r.PartitionKey, rowKey: r.RowKey, ...Object.fromEntries(Object.entries(r.properties).map(([k, p]) => [k, untyped(p)])) },
     }));
-    await storage.tables.batch(table, ops, 1);
+    await storage.tables.batch(table, ops, { concurrency: 1 });
     rows += ops.length;
   }
   return { blobs, rows };

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAzurite, type AzuriteInstance } from '../../shared/local';
-import { BlobStore, TableStore } from '../../shared/storage';
+import { azureStores, type BlobStore, type TableStore } from '../../shared/storage';
 
 export interface TestStorage {
   azurite: AzuriteInstance;
@@ -20,8 +20,7 @@ export async function startTestStorage(): Promise<TestStorage> {
   return {
     azurite,
     connectionString: azurite.connectionString,
-    blobs: new BlobStore(connection),
-    tables: new TableStore(connection),
+    ...azureStores(connection),
     stop: async () => {
       await azurite.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { KeyVaultProvider, TEST_ARGON2 } from '../../shared/crypto';
 import { Repository } from '../../shared/repo';
-import { BlobStore, TableStore } from '../../shared/storage';
+import { azureStores } from '../../shared/storage';
 import { backupFolder } from '../../shared/backup';
 import { restoreFolder } from '../../shared/restore';
 import { isBackupError } from '../../shared/errors';
@@ -22,7 +22,7 @@ const credential: TokenCredential = {
 async function main(): Promise<void> {
   const [vaultUrl, connectionString, source, target] = process.argv.slice(2) as [string, string, string, string];
   const connection = { kind: 'connectionString' as const, connectionString };
-  const stores = { blobs: new BlobStore(connection), tables: new TableStore(connection) };
+  const stores = azureStores(connection);
   const provider = () => new KeyVaultProvider({ vaultUrl, keyName: 'm365-backup-wrap', credential, createIfMissing: true });
 
   await Repository.init(stores, provider(), { name: 'kvrepo', password: 'vault password 1', argon2: TEST_ARGON2 });
