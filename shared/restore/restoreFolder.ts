@@ -1,11 +1,13 @@
-import { mkdir, readdir, stat, symlink, chmod, utimes, lutimes, writeFile, access, constants } from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm, stat, symlink, chmod, utimes, lutimes, writeFile, access, constants } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { PrivateKey } from '../crypto';
 import { BackupError } from '../errors';
 import { Catalog, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../repo';
 import { addTarget, fetchChunks, forEachChunkPosition, missingChunk, writeAt } from './chunkFetcher';
 import { noProgress, type ProgressListener } from '../backup/progress';
 import { included, selectSnapshot } from './selectSnapshot';
+import { nameKey } from './m365/naming';
 
 export interface FolderRestoreOptions {
   partition: string;
@@ -53,6 +55,18 @@ async function prepareTarget(target: string, force: boolean): Promise<void> {
   });
 }
 
+/** Whether the target folder tells "a" from "A" (probed with a temporary file). */
+async function caseSensitive(target: string): Promise<boolean> {
+  const name = `.m365-backup-case-${randomBytes(6).toString('hex')}`;
+  const probe = join(target, name);
+  await writeFile(probe, '');
+  try {
+    return !(await stat(join(target, name.toUpperCase())).then(() => true, () => false));
+  } finally {
+    await rm(probe, { force: true });
+  }
+}
+
 /** Joins a stored path under the target, refusing anything that would escape it. */
 function safeJoin(target: string, path: string): string {
   const full = resolve(target, path);
@@ -79,7 +93,9 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
   const runKeys = await catalog.openRunKeys(privateKey);
 
   const items: { v: ItemVersion; m: FolderMeta }[] = [];
-  for await (const v of catalog.versionsAt(snapshot.seq, runKeys)) {
+  const damaged: { path: string; reason: string }[] = [];
+  const onDamaged = (row: string, reason: string) => damaged.push({ path: `(item row ${row})`, reason: `${reason} The item is not restored.` });
+  for await (const v of catalog.versionsAt(snapshot.seq, runKeys, onDamaged)) {
     const m = v.meta as unknown as FolderMeta;
     if (m.path === '.' || included(m.path, options.include)) items.push({ v, m });
   }
@@ -87,9 +103,23 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
     throw new BackupError('NOT_FOUND', `Nothing in snapshot ${snapshot.seq} matches --include ${options.include.join(', ')}.`);
   await prepareTarget(target, options.force ?? false);
 
-  const result: RestoreResult = { snapshot, files: 0, dirs: 0, links: 0, bytes: 0, failures: [] };
+  const result: RestoreResult = { snapshot, files: 0, dirs: 0, links: 0, bytes: 0, failures: damaged };
   items.sort((a, b) => (a.m.path < b.m.path ? -1 : a.m.path > b.m.path ? 1 : 0));
   const failed = new Set<string>();
+  // On a case-insensitive target (macOS, Windows), "A" and "a" are one file: the second would
+  // silently overwrite the first. Paths are kept exact, so such an item is a listed failure.
+  if (items.length > 1 && !(await caseSensitive(target))) {
+    const seen = new Set<string>();
+    for (let i = 0; i < items.length; i++) {
+      const key = nameKey(items[i]!.m.path);
+      if (!seen.has(key)) {
+        seen.add(key);
+        continue;
+      }
+      result.failures.push({ path: items[i]!.m.path, reason: 'another item has the same name on this case-insensitive target; restore it to a case-sensitive folder' });
+      items.splice(i--, 1);
+    }
+  }
 
   // 1. Folders, links and empty files; multi-chunk files are created empty and filled below.
   for (const { v, m } of items) {

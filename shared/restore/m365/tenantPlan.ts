@@ -139,14 +139,16 @@ const dateOf = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefine
 /** The folders and files of one service's items, each with a unique path under the service folder. */
 function layoutService(service: Service, versions: ItemVersion[]): { folders: string[]; files: PlannedFile[] } {
   const entries: { e: TreeEntry; file?: Omit<PlannedFile, 'path'> }[] = [];
+  // The drive root (a folder without a parent) is the service folder itself.
+  const roots = new Set(service === 'onedrive' ? versions.map((v) => v.meta as Meta).filter((m) => m.type === 'folder' && m.parentId == null).map((m) => String(m.id)) : []);
+  const parentOf = (id: unknown) => (id == null || roots.has(String(id)) ? null : String(id));
   for (const v of versions) {
     const m = v.meta as Meta;
     const chunks = v.chunkIds.toString('base64');
     if (service === 'onedrive') {
-      // The drive root (no parent) is the service folder itself.
-      if (m.type === 'folder' && m.parentId == null) continue;
+      if (roots.has(String(m.id))) continue;
       entries.push({
-        e: { id: String(m.id), parentId: (m.parentId as string | null) ?? null, name: String(m.name ?? m.id), folder: m.type === 'folder' },
+        e: { id: String(m.id), parentId: parentOf(m.parentId), name: String(m.name ?? m.id), folder: m.type === 'folder' },
         ...(m.type === 'folder' ? {} : { file: { chunks, mtime: dateOf(m.modified) } }),
       });
     } else if (service === 'mail') {
