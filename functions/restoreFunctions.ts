@@ -1,8 +1,10 @@
+import { app, type InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import type { Service } from '../shared/graph';
 import type { ArchiveState } from '../shared/repo';
 import {
+  sweepRestoreJobs,
   endRestoreJob,
   expireRestoreJob,
   planRestoreJob,
@@ -118,3 +120,17 @@ const restore: OrchestrationHandler = function* (context: OrchestrationContext) 
   return out;
 };
 df.app.orchestration('restore', restore);
+
+/**
+ * Hourly: deletes what restores that could not end themselves left behind (a terminated or crashed
+ * orchestration): sessions, plans and zips whose time is up. The lifecycle rule is the last backstop.
+ */
+app.timer('sweepRestores', {
+  schedule: '0 17 * * * *',
+  handler: async (_timer: unknown, context: InvocationContext) => {
+    for (const t of await (await appServices().tenants()).list()) {
+      const swept = await sweepRestoreJobs((await appServices().tenant(t.name)).repo);
+      if (swept.sessions + swept.plans + swept.zips > 0) context.log(`restore area of ${t.name}: swept ${swept.sessions} session(s), ${swept.plans} plan(s), ${swept.zips} zip(s)`);
+    }
+  },
+});

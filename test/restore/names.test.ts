@@ -7,7 +7,7 @@ import { getJson, startFunctionsHost, waitForInstance, type FunctionsHostProcess
 import { unzipBuffer } from '../../cli/unzip';
 import { AppServices } from '../../shared/app/services';
 import { loadSettings } from '../../shared/config';
-import { Catalog } from '../../shared/repo';
+import { Catalog, createRestoreSession } from '../../shared/repo';
 import { servicePartition } from '../../shared/backup/m365/partitions';
 import { nameKey } from '../../shared/restore/m365/naming';
 
@@ -135,6 +135,13 @@ describe('restore: names never collide, a damaged row fails only its item, zips 
     assert.equal(gone.status, 410, JSON.stringify(gone.body));
     assert.equal((gone.body.error as { code: string }).code, 'GONE');
     assert.ok([403, 404].includes((await fetch(String(status.downloadUrl))).status), 'the old link reads nothing');
+
+    // A restore that could not end itself (terminated, crashed) leaves an expired session: the hourly timer sweeps it.
+    const { repo } = await new AppServices(loadSettings(suite.processEnv())).tenant(TENANT);
+    await createRestoreSession(repo, await repo.unlock(t.password), -1000);
+    assert.deepEqual(await rows(), ['session']);
+    assert.equal((await fetch(`${host.origin}/admin/functions/sweepRestores`, { method: 'POST' })).status, 202);
+    assert.deepEqual(await rows(), []);
   });
 
   test('one damaged item row fails only that item: named, the rest restored, exit 3', async () => {

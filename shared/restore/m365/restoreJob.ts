@@ -114,3 +114,8 @@ export async function restoreJobDownload(repo: Repository, restoreId: string): P
   if (!zip) return undefined;
   return { ...zip.summary, downloadUrl: await restoreZipUrl(repo, restoreId, zip.expires), downloadExpires: zip.expires.toISOString() };
 }
+
+/** Sweeps the restore area of one tenant repository (the hourly timer). */
+export async function sweepRestoreJobs(repo: Repository): Promise<{ sessions: number; plans: number; zips: number }> {
+  return sweepRestoreArea(repo);
+}

@@ -33,10 +33,10 @@ export function layoutTree(entries: readonly TreeEntry[], reserved: readonly str
   const paths = new Map<TreeEntry, string>();
   const queue: { key: string | null; path: string; space: NameSpace }[] = [{ key: null, path: '', space: new NameSpace(reserved) }];
   const place = (key: string | null, path: string, space: NameSpace) => {
-    const list = [...(children.get(key) ?? [])].sort(
-      (a, b) => Number(isLossy(a.name)) - Number(isLossy(b.name)) || Number(b.folder) - Number(a.folder) || cmp(a.name, b.name) || cmp(a.id, b.id),
-    );
-    for (const e of list) {
+    const list = (children.get(key) ?? [])
+      .map((e) => ({ e, lossy: isLossy(e.name) }))
+      .sort((a, b) => Number(a.lossy) - Number(b.lossy) || Number(b.e.folder) - Number(a.e.folder) || cmp(a.e.name, b.e.name) || cmp(a.e.id, b.e.id));
+    for (const { e } of list) {
       if (paths.has(e)) continue; // a folder loop leads back to an entry placed already
       const name = space.claim(e.name, e.id);
       const p = path + name;
