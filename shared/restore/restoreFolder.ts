@@ -121,20 +121,35 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
     }
   }
 
+  function fail(path: string, reason: string): void {
+    if (failed.has(path)) return;
+    failed.add(path);
+    result.failures.push({ path, reason });
+  }
+  /** What the target refuses (a name too long, a permission) fails that item only. */
+  const unwritable = (path: string, e: unknown) => {
+    if (e instanceof BackupError) throw e;
+    fail(path, `cannot be written (${(e as NodeJS.ErrnoException)?.code ?? String((e as Error)?.message ?? e)})`);
+  };
+
   // 1. Folders, links and empty files; multi-chunk files are created empty and filled below.
   for (const { v, m } of items) {
     const full = safeJoin(target, m.path);
-    if (m.type === 'dir') {
-      await mkdir(full, { recursive: true });
-      result.dirs++;
-    } else {
-      await mkdir(dirname(full), { recursive: true });
-      if (m.type === 'symlink') {
-        await symlink(m.target ?? '', full).catch(async (e: unknown) => {
-          if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !options.force) throw e;
-        });
-        result.links++;
-      } else if (v.chunkIds.length !== 32) await writeFile(full, Buffer.alloc(0)); // one-chunk files are written whole below
+    try {
+      if (m.type === 'dir') {
+        await mkdir(full, { recursive: true });
+        result.dirs++;
+      } else {
+        await mkdir(dirname(full), { recursive: true });
+        if (m.type === 'symlink') {
+          await symlink(m.target ?? '', full).catch(async (e: unknown) => {
+            if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !options.force) throw e;
+          });
+          result.links++;
+        } else if (v.chunkIds.length !== 32) await writeFile(full, Buffer.alloc(0)); // one-chunk files are written whole below
+      }
+    } catch (e) {
+      unwritable(m.path, e);
     }
   }
 
@@ -144,12 +159,6 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
   for (const { v } of files) for (let i = 0; i < v.chunkIds.length; i += 32) wanted.add(v.chunkIds.toString('hex', i, i + 32));
   const targets = new Map<string, { path: string; position: number; whole: boolean }[]>();
   let bytesTotal = 0;
-
-  function fail(path: string, reason: string): void {
-    if (failed.has(path)) return;
-    failed.add(path);
-    result.failures.push({ path, reason });
-  }
 
   // Positions need each chunk's length, which the index knows: locate first, then plan, then read.
   const plan = async (locations: Map<string, ChunkLocation>) => {
@@ -170,8 +179,13 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
     async (hex, data) => {
       for (const t of targets.get(hex) ?? []) {
         if (failed.has(t.path)) continue;
-        if (t.whole) await writeFile(safeJoin(target, t.path), data);
-        else await writeAt(safeJoin(target, t.path), data, t.position);
+        try {
+          if (t.whole) await writeFile(safeJoin(target, t.path), data);
+          else await writeAt(safeJoin(target, t.path), data, t.position);
+        } catch (e) {
+          unwritable(t.path, e);
+          continue;
+        }
         bytesDone += data.length;
         result.bytes += data.length;
       }
@@ -185,6 +199,7 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
 
   // 3. Modes and times last (writing content would change them); folders deepest first.
   for (const { m } of [...items].reverse()) {
+    if (failed.has(m.path)) continue;
     const full = safeJoin(target, m.path);
     const secs = nsToUtimeSeconds(m.mtimeNs);
     if (m.type === 'symlink') await lutimes(full, secs, secs).catch(() => undefined);
