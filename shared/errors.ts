@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'CONFIG_CORRUPT'
   | 'INTEGRITY'
   | 'NOT_FOUND'
+  | 'GONE'
   | 'RESYNC_REQUIRED'
   | 'ALREADY_EXISTS'
   | 'PRECONDITION_FAILED'
@@ -43,6 +44,7 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, { http: number; exit: numbe
   CONFIG_CORRUPT: { http: 500, exit: 1 },
   INTEGRITY: { http: 500, exit: 1 },
   NOT_FOUND: { http: 404, exit: 1 },
+  GONE: { http: 410, exit: 1 },
   RESYNC_REQUIRED: { http: 502, exit: 1 },
   ALREADY_EXISTS: { http: 409, exit: 1 },
   PRECONDITION_FAILED: { http: 412, exit: 1 },

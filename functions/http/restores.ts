@@ -1,10 +1,10 @@
 import * as df from 'durable-functions';
 import { randomUUID } from 'node:crypto';
 import { BackupError } from '../../shared/errors';
-import { selectTenantVersions } from '../../shared/restore/m365/restoreTenant';
-import { createRestoreSession, endRestoreSession } from '../../shared/restore/m365/session';
+import { endRestoreSession } from '../../shared/repo';
+import { beginTenantRestore, restoreJobDownload } from '../../shared/restore/m365/restoreJob';
 import { appServices } from '../runtime';
-import type { RestoreInput, RestoreOutput } from '../restoreFunctions';
+import type { RestoreInput } from '../restoreFunctions';
 import { redactSecrets } from '../../shared/redact';
 import { withPasswordThrottle } from '../../shared/repo/passwordThrottle';
 import { optionalUser, parseServices } from './backups';
@@ -27,9 +27,7 @@ jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClie
     if (at && Number.isNaN(at.getTime())) throw new BackupError('USAGE', `"at" is not a date-time: ${atText}.`);
     const t = await appServices().tenant(tenant);
     const key = await withPasswordThrottle(t.repo, () => t.repo.unlock(password));
-    const selected = await selectTenantVersions(t.repo, key, { tenantName: t.record.name, services, user, pointInTime: at });
-    if (selected.length === 0) return errorResponse(404, 'NOT_FOUND', `Nothing of tenant "${tenant}" was backed up${at ? ` at or before ${at.toISOString()}` : ''}.`);
-    session = { repo: t.repo, id: await createRestoreSession(t.repo, key) };
+    session = { repo: t.repo, id: (await beginTenantRestore(t.repo, key, { tenantName: t.record.name, services, user, pointInTime: at })).sessionId };
     const instanceId = `restore-${t.record.name}-${randomUUID().slice(0, 8)}`;
     const input: RestoreInput & { pollSeconds: number } = { tenant: t.record.name, sessionId: session.id, services, ...(user ? { user } : {}), ...(at ? { at: at.toISOString() } : {}), pollSeconds: appServices().settings.restorePollSeconds };
     await df.getClient(context).startNew('restore', { instanceId, input });
@@ -43,18 +41,23 @@ jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClie
   }
 });
 
-/** GET /api/restores/{id}: status; when completed, a read-only download URL valid for RESTORE_LINK_MINUTES. */
+/**
+ * GET /api/restores/{id}: status; once the zip is ready, a read-only download URL that ends when the
+ * zip is deleted (RESTORE_LINK_MINUTES after it was written); after that, 410 Gone.
+ */
 jsonEndpoint('getRestore', { route: 'restores/{id}', methods: ['GET'], durableClient: true }, async (req, context) => {
     const id = req.params.id ?? '';
     const status = await instanceOf(context, id, 'restore');
     if (!status) return errorResponse(404, 'NOT_FOUND', `No restore "${id}".`);
     const body: Record<string, unknown> = { id, runtimeStatus: status.runtimeStatus, progress: status.customStatus, createdTime: status.createdTime, lastUpdatedTime: status.lastUpdatedTime };
-    if (status.runtimeStatus === 'Completed') {
-      const out = status.output as RestoreOutput;
-      const tenant = (status.input as RestoreInput).tenant;
-      const t = await appServices().tenant(tenant);
-      const expires = new Date(Date.now() + appServices().settings.restoreLinkMinutes * 60_000);
-      Object.assign(body, { files: out.files, bytes: out.bytes, zipBytes: out.zipBytes, failures: out.failures, downloadUrl: await t.repo.blobs.readOnlyUrl(out.container, out.blob, expires), downloadExpires: expires.toISOString() });
+    const phase = (status.customStatus as { phase?: string } | null)?.phase;
+    // The orchestration keeps running after the zip is written, only to delete it when the link ends:
+    // for the caller the restore is complete from then on.
+    if (phase === 'ready' || phase === 'expired' || status.runtimeStatus === 'Completed') {
+      const t = await appServices().tenant((status.input as RestoreInput).tenant);
+      const download = await restoreJobDownload(t.repo, id);
+      if (!download) return errorResponse(410, 'GONE', `The download of restore "${id}" has expired and its zip was deleted; start the restore again.`);
+      Object.assign(body, { runtimeStatus: 'Completed', ...download });
     } else if (status.runtimeStatus === 'Failed') body.error = typeof status.output === 'string' ? redactSecrets(status.output.split('\n')[0]!) : 'The restore failed.';
     return { status: 200, jsonBody: body };
 });

@@ -46,7 +46,7 @@ var appSettings = concat([
   { name: 'BACKUP_UNIT_SECONDS', value: '600' }
   { name: 'REHYDRATE_PRIORITY', value: rehydratePriority }
   { name: 'RESTORE_POLL_SECONDS', value: '900' }
-  { name: 'RESTORE_LINK_MINUTES', value: '60' }
+  { name: 'RESTORE_LINK_MINUTES', value: '1440' }
 ], [for t in tenantSecrets: {
   // Tenant client secrets as Key Vault references (M365_TENANT_SECRET_<TENANT>); resolved by the platform.
   name: 'M365_TENANT_SECRET_${toUpper(t.tenant)}'

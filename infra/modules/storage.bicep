@@ -65,7 +65,8 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
           }
         }
         {
-          // Restore zips (tag m365backup=restore) are deleted a week after they were made.
+          // Restore zips and plans (tag m365backup=restore) are deleted by the product when their link
+          // expires (RESTORE_LINK_MINUTES, default 24 h); this rule is the backstop for a restore that could not.
           name: 'restore-zips-expire'
           enabled: true
           type: 'Lifecycle'
@@ -76,7 +77,7 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
                 { name: 'm365backup', op: '==', value: 'restore' }
               ]
             }
-            actions: { baseBlob: { delete: { daysAfterCreationGreaterThan: 7 } } }
+            actions: { baseBlob: { delete: { daysAfterCreationGreaterThan: 1 } } }
           }
         }
       ]

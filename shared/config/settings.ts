@@ -74,6 +74,7 @@ export interface Settings {
   unitSeconds: number;
   rehydratePriority: 'Standard' | 'High';
   restorePollSeconds: number;
+  /** How long a restore's download link (and so its zip, deleted then) lasts; default 24 h. */
   restoreLinkMinutes: number;
   /** Archive-tier emulation for local tests: rehydration delay in seconds; undefined = off. */
   emulateArchiveSeconds?: number;
@@ -90,6 +91,14 @@ function nonNegativeSeconds(name: string, v: string | undefined): number | undef
   if (v === undefined || v.trim() === '') return undefined;
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new BackupError('USAGE', `${name} must be a number of seconds (0 or more), not "${v}".`);
+  return n;
+}
+
+/** Minutes, fractions allowed (a test can make a restore link last seconds). */
+function positiveMinutes(name: string, v: string | undefined, def: number): number {
+  if (v === undefined || v.trim() === '') return def;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new BackupError('USAGE', `${name} must be a positive number of minutes, not "${v}".`);
   return n;
 }
 
@@ -135,7 +144,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     unitSeconds: env[SETTING_NAMES.unitSeconds] === '0' ? 0 : positiveInt(SETTING_NAMES.unitSeconds, env[SETTING_NAMES.unitSeconds], 600),
     rehydratePriority: env[SETTING_NAMES.rehydratePriority] === 'High' ? 'High' : 'Standard',
     restorePollSeconds: positiveInt(SETTING_NAMES.restorePollSeconds, env[SETTING_NAMES.restorePollSeconds], 900),
-    restoreLinkMinutes: positiveInt(SETTING_NAMES.restoreLinkMinutes, env[SETTING_NAMES.restoreLinkMinutes], 60),
+    restoreLinkMinutes: positiveMinutes(SETTING_NAMES.restoreLinkMinutes, env[SETTING_NAMES.restoreLinkMinutes], 24 * 60),
     emulateArchiveSeconds: nonNegativeSeconds(SETTING_NAMES.emulateArchiveSeconds, env[SETTING_NAMES.emulateArchiveSeconds]),
   };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (s as unknown as Record<string, unknown>)[k] = v;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hmac, open, seal, sealToPublicKey, type PrivateKey } from '../crypto';
-import { BackupError } from '../errors';
+import { BackupError, isBackupError } from '../errors';
 import type { Row, RowOperation, StoredRow } from '../storage';
 import { OPEN_END, catalogBlobName, padSeq } from './layout';
 import { encodeItemRows, decodeItem, joinPayload, openRunKey, splitPayload, type ItemVersion, type NewVersion } from './itemRow';
@@ -262,12 +262,27 @@ export class Catalog {
     return rows;
   }
 
-  /** Decoded versions valid at snapshot `seq` (needs the password-opened run keys). */
-  async *versionsAt(seq: number, runKeys: Map<string, Buffer>): AsyncIterableIterator<ItemVersion> {
+  /**
+   * Decoded versions valid at snapshot `seq` (needs the password-opened run keys). A damaged row
+   * (MAC mismatch, missing continuation, unreadable payload) throws, or, with `onDamaged`, is
+   * reported by its row name and skipped, so it fails only its own item.
+   */
+  async *versionsAt(seq: number, runKeys: Map<string, Buffer>, onDamaged?: (row: string, reason: string) => void): AsyncIterableIterator<ItemVersion> {
     for await (const head of this.rowsAt(seq)) {
-      if (!macValid(this.repo.keys.macKey, this.items, head))
-        throw new BackupError('INTEGRITY', `Item row ${head.partitionKey}/${head.rowKey} was altered or is corrupted.`);
-      yield decodeItem(await this.fullRows(head), runKeys);
+      const row = `${head.partitionKey}/${head.rowKey}`;
+      let version: ItemVersion;
+      try {
+        if (!macValid(this.repo.keys.macKey, this.items, head)) throw new BackupError('INTEGRITY', `Item row ${row} was altered or is corrupted.`);
+        const rows = await this.fullRows(head);
+        const bad = rows.find((r) => !macValid(this.repo.keys.macKey, this.items, r));
+        if (bad) throw new BackupError('INTEGRITY', `Item row ${bad.partitionKey}/${bad.rowKey} was altered or is corrupted.`);
+        version = decodeItem(rows, runKeys);
+      } catch (e) {
+        if (!onDamaged || !isBackupError(e, 'INTEGRITY')) throw e;
+        onDamaged(row, e.message);
+        continue;
+      }
+      yield version;
     }
   }
 

@@ -15,3 +15,8 @@ export { decodePackIndex, readPackTail, type PackDescription, type PackEntry } f
 export type { JobFile } from './workerProtocol';
 export { verifyRepository, type VerifyResult, type VerifyIssue, type VerifyOptions } from './verify';
 export { rebuildIndex, type RebuildResult } from './rebuildIndex';
+export { createRestoreSession, openRestoreSession, endRestoreSession, sweepRestoreSessions, SESSION_TTL_MS } from './restoreSessions';
+export { saveRestorePlan, loadRestorePlan, deleteRestorePlan, sweepRestorePlans } from './restorePlans';
+export { writeRestoreZip, readRestoreZip, restoreZipUrl, restoreZipExists, deleteRestoreZip, sweepRestoreZips, type RestoreZipRecord } from './restoreZips';
+export { archiveState, rehydratePacks, type ArchiveState } from './archiveState';
+export { sweepRestoreArea } from './restoreSweep';

@@ -15,6 +15,14 @@ export interface RepositoryLayout {
   packTable: string;
   snapshotTable: string;
   itemTable: string;
+  /**
+   * Short-lived restore state: sessions (the Key Vault-wrapped key of a running restore), plan
+   * records and zip records. Rows are MACed but are not part of the backup: each is deleted when
+   * its restore (or link) ends, expired ones are swept, and `verify` does not count them.
+   */
+  restoreTable: string;
+  /** Restore plans (sealed) and restore zips (plaintext, deleted when their link expires). */
+  restoreContainer: string;
 }
 
 export const DEFAULT_REPOSITORY_NAME = 'm365backup';
@@ -31,6 +39,8 @@ export function repositoryLayout(name: string): RepositoryLayout {
     packTable: `${name}packs`,
     snapshotTable: `${name}snapshots`,
     itemTable: `${name}items`,
+    restoreTable: `${name}restores`,
+    restoreContainer: `${name}-restores`,
   };
 }
 

@@ -174,7 +174,7 @@ export class Repository {
 export async function ensureStructure(stores: Stores, layout: RepositoryLayout): Promise<void> {
   await stores.blobs.ensureContainer(layout.packContainer);
   await stores.blobs.ensureContainer(layout.metaContainer);
-  for (const t of [layout.configTable, layout.chunkTable, layout.packTable, layout.snapshotTable, layout.itemTable]) await stores.tables.ensureTable(t);
+  for (const t of [layout.configTable, layout.chunkTable, layout.packTable, layout.snapshotTable, layout.itemTable, layout.restoreTable]) await stores.tables.ensureTable(t);
 }
 
 function keyRow(macKey: Buffer, layout: RepositoryLayout, record: PrivateKeyRecord): Row {

@@ -23,9 +23,11 @@ export async function fetchChunks(
   onPackFailure: (packId: string, chunks: string[], reason: string) => void,
   /** Called once the chunks are located, before any is read (to plan positions). */
   onLocated?: (locations: Map<string, ChunkLocation>) => Promise<void> | void,
+  /** Locations found before (a stored restore plan): the index is not asked again. */
+  known?: Map<string, ChunkLocation>,
 ): Promise<FetchResult> {
   const reader = new ChunkReader(repo, privateKey);
-  const locations = await reader.locate(wanted);
+  const locations = known ? new Map([...wanted].flatMap((h) => (known.has(h) ? [[h, known.get(h)!] as const] : []))) : await reader.locate(wanted);
   await onLocated?.(locations);
   const missing = new Set([...wanted].filter((h) => !locations.has(h)));
   const byPack = new Map<string, { id: Buffer; loc: ChunkLocation }[]>();

@@ -1,11 +1,13 @@
-import { mkdir, readdir, stat, symlink, chmod, utimes, lutimes, writeFile, access, constants } from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm, stat, symlink, chmod, utimes, lutimes, writeFile, access, constants } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { PrivateKey } from '../crypto';
 import { BackupError } from '../errors';
 import { Catalog, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../repo';
 import { addTarget, fetchChunks, forEachChunkPosition, missingChunk, writeAt } from './chunkFetcher';
 import { noProgress, type ProgressListener } from '../progress';
 import { included, selectSnapshot } from './selectSnapshot';
+import { nameKey } from './m365/naming';
 
 export interface FolderRestoreOptions {
   partition: string;
@@ -53,6 +55,18 @@ async function prepareTarget(target: string, force: boolean): Promise<void> {
   });
 }
 
+/** Whether the target folder tells "a" from "A" (probed with a temporary file). */
+async function caseSensitive(target: string): Promise<boolean> {
+  const name = `.m365-backup-case-${randomBytes(6).toString('hex')}`;
+  const probe = join(target, name);
+  await writeFile(probe, '');
+  try {
+    return !(await stat(join(target, name.toUpperCase())).then(() => true, () => false));
+  } finally {
+    await rm(probe, { force: true });
+  }
+}
+
 /** Joins a stored path under the target, refusing anything that would escape it. */
 function safeJoin(target: string, path: string): string {
   const full = resolve(target, path);
@@ -79,7 +93,9 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
   const runKeys = await catalog.openRunKeys(privateKey);
 
   const items: { v: ItemVersion; m: FolderMeta }[] = [];
-  for await (const v of catalog.versionsAt(snapshot.seq, runKeys)) {
+  const damaged: { path: string; reason: string }[] = [];
+  const onDamaged = (row: string, reason: string) => damaged.push({ path: `(item row ${row})`, reason: `${reason} The item is not restored.` });
+  for await (const v of catalog.versionsAt(snapshot.seq, runKeys, onDamaged)) {
     const m = v.meta as unknown as FolderMeta;
     if (m.path === '.' || included(m.path, options.include)) items.push({ v, m });
   }
@@ -87,24 +103,53 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
     throw new BackupError('NOT_FOUND', `Nothing in snapshot ${snapshot.seq} matches --include ${options.include.join(', ')}.`);
   await prepareTarget(target, options.force ?? false);
 
-  const result: RestoreResult = { snapshot, files: 0, dirs: 0, links: 0, bytes: 0, failures: [] };
+  const result: RestoreResult = { snapshot, files: 0, dirs: 0, links: 0, bytes: 0, failures: damaged };
   items.sort((a, b) => (a.m.path < b.m.path ? -1 : a.m.path > b.m.path ? 1 : 0));
   const failed = new Set<string>();
+  // On a case-insensitive target (macOS, Windows), "A" and "a" are one file: the second would
+  // silently overwrite the first. Paths are kept exact, so such an item is a listed failure.
+  if (items.length > 1 && !(await caseSensitive(target))) {
+    const seen = new Set<string>();
+    for (let i = 0; i < items.length; i++) {
+      const key = nameKey(items[i]!.m.path);
+      if (!seen.has(key)) {
+        seen.add(key);
+        continue;
+      }
+      result.failures.push({ path: items[i]!.m.path, reason: 'another item has the same name on this case-insensitive target; restore it to a case-sensitive folder' });
+      items.splice(i--, 1);
+    }
+  }
+
+  function fail(path: string, reason: string): void {
+    if (failed.has(path)) return;
+    failed.add(path);
+    result.failures.push({ path, reason });
+  }
+  /** What the target refuses (a name too long, a permission) fails that item only. */
+  const unwritable = (path: string, e: unknown) => {
+    if (e instanceof BackupError) throw e;
+    fail(path, `cannot be written (${(e as NodeJS.ErrnoException)?.code ?? String((e as Error)?.message ?? e)})`);
+  };
 
   // 1. Folders, links and empty files; multi-chunk files are created empty and filled below.
   for (const { v, m } of items) {
     const full = safeJoin(target, m.path);
-    if (m.type === 'dir') {
-      await mkdir(full, { recursive: true });
-      result.dirs++;
-    } else {
-      await mkdir(dirname(full), { recursive: true });
-      if (m.type === 'symlink') {
-        await symlink(m.target ?? '', full).catch(async (e: unknown) => {
-          if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !options.force) throw e;
-        });
-        result.links++;
-      } else if (v.chunkIds.length !== 32) await writeFile(full, Buffer.alloc(0)); // one-chunk files are written whole below
+    try {
+      if (m.type === 'dir') {
+        await mkdir(full, { recursive: true });
+        result.dirs++;
+      } else {
+        await mkdir(dirname(full), { recursive: true });
+        if (m.type === 'symlink') {
+          await symlink(m.target ?? '', full).catch(async (e: unknown) => {
+            if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !options.force) throw e;
+          });
+          result.links++;
+        } else if (v.chunkIds.length !== 32) await writeFile(full, Buffer.alloc(0)); // one-chunk files are written whole below
+      }
+    } catch (e) {
+      unwritable(m.path, e);
     }
   }
 
@@ -114,12 +159,6 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
   for (const { v } of files) for (let i = 0; i < v.chunkIds.length; i += 32) wanted.add(v.chunkIds.toString('hex', i, i + 32));
   const targets = new Map<string, { path: string; position: number; whole: boolean }[]>();
   let bytesTotal = 0;
-
-  function fail(path: string, reason: string): void {
-    if (failed.has(path)) return;
-    failed.add(path);
-    result.failures.push({ path, reason });
-  }
 
   // Positions need each chunk's length, which the index knows: locate first, then plan, then read.
   const plan = async (locations: Map<string, ChunkLocation>) => {
@@ -140,8 +179,13 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
     async (hex, data) => {
       for (const t of targets.get(hex) ?? []) {
         if (failed.has(t.path)) continue;
-        if (t.whole) await writeFile(safeJoin(target, t.path), data);
-        else await writeAt(safeJoin(target, t.path), data, t.position);
+        try {
+          if (t.whole) await writeFile(safeJoin(target, t.path), data);
+          else await writeAt(safeJoin(target, t.path), data, t.position);
+        } catch (e) {
+          unwritable(t.path, e);
+          continue;
+        }
         bytesDone += data.length;
         result.bytes += data.length;
       }
@@ -155,6 +199,7 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
 
   // 3. Modes and times last (writing content would change them); folders deepest first.
   for (const { m } of [...items].reverse()) {
+    if (failed.has(m.path)) continue;
     const full = safeJoin(target, m.path);
     const secs = nsToUtimeSeconds(m.mtimeNs);
     if (m.type === 'symlink') await lutimes(full, secs, secs).catch(() => undefined);

@@ -1,20 +1,16 @@
 import { mkdir, writeFile, utimes } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import type { PrivateKey } from '../../crypto';
 import { BackupError } from '../../errors';
-import { Catalog, ChunkReader, type ItemVersion, type Repository, type SnapshotRecord } from '../../repo';
+import type { Repository } from '../../repo';
 import type { Service } from '../../graph';
-import { directoryPartition, matchUsers, servicePartition, type DirectoryState, type TenantUser as DirectoryUser } from '../../m365';
 import { addTarget, fetchChunks, forEachChunkPosition, missingChunk, writeAt } from '../chunkFetcher';
 import { contactToVcf, eventToIcs } from './ical';
-import { itemFileName, safeName } from './naming';
+import { planLocations, planTenantRestore, type PlannedFile, type TenantRestorePlan, type TenantSelection } from './tenantPlan';
 
-export interface TenantRestoreOptions {
-  tenantName: string;
-  services: readonly Service[];
-  user?: string;
-  /** Latest snapshot at or before this time; undefined = the latest. */
-  pointInTime?: Date;
+export { readDirectory, selectUsers, snapshotAt, selectTenantSnapshots, planTenantRestore, type TenantSelection, type TenantRestorePlan } from './tenantPlan';
+
+export interface TenantRestoreOptions extends TenantSelection {
   target: string;
 }
 
@@ -33,86 +29,12 @@ export interface TenantRestoreResult {
   failures: { path: string; reason: string }[];
 }
 
-const SERVICE_DIR: Record<Service, string> = { onedrive: 'OneDrive', mail: 'Mail', calendar: 'Calendar', contacts: 'Contacts' };
+const CONVERT: Record<NonNullable<PlannedFile['convert']>, (content: Buffer) => string> = {
+  ics: (c) => eventToIcs(JSON.parse(c.toString('utf8'))),
+  vcf: (c) => contactToVcf(JSON.parse(c.toString('utf8'))),
+};
 
-type Meta = Record<string, unknown> & { type?: string; id?: string };
-
-interface Output {
-  path: string;
-  chunkIds: Buffer;
-  /** Converts the stored content before writing (events and contacts are stored as JSON). */
-  convert?: (content: Buffer) => string;
-  mtime?: Date;
-}
-
-export async function readDirectory(repo: Repository, tenant: string): Promise<DirectoryUser[]> {
-  const state = await new Catalog(repo, directoryPartition(tenant)).readState<DirectoryState>();
-  return state?.users ?? [];
-}
-
-export function selectUsers(users: DirectoryUser[], tenant: string, user?: string): DirectoryUser[] {
-  const found = matchUsers(users, user);
-  if (user && found.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${tenant}" has no backed-up user "${user}".`);
-  return found;
-}
-
-/** The snapshot of a partition to restore: the latest, or the latest at or before a point in time. */
-export function snapshotAt(snapshots: SnapshotRecord[], at?: Date): SnapshotRecord | undefined {
-  const ok = at ? snapshots.filter((s) => Date.parse(s.time) <= at.getTime()) : snapshots;
-  return ok.at(-1);
-}
-
-/** Folder paths from (id -> name, parent) records; a broken chain lands under "_orphaned". */
-function pathResolver(nodes: Map<string, { name: string; parentId: string | null }>): (id: string | null) => string {
-  const cache = new Map<string, string>();
-  const resolvePath = (id: string | null, depth = 0): string => {
-    if (id === null) return '';
-    const hit = cache.get(id);
-    if (hit !== undefined) return hit;
-    const node = nodes.get(id);
-    if (!node || depth > 256) return '_orphaned';
-    const parent = resolvePath(node.parentId, depth + 1);
-    const p = node.name === '' ? parent : parent ? `${parent}/${safeName(node.name)}` : safeName(node.name);
-    cache.set(id, p);
-    return p;
-  };
-  return resolvePath;
-}
-
-function plan(service: Service, versions: ItemVersion[]): Output[] {
-  const metas = versions.map((v) => ({ v, m: v.meta as Meta }));
-  const out: Output[] = [];
-  if (service === 'onedrive') {
-    const nodes = new Map<string, { name: string; parentId: string | null }>();
-    for (const { m } of metas) if (m.type === 'folder') nodes.set(String(m.id), { name: String(m.name ?? ''), parentId: (m.parentId as string | null) ?? null });
-    const pathOf = pathResolver(nodes);
-    for (const { v, m } of metas) {
-      if (m.type === 'folder') {
-        const p = pathOf(String(m.id));
-        if (p) out.push({ path: p + '/', chunkIds: Buffer.alloc(0) });
-      } else out.push({ path: join(pathOf((m.parentId as string) ?? null), safeName(String(m.name ?? m.id))), chunkIds: v.chunkIds, mtime: m.modified ? new Date(String(m.modified)) : undefined });
-    }
-  } else if (service === 'mail') {
-    const nodes = new Map<string, { name: string; parentId: string | null }>();
-    for (const { m } of metas) if (m.type === 'folder') nodes.set(String(m.folderId), { name: String(m.displayName ?? ''), parentId: (m.parentId as string | null) ?? null });
-    const pathOf = pathResolver(nodes);
-    for (const { m } of metas) if (m.type === 'folder') out.push({ path: pathOf(String(m.folderId)) + '/', chunkIds: Buffer.alloc(0) });
-    for (const { v, m } of metas)
-      if (m.type === 'message')
-        out.push({ path: join(pathOf(String(m.folderId)), itemFileName(String(m.subject ?? ''), String(m.id), 'eml')), chunkIds: v.chunkIds, mtime: m.receivedDateTime ? new Date(String(m.receivedDateTime)) : undefined });
-  } else if (service === 'calendar') {
-    for (const { v, m } of metas) out.push({ path: itemFileName(String(m.subject ?? ''), String(m.id), 'ics'), chunkIds: v.chunkIds, convert: (c) => eventToIcs(JSON.parse(c.toString('utf8'))) });
-  } else {
-    const folders = new Map<string, string>();
-    for (const { m } of metas) if (m.type === 'folder') folders.set(String(m.folderId), safeName(String(m.displayName ?? '')));
-    for (const { v, m } of metas)
-      if (m.type === 'contact') {
-        const folder = m.folderId === 'default' ? '' : (folders.get(String(m.folderId)) ?? '_orphaned');
-        out.push({ path: join(folder, itemFileName(String(m.displayName ?? ''), String(m.id), 'vcf')), chunkIds: v.chunkIds, convert: (c) => contactToVcf(JSON.parse(c.toString('utf8'))) });
-      }
-  }
-  return out;
-}
+const reason = (e: unknown) => `cannot be written (${(e as NodeJS.ErrnoException)?.code ?? String((e as Error)?.message ?? e)})`;
 
 function safeJoin(root: string, rel: string): string {
   const full = resolve(root, rel);
@@ -124,114 +46,106 @@ function safeJoin(root: string, rel: string): string {
  * Restores a tenant (or one user, some services) as of a point in time into a folder:
  * <user>/OneDrive/<tree>, <user>/Mail/<folders>/*.eml (exact MIME), <user>/Calendar/*.ics,
  * <user>/Contacts/[<folder>/]*.vcf, plus one _items.json per service with the metadata records.
- */
-export interface SelectedPartition {
-  user: DirectoryUser;
-  service: Service;
-  snapshot: SnapshotRecord;
-  versions: ItemVersion[];
-}
-
-/** The snapshot of each selected user and service at the point in time, with its item versions. */
-export async function selectTenantVersions(repo: Repository, privateKey: PrivateKey, o: Omit<TenantRestoreOptions, 'target'>): Promise<SelectedPartition[]> {
-  const users = selectUsers(await readDirectory(repo, o.tenantName), o.tenantName, o.user);
-  if (users.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${o.tenantName}" has no backups yet.`);
-  const out: SelectedPartition[] = [];
-  for (const u of users)
-    for (const service of o.services) {
-      const catalog = new Catalog(repo, servicePartition(o.tenantName, u.id, service));
-      const snap = snapshotAt(await catalog.snapshots(), o.pointInTime);
-      if (!snap) continue;
-      const runKeys = await catalog.openRunKeys(privateKey);
-      const versions: ItemVersion[] = [];
-      for await (const v of catalog.versionsAt(snap.seq, runKeys)) versions.push(v);
-      out.push({ user: u, service, snapshot: snap, versions });
-    }
-  return out;
-}
-
-/** The packs a restore reads (to rehydrate them from Archive first). */
-export async function packsForRestore(repo: Repository, privateKey: PrivateKey, selected: SelectedPartition[]): Promise<string[]> {
-  const wanted = new Set<string>();
-  for (const p of selected) for (const v of p.versions) for (let i = 0; i < v.chunkIds.length; i += 32) wanted.add(v.chunkIds.toString('hex', i, i + 32));
-  const locations = await new ChunkReader(repo, privateKey).locate(wanted);
-  return [...new Set([...locations.values()].map((l) => l.packId))].sort();
-}
-
-/**
- * Restores a tenant (or one user, some services) as of a point in time into a folder:
- * <user>/OneDrive/<tree>, <user>/Mail/<folders>/*.eml (exact MIME), <user>/Calendar/*.ics,
- * <user>/Contacts/[<folder>/]*.vcf, plus one _items.json per service with the metadata records.
+ * Every path is unique (case-insensitively); what cannot be restored is listed in `failures`.
  */
 export async function restoreTenant(repo: Repository, privateKey: PrivateKey, o: TenantRestoreOptions): Promise<TenantRestoreResult> {
-  const root = resolve(o.target);
-  const result: TenantRestoreResult = { partitions: [], files: 0, bytes: 0, failures: [] };
-  for (const p of await selectTenantVersions(repo, privateKey, o)) {
-    result.partitions.push({ userPrincipalName: p.user.userPrincipalName, service: p.service, snapshot: p.snapshot.seq, time: p.snapshot.time, items: p.versions.length });
-    const base = join(root, safeName(p.user.userPrincipalName), SERVICE_DIR[p.service]);
-    await mkdir(base, { recursive: true });
-    await writeFile(join(base, '_items.json'), JSON.stringify(p.versions.map((v) => v.meta), null, 1));
-    await writeOutputs(repo, privateKey, base, plan(p.service, p.versions), result);
-  }
-  return result;
+  return writeTenantPlan(repo, privateKey, await planTenantRestore(repo, privateKey, o), o.target);
 }
 
-async function writeOutputs(repo: Repository, privateKey: PrivateKey, base: string, outputs: Output[], result: TenantRestoreResult): Promise<void> {
+/** Writes a planned restore into a folder (the CLI target, or the Function App's folder for the zip). */
+export async function writeTenantPlan(repo: Repository, privateKey: PrivateKey, plan: TenantRestorePlan, target: string): Promise<TenantRestoreResult> {
+  const root = resolve(target);
+  const result: TenantRestoreResult = {
+    partitions: plan.partitions.map((p) => ({ userPrincipalName: p.userPrincipalName, service: p.service, snapshot: p.snapshot, time: p.time, items: p.items })),
+    files: 0,
+    bytes: 0,
+    failures: [...plan.failures],
+  };
   const failed = new Set<string>();
-  const fail = (path: string, reason: string) => {
+  const fail = (path: string, why: string) => {
     if (failed.has(path)) return;
     failed.add(path);
-    result.failures.push({ path, reason });
+    result.failures.push({ path, reason: why });
   };
-  // Targets of each chunk: converted items collect their (small) content in memory; the rest are written in place.
+  const files: PlannedFile[] = [];
+  for (const p of plan.partitions) {
+    await mkdir(safeJoin(root, p.dir), { recursive: true });
+    await writeFile(safeJoin(root, `${p.dir}/_items.json`), JSON.stringify(p.metas, null, 1));
+    for (const f of p.folders) await mkdir(safeJoin(root, f), { recursive: true }).catch((e: unknown) => fail(f, reason(e)));
+    files.push(...p.files);
+  }
+  // Converted items collect their (small) content in memory; the rest are written in place.
   const wanted = new Set<string>();
-  const buffers = new Map<Output, Buffer[]>();
-  for (const o of outputs) {
-    const full = safeJoin(base, o.path);
-    if (o.path.endsWith('/')) {
-      await mkdir(full, { recursive: true });
+  const buffers = new Map<PlannedFile, Buffer[]>();
+  const chunkIds = new Map<PlannedFile, Buffer>();
+  for (const f of files) {
+    const ids = Buffer.from(f.chunks, 'base64');
+    chunkIds.set(f, ids);
+    try {
+      const full = safeJoin(root, f.path);
+      await mkdir(dirname(full), { recursive: true });
+      if (f.convert) buffers.set(f, []);
+      else await writeFile(full, Buffer.alloc(0));
+    } catch (e) {
+      if (e instanceof BackupError) throw e;
+      fail(f.path, reason(e));
       continue;
     }
-    await mkdir(dirname(full), { recursive: true });
-    if (o.convert) buffers.set(o, []);
-    else await writeFile(full, Buffer.alloc(0));
-    for (let i = 0; i < o.chunkIds.length; i += 32) wanted.add(o.chunkIds.toString('hex', i, i + 32));
+    for (let i = 0; i < ids.length; i += 32) wanted.add(ids.toString('hex', i, i + 32));
   }
-  const targets = new Map<string, { o: Output; index: number; position: number }[]>();
+  const targets = new Map<string, { f: PlannedFile; index: number; position: number }[]>();
   await fetchChunks(
     repo,
     privateKey,
     wanted,
     async (hex, data) => {
       for (const t of targets.get(hex) ?? []) {
-        if (failed.has(t.o.path)) continue;
-        if (t.o.convert) buffers.get(t.o)![t.index] = data;
-        else await writeAt(safeJoin(base, t.o.path), data, t.position);
+        if (failed.has(t.f.path)) continue;
+        if (t.f.convert) buffers.get(t.f)![t.index] = data;
+        else {
+          try {
+            await writeAt(safeJoin(root, t.f.path), data, t.position);
+          } catch (e) {
+            fail(t.f.path, reason(e));
+            continue;
+          }
+        }
         result.bytes += data.length;
       }
     },
-    (_pack, chunks, reason) => {
-      for (const hex of chunks) for (const t of targets.get(hex) ?? []) fail(t.o.path, reason);
+    (_pack, chunks, why) => {
+      for (const hex of chunks) for (const t of targets.get(hex) ?? []) fail(t.f.path, why);
     },
     (locations) => {
-      for (const o of outputs) {
-        const missing = forEachChunkPosition(o.chunkIds, locations, (hex, index, position) => addTarget(targets, hex, { o, index, position }));
-        if (missing) fail(o.path, missingChunk(missing));
+      for (const f of files) {
+        if (failed.has(f.path)) continue;
+        const missing = forEachChunkPosition(chunkIds.get(f)!, locations, (hex, index, position) => addTarget(targets, hex, { f, index, position }));
+        if (missing) fail(f.path, missingChunk(missing));
       }
     },
+    planLocations(plan),
   );
-  for (const o of outputs) {
-    if (o.path.endsWith('/') || failed.has(o.path)) continue;
-    const full = safeJoin(base, o.path);
-    if (o.convert) {
+  for (const f of files) {
+    if (failed.has(f.path)) continue;
+    const full = safeJoin(root, f.path);
+    if (f.convert) {
+      let text: string;
       try {
-        await writeFile(full, o.convert(Buffer.concat(buffers.get(o)!)));
+        text = CONVERT[f.convert](Buffer.concat(buffers.get(f)!));
       } catch (e) {
-        fail(o.path, `cannot convert: ${String((e as Error)?.message ?? e)}`);
+        fail(f.path, `cannot convert: ${String((e as Error)?.message ?? e)}`);
+        continue;
+      }
+      try {
+        await writeFile(full, text);
+      } catch (e) {
+        fail(f.path, reason(e));
         continue;
       }
     }
     result.files++;
-    if (o.mtime && !Number.isNaN(o.mtime.getTime())) await utimes(full, o.mtime, o.mtime).catch(() => undefined);
+    const mtime = f.mtime ? new Date(f.mtime) : undefined;
+    if (mtime && !Number.isNaN(mtime.getTime())) await utimes(full, mtime, mtime).catch(() => undefined);
   }
+  return result;
 }

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { PrivateKey, unwrapEnvelope, wrapEnvelope } from '../crypto';
+import { BackupError } from '../errors';
+import type { Repository } from './repository';
+import { checkRestoreId, deleteRestoreRow, expiredRestoreRows, getRestoreRow, putRestoreRow } from './restoreArea';
+
+/** A session lives at most this long even when its restore never ends (a crash, a terminated orchestration). */
+export const SESSION_TTL_MS = 24 * 3_600_000;
+
+/**
+ * A restore session: the private key, opened with the password in the HTTP starter, wrapped by the
+ * key provider (Key Vault in Azure) into a row of the restore table that the restore's activities
+ * unwrap. It is deleted when the restore ends; an expired one is refused and swept. Orchestrations
+ * carry only the session id, useless without the key provider: no password or key enters Durable history.
+ */
+export async function createRestoreSession(repo: Repository, key: PrivateKey, ttlMs = SESSION_TTL_MS): Promise<string> {
+  const id = randomBytes(16).toString('hex');
+  const envelope = await wrapEnvelope(repo.provider, key.raw(), `restore-session:${id}`);
+  await putRestoreRow(repo, 'session', id, { envelope, expires: new Date(Date.now() + ttlMs).toISOString() });
+  return id;
+}
+
+export async function openRestoreSession(repo: Repository, id: string): Promise<PrivateKey> {
+  const row = await getRestoreRow(repo, 'session', checkRestoreId(id));
+  if (!row || !(Date.parse(String(row.expires)) > Date.now())) throw new BackupError('NOT_FOUND', 'The restore session has ended or expired; start the restore again.');
+  const raw = await unwrapEnvelope(repo.provider, row.envelope as Uint8Array, `restore-session:${id}`, 'the restore session');
+  return new PrivateKey(raw, repo.config.publicKey);
+}
+
+export async function endRestoreSession(repo: Repository, id: string): Promise<void> {
+  await deleteRestoreRow(repo, 'session', checkRestoreId(id));
+}
+
+/** Deletes the sessions whose restore never ended them. Returns how many. */
+export async function sweepRestoreSessions(repo: Repository, now = new Date()): Promise<number> {
+  let n = 0;
+  for await (const row of expiredRestoreRows(repo, 'session', now)) {
+    await deleteRestoreRow(repo, 'session', row.rowKey);
+    n++;
+  }
+  return n;
+}

@@ -1,0 +1,179 @@
+import type { PrivateKey } from '../../crypto';
+import { BackupError } from '../../errors';
+import { Catalog, ChunkReader, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../../repo';
+import type { Service } from '../../graph';
+import { directoryPartition, matchUsers, servicePartition, type DirectoryState, type TenantUser as DirectoryUser } from '../../m365';
+import { itemFileName, NameSpace } from './naming';
+import { layoutTree, type TreeEntry } from './treeLayout';
+
+/** What to restore: a tenant, or one user, some services, as of a point in time (undefined: the latest). */
+export interface TenantSelection {
+  tenantName: string;
+  services: readonly Service[];
+  user?: string;
+  pointInTime?: Date;
+}
+
+/** A file of the restore: its unique path under the target, its chunks, and how to write it. */
+export interface PlannedFile {
+  path: string;
+  /** Chunk IDs in content order, base64 (32 bytes each). */
+  chunks: string;
+  /** Events and contacts are stored as JSON and written as .ics / .vcf. */
+  convert?: 'ics' | 'vcf';
+  mtime?: string;
+}
+
+export interface PlannedPartition {
+  userPrincipalName: string;
+  service: Service;
+  snapshot: number;
+  time: string;
+  items: number;
+  /** "<user>/<Service>" under the target. */
+  dir: string;
+  /** The metadata records, written as <dir>/_items.json. */
+  metas: Record<string, unknown>[];
+  /** Folders (empty ones included), relative to the target, ending in "/". */
+  folders: string[];
+  files: PlannedFile[];
+}
+
+/**
+ * A tenant restore, decided once: every path (unique, case-insensitively), every chunk and where it
+ * is, the packs to rehydrate, and the items that cannot be restored (damaged rows). The CLI computes
+ * and writes it at once; the Function App stores it sealed and every step of the restore reads it.
+ */
+export interface TenantRestorePlan {
+  tenant: string;
+  partitions: PlannedPartition[];
+  failures: { path: string; reason: string }[];
+  packs: string[];
+  /** [chunk hex, pack, offset, length, raw length] of every chunk the files need. */
+  locations: [string, string, number, number, number][];
+}
+
+const SERVICE_DIR: Record<Service, string> = { onedrive: 'OneDrive', mail: 'Mail', calendar: 'Calendar', contacts: 'Contacts' };
+const ITEMS_JSON = '_items.json';
+
+type Meta = Record<string, unknown> & { type?: string; id?: string };
+
+export async function readDirectory(repo: Repository, tenant: string): Promise<DirectoryUser[]> {
+  const state = await new Catalog(repo, directoryPartition(tenant)).readState<DirectoryState>();
+  return state?.users ?? [];
+}
+
+export function selectUsers(users: DirectoryUser[], tenant: string, user?: string): DirectoryUser[] {
+  const found = matchUsers(users, user);
+  if (user && found.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${tenant}" has no backed-up user "${user}".`);
+  return found;
+}
+
+/** The snapshot of a partition to restore: the latest, or the latest at or before a point in time. */
+export function snapshotAt(snapshots: SnapshotRecord[], at?: Date): SnapshotRecord | undefined {
+  const ok = at ? snapshots.filter((s) => Date.parse(s.time) <= at.getTime()) : snapshots;
+  return ok.at(-1);
+}
+
+/** The snapshot of each selected user and service (no password needed): what a restore would read. */
+export async function selectTenantSnapshots(repo: Repository, o: TenantSelection): Promise<{ user: DirectoryUser; service: Service; catalog: Catalog; snapshot: SnapshotRecord }[]> {
+  const users = selectUsers(await readDirectory(repo, o.tenantName), o.tenantName, o.user);
+  if (users.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${o.tenantName}" has no backups yet.`);
+  const out = [];
+  for (const user of users)
+    for (const service of o.services) {
+      const catalog = new Catalog(repo, servicePartition(o.tenantName, user.id, service));
+      const snapshot = snapshotAt(await catalog.snapshots(), o.pointInTime);
+      if (snapshot) out.push({ user, service, catalog, snapshot });
+    }
+  return out;
+}
+
+/** Plans the restore of a tenant selection: reads every item version once and locates its chunks. */
+export async function planTenantRestore(repo: Repository, privateKey: PrivateKey, o: TenantSelection): Promise<TenantRestorePlan> {
+  const plan: TenantRestorePlan = { tenant: o.tenantName, partitions: [], failures: [], packs: [], locations: [] };
+  const users = new NameSpace();
+  const userDirs = new Map<string, string>();
+  for (const { user, service, catalog, snapshot } of await selectTenantSnapshots(repo, o)) {
+    let userDir = userDirs.get(user.id);
+    if (userDir === undefined) userDirs.set(user.id, (userDir = users.claim(user.userPrincipalName, user.id)));
+    const dir = `${userDir}/${SERVICE_DIR[service]}`;
+    const runKeys = await catalog.openRunKeys(privateKey);
+    const versions: ItemVersion[] = [];
+    const damaged = (row: string, reason: string) => plan.failures.push({ path: `${dir} (item row ${row})`, reason: `${reason} The item is not restored.` });
+    for await (const v of catalog.versionsAt(snapshot.seq, runKeys, damaged)) versions.push(v);
+    const { folders, files } = layoutService(service, versions);
+    plan.partitions.push({
+      userPrincipalName: user.userPrincipalName,
+      service,
+      snapshot: snapshot.seq,
+      time: snapshot.time,
+      items: versions.length,
+      dir,
+      metas: versions.map((v) => v.meta),
+      folders: folders.map((f) => `${dir}/${f}`),
+      files: files.map((f) => ({ ...f, path: `${dir}/${f.path}` })),
+    });
+  }
+  const wanted = new Set<string>();
+  for (const p of plan.partitions) for (const f of p.files) for (const hex of chunkHexes(f.chunks)) wanted.add(hex);
+  const located = await new ChunkReader(repo, privateKey).locate(wanted);
+  plan.locations = [...located].map(([hex, l]) => [hex, l.packId, l.offset, l.length, l.rawLength]);
+  plan.packs = [...new Set([...located.values()].map((l) => l.packId))].sort();
+  return plan;
+}
+
+export function chunkHexes(base64: string): string[] {
+  const ids = Buffer.from(base64, 'base64');
+  const out: string[] = [];
+  for (let i = 0; i < ids.length; i += 32) out.push(ids.toString('hex', i, i + 32));
+  return out;
+}
+
+export function planLocations(plan: TenantRestorePlan): Map<string, ChunkLocation> {
+  return new Map(plan.locations.map(([hex, packId, offset, length, rawLength]) => [hex, { packId, offset, length, rawLength }]));
+}
+
+const dateOf = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** The folders and files of one service's items, each with a unique path under the service folder. */
+function layoutService(service: Service, versions: ItemVersion[]): { folders: string[]; files: PlannedFile[] } {
+  const entries: { e: TreeEntry; file?: Omit<PlannedFile, 'path'> }[] = [];
+  // The drive root (a folder without a parent) is the service folder itself.
+  const roots = new Set(service === 'onedrive' ? versions.map((v) => v.meta as Meta).filter((m) => m.type === 'folder' && m.parentId == null).map((m) => String(m.id)) : []);
+  const parentOf = (id: unknown) => (id == null || roots.has(String(id)) ? null : String(id));
+  for (const v of versions) {
+    const m = v.meta as Meta;
+    const chunks = v.chunkIds.toString('base64');
+    if (service === 'onedrive') {
+      if (roots.has(String(m.id))) continue;
+      entries.push({
+        e: { id: String(m.id), parentId: parentOf(m.parentId), name: String(m.name ?? m.id), folder: m.type === 'folder' },
+        ...(m.type === 'folder' ? {} : { file: { chunks, mtime: dateOf(m.modified) } }),
+      });
+    } else if (service === 'mail') {
+      if (m.type === 'folder') entries.push({ e: { id: String(m.folderId), parentId: (m.parentId as string | null) ?? null, name: String(m.displayName ?? ''), folder: true } });
+      else if (m.type === 'message')
+        entries.push({ e: { id: `message:${String(m.id)}`, parentId: String(m.folderId), name: itemFileName(String(m.subject ?? ''), String(m.id), 'eml'), folder: false }, file: { chunks, mtime: dateOf(m.receivedDateTime) } });
+    } else if (service === 'calendar') {
+      entries.push({ e: { id: String(m.id), parentId: null, name: itemFileName(String(m.subject ?? ''), String(m.id), 'ics'), folder: false }, file: { chunks, convert: 'ics' } });
+    } else if (m.type === 'folder') {
+      if (m.folderId !== 'default') entries.push({ e: { id: String(m.folderId), parentId: null, name: String(m.displayName ?? ''), folder: true } });
+    } else if (m.type === 'contact') {
+      const parentId = m.folderId === 'default' ? null : String(m.folderId);
+      entries.push({ e: { id: `contact:${String(m.id)}`, parentId, name: itemFileName(String(m.displayName ?? ''), String(m.id), 'vcf'), folder: false }, file: { chunks, convert: 'vcf' } });
+    }
+  }
+  const paths = layoutTree(
+    entries.map((x) => x.e),
+    [ITEMS_JSON],
+  );
+  const folders: string[] = [];
+  const files: PlannedFile[] = [];
+  for (const { e, file } of entries) {
+    const path = paths.get(e)!;
+    if (file) files.push({ path, ...file });
+    else folders.push(path);
+  }
+  return { folders, files };
+}
