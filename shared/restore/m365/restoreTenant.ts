@@ -6,6 +6,7 @@ import { Catalog, ChunkReader, type ItemVersion, type Repository, type SnapshotR
 import type { Service } from '../../graph';
 import { directoryPartition, matchUsers, servicePartition, type DirectoryState, type DirectoryUser } from '../../backup/m365/partitions';
 import { addTarget, fetchChunks, forEachChunkPosition, missingChunk, writeAt } from '../chunkFetcher';
+import { latestAtOrBefore } from '../selectSnapshot';
 import { contactToVcf, eventToIcs } from './ical';
 import { itemFileName, safeName } from './naming';
 
@@ -54,12 +55,6 @@ export function selectUsers(users: DirectoryUser[], tenant: string, user?: strin
   const found = matchUsers(users, user);
   if (user && found.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${tenant}" has no backed-up user "${user}".`);
   return found;
-}
-
-/** The snapshot of a partition to restore: the latest, or the latest at or before a point in time. */
-export function snapshotAt(snapshots: SnapshotRecord[], at?: Date): SnapshotRecord | undefined {
-  const ok = at ? snapshots.filter((s) => Date.parse(s.time) <= at.getTime()) : snapshots;
-  return ok.at(-1);
 }
 
 /** Folder paths from (id -> name, parent) records; a broken chain lands under "_orphaned". */
@@ -140,7 +135,7 @@ export async function selectTenantVersions(repo: Repository, privateKey: Private
   for (const u of users)
     for (const service of o.services) {
       const catalog = new Catalog(repo, servicePartition(o.tenantName, u.id, service));
-      const snap = snapshotAt(await catalog.snapshots(), o.pointInTime);
+      const snap = latestAtOrBefore(await catalog.snapshots(), o.pointInTime);
       if (!snap) continue;
       const runKeys = await catalog.openRunKeys(privateKey);
       const versions: ItemVersion[] = [];
