@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppServices } from '../shared/app/services';
+import type { LoggedOutcome } from '../shared/backup/m365/runLog';
 import { loadSettings } from '../shared/config';
 import { startAzurite, SeededRandom } from '../shared/local';
 import { registerTenant } from '../shared/tenants/registerTenant';
@@ -37,14 +38,8 @@ interface Check {
   detail: string;
 }
 
-interface RunReport {
-  service: string;
-  items: number;
-  fetched: number;
-  fetchedBytes: number;
-  removed: number;
-  failed: number;
-}
+/** A row of `GET /api/backups/{id}`'s report: the run log's outcome of one user's service. */
+type RunReport = LoggedOutcome;
 
 const SHAPE = { users: 10, filesPerUser: 10, maxFileBytes: 4 * 1024 * 1024, messagesPerUser: 25, eventsPerUser: 8, contactsPerUser: 8, withoutMailbox: [6], withoutDrive: [7] };
 
