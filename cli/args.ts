@@ -92,6 +92,8 @@ export interface ParsedArgs {
   positionals: string[];
   global: GlobalOptions;
   readData: boolean;
+  /** Whether --partition was given (it names a folder partition: refused with --tenant). */
+  partitionGiven: boolean;
   include?: string[];
   force: boolean;
   all: boolean;
@@ -163,6 +165,7 @@ export function parseCli(argv: string[]): ParsedArgs {
       quiet: v.quiet ?? false,
     },
     readData: v['read-data'] ?? false,
+    partitionGiven: v.partition !== undefined,
     include: v.include,
     force: v.force ?? false,
     all: v.all ?? false,

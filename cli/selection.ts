@@ -21,7 +21,7 @@ export function snapshotSelector(positional: string | undefined, args: ParsedArg
 /** Folder-only options are refused with --tenant rather than ignored. */
 export function refuseFolderOptions(args: ParsedArgs, command: string): void {
   if (!args.m365.tenant) return;
-  const given = [args.include && '--include', args.all && '--all', args.force && '--force'].filter(Boolean);
+  const given = [args.partitionGiven && '--partition', args.include && '--include', args.all && '--all', args.force && '--force'].filter(Boolean);
   if (given.length) throw new BackupError('USAGE', `${command} --tenant does not take ${given.join(' or ')}: that option is for folder repositories.`);
 }
 

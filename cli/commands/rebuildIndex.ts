@@ -2,8 +2,11 @@ import { BackupError } from '../../shared/errors';
 import { rebuildIndex } from '../../shared/repo';
 import type { ParsedArgs } from '../args';
 import type { CliContext } from '../context';
+import { refuseAt, refuseFolderOptions } from '../selection';
 
 export async function rebuildIndexCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  refuseFolderOptions(args, 'rebuild-index');
+  refuseAt(args, 'rebuild-index');
   if (args.positionals.length) throw new BackupError('USAGE', 'rebuild-index takes no arguments: m365-backup rebuild-index [--tenant <n>].');
   const { repo, label } = await ctx.repositoryFor(args.m365.tenant);
   const r = await rebuildIndex(repo, (what, n) => {

@@ -2,9 +2,12 @@ import { BackupError } from '../../shared/errors';
 import { verifyRepository } from '../../shared/repo';
 import type { ParsedArgs } from '../args';
 import type { CliContext } from '../context';
+import { refuseAt, refuseFolderOptions } from '../selection';
 import { formatBytes } from '../format';
 
 export async function verifyCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  refuseFolderOptions(args, 'verify');
+  refuseAt(args, 'verify');
   if (args.positionals.length) throw new BackupError('USAGE', 'verify takes no arguments: m365-backup verify [--read-data] [--tenant <n>].');
   const { repo, label } = await ctx.repositoryFor(args.m365.tenant);
   const privateKey = args.readData ? await repo.unlock(await ctx.password('read and check all data')) : undefined;

@@ -79,6 +79,7 @@ describe('--tenant on every repository command, and one restore grammar for fold
     assertClearError(await suite.cli(['ls', '--tenant', 'contoso', '--user', upn, '--service', 'mail', '--include', 'x'], contoso.password), 2, /does not take --include/);
     assertClearError(await suite.cli(['restore', 'latest', target, '--tenant', 'contoso', '--at', afterFirst], contoso.password), 2, /either as an argument or as --at, not both/);
     assertClearError(await suite.cli(['backup', '--tenant', 'contoso', '--at', afterFirst], contoso.password), 2, /backup does not take --at/);
+    assertClearError(await suite.cli(['verify', '--tenant', 'contoso', '--partition', 'laptop']), 2, /verify --tenant does not take --partition/);
     assert.equal(existsSync(target), false);
   });
 
