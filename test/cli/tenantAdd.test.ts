@@ -61,4 +61,12 @@ describe('tenant add registers the tenant and its repository, or nothing', () =>
     const v = await runCli(['verify', '--read-data', '--tenant', 'acme'], env);
     assert.equal(v.code, 0, v.stdout + v.stderr);
   });
+
+  test('--help shows the one restore grammar and --tenant on every repository command', async () => {
+    const help = await runCli(['--help'], env);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /restore <snapshot> <target-dir> --tenant <n> \[--user <upn>\] \[--service <s>\]/);
+    assert.match(help.stdout, /verify \[--read-data\] \| change-password \| rebuild-index  --tenant <n>/);
+    assert.match(help.stdout, /<snapshot> is "latest", a snapshot number .* or a date-time/);
+  });
 });
