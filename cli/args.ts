@@ -16,12 +16,13 @@ export interface GlobalOptions {
 
 export const USAGE = `Usage: m365-backup <command> [options]
 
-Commands:
+Folder repository (the default; --tenant <n> makes ls, snapshots, restore, verify, change-password
+and rebuild-index act on that tenant's repository instead):
   init                                   create the repository (asks for a new password)
   backup <dir>                           back up a folder (no password needed)
   snapshots                              list snapshots of the partition (--all: every partition)
-  ls <snapshot>                          list the files of a snapshot (password)
-  restore <snapshot|latest> <target-dir> restore a snapshot (password) [--include <path>]... [--force]
+  ls <snapshot>                          list the files of a snapshot (password) [--include <path>]...
+  restore <snapshot> <target-dir>        restore a snapshot (password) [--include <path>]... [--force]
   verify [--read-data]                   check the repository (--read-data: decrypt everything; password)
   change-password                        re-wrap the key under a new password
   rebuild-index                          rebuild the Table index from the pack-index and catalog blobs
@@ -30,9 +31,16 @@ Microsoft 365 (per tenant; each tenant has its own repository and password):
   tenant add --name <n> --tenant-id <id> --client-id <id> (--client-secret-file <f> | --certificate <pem-file>)
   tenant list | tenant remove --name <n>
   backup --tenant <n> [--service onedrive|mail|calendar|contacts|all]... [--user <upn>]
-  snapshots --tenant <n> [--user <upn>] [--service <s>]
-  ls --tenant <n> --user <upn> --service <s> [<snapshot>|latest]
-  restore --tenant <n> [--user <upn>] [--service <s>] [--at <date-time>] <target-dir>
+  snapshots --tenant <n> [--user <upn>] [--service <s>]...
+  ls <snapshot> --tenant <n> --user <upn> --service <s>     (the snapshot defaults to latest)
+  restore <snapshot> <target-dir> --tenant <n> [--user <upn>] [--service <s>]...
+  verify [--read-data] | change-password | rebuild-index  --tenant <n>
+
+<snapshot> is "latest", a snapshot number as "snapshots" lists it, or a date-time such as 2026-11-20 or
+2026-11-20T18:00:00Z (the newest snapshot at or before it; for a tenant, each user's service as of then).
+Snapshot numbers count per partition; with --tenant they need one --user and one --service.
+--at <date-time> may replace the <snapshot> argument; with --tenant, "restore <target-dir>" alone
+restores the latest (so "restore --tenant <n> [--at <time>] <target-dir>" keeps working).
 
 Options:
   --partition <name>         snapshot namespace (a user or machine); default "default"
@@ -84,6 +92,8 @@ export interface ParsedArgs {
   positionals: string[];
   global: GlobalOptions;
   readData: boolean;
+  /** Whether --partition was given (it names a folder partition: refused with --tenant). */
+  partitionGiven: boolean;
   include?: string[];
   force: boolean;
   all: boolean;
@@ -95,13 +105,22 @@ export interface ParsedArgs {
   tenantAdd: { name?: string; tenantId?: string; clientId?: string; clientSecretFile?: string; certificate?: string; skipCheck: boolean };
 }
 
+/** A selection flag given as "" would select nothing or everything: either way not what was meant. */
+function nonEmpty(flag: string, v: string | undefined): string | undefined {
+  if (v !== undefined && v.trim() === '') throw new BackupError('USAGE', `--${flag} must not be empty.`);
+  return v;
+}
+
 function parseServices(values: string[] | undefined): Service[] | undefined {
   if (!values) return undefined;
   const out = new Set<Service>();
-  for (const v of values.flatMap((x) => x.split(',')).map((x) => x.trim().toLowerCase())) {
-    if (v === 'all') SERVICES.forEach((s) => out.add(s));
-    else if ((SERVICES as readonly string[]).includes(v)) out.add(v as Service);
-    else throw new BackupError('USAGE', `Unknown service "${v}": use onedrive, mail, calendar, contacts or all.`);
+  for (const given of values) {
+    nonEmpty('service', given);
+    for (const v of given.split(',').map((x) => x.trim().toLowerCase())) {
+      if (v === 'all') SERVICES.forEach((s) => out.add(s));
+      else if ((SERVICES as readonly string[]).includes(v)) out.add(v as Service);
+      else throw new BackupError('USAGE', `Unknown service "${v}": use onedrive, mail, calendar, contacts or all.`);
+    }
   }
   return [...out];
 }
@@ -109,7 +128,7 @@ function parseServices(values: string[] | undefined): Service[] | undefined {
 function parseAt(v: string | undefined): Date | undefined {
   if (v === undefined) return undefined;
   const d = new Date(v);
-  if (Number.isNaN(d.getTime())) throw new BackupError('USAGE', `--at "${v}" is not a date or time (e.g. 2026-11-20 or 2026-11-20T18:00:00Z).`);
+  if (v.trim() === '' || Number.isNaN(d.getTime())) throw new BackupError('USAGE', `--at "${v}" is not a date or time (e.g. 2026-11-20 or 2026-11-20T18:00:00Z).`);
   return d;
 }
 
@@ -127,8 +146,10 @@ export function parseCli(argv: string[]): ParsedArgs {
     workers = Number(v.workers);
     if (!Number.isInteger(workers) || workers < 1 || workers > 16) throw new BackupError('USAGE', '--workers takes a whole number from 1 to 16.');
   }
-  const partition = v.partition ?? 'default';
-  if (partition.trim() === '') throw new BackupError('USAGE', '--partition must not be empty.');
+  const partition = nonEmpty('partition', v.partition) ?? 'default';
+  const m365 = { tenant: nonEmpty('tenant', v.tenant), user: nonEmpty('user', v.user), services: parseServices(v.service), at: parseAt(v.at) };
+  if (!m365.tenant && (m365.user !== undefined || m365.services !== undefined))
+    throw new BackupError('USAGE', `--${m365.user !== undefined ? 'user' : 'service'} selects within a tenant: add --tenant <name>.`);
   return {
     command,
     positionals,
@@ -144,13 +165,14 @@ export function parseCli(argv: string[]): ParsedArgs {
       quiet: v.quiet ?? false,
     },
     readData: v['read-data'] ?? false,
+    partitionGiven: v.partition !== undefined,
     include: v.include,
     force: v.force ?? false,
     all: v.all ?? false,
     workers,
     newPasswordFile: v['new-password-file'],
     help: v.help ?? false,
-    m365: { tenant: v.tenant, user: v.user, services: parseServices(v.service), at: parseAt(v.at) },
+    m365,
     tenantAdd: { name: v.name, tenantId: v['tenant-id'], clientId: v['client-id'], clientSecretFile: v['client-secret-file'], certificate: v.certificate, skipCheck: v['skip-check'] ?? false },
   };
 }

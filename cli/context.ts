@@ -50,6 +50,15 @@ export class CliContext {
   tenant(name: string): Promise<{ record: TenantRecord; repo: Repository; graph: () => Promise<GraphConnection> }> {
     return this.services.tenant(name);
   }
+  /** The repository a maintenance command acts on: the tenant's with --tenant, else the folder repository. */
+  async repositoryFor(tenant: string | undefined): Promise<{ repo: Repository; label: string }> {
+    if (tenant === undefined) {
+      const repo = await this.repository();
+      return { repo, label: `repository "${repo.layout.name}"` };
+    }
+    const t = await this.tenant(tenant);
+    return { repo: t.repo, label: `tenant "${t.record.name}" (repository "${t.repo.layout.name}")` };
+  }
   graph(credentials: TenantCredentials): GraphConnection {
     return this.services.graph(credentials);
   }

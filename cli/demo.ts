@@ -6,6 +6,8 @@
  * HTTP API on localhost; fires the nightly timer (full backup), changes the tenant, fires it for the
  * next night (incremental), restores through the HTTP API with the password, checks the restored
  * content against the tenant, prints a summary, and keeps serving the API until Ctrl-C.
+ * SIGINT, SIGTERM or SIGHUP stop every child process and remove the temporary folder; during the
+ * run they exit 128 + the signal's number (130, 143, 129), while serving they end it normally.
  * `npm start -- --once` exits after the summary: 0 only when every check passed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,9 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppServices } from '../shared/app/services';
+import type { LoggedOutcome } from '../shared/m365';
 import { loadSettings } from '../shared/config';
 import { startAzurite, SeededRandom } from '../shared/local';
-import { Repository } from '../shared/repo';
+import { registerTenant } from '../shared/tenants/registerTenant';
 import { loopbackCertificate } from '../simulator/tls';
 import { startGraphSimulator } from '../simulator/graph/server';
 import { generateTenant } from '../simulator/tenant/generator';
@@ -27,6 +30,7 @@ import type { SimTenant } from '../simulator/tenant/model';
 import { unzipBuffer } from './unzip';
 import { formatBytes, formatDuration } from './format';
 import { ProgressBar } from './progressBar';
+import { exitCodeFor, onStopSignal, stopChild, Teardown, type StopSignal } from './teardown';
 
 interface Check {
   name: string;
@@ -34,14 +38,8 @@ interface Check {
   detail: string;
 }
 
-interface RunReport {
-  service: string;
-  items: number;
-  fetched: number;
-  fetchedBytes: number;
-  removed: number;
-  failed: number;
-}
+/** A row of `GET /api/backups/{id}`'s report: the run log's outcome of one user's service. */
+type RunReport = LoggedOutcome;
 
 const SHAPE = { users: 10, filesPerUser: 10, maxFileBytes: 4 * 1024 * 1024, messagesPerUser: 25, eventsPerUser: 8, contactsPerUser: 8, withoutMailbox: [6], withoutDrive: [7] };
 
@@ -51,15 +49,17 @@ async function json(url: string, init?: RequestInit): Promise<{ status: number; 
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-function startHost(env: NodeJS.ProcessEnv, stateDir: string): Promise<{ origin: string; child: ChildProcess }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(__dirname, 'serve.js'), '--state-dir', stateDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts the local Functions host; the child is known at once (for teardown), its origin once it listens. */
+function startHost(env: NodeJS.ProcessEnv, stateDir: string): { child: ChildProcess; origin: Promise<string> } {
+  const child = spawn(process.execPath, [join(__dirname, 'serve.js'), '--state-dir', stateDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const origin = new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       const m = /listening (http:\/\/\S+)/.exec(d.toString());
-      if (m) resolve({ origin: m[1]!, child });
+      if (m) resolve(m[1]!);
     });
     child.on('exit', (code) => reject(new Error(`the local Functions host exited (${code})`)));
   });
+  return { child, origin };
 }
 
 /** A day of changes across services and users. */
@@ -94,21 +94,34 @@ function changeTenant(tenant: SimTenant, editor: TenantEditor): string {
   return `${n} changes across 5 users (adds, edits, renames, moves, deletes on every service)`;
 }
 
+let stopping: StopSignal | undefined;
+
 async function main(): Promise<number> {
   const once = process.argv.includes('--once');
   const started = Date.now();
   const work = mkdtempSync(join(tmpdir(), 'm365-backup-demo-'));
+  // Everything started below is undone by this, on a normal end, an error or a stop signal.
+  const teardown = new Teardown();
+  teardown.add(() => rmSync(work, { recursive: true, force: true }));
+  let servingUntilStopped: (() => void) | undefined;
+  onStopSignal((signal) => {
+    if (servingUntilStopped) return servingUntilStopped();
+    if (stopping) return;
+    stopping = signal;
+    console.error(`\n${signal}: stopping Azurite, the local Functions host and the simulator, and removing ${work}.`);
+    void teardown.run().finally(() => process.exit(exitCodeFor(signal)));
+  });
   const checks: Check[] = [];
   const log = (s: string) => console.log(s);
-  log('m365-backup on embedded defaults: Azurite, a simulated Microsoft 365 tenant, a local key file, the local Functions host.');
-  const azurite = await startAzurite({ location: join(work, 'azurite') });
-  const certFile = join(work, 'simulator-cert.pem');
-  const { tenant, editor } = generateTenant({ seed: 2026, tenantId: '3f5c2a8e-0d6b-4b7e-9a41-5d2c7e1f0a11', domain: 'contoso.example', shape: SHAPE });
-  const secret = randomBytes(24).toString('base64url');
-  tenant.apps.push({ clientId: '7c1d9e52-8a3f-4f60-b2d4-61e0c9a7f3b2', clientSecret: secret });
-  const sim = await startGraphSimulator({ tenants: [tenant], tls: await loopbackCertificate(certFile), latencyMs: 2 });
-  let host: ChildProcess | undefined;
   try {
+    log('m365-backup on embedded defaults: Azurite, a simulated Microsoft 365 tenant, a local key file, the local Functions host.');
+    const azurite = await teardown.start(() => startAzurite({ location: join(work, 'azurite') }), (a) => a.stop());
+    const certFile = join(work, 'simulator-cert.pem');
+    const { tenant, editor } = generateTenant({ seed: 2026, tenantId: '3f5c2a8e-0d6b-4b7e-9a41-5d2c7e1f0a11', domain: 'contoso.example', shape: SHAPE });
+    const secret = randomBytes(24).toString('base64url');
+    tenant.apps.push({ clientId: '7c1d9e52-8a3f-4f60-b2d4-61e0c9a7f3b2', clientSecret: secret });
+    const tls = await loopbackCertificate(certFile);
+    const sim = await teardown.start(() => startGraphSimulator({ tenants: [tenant], tls, latencyMs: 2 }), (g) => g.stop());
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -124,11 +137,16 @@ async function main(): Promise<number> {
     // Register the tenant (its secret wrapped by the local key file) and give it its own repository and password.
     const services = new AppServices(loadSettings(env));
     const password = randomBytes(18).toString('base64url'); // never printed
-    const record = await (await services.tenants(true)).add({ name: 'contoso', tenantId: tenant.tenantId, clientId: tenant.apps[0]!.clientId }, { clientSecret: secret });
-    await Repository.init(await services.stores(), services.provider(true), { name: record.repository, password, argon2: services.argon2 });
-    const hostProcess = await startHost(env, join(work, 'durable'));
-    host = hostProcess.child;
-    const api = hostProcess.origin;
+    const { record } = await registerTenant(services, {
+      name: 'contoso',
+      tenantId: tenant.tenantId,
+      clientId: tenant.apps[0]!.clientId,
+      credential: { clientSecret: secret },
+      skipCheck: true,
+      newPassword: async () => password,
+    });
+    const host = await teardown.start(async () => startHost(env, join(work, 'durable')), (h) => stopChild(h.child));
+    const api = await host.origin;
     log(`  local Functions host with the HTTP API on ${api}`);
 
     const nights: { label: string; at: string; ms: number; report: RunReport[] }[] = [];
@@ -214,13 +232,10 @@ async function main(): Promise<number> {
     log(`  curl -s ${api}/api/snapshots?tenant=contoso`);
     log(`  curl -s -X POST ${api}/api/backups -d '{"tenant":"contoso","services":["mail"]}'`);
     log(`  curl -s -X POST ${api}/api/restores -d "{\\"tenant\\":\\"contoso\\",\\"password\\":\\"$(cat ${join(work, 'demo-password.txt')})\\"}"`);
-    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    await new Promise<void>((resolve) => (servingUntilStopped = resolve));
     return allOk ? 0 : 1;
   } finally {
-    host?.kill('SIGTERM');
-    await sim.stop();
-    await azurite.stop();
-    rmSync(work, { recursive: true, force: true });
+    await teardown.run();
   }
 }
 
@@ -229,6 +244,7 @@ main().then(
     process.exitCode = code;
   },
   (e: unknown) => {
+    if (stopping) return; // a stop signal ended the run: its handler tears down and exits
     console.error(`m365-backup demo failed: ${String((e as Error)?.stack ?? e)}`);
     process.exitCode = 1;
   },

@@ -1,13 +1,23 @@
-import { m365Backup } from './m365';
 import { backupFolder } from '../../shared/backup';
+import { backupTenant } from '../../shared/backup/m365/tenantBackup';
 import { BackupError } from '../../shared/errors';
 import type { ParsedArgs } from '../args';
 import type { CliContext } from '../context';
 import { formatBytes, formatDuration } from '../format';
 import { ProgressBar } from '../progressBar';
+import { refuseAt, refuseFolderOptions, servicesOf } from '../selection';
+import { printTenantReport } from '../tenantReport';
+
+// Peak resident memory of this process, worker threads included (maxRSS is in KiB).
+const peakRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 export async function backupCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
-  if (args.m365.tenant) return m365Backup(ctx, args);
+  refuseFolderOptions(args, 'backup');
+  refuseAt(args, 'backup');
+  return args.m365.tenant ? tenantBackup(ctx, args) : folderBackup(ctx, args);
+}
+
+async function folderBackup(ctx: CliContext, args: ParsedArgs): Promise<number> {
   const [dir, extra] = args.positionals;
   if (!dir || extra) throw new BackupError('USAGE', 'backup takes one folder: m365-backup backup <dir>.');
   const repo = await ctx.repository();
@@ -16,9 +26,7 @@ export async function backupCommand(ctx: CliContext, args: ParsedArgs): Promise<
     bar.done(),
   );
   const s = snapshot.stats;
-  // Peak resident memory of this process, worker threads included (maxRSS is in KiB).
-  const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
-  if (ctx.options.json) console.log(JSON.stringify({ snapshot: snapshot.seq, time: snapshot.time, status: snapshot.status, ...s, peakRssMiB, failures }));
+  if (ctx.options.json) console.log(JSON.stringify({ snapshot: snapshot.seq, time: snapshot.time, status: snapshot.status, ...s, peakRssMiB: peakRssMiB(), failures }));
   else {
     console.log(
       `Snapshot ${snapshot.seq} of partition "${ctx.options.partition}": ${s.items} items, ${formatBytes(s.bytes)}; ` +
@@ -29,4 +37,23 @@ export async function backupCommand(ctx: CliContext, args: ParsedArgs): Promise<
     if (failures.length) console.error(`${failures.length} item(s) failed; they will be retried by the next backup.`);
   }
   return failures.length > 0 ? 3 : 0;
+}
+
+async function tenantBackup(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  if (args.positionals.length) throw new BackupError('USAGE', 'backup --tenant takes no folder: m365-backup backup --tenant <n> [--user <upn>] [--service <s>].');
+  const t = await ctx.tenant(args.m365.tenant!);
+  const bar = new ProgressBar(!ctx.options.quiet && !ctx.options.json && !!process.stderr.isTTY);
+  const report = await backupTenant(t.repo, {
+    tenantName: t.record.name,
+    conn: await t.graph(),
+    services: servicesOf(args),
+    user: args.m365.user,
+    workers: args.workers,
+    calendarWindowDays: ctx.settings.calendarWindowDays,
+    userConcurrency: ctx.settings.userParallelism,
+    onProgress: (p) => bar.update({ phase: `users ${p.usersDone}/${p.usersTotal}`, itemsDone: p.items, bytesDone: p.bytes }),
+  }).finally(() => bar.done());
+  if (ctx.options.json) console.log(JSON.stringify({ ...report, peakRssMiB: peakRssMiB() }));
+  else printTenantReport(report);
+  return report.status === 'complete' ? 0 : 3;
 }

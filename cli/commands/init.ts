@@ -3,8 +3,11 @@ import type { ParsedArgs } from '../args';
 import type { CliContext } from '../context';
 import { readNewPassword } from '../password';
 import { SETTING_NAMES } from '../../shared/config';
+import { refuseAt, refuseTenant } from '../selection';
 
 export async function initCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  refuseTenant(args, 'init', 'tenant add creates a tenant\'s repository.');
+  refuseAt(args, 'init');
   const password = ctx.options.passwordFile || process.env[SETTING_NAMES.password]
     ? await ctx.password('initialise the repository')
     : await readNewPassword(args.newPasswordFile, undefined);

@@ -1,29 +1,42 @@
-import { m365Ls } from './m365';
 import { BackupError } from '../../shared/errors';
-import { Catalog } from '../../shared/repo';
-import { included, selectSnapshot } from '../../shared/restore';
+import { listFolderSnapshot, listServiceSnapshot, type FolderEntry, type ServiceEntry } from '../../shared/browse';
 import type { ParsedArgs } from '../args';
 import type { CliContext } from '../context';
+import { refuseFolderOptions, snapshotSelector } from '../selection';
 
 export async function lsCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
-  if (args.m365.tenant) return m365Ls(ctx, args);
+  refuseFolderOptions(args, 'ls');
   const [spec, extra] = args.positionals;
-  if (!spec || extra) throw new BackupError('USAGE', 'ls takes one snapshot: m365-backup ls <snapshot|latest>.');
+  if (extra !== undefined) throw new BackupError('USAGE', 'ls takes one snapshot: m365-backup ls <snapshot|latest|date-time>.');
+  return args.m365.tenant ? tenantLs(ctx, args, spec) : folderLs(ctx, args, spec);
+}
+
+function folderLine(e: FolderEntry): string {
+  const kind = e.type === 'dir' ? 'd' : e.type === 'symlink' ? 'l' : '-';
+  const mode = Number(e.mode ?? 0).toString(8).padStart(4, '0');
+  const when = e.mtimeNs ? new Date(Number(BigInt(String(e.mtimeNs)) / 1_000_000n)).toISOString() : '';
+  return `${kind} ${mode} ${String(e.size ?? 0).padStart(12)} ${when} ${e.path}${e.target !== undefined ? ` -> ${e.target}` : ''}`;
+}
+
+const serviceLine = (e: ServiceEntry) => `${String(e.type).padEnd(8)} ${String(e.size ?? '').padStart(10)}  ${e.name ?? e.subject ?? e.displayName ?? e.id}`;
+
+async function folderLs(ctx: CliContext, args: ParsedArgs, spec: string | undefined): Promise<number> {
+  const snapshot = snapshotSelector(spec, args);
+  if (!snapshot) throw new BackupError('USAGE', 'ls takes one snapshot: m365-backup ls <snapshot|latest|date-time>.');
   const repo = await ctx.repository();
-  const catalog = new Catalog(repo, ctx.options.partition);
-  const snapshot = await selectSnapshot(catalog, spec);
-  const key = await repo.unlock(await ctx.password('list a snapshot'));
-  const runKeys = await catalog.openRunKeys(key);
-  const entries: Record<string, unknown>[] = [];
-  for await (const v of catalog.versionsAt(snapshot.seq, runKeys)) if (included(String(v.meta.path), args.include)) entries.push(v.meta);
-  entries.sort((a, b) => (String(a.path) < String(b.path) ? -1 : 1));
-  if (ctx.options.json) console.log(JSON.stringify({ snapshot: snapshot.seq, time: snapshot.time, entries }, null, 2));
-  else
-    for (const e of entries) {
-      const kind = e.type === 'dir' ? 'd' : e.type === 'symlink' ? 'l' : '-';
-      const mode = Number(e.mode ?? 0).toString(8).padStart(4, '0');
-      const when = e.mtimeNs ? new Date(Number(BigInt(String(e.mtimeNs)) / 1_000_000n)).toISOString() : '';
-      console.log(`${kind} ${mode} ${String(e.size ?? 0).padStart(12)} ${when} ${e.path}${e.target !== undefined ? ` -> ${e.target}` : ''}`);
-    }
+  const r = await listFolderSnapshot(repo, { partition: ctx.options.partition, snapshot, include: args.include, password: () => ctx.password('list a snapshot') });
+  if (ctx.options.json) console.log(JSON.stringify(r, null, 2));
+  else for (const e of r.entries) console.log(folderLine(e));
+  return 0;
+}
+
+async function tenantLs(ctx: CliContext, args: ParsedArgs, spec: string | undefined): Promise<number> {
+  const services = args.m365.services;
+  if (!args.m365.user || services?.length !== 1) throw new BackupError('USAGE', 'ls for a tenant takes --user <upn>, one --service and an optional snapshot.');
+  const snapshot = snapshotSelector(spec, args, 'latest')!;
+  const t = await ctx.tenant(args.m365.tenant!);
+  const r = await listServiceSnapshot(t.repo, { tenantName: t.record.name, user: args.m365.user, service: services[0]!, snapshot, password: () => ctx.password('list a snapshot') });
+  if (ctx.options.json) console.log(JSON.stringify({ snapshot: r.snapshot, time: r.time, entries: r.entries }, null, 2));
+  else for (const e of r.entries) console.log(serviceLine(e));
   return 0;
 }

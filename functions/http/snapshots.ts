@@ -1,7 +1,5 @@
 import { BackupError } from '../../shared/errors';
-import { Catalog } from '../../shared/repo';
-import { servicePartition } from '../../shared/m365';
-import { readDirectory, selectUsers } from '../../shared/restore/m365/restoreTenant';
+import { listTenantSnapshots } from '../../shared/browse';
 import { appServices } from '../runtime';
 import { parseServices } from './backups';
 import { validateUserRef } from '../../shared/tenants/names';
@@ -15,12 +13,7 @@ jsonEndpoint('listSnapshots', { route: 'snapshots', methods: ['GET'] }, async (r
     const user = userQuery(req.query.get('user'));
     const services = parseServices(req.query.get('service') ?? undefined);
     const t = await appServices().tenant(tenant);
-    const users = selectUsers(await readDirectory(t.repo, t.record.name), t.record.name, user);
-    const snapshots: Record<string, unknown>[] = [];
-    for (const u of users)
-      for (const service of services)
-        for (const s of await new Catalog(t.repo, servicePartition(t.record.name, u.id, service)).snapshots())
-          snapshots.push({ user: u.userPrincipalName, userId: u.id, service, snapshot: s.seq, time: s.time, status: s.status, items: s.stats.items, changedItems: s.stats.changedItems, deletedItems: s.stats.deletedItems, failedItems: s.stats.failedItems });
+    const snapshots = await listTenantSnapshots(t.repo, { tenantName: t.record.name, user, services });
     return { status: 200, jsonBody: { tenant: t.record.name, snapshots } };
 });
 

@@ -1,3 +1,3 @@
 export { restoreFolder, type FolderRestoreOptions, type RestoreResult } from './restoreFolder';
-export { selectSnapshot, included } from './selectSnapshot';
+export { selectSnapshot, pickSnapshot, parseSnapshotSelector, latestAtOrBefore, included, type SnapshotSelector } from './selectSnapshot';
 export { manifest, diffManifests, type Manifest } from './compareTrees';

@@ -8,7 +8,7 @@ import { addTarget, fetchChunks, forEachChunkPosition, missingChunk, writeAt } f
 import { contactToVcf, eventToIcs } from './ical';
 import { planLocations, planTenantRestore, type PlannedFile, type TenantRestorePlan, type TenantSelection } from './tenantPlan';
 
-export { readDirectory, selectUsers, snapshotAt, selectTenantSnapshots, planTenantRestore, type TenantSelection, type TenantRestorePlan } from './tenantPlan';
+export { readDirectory, selectUsers, selectTenantSnapshots, planTenantRestore, type TenantSelection, type TenantRestorePlan } from './tenantPlan';
 
 export interface TenantRestoreOptions extends TenantSelection {
   target: string;

@@ -2,6 +2,7 @@ import type { PrivateKey } from '../../crypto';
 import { BackupError } from '../../errors';
 import { Catalog, ChunkReader, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../../repo';
 import type { Service } from '../../graph';
+import { latestAtOrBefore } from '../selectSnapshot';
 import { directoryPartition, matchUsers, servicePartition, type DirectoryState, type TenantUser as DirectoryUser } from '../../m365';
 import { itemFileName, NameSpace } from './naming';
 import { layoutTree, type TreeEntry } from './treeLayout';
@@ -69,12 +70,6 @@ export function selectUsers(users: DirectoryUser[], tenant: string, user?: strin
   return found;
 }
 
-/** The snapshot of a partition to restore: the latest, or the latest at or before a point in time. */
-export function snapshotAt(snapshots: SnapshotRecord[], at?: Date): SnapshotRecord | undefined {
-  const ok = at ? snapshots.filter((s) => Date.parse(s.time) <= at.getTime()) : snapshots;
-  return ok.at(-1);
-}
-
 /** The snapshot of each selected user and service (no password needed): what a restore would read. */
 export async function selectTenantSnapshots(repo: Repository, o: TenantSelection): Promise<{ user: DirectoryUser; service: Service; catalog: Catalog; snapshot: SnapshotRecord }[]> {
   const users = selectUsers(await readDirectory(repo, o.tenantName), o.tenantName, o.user);
@@ -83,7 +78,7 @@ export async function selectTenantSnapshots(repo: Repository, o: TenantSelection
   for (const user of users)
     for (const service of o.services) {
       const catalog = new Catalog(repo, servicePartition(o.tenantName, user.id, service));
-      const snapshot = snapshotAt(await catalog.snapshots(), o.pointInTime);
+      const snapshot = latestAtOrBefore(await catalog.snapshots(), o.pointInTime);
       if (snapshot) out.push({ user, service, catalog, snapshot });
     }
   return out;
