@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { AppServices } from '../shared/app/services';
 import type { LoggedOutcome } from '../shared/m365';
 import { loadSettings } from '../shared/config';
+import { packStorageUsage } from '../shared/repo';
 import { startAzurite, SeededRandom } from '../shared/local';
 import { registerTenant } from '../shared/tenants/registerTenant';
 import { loopbackCertificate } from '../simulator/tls';
@@ -215,8 +216,7 @@ async function main(): Promise<number> {
       log(`  ${svc.padEnd(9)} ${String(sum(i, 'items')).padStart(6)} ${String(sum(f, 'fetched')).padStart(15)} ${formatBytes(sum(f, 'fetchedBytes')).padStart(11)} ${String(sum(i, 'fetched')).padStart(22)} ${formatBytes(sum(i, 'fetchedBytes')).padStart(10)} ${String(sum(i, 'removed')).padStart(8)}`);
     }
     const repo = await services.repository(record.repository);
-    let stored = 0;
-    for await (const b of repo.blobs.list(repo.layout.packContainer)) stored += b.size;
+    const stored = (await packStorageUsage(repo)).bytes;
     const fetchedBytes = nights.reduce((n, x) => n + x.report.reduce((m, r) => m + r.fetchedBytes, 0), 0);
     const backupMs = nights.reduce((n, x) => n + x.ms, 0);
     log(`  stored ${formatBytes(stored)} of packs for ${formatBytes(fetchedBytes)} read from Graph: ${(fetchedBytes / Math.max(1, stored)).toFixed(2)}x (dedup + compression)`);

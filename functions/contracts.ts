@@ -1,4 +1,5 @@
 import type { RunTotals, Service } from '../shared/m365';
+import type { RestoreJobRef } from '../shared/restore/m365/restoreJob';
 
 /**
  * Inputs and outputs of orchestrations and activities. They hold names, ids, indexes and counts only:
@@ -51,6 +52,27 @@ export interface FinishRunInput {
   runId: string;
   totals: RunTotals;
 }
+
+/** The restore's input: names, the restore's selection and a session id (the key is in the Key Vault-wrapped session row). */
+export interface RestoreInput {
+  tenant: string;
+  sessionId: string;
+  user?: string;
+  services: Service[];
+  at?: string;
+}
+
+/** The orchestration's output: counts only (failure paths stay sealed beside the zip). */
+export interface RestoreOutput {
+  files: number;
+  bytes: number;
+  zipBytes: number;
+  failureCount: number;
+  expires: string;
+}
+
+/** What each restore step gets: the tenant, the restore id and its session id. */
+export type RestoreStepInput = { tenant: string } & RestoreJobRef;
 
 export type { ServiceOutcome, RunTotals } from '../shared/m365';
 export { addOutcome, emptyTotals } from '../shared/m365';

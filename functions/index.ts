@@ -8,4 +8,5 @@ import './backupActivities';
 import './http/backups';
 import './http/snapshots';
 import './restoreFunctions';
+import './restoreOrchestrator';
 import './http/restores';

@@ -98,20 +98,6 @@ const SDK_EDGES: Record<string, (file: string) => boolean> = {
 
 const PRODUCT = ['shared', 'functions', 'cli', 'simulator', 'bench'].flatMap(sources);
 
-/**
- * Files still breaking a rule while their rework is in flight (issue 8). The list may only shrink:
- * a listed file that no longer breaks the rule fails the test, so the entry must be removed.
- */
-const PENDING: Record<string, string[]> = {
-  orchestrators: ['functions/restoreFunctions.ts'],
-  sealed: ['shared/restore/chunkFetcher.ts', 'shared/restore/m365/session.ts', 'functions/http/restores.ts', 'functions/restoreFunctions.ts', 'cli/demo.ts'],
-};
-function withoutPending(rule: string, bad: string[]): string[] {
-  const pending = PENDING[rule] ?? [];
-  const stale = pending.filter((f) => !bad.some((b) => b.startsWith(f)));
-  assert.deepEqual(stale, [], `these files no longer break the "${rule}" rule: remove them from PENDING`);
-  return bad.filter((b) => !pending.some((f) => b.startsWith(f)));
-}
 
 describe('architecture rules', () => {
   test('imports point one way (the dependency table in README "Architecture")', () => {
@@ -152,7 +138,7 @@ describe('architecture rules', () => {
         const ok = imp.spec === 'durable-functions' || imp.target === 'functions/contracts' || imp.target.startsWith('shared/m365') || imp.typeOnly;
         if (!ok) bad.push(`${f} imports ${imp.spec}`);
       }
-    assert.deepEqual(withoutPending('orchestrators', bad), []);
+    assert.deepEqual(bad, []);
   });
 
   test("the repository is sealed: only shared/repo/ touches a repository's blobs, tables, stores or keys", () => {
@@ -164,7 +150,7 @@ describe('architecture rules', () => {
         if (/\b[rR]epo\??\.(blobs|tables|stores|keys)\b/.test(line)) bad.push(`${file}:${i + 1}: ${line.trim()}`);
       });
     }
-    assert.deepEqual(withoutPending('sealed', bad), []);
+    assert.deepEqual(bad, []);
   });
 
   test('every folder of the product says in a README what it owns and must never import', () => {

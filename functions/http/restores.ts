@@ -4,7 +4,7 @@ import { BackupError } from '../../shared/errors';
 import { endRestoreSession } from '../../shared/repo';
 import { beginTenantRestore, restoreJobDownload } from '../../shared/restore/m365/restoreJob';
 import { appServices } from '../runtime';
-import type { RestoreInput } from '../restoreFunctions';
+import type { RestoreInput } from '../contracts';
 import { redactSecrets } from '../../shared/redact';
 import { withPasswordThrottle } from '../../shared/repo/passwordThrottle';
 import { optionalUser, parseServices } from './backups';

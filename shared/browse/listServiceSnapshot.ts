@@ -1,5 +1,5 @@
 import { BackupError } from '../errors';
-import type { Service } from '../graph';
+import type { Service } from '../m365';
 import { Catalog, type Repository } from '../repo';
 import { servicePartition } from '../m365';
 import { readDirectory, selectUsers } from '../restore/m365/restoreTenant';

@@ -1,5 +1,6 @@
 import { deflateRawSync, inflateRawSync, constants as zlib } from 'node:zlib';
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Repository } from './repository';
 import { open, sealParts, sealToPieces } from '../crypto';
 import { BackupError } from '../errors';
 import { FLAG_DEFLATE, FLAG_RAW } from './packFormat';
@@ -53,4 +54,10 @@ export function openChunk(packKey: Uint8Array, id: Uint8Array, sealed: Uint8Arra
     }
   }
   throw new BackupError('INTEGRITY', `${what} has an unknown compression flag ${flag}.`);
+}
+
+/** Whether `data` is the chunk `id` names (its keyed hash under the repository's chunk-ID key). */
+export function chunkMatches(repo: Repository, id: Uint8Array, data: Uint8Array): boolean {
+  const actual = chunkId(repo.keys.chunkIdKey, data);
+  return actual.length === id.length && timingSafeEqual(actual, id);
 }

@@ -8,7 +8,8 @@ export { type ItemVersion, type NewVersion, decodeItem, joinPayload, splitPayloa
 export { PartitionLock, Lease, TENANT_RUN_LEASE, type LeaseBody, type LeaseOptions } from './lock';
 export { ContentSession } from './contentSession';
 export { RunLog, RUN_PARTITION_PREFIX } from './runLog';
-export { chunkId, openChunk } from './chunkCodec';
+export { chunkId, chunkMatches, openChunk } from './chunkCodec';
+export { packStorageUsage } from './storageUsage';
 export { Chunker } from './chunker';
 export { macValid, withMac } from './rowMac';
 export { decodePackIndex, readPackTail, type PackDescription, type PackEntry } from './packFormat';

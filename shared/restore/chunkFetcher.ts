@@ -1,8 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { PrivateKey } from '../crypto';
 import { BackupError, isBackupError } from '../errors';
-import { ChunkReader, chunkId, type ChunkLocation, type Repository } from '../repo';
+import { ChunkReader, chunkMatches, type ChunkLocation, type Repository } from '../repo';
 
 export interface FetchResult {
   /** Chunks not in the index at all. */
@@ -39,7 +38,7 @@ export async function fetchChunks(
   for (const [packId, needs] of byPack) {
     try {
       await reader.readFromPack(packId, needs, async (id, data) => {
-        if (!timingSafeEqual(chunkId(repo.keys.chunkIdKey, data), id)) throw new BackupError('INTEGRITY', `A chunk in pack ${packId} does not match its ID.`);
+        if (!chunkMatches(repo, id, data)) throw new BackupError('INTEGRITY', `A chunk in pack ${packId} does not match its ID.`);
         await onChunk(id.toString('hex'), data);
       });
     } catch (e) {
