@@ -8,6 +8,7 @@ import { AppServices } from '../shared/app/services';
 import { loadSettings } from '../shared/config';
 import { Lease, TENANT_RUN_LEASE, verifyRepository, type Repository } from '../shared/repo';
 import { seal } from '../shared/crypto';
+import { beginTenantRestore, endRestoreJob, planRestoreJob } from '../shared/restore/m365/restoreJob';
 
 const shape = (users: number) => ({ users, filesPerUser: 1, maxFileBytes: 2_000, messagesPerUser: 2, eventsPerUser: 1, contactsPerUser: 1 });
 
@@ -86,6 +87,24 @@ describe('Function App runs leave a sealed repository: verify is clean, one run 
       assert.deepEqual(r.issues, [], `${t}: ${JSON.stringify(r.issues.slice(0, 3))}`);
       assert.ok(r.runRecords > 0, 'the run logs were checked');
     }
+  });
+
+  test('verify while a restore is in progress (session and sealed plan in the restore area) reports nothing; an altered restore row is named', async () => {
+    const repo = await repoOf('small');
+    const key = await repo.unlock(suite.tenants.get('small')!.password);
+    const job = { restoreId: 'restore-small-inprogress', ...(await beginTenantRestore(repo, key, { tenantName: 'small', services: ['onedrive', 'mail', 'calendar', 'contacts'] })) };
+    await planRestoreJob(repo, job, { tenantName: 'small', services: ['onedrive', 'mail', 'calendar', 'contacts'] });
+    const during = await verifyRepository(repo);
+    assert.deepEqual(during.issues, []);
+    assert.ok(during.restoreRows >= 2, `restore rows checked: ${during.restoreRows}`);
+    const tables = suite.storage.tables;
+    let row;
+    for await (const r of tables.query(repo.layout.restoreTable, { filter: `PartitionKey eq 'session'` })) row = r;
+    assert.ok(row);
+    await tables.upsert(repo.layout.restoreTable, { ...row, expires: '2999-01-01T00:00:00.000Z' });
+    assert.match((await verifyRepository(repo)).issues.map((i) => `${i.object}: ${i.problem}`).join('\n'), /restores row session\/\S+: was altered \(MAC mismatch\)/);
+    await endRestoreJob(repo, job);
+    assert.deepEqual((await verifyRepository(repo)).issues, [], 'the session row and plan are gone with the restore');
   });
 
   test('a second run of the same tenant while one holds the tenant-run lease is refused cleanly, naming the holder', async () => {

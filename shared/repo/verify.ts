@@ -27,8 +27,10 @@ export interface VerifyResult {
   unreferencedPacks: number;
   /** Run-log records (Function App runs: roster pages, work-unit outcomes), MAC-checked. */
   runRecords: number;
-  /** Restore sessions in progress (or left by a crash, until they expire). */
+  /** First-release restore-session rows in the snapshots table (left by a crash, until they expire). */
   restoreSessions: number;
+  /** Rows of the restore area (sessions, plans, zip records of running restores), MAC-checked. */
+  restoreRows: number;
   bytesRead: number;
   issues: VerifyIssue[];
 }
@@ -56,7 +58,7 @@ export async function verifyRepository(repo: Repository, options: VerifyOptions 
   const { tables, blobs, layout, keys } = repo;
   const issues: VerifyIssue[] = [];
   const issue = (object: string, problem: string) => issues.push({ object, problem });
-  const result: VerifyResult = { readData: !!options.privateKey, packs: 0, chunks: 0, items: 0, snapshots: 0, unreferencedPacks: 0, runRecords: 0, restoreSessions: 0, bytesRead: 0, issues };
+  const result: VerifyResult = { readData: !!options.privateKey, packs: 0, chunks: 0, items: 0, snapshots: 0, unreferencedPacks: 0, runRecords: 0, restoreSessions: 0, restoreRows: 0, bytesRead: 0, issues };
   const rowName = (table: string, r: StoredRow) => `table ${table} row ${r.partitionKey}/${r.rowKey}`;
 
   // Packs: rows, blobs, pack-index blobs.
@@ -120,6 +122,17 @@ export async function verifyRepository(repo: Repository, options: VerifyOptions 
     if (r.rowKey.startsWith('key.')) runKeyRows.set(`${r.partitionKey}/${r.rowKey.slice(4)}`, r);
     else if (r.rowKey !== 'state') result.snapshots++;
   }
+  // The restore area: rows of running restores (sessions, plans, zip records), each MACed.
+  try {
+    for await (const r of tables.query(layout.restoreTable)) {
+      result.restoreRows++;
+      if (!['session', 'plan', 'zip'].includes(r.partitionKey)) issue(rowName(layout.restoreTable, r), 'is not a row this program writes (unknown partition)');
+      else if (!macValid(keys.macKey, layout.restoreTable, r)) issue(rowName(layout.restoreTable, r), 'was altered (MAC mismatch)');
+    }
+  } catch (e) {
+    if (!isBackupError(e, 'NOT_FOUND')) throw e; // repositories made before the restore area: nothing to check
+  }
+
   const runKeys = new Map<string, Buffer>();
   if (options.privateKey)
     for (const [name, r] of runKeyRows) {
