@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BackupError } from '../shared/errors';
-import { SERVICES, type Service } from '../shared/graph/sources/types';
+import { SERVICES, servicesNamed, type Service } from '../shared/m365';
 
 export interface GlobalOptions {
   storage?: string;
@@ -116,11 +116,7 @@ function parseServices(values: string[] | undefined): Service[] | undefined {
   const out = new Set<Service>();
   for (const given of values) {
     nonEmpty('service', given);
-    for (const v of given.split(',').map((x) => x.trim().toLowerCase())) {
-      if (v === 'all') SERVICES.forEach((s) => out.add(s));
-      else if ((SERVICES as readonly string[]).includes(v)) out.add(v as Service);
-      else throw new BackupError('USAGE', `Unknown service "${v}": use onedrive, mail, calendar, contacts or all.`);
-    }
+    for (const v of given.split(',')) for (const s of servicesNamed(v, { allowAll: true })) out.add(s);
   }
   return [...out];
 }

@@ -58,7 +58,7 @@ const ALLOWED: Record<string, string[]> = {
   'shared/concurrency': [],
   'shared/progress': [],
   'shared/redact': [],
-  'shared/m365': [],
+  'shared/m365': [...LEAF],
   'shared/config': [...LEAF],
   'shared/storage': [...LEAF],
   'shared/crypto': [...LEAF],

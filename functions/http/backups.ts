@@ -1,7 +1,7 @@
 import * as df from 'durable-functions';
 import { randomUUID } from 'node:crypto';
 import { BackupError } from '../../shared/errors';
-import { SERVICES, type Service } from '../../shared/graph';
+import { SERVICES, servicesNamed, type Service } from '../../shared/m365';
 import { readRunLog } from '../../shared/backup/m365/runRecords';
 import { validateUserRef } from '../../shared/tenants/names';
 import { appServices } from '../runtime';
@@ -12,8 +12,7 @@ export function parseServices(v: unknown): Service[] {
   if (v === undefined || v === null) return [...SERVICES];
   const list = typeof v === 'string' ? [v] : v;
   if (!Array.isArray(list) || list.length === 0) throw new BackupError('USAGE', '"services" must be a list of onedrive, mail, calendar, contacts.');
-  for (const s of list) if (!(SERVICES as readonly unknown[]).includes(s)) throw new BackupError('USAGE', `Unknown service "${String(s)}": use onedrive, mail, calendar or contacts.`);
-  return [...new Set(list as Service[])];
+  return [...new Set((list as unknown[]).flatMap((s) => servicesNamed(s)))];
 }
 
 /** The optional "user" field: a UPN or an object id. */

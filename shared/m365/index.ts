@@ -1,4 +1,4 @@
-export { SERVICES, isService, type Service } from './services';
+export { SERVICES, isService, servicesNamed, type Service } from './services';
 export { servicePartition, directoryPartition } from './partitions';
 export { matchUsers, type TenantUser, type DirectoryState } from './user';
 export { mergeOutcomes, emptyTotals, addOutcome, type ServiceOutcome, type LoggedOutcome, type ItemFailure, type RunTotals } from './outcome';

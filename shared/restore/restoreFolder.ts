@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat, symlink, chmod, utimes, lutimes, writeFile, access, constants } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { PrivateKey } from '../crypto';
 import { BackupError } from '../errors';
 import { Catalog, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../repo';
@@ -8,6 +8,7 @@ import { addTarget, fetchChunks, forEachChunkPosition, missingChunk, writeAt } f
 import { noProgress, type ProgressListener } from '../progress';
 import { included, selectSnapshot } from './selectSnapshot';
 import { nameKey } from './m365/naming';
+import { joinUnderTarget } from './targetPath';
 
 export interface FolderRestoreOptions {
   partition: string;
@@ -67,12 +68,6 @@ async function caseSensitive(target: string): Promise<boolean> {
   }
 }
 
-/** Joins a stored path under the target, refusing anything that would escape it. */
-function safeJoin(target: string, path: string): string {
-  const full = resolve(target, path);
-  if (full !== target && !full.startsWith(target + sep)) throw new BackupError('INTEGRITY', `A stored path escapes the restore target: ${path}`);
-  return full;
-}
 
 /**
  * Seconds for utimes from a nanosecond timestamp. Node passes a double and the kernel truncates its
@@ -134,7 +129,7 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
 
   // 1. Folders, links and empty files; multi-chunk files are created empty and filled below.
   for (const { v, m } of items) {
-    const full = safeJoin(target, m.path);
+    const full = joinUnderTarget(target, m.path);
     try {
       if (m.type === 'dir') {
         await mkdir(full, { recursive: true });
@@ -180,8 +175,8 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
       for (const t of targets.get(hex) ?? []) {
         if (failed.has(t.path)) continue;
         try {
-          if (t.whole) await writeFile(safeJoin(target, t.path), data);
-          else await writeAt(safeJoin(target, t.path), data, t.position);
+          if (t.whole) await writeFile(joinUnderTarget(target, t.path), data);
+          else await writeAt(joinUnderTarget(target, t.path), data, t.position);
         } catch (e) {
           unwritable(t.path, e);
           continue;
@@ -200,7 +195,7 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
   // 3. Modes and times last (writing content would change them); folders deepest first.
   for (const { m } of [...items].reverse()) {
     if (failed.has(m.path)) continue;
-    const full = safeJoin(target, m.path);
+    const full = joinUnderTarget(target, m.path);
     const secs = nsToUtimeSeconds(m.mtimeNs);
     if (m.type === 'symlink') await lutimes(full, secs, secs).catch(() => undefined);
     else {

@@ -1,5 +1,5 @@
 import { mkdir, writeFile, utimes } from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { PrivateKey } from '../../crypto';
 import { BackupError } from '../../errors';
 import type { Repository } from '../../repo';
@@ -7,6 +7,7 @@ import type { Service } from '../../graph';
 import { addTarget, fetchChunks, forEachChunkPosition, missingChunk, writeAt } from '../chunkFetcher';
 import { contactToVcf, eventToIcs } from './ical';
 import { planLocations, planTenantRestore, type PlannedFile, type TenantRestorePlan, type TenantSelection } from './tenantPlan';
+import { joinUnderTarget } from '../targetPath';
 
 export { readDirectory, selectUsers, selectTenantSnapshots, planTenantRestore, type TenantSelection, type TenantRestorePlan } from './tenantPlan';
 
@@ -36,11 +37,6 @@ const CONVERT: Record<NonNullable<PlannedFile['convert']>, (content: Buffer) => 
 
 const reason = (e: unknown) => `cannot be written (${(e as NodeJS.ErrnoException)?.code ?? String((e as Error)?.message ?? e)})`;
 
-function safeJoin(root: string, rel: string): string {
-  const full = resolve(root, rel);
-  if (full !== root && !full.startsWith(root + sep)) throw new BackupError('INTEGRITY', `A stored name escapes the restore target: ${rel}`);
-  return full;
-}
 
 /**
  * Restores a tenant (or one user, some services) as of a point in time into a folder:
@@ -69,9 +65,9 @@ export async function writeTenantPlan(repo: Repository, privateKey: PrivateKey, 
   };
   const files: PlannedFile[] = [];
   for (const p of plan.partitions) {
-    await mkdir(safeJoin(root, p.dir), { recursive: true });
-    await writeFile(safeJoin(root, `${p.dir}/_items.json`), JSON.stringify(p.metas, null, 1));
-    for (const f of p.folders) await mkdir(safeJoin(root, f), { recursive: true }).catch((e: unknown) => fail(f, reason(e)));
+    await mkdir(joinUnderTarget(root, p.dir), { recursive: true });
+    await writeFile(joinUnderTarget(root, `${p.dir}/_items.json`), JSON.stringify(p.metas, null, 1));
+    for (const f of p.folders) await mkdir(joinUnderTarget(root, f), { recursive: true }).catch((e: unknown) => fail(f, reason(e)));
     files.push(...p.files);
   }
   // Converted items collect their (small) content in memory; the rest are written in place.
@@ -82,7 +78,7 @@ export async function writeTenantPlan(repo: Repository, privateKey: PrivateKey, 
     const ids = Buffer.from(f.chunks, 'base64');
     chunkIds.set(f, ids);
     try {
-      const full = safeJoin(root, f.path);
+      const full = joinUnderTarget(root, f.path);
       await mkdir(dirname(full), { recursive: true });
       if (f.convert) buffers.set(f, []);
       else await writeFile(full, Buffer.alloc(0));
@@ -104,7 +100,7 @@ export async function writeTenantPlan(repo: Repository, privateKey: PrivateKey, 
         if (t.f.convert) buffers.get(t.f)![t.index] = data;
         else {
           try {
-            await writeAt(safeJoin(root, t.f.path), data, t.position);
+            await writeAt(joinUnderTarget(root, t.f.path), data, t.position);
           } catch (e) {
             fail(t.f.path, reason(e));
             continue;
@@ -127,7 +123,7 @@ export async function writeTenantPlan(repo: Repository, privateKey: PrivateKey, 
   );
   for (const f of files) {
     if (failed.has(f.path)) continue;
-    const full = safeJoin(root, f.path);
+    const full = joinUnderTarget(root, f.path);
     if (f.convert) {
       let text: string;
       try {
