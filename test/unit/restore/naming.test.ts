@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NameSpace, nameKey, safeName } from '../../shared/restore/m365/naming';
-import { layoutTree, type TreeEntry } from '../../shared/restore/m365/treeLayout';
+import { NameSpace, nameKey, safeName } from '../../../shared/restore/m365/naming';
+import { layoutTree, type TreeEntry } from '../../../shared/restore/m365/treeLayout';
 
 test('safeName: never ".", "..", empty, a device name or a trailing dot; at most 120 bytes with the extension kept', () => {
   assert.equal(safeName('.'), '_');
