@@ -77,8 +77,12 @@ describe('folder backup round trip', () => {
     writeSync(fd, new SeededRandom(7).bytes(MiB), 0, MiB, 150 * MiB);
     closeSync(fd);
     const s = await backup();
-    assert.ok(s.newChunks >= 1 && s.newChunks <= 4, `expected 1-4 new chunks, got ${s.newChunks}`);
-    assert.ok(s.newBytes <= 6 * MiB, `stored ${s.newBytes} new bytes for a 1 MiB change`);
+    // The gear table is keyed by a per-repository secret, so where the cuts fall differs from run to
+    // run: the changed MiB plus the chunks on either side until the cuts fall in step again. Usually
+    // 1-4 chunks; chunks near the 512 KiB minimum can make it 6 or more. What must hold is locality:
+    // a handful of chunks and a few MiB, out of 300 MiB.
+    assert.ok(s.newChunks >= 1 && s.newChunks <= 8, `expected 1-8 new chunks, got ${s.newChunks} (${s.newBytes} bytes)`);
+    assert.ok(s.newBytes <= 12 * MiB, `stored ${s.newBytes} new bytes for a 1 MiB change`);
     states[3] = await manifest(src);
     await restoreAndCompare('3', states[3]);
     await restoreAndCompare('1', states[1]!);
