@@ -19,7 +19,6 @@ export async function writeRoster(repo: Repository, runId: string, users: Tenant
     const slice = users.slice(page * ROSTER_PAGE, (page + 1) * ROSTER_PAGE).map((u): RosterUser => ({ id: u.id, userPrincipalName: u.userPrincipalName, displayName: u.displayName, services: u.services }));
     await log.put(rosterKey(page), slice);
   }
-  await log.put('users:count', users.length);
   return users.length;
 }
 
@@ -32,7 +31,7 @@ export async function rosterUser(repo: Repository, runId: string, index: number)
 }
 
 export async function readRoster(repo: Repository, runId: string): Promise<TenantUser[]> {
-  const pages = await new RunLog(repo, runId).list<RosterUser[]>('users:0');
+  const pages = await new RunLog(repo, runId).list<RosterUser[]>('users:');
   return pages.flatMap((p) => p.value);
 }
 
