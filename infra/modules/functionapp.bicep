@@ -26,6 +26,13 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   properties: { reserved: true }
 }
 
+// Tenant client secrets as Key Vault references (M365_TENANT_SECRET_<TENANT>); resolved by the platform.
+// (A for-expression must be a variable's whole value: Bicep refuses one inside concat().)
+var tenantSecretSettings = [for t in tenantSecrets: {
+  name: 'M365_TENANT_SECRET_${toUpper(t.tenant)}'
+  value: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${t.secretName})'
+}]
+
 var appSettings = concat([
   // Durable Functions task hub and triggers, through the managed identity (no keys).
   { name: 'AzureWebJobsStorage__accountName', value: storageAccountName }
@@ -47,11 +54,7 @@ var appSettings = concat([
   { name: 'REHYDRATE_PRIORITY', value: rehydratePriority }
   { name: 'RESTORE_POLL_SECONDS', value: '900' }
   { name: 'RESTORE_LINK_MINUTES', value: '1440' }
-], [for t in tenantSecrets: {
-  // Tenant client secrets as Key Vault references (M365_TENANT_SECRET_<TENANT>); resolved by the platform.
-  name: 'M365_TENANT_SECRET_${toUpper(t.tenant)}'
-  value: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${t.secretName})'
-}])
+], tenantSecretSettings)
 
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
