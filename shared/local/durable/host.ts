@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
 import { redactSecrets } from '../../redact';
 import { registry } from './functionsCore';
-import { ActionType, EventType, OUT_OF_PROC_LABEL, event, signatures, type Action, type HistoryEvent } from './history';
+import { ActionType, EventType, OUT_OF_PROC_LABEL, event, reusedAction, signatures, type Action, type HistoryEvent } from './history';
 
 export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated';
 
@@ -227,6 +227,8 @@ export class LocalDurableHost {
       failed = true;
     }
     const actions = state.actions?.[0] ?? [];
+    const reused = failed ? undefined : reusedAction(actions);
+    if (reused) return this.finish(inst, 'Failed', `Orchestrator ${inst.name} put an already scheduled task (${reused}) into a new Task.any/Task.all: Azure's Durable extension would schedule it a second time (azure-functions-durable-js#574). Wait on fresh tasks only, e.g. one sub-orchestration per lane.`);
     const sigs = signatures(actions);
     for (let i = 0; i < Math.min(sigs.length, inst.actions.length); i++)
       if (sigs[i] !== inst.actions[i]) return this.finish(inst, 'Failed', `Non-deterministic orchestrator ${inst.name}: action #${i} was ${inst.actions[i]} in history but ${sigs[i]} on replay.`);
