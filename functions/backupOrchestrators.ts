@@ -22,11 +22,15 @@ RETRY.backoffCoefficient = 2;
 const MAX_UNITS = 100;
 
 /**
- * Users per range: one sub-orchestration backs up this many consecutive roster indexes one after
+ * Users per range, at most: one sub-orchestration backs up consecutive roster indexes one after
  * another. Ranges, not single users, are what the window slides over: the parent's history holds
  * ~2 events per range instead of per user, and a slow user holds back at most the rest of its range.
+ * Small tenants get smaller ranges (at least 4 per slot of the window) so every slot has work.
  */
 export const USERS_PER_RANGE = 5;
+
+/** The range size for a run: from the user count and the window only, so every replay agrees. */
+export const rangeSizeFor = (userCount: number, parallelism: number) => Math.max(1, Math.min(USERS_PER_RANGE, Math.floor(userCount / (parallelism * 4))));
 
 /**
  * Ranges started per generation of `backupTenant`; it then waits for the ones in flight (the only
@@ -38,6 +42,7 @@ export const RANGES_PER_GENERATION = 100;
 /** Bounds of the poll interval (see backupTenant): an eighth of a range's measured duration, within these. */
 const POLL_MIN_MS = 500;
 const POLL_MAX_MS = 60_000;
+/** The interval until a range has finished and its duration is known. */
 const POLL_FIRST_MS = 2_000;
 
 const addTotals = (a: RunTotals, b: RunTotals): RunTotals => {
@@ -54,8 +59,8 @@ interface RangeInFlight {
 
 /**
  * backupTenant: begins the run once (tenant-run lease + the roster of users, kept in storage), then
- * backs users up through a sliding window of `parallelism` ranges of `USERS_PER_RANGE` roster
- * indexes: as soon as a range finishes, the next one starts.
+ * backs users up through a sliding window of `parallelism` ranges of up to `USERS_PER_RANGE`
+ * roster indexes: as soon as a range finishes, the next one starts.
  *
  * Why polling and not "Task.any of what is in flight": durable-functions 3.x sends a new Task.any
  * with all its children, and Azure's extension schedules an already scheduled child a second time
@@ -85,31 +90,31 @@ const backupTenant: OrchestrationHandler = function* (context: OrchestrationCont
   const offset = input.offset ?? 0;
   const parallelism = Math.max(1, input.parallelism ?? 8);
   let rangeMs = input.rangeMs ?? 0;
-  const end = Math.min(userCount, offset + RANGES_PER_GENERATION * USERS_PER_RANGE);
+  const rangeSize = rangeSizeFor(userCount, parallelism);
+  const end = Math.min(userCount, offset + RANGES_PER_GENERATION * rangeSize);
   const status = (phase: string) =>
     context.df.setCustomStatus({ phase, usersDone: totals.users, usersTotal: userCount, items: totals.items, fetched: totals.fetched, fetchedBytes: totals.fetchedBytes, failed: totals.failed });
   const nowMs = () => context.df.currentUtcDateTime.getTime();
   const harvest = (r: RangeInFlight) => {
     if (r.task.isCompleted) totals = addTotals(totals, r.task.result as RunTotals);
     // A range that failed outright (its users could not even be read): counted, the run goes on.
-    else totals = { ...totals, users: totals.users + Math.min(USERS_PER_RANGE, userCount! - r.from), failed: totals.failed + 1 };
+    else totals = { ...totals, users: totals.users + Math.min(rangeSize, end - r.from), failed: totals.failed + 1 };
     const took = nowMs() - r.startedMs;
     rangeMs = rangeMs === 0 ? took : Math.round(rangeMs * 0.8 + took * 0.2);
   };
   const rangeTask = (from: number) =>
-    context.df.callSubOrchestrator('backupUserRange', { tenant: input.tenant, runId, from, count: Math.min(USERS_PER_RANGE, end - from), services: input.services } satisfies BackupUserRangeInput, `${runId}:r${from}`);
+    context.df.callSubOrchestrator('backupUserRange', { tenant: input.tenant, runId, from, count: Math.min(rangeSize, end - from), services: input.services } satisfies BackupUserRangeInput, `${runId}:r${from}`);
 
   status('backing up');
   let inFlight: RangeInFlight[] = [];
   let next = offset;
-  let polls = 0;
   while (next < end || inFlight.length > 0) {
     const fresh: Task[] = [];
     while (inFlight.length < parallelism && next < end) {
       const task = rangeTask(next);
       inFlight.push({ from: next, task, startedMs: nowMs() });
       fresh.push(task);
-      next += USERS_PER_RANGE;
+      next += rangeSize;
     }
     if (next >= end) {
       // The generation's last ranges: wait for each on its own (no timer, no re-used task).
@@ -126,8 +131,7 @@ const backupTenant: OrchestrationHandler = function* (context: OrchestrationCont
       inFlight = [];
       break;
     }
-    // Until a range has finished (nothing measured yet), the interval doubles from POLL_FIRST_MS.
-    const pollMs = rangeMs === 0 ? Math.min(POLL_MAX_MS, POLL_FIRST_MS * 2 ** Math.min(10, polls++)) : Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, Math.round(rangeMs / 8)));
+    const pollMs = rangeMs === 0 ? POLL_FIRST_MS : Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, Math.round(rangeMs / 8)));
     const timer = context.df.createTimer(new Date(nowMs() + pollMs));
     const woke = yield fresh.length > 0 ? context.df.Task.any([...fresh, timer]) : timer;
     if (woke !== timer && !timer.isCompleted) timer.cancel();
