@@ -137,6 +137,12 @@ async function backupRun(env: Env, host: Host, tenant: string, users: number): P
   const hostAfter = await hostStats(host);
   const out = (done.output ?? {}) as { status?: string; totals?: { items: number; fetched: number; users: number } };
   if (done.runtimeStatus !== 'Completed') throw new Error(`run ${id} ended ${String(done.runtimeStatus)}: ${String(done.output).slice(0, 2000)}`);
+  if (out.status !== 'complete') {
+    // Say why (the first few services that did not complete), so a partial run is not just a word.
+    const report = ((await json(`${host.origin}/api/backups/${encodeURIComponent(id)}`)).body.report ?? []) as { service: string; status: string; failed: number; failures?: { id: string; reason?: string; error?: string }[] }[];
+    const bad = report.filter((r) => r.status !== 'complete');
+    console.error(`run ${id}: ${bad.length} of ${report.length} services not complete, e.g. ${JSON.stringify(bad.slice(0, 3).map((r) => ({ service: r.service, status: r.status, failed: r.failed, failures: r.failures?.slice(0, 2) })))}`);
+  }
   return {
     users,
     status: out.status ?? '?',
@@ -180,8 +186,10 @@ async function trial(env: Env, users: number, t: number): Promise<{ full: RunFig
   const host = await startHost(productEnv(env, repo), stateDir);
   try {
     const full = await backupRun(env, host, name, users);
+    console.error(`${users} users, trial ${t + 1}, full: ${JSON.stringify(full)}`);
     const changed = changeItems(tenant, editor, CHANGED, users + t);
     const incr = await backupRun(env, host, name, users);
+    console.error(`${users} users, trial ${t + 1}, incremental: ${JSON.stringify(incr)}`);
     const peakRssMiB = (await hostStats(host)).peakRssMiB;
     return { full, incr, changed, peakRssMiB };
   } finally {
