@@ -42,7 +42,7 @@ export const RANGES_PER_GENERATION = 100;
 /** Bounds of the poll interval (see backupTenant): an eighth of a range's measured duration, within these. */
 const POLL_MIN_MS = 500;
 const POLL_MAX_MS = 60_000;
-/** The interval until a range has finished and its duration is known. */
+/** The shortest interval until a range has finished and its duration is known. */
 const POLL_FIRST_MS = 2_000;
 
 const addTotals = (a: RunTotals, b: RunTotals): RunTotals => {
@@ -131,7 +131,10 @@ const backupTenant: OrchestrationHandler = function* (context: OrchestrationCont
       inFlight = [];
       break;
     }
-    const pollMs = rangeMs === 0 ? POLL_FIRST_MS : Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, Math.round(rangeMs / 8)));
+    // Until a range has finished, the oldest one's age is a lower bound of a range's duration: polls
+    // then grow by 1/8 each (a few dozen before a ten-minute range ends, not one every 2 s).
+    const estimateMs = rangeMs > 0 ? rangeMs : Math.max(0, nowMs() - Math.min(...inFlight.map((r) => r.startedMs)));
+    const pollMs = Math.min(POLL_MAX_MS, Math.max(rangeMs > 0 ? POLL_MIN_MS : POLL_FIRST_MS, Math.round(estimateMs / 8)));
     const timer = context.df.createTimer(new Date(nowMs() + pollMs));
     const woke = yield fresh.length > 0 ? context.df.Task.any([...fresh, timer]) : timer;
     if (woke !== timer && !timer.isCompleted) timer.cancel();
