@@ -18,6 +18,25 @@ export interface BackupTenantInput {
   offset?: number;
   userCount?: number;
   totals?: RunTotals;
+  /** Set by continueAsNew: the measured duration of a range of users (ms), for the poll interval. */
+  rangeMs?: number;
+}
+
+/** A range of consecutive roster indexes, backed up one user after another (the unit of the tenant's sliding window). */
+export interface BackupUserRangeInput {
+  tenant: string;
+  runId: string;
+  from: number;
+  count: number;
+  services: Service[];
+}
+
+/** One lane of a user's services (Exchange: mail, calendar, contacts; files: OneDrive), run in order. */
+export interface BackupLaneInput {
+  tenant: string;
+  runId: string;
+  index: number;
+  services: Service[];
 }
 
 export interface BeginRunInput {

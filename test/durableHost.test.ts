@@ -42,6 +42,26 @@ df.app.orchestration('nondeterministic', function* (ctx) {
   yield ctx.df.callActivity('double', 2);
   return 'unreachable';
 });
+df.app.orchestration('race', function* (ctx) {
+  // Task.any of fresh tasks: an activity against a day-long timer; the loser timer is cancelled.
+  const timer = ctx.df.createTimer(new Date(ctx.df.currentUtcDateTime.getTime() + 86_400_000));
+  const work = ctx.df.callActivity('double', 5);
+  const winner = (yield ctx.df.Task.any([work, timer])) as { result?: unknown };
+  if (winner === work) timer.cancel();
+  // Task.any of fresh sub-orchestrations, then each of the losers waited for on its own.
+  const subs = [1, 2, 3].map((n) => ctx.df.callSubOrchestrator('child', n));
+  const first = (yield ctx.df.Task.any(subs)) as { result?: unknown };
+  let sum = Number(first.result);
+  for (const t of subs) if (t !== first) sum += (yield t) as number;
+  return { winner: winner === work ? 'activity' : 'timer', result: winner.result, sum };
+});
+df.app.orchestration('reusesTask', function* (ctx) {
+  // Wrong on purpose: the sliding window "Task.any of what is still in flight" re-sends a scheduled task.
+  const inFlight = [1, 2].map((n) => ctx.df.callActivity('double', n));
+  const done = yield ctx.df.Task.any(inFlight);
+  yield ctx.df.Task.any([...inFlight.filter((t) => t !== done), ctx.df.callActivity('double', 3)]);
+  return 'unreachable';
+});
 df.app.orchestration('tooBig', function* (ctx) {
   return yield ctx.df.callActivity('huge', null);
 });
@@ -82,4 +102,15 @@ test('a non-deterministic orchestrator is caught, and oversized payloads fail th
   const big = await host.waitForCompletion(await host.startNew('tooBig'), 30_000);
   assert.equal(big.runtimeStatus, 'Failed');
   assert.match(String(big.output), /1 MiB/);
+});
+
+test('Task.any of fresh tasks works (activity against timer, sub-orchestrations); a task re-used in a new Task.any is refused as Azure would get it wrong', async () => {
+  const host = new LocalDurableHost({ clock: 'virtual' });
+  const s = await host.waitForCompletion(await host.startNew('race'), 30_000);
+  assert.equal(s.runtimeStatus, 'Completed', String(s.output));
+  assert.deepEqual(s.output, { winner: 'activity', result: 10, sum: 12 });
+  assert.ok(host.now() < Date.parse('2026-01-02T00:00:00Z'), 'the cancelled day-long timer did not hold the orchestration');
+  const bad = await host.waitForCompletion(await host.startNew('reusesTask'), 30_000);
+  assert.equal(bad.runtimeStatus, 'Failed');
+  assert.match(String(bad.output), /already scheduled task \(0:double\) into a new Task\.any\/Task\.all.*#574/);
 });

@@ -35,6 +35,9 @@ export const SETTING_NAMES = {
   emulateArchiveSeconds: 'M365_BACKUP_EMULATE_ARCHIVE',
 } as const;
 
+/** BACKUP_USER_PARALLELISM's default (see Settings.userParallelism for why 8). */
+export const DEFAULT_USER_PARALLELISM = 8;
+
 /** Settings only CLI and local runs use; the Function App does not set them (infra/ is checked against the rest). */
 export const LOCAL_ONLY_SETTINGS: ReadonlySet<string> = new Set([
   SETTING_NAMES.storageConnectionString,
@@ -68,7 +71,15 @@ export interface Settings {
   tenantConcurrency: number;
   /** calendarView window, days back and forward from now. */
   calendarWindowDays: number;
-  /** Users of one tenant backed up at once. */
+  /**
+   * Users of one tenant backed up at once (the sliding window of the Function App's run and of the
+   * CLI's). Default 8, sized for a Flex Consumption app: each user runs up to two work units at once
+   * (the Exchange lane and the OneDrive lane), so 8 users keep ~16 units busy, which is the default
+   * GRAPH_TENANT_CONCURRENCY (16 requests in flight per tenant) with each unit's requests mostly
+   * sequential; host.json's maxConcurrentActivityFunctions (4 per instance) spreads them over ~4
+   * instances of 2,048 MB, each unit holding well under its 512 MB share. More users at once
+   * would only queue behind the tenant's Graph budget; fewer leave it unused.
+   */
   userParallelism: number;
   /** Time budget of one backup work unit (activity); it then commits and hands over to the next. */
   unitSeconds: number;
@@ -140,7 +151,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     mailboxBudget: parseMailboxBudget(env[SETTING_NAMES.mailboxBudget]),
     tenantConcurrency: positiveInt(SETTING_NAMES.tenantConcurrency, env[SETTING_NAMES.tenantConcurrency], 16),
     calendarWindowDays: positiveInt(SETTING_NAMES.calendarWindowDays, env[SETTING_NAMES.calendarWindowDays], 5 * 365),
-    userParallelism: positiveInt(SETTING_NAMES.userParallelism, env[SETTING_NAMES.userParallelism], 4),
+    userParallelism: positiveInt(SETTING_NAMES.userParallelism, env[SETTING_NAMES.userParallelism], DEFAULT_USER_PARALLELISM),
     unitSeconds: env[SETTING_NAMES.unitSeconds] === '0' ? 0 : positiveInt(SETTING_NAMES.unitSeconds, env[SETTING_NAMES.unitSeconds], 600),
     rehydratePriority: env[SETTING_NAMES.rehydratePriority] === 'High' ? 'High' : 'Standard',
     restorePollSeconds: positiveInt(SETTING_NAMES.restorePollSeconds, env[SETTING_NAMES.restorePollSeconds], 900),

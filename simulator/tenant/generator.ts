@@ -13,7 +13,14 @@ export interface TenantShape {
   /** Users (by index) without a mailbox / without a drive, as in real tenants (rooms, unlicensed). */
   withoutMailbox?: number[];
   withoutDrive?: number[];
+  /** Size of each user's first file (default 0: an empty file, an edge case worth having). */
+  firstFileBytes?: number;
+  /** Share of messages with an attachment (default 0.25). */
+  attachmentRate?: number;
 }
+
+/** The scale benchmark's tenant: `users` users with one small file and a few messages (and one event and contact) each. */
+export const scaleTenantShape = (users: number): TenantShape => ({ users, filesPerUser: 1, maxFileBytes: 4096, firstFileBytes: 2048, messagesPerUser: 3, eventsPerUser: 1, contactsPerUser: 1, attachmentRate: 0 });
 
 export const SMALL_TENANT: TenantShape = { users: 5, filesPerUser: 12, maxFileBytes: 3 * 1024 * 1024, messagesPerUser: 20, eventsPerUser: 6, contactsPerUser: 6 };
 
@@ -71,7 +78,7 @@ export function generateTenant(options: { seed: number; tenantId: string; domain
       const folders = ['', 'Documents', 'Documents/Projects', 'Pictures', 'Shared with team', `Documents/Projects/${pick(r, WORDS)}`];
       for (let f = 0; f < shape.filesPerUser; f++) {
         const tail = r.next();
-        const size = f === 0 ? 0 : Math.min(shape.maxFileBytes, Math.floor(tail * tail * tail * shape.maxFileBytes) + r.int(1, 4000));
+        const size = f === 0 ? (shape.firstFileBytes ?? 0) : Math.min(shape.maxFileBytes, Math.floor(tail * tail * tail * shape.maxFileBytes) + r.int(1, 4000));
         const text = r.next() < 0.6;
         const name = `${phrase(r, 2)} ${f}.${text ? 'docx' : 'jpg'}`;
         const folder = pick(r, folders);
@@ -87,7 +94,7 @@ export function generateTenant(options: { seed: number; tenantId: string; domain
       const folderPaths = ['Inbox', 'Inbox', 'Inbox/Projects', 'Inbox/Projects/Älteres', 'Sent Items', 'Archive', 'Drafts'];
       for (let m = 0; m < shape.messagesPerUser; m++) {
         const peer = { name: `${pick(r, FIRST)} ${pick(r, LAST)}`, address: `${pick(r, FIRST).toLowerCase()}@partner.example` };
-        const attach = r.next() < 0.25;
+        const attach = r.next() < (shape.attachmentRate ?? 0.25);
         editor.addMessage(upn, pick(r, folderPaths), {
           subject: `${phrase(r, 3)} #${m}`,
           from: peer,

@@ -7,7 +7,8 @@ import { forEachConcurrent } from '../../concurrency';
 import { ContentSession, Lease, TENANT_RUN_LEASE, type ContentStats, type Repository } from '../../repo';
 import type { GraphConnection } from '../../graph';
 import { MemoryBudget } from '../../graph/gates';
-import { addOutcome, emptyTotals, type ItemFailure, type RunTotals, type Service, type ServiceOutcome } from '../../m365';
+import { addOutcome, emptyTotals, lanesOf, type ItemFailure, type RunTotals, type Service, type ServiceOutcome } from '../../m365';
+import { DEFAULT_USER_PARALLELISM } from '../../config/settings';
 import { backupServiceUnit } from './serviceUnit';
 import { tenantUsers } from './tenantUsers';
 import { recordRun } from './runRecords';
@@ -66,8 +67,9 @@ const stopsTheRun = (e: unknown) => isBackupError(e, 'CREDENTIALS');
 /**
  * Backs up a tenant from the CLI: takes the tenant-run lease (a second run of the same tenant is
  * refused with LOCKED, naming the holder), enumerates users (those without a mailbox or drive are
- * skipped for that service, with a note), then users in parallel (bounded), each service as one
- * work unit into its own partition. One failing item or service never stops the rest.
+ * skipped for that service, with a note), then users through a sliding window of
+ * `userConcurrency`, each user's Exchange services and OneDrive in two lanes side by side, each
+ * service as one work unit into its own partition. One failing item or service never stops the rest.
  */
 export async function backupTenant(repo: Repository, o: TenantBackupOptions): Promise<TenantBackupReport> {
   const started = new Date();
@@ -83,34 +85,46 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
     const memory = new MemoryBudget(o.memoryBudgetBytes ?? 32 * 1024 * 1024);
     const progress = { usersDone: 0, usersTotal: users.length, items: 0, bytes: 0 };
     try {
-      await forEachConcurrent(users, o.userConcurrency ?? 4, async (u) => {
+      // A sliding window: each of the `userConcurrency` workers takes the next user as soon as its last one is done.
+      await forEachConcurrent(users, o.userConcurrency ?? DEFAULT_USER_PARALLELISM, async (u) => {
         const report: UserReport = { id: u.id, userPrincipalName: u.userPrincipalName, services: [], skipped: [] };
         reports.push(report);
-        for (const service of o.services) {
-          if (!u.services.includes(service)) {
-            report.skipped.push(`${service}: ${u.notes?.find((n) => n.includes(service === 'onedrive' ? 'OneDrive' : 'mailbox')) ?? 'not available'}`);
-            continue;
-          }
-          let last = { items: 0, bytes: 0 };
-          const r = await backupServiceUnit(repo, {
-            tenant: o.tenantName,
-            user: u,
-            service,
-            conn,
-            writer: session.writer,
-            spoolDir,
-            memory,
-            calendarWindowDays: o.calendarWindowDays ?? 5 * 365,
-            pageSize: o.pageSize,
-            onProgress: (p) => {
-              progress.items += p.items - last.items;
-              progress.bytes += p.bytes - last.bytes;
-              last = p;
-              o.onProgress?.(progress);
-            },
-          });
-          if (r.error && stopsTheRun(r.error)) throw r.error;
-          report.services.push({ ...r.outcome, failures: r.failures, resynced: r.resynced });
+        const available = o.services.filter((service) => {
+          if (u.services.includes(service)) return true;
+          report.skipped.push(`${service}: ${u.notes?.find((n) => n.includes(service === 'onedrive' ? 'OneDrive' : 'mailbox')) ?? 'not available'}`);
+          return false;
+        });
+        const done = new Map<Service, ServiceReport>();
+        // Lanes side by side (Exchange in order: one mailbox budget; OneDrive on its own); the first run-stopping error wins.
+        await Promise.all(
+          lanesOf(available).map(async (lane) => {
+            for (const service of lane) {
+              let last = { items: 0, bytes: 0 };
+              const r = await backupServiceUnit(repo, {
+                tenant: o.tenantName,
+                user: u,
+                service,
+                conn,
+                writer: session.writer,
+                spoolDir,
+                memory,
+                calendarWindowDays: o.calendarWindowDays ?? 5 * 365,
+                pageSize: o.pageSize,
+                onProgress: (p) => {
+                  progress.items += p.items - last.items;
+                  progress.bytes += p.bytes - last.bytes;
+                  last = p;
+                  o.onProgress?.(progress);
+                },
+              });
+              if (r.error && stopsTheRun(r.error)) throw r.error;
+              done.set(service, { ...r.outcome, failures: r.failures, resynced: r.resynced });
+            }
+          }),
+        );
+        for (const service of available) {
+          const r = done.get(service);
+          if (r) report.services.push(r);
         }
         progress.usersDone++;
         o.onProgress?.(progress);

@@ -50,4 +50,24 @@ export function signatures(actions: Action[]): string[] {
   return out;
 }
 
+/**
+ * The first action that appears twice in an episode's action list (same object), as
+ * `type:name`: a task yielded once and then again inside a new compound (Task.any/Task.all).
+ * durable-functions 3.x sends the compound with all its children and the extension, which has no
+ * task ids on this protocol, schedules the repeated child again (azure-functions-durable-js#574),
+ * so the local host refuses what Azure would get wrong.
+ */
+export function reusedAction(actions: Action[]): string | undefined {
+  const seen = new Set<Action>();
+  let found: string | undefined;
+  const walk = (a: Action) => {
+    if (found) return;
+    if (seen.has(a)) found = `${a.actionType}:${a.functionName ?? ''}`;
+    seen.add(a);
+    if (a.compoundActions) a.compoundActions.forEach(walk);
+  };
+  actions.forEach(walk);
+  return found;
+}
+
 export const OUT_OF_PROC_LABEL = '\n\n$OutOfProcData$:';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
 import { redactSecrets } from '../../redact';
 import { registry } from './functionsCore';
-import { ActionType, EventType, OUT_OF_PROC_LABEL, event, signatures, type Action, type HistoryEvent } from './history';
+import { ActionType, EventType, OUT_OF_PROC_LABEL, event, reusedAction, signatures, type Action, type HistoryEvent } from './history';
 
 export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated';
 
@@ -27,6 +27,24 @@ interface Instance extends InstanceStatus {
   /** Signatures of every action the orchestrator returned so far (non-determinism guard). */
   actions: string[];
   generation: number;
+  /** History events of this generation already counted in the host's stats. */
+  persistedEvents?: number;
+}
+
+/**
+ * What the host wrote for Durable state, counted as the Azure Storage provider would write it
+ * (each history event once, appended; the custom status on each checkpoint) and as this host does
+ * (the whole instance file again on each checkpoint).
+ */
+export interface DurableWriteStats {
+  checkpoints: number;
+  historyEvents: number;
+  historyBytes: number;
+  customStatusBytes: number;
+  /** historyBytes + customStatusBytes: the bytes a run costs in Durable's store. */
+  durableBytes: number;
+  /** Bytes of instance files written by this host (each checkpoint rewrites the file). */
+  fileBytes: number;
 }
 
 export interface LocalDurableHostOptions {
@@ -70,6 +88,7 @@ export class LocalDurableHost {
   private readonly waiters = new Map<string, (() => void)[]>();
   private realTimer?: NodeJS.Timeout;
   readonly warnings: string[] = [];
+  readonly stats: DurableWriteStats = { checkpoints: 0, historyEvents: 0, historyBytes: 0, customStatusBytes: 0, durableBytes: 0, fileBytes: 0 };
   private inFlight = 0;
   /** Task ids dispatched by this process and not yet completed, per instance (not persisted: a restarted host dispatches again). */
   private readonly dispatched = new Map<string, Set<string>>();
@@ -227,6 +246,8 @@ export class LocalDurableHost {
       failed = true;
     }
     const actions = state.actions?.[0] ?? [];
+    const reused = failed ? undefined : reusedAction(actions);
+    if (reused) return this.finish(inst, 'Failed', `Orchestrator ${inst.name} put an already scheduled task (${reused}) into a new Task.any/Task.all: Azure's Durable extension would schedule it a second time (azure-functions-durable-js#574). Wait on fresh tasks only, e.g. one sub-orchestration per lane.`);
     const sigs = signatures(actions);
     for (let i = 0; i < Math.min(sigs.length, inst.actions.length); i++)
       if (sigs[i] !== inst.actions[i]) return this.finish(inst, 'Failed', `Non-deterministic orchestrator ${inst.name}: action #${i} was ${inst.actions[i]} in history but ${sigs[i]} on replay.`);
@@ -242,6 +263,7 @@ export class LocalDurableHost {
         this.guardPayload(`continueAsNew input of ${inst.name}`, can.input);
         inst.input = typeof can.input === 'string' ? JSON.parse(can.input) : JSON.parse(JSON.stringify(can.input ?? null));
         inst.history = [];
+        inst.persistedEvents = 0;
         inst.actions = [];
         inst.generation++;
         inst.pending = [event(EventType.ExecutionStarted, this.now(), { Name: inst.name, Input: JSON.stringify(inst.input), Version: '' })];
@@ -374,10 +396,19 @@ export class LocalDurableHost {
 
   private persist(inst: Instance): void {
     inst.historyEvents = inst.history.length;
+    const fresh = inst.history.slice(inst.persistedEvents ?? 0);
+    inst.persistedEvents = inst.history.length;
+    this.stats.checkpoints++;
+    this.stats.historyEvents += fresh.length;
+    if (fresh.length > 0) this.stats.historyBytes += sizeOf(fresh) - 2 - (fresh.length - 1);
+    if (inst.customStatus !== undefined) this.stats.customStatusBytes += sizeOf(inst.customStatus);
+    this.stats.durableBytes = this.stats.historyBytes + this.stats.customStatusBytes;
     if (inst.history.length > 1000) this.warn(`history of ${inst.instanceId} has ${inst.history.length} events`);
     if (!this.options.stateDir) return;
     const file = join(this.options.stateDir, `${encodeURIComponent(inst.instanceId)}.json`);
-    writeFileSync(`${file}.tmp`, JSON.stringify(inst));
+    const json = JSON.stringify(inst);
+    this.stats.fileBytes += Buffer.byteLength(json);
+    writeFileSync(`${file}.tmp`, json);
     renameSync(`${file}.tmp`, file);
   }
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { registry, type RegisteredFunction } from './functionsCore';
 import type { LocalDurableHost, InstanceStatus } from './host';
@@ -59,6 +60,17 @@ function invocationContext(fn: RegisteredFunction, origin: string): InvocationCo
 
 const statusJson = (s: InstanceStatus) => ({ name: s.name, instanceId: s.instanceId, runtimeStatus: s.runtimeStatus, input: s.input, output: s.output ?? null, customStatus: s.customStatus ?? null, createdTime: s.createdTime, lastUpdatedTime: s.lastUpdatedTime });
 
+/** This process's peak resident memory (VmHWM; Linux), else the current RSS. */
+function peakRssMiB(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Math.round(Number(m[1]) / 1024);
+  } catch {
+    // not Linux
+  }
+  return Math.round(process.memoryUsage().rss / 1048576);
+}
+
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const c of req) parts.push(c as Buffer);
@@ -105,6 +117,8 @@ export async function startLocalFunctionsServer(host: LocalDurableHost, options:
         if (!s) return send(404, { message: `No instance with ID '${rest[1]}' found.` });
         return send(s.runtimeStatus === 'Completed' || s.runtimeStatus === 'Failed' ? 200 : 202, statusJson(s));
       }
+      // Local only (benchmarks): what this host wrote for Durable state, and its peak memory.
+      if (rest[0] === 'stats' && req.method === 'GET') return send(200, { ...host.stats, instances: host.list().length, peakRssMiB: peakRssMiB() });
       return send(404, { message: 'Not supported by the local host.' });
     }
     // The Functions admin API for non-HTTP triggers: POST /admin/functions/<name> runs it now.
