@@ -12,6 +12,7 @@ import { restoreCommand } from './commands/restore';
 import { snapshotsCommand } from './commands/snapshots';
 import { verifyCommand } from './commands/verify';
 import { tenantCommand } from './commands/tenant';
+import { policyCommand } from './commands/policy';
 
 type Command = (ctx: CliContext, args: ParsedArgs) => Promise<number>;
 
@@ -24,7 +25,8 @@ const COMMANDS: Record<string, Command> = {
   verify: verifyCommand,
   'change-password': changePasswordCommand,
   'rebuild-index': rebuildIndexCommand,
-  tenant: tenantCommand,
+  tenant: (ctx, args) => (args.positionals[0] === 'policy' ? policyCommand(ctx, { ...args, positionals: args.positionals.slice(1) }) : tenantCommand(ctx, args)),
+  policy: policyCommand,
 };
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 error, 2 usage, 3 some items failed. */

@@ -21,3 +21,5 @@ export { saveRestorePlan, loadRestorePlan, deleteRestorePlan, sweepRestorePlans 
 export { writeRestoreZip, readRestoreZip, restoreZipUrl, restoreZipExists, deleteRestoreZip, sweepRestoreZips, type RestoreZipRecord } from './restoreZips';
 export { archiveState, rehydratePacks, type ArchiveState } from './archiveState';
 export { sweepRestoreArea } from './restoreSweep';
+export { readPolicyDocument, writePolicyDocument, type StoredPolicyDocument } from './retentionPolicyRecord';
+export { GARBAGE_TAGS } from './pruneTags';
