@@ -16,3 +16,4 @@ export {
 export { parseDuration, subtractDuration, type Duration } from './duration';
 export { selectSnapshots, type SnapshotTime, type KeepDecision } from './selectSnapshots';
 export { getRetentionPolicy, setRetentionPolicy, replaceRetentionPolicy } from './policyStore';
+export { applyRetention, type RetentionTarget, type ForgetOutcome } from './applyRetention';
