@@ -16,7 +16,7 @@ import { diffManifests, manifest, type Manifest } from './support/tree';
 
 const PASSWORD = 'prune test password';
 const HOUR = 3_600_000;
-const BACKUPS = 28; // 14 simulated days, a backup every 12 hours
+const BACKUPS = 20; // 10 simulated days, a backup every 12 hours
 
 /** Sum of the pack container's blob sizes. */
 async function packBytes(repo: Repository): Promise<number> {
