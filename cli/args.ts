@@ -56,6 +56,12 @@ Options:
   --workers <n>              chunking worker threads (default 2)
   GRAPH_BASE_URL, AZURE_AUTHORITY_HOST  Graph and identity endpoints (default: Microsoft's public cloud)
 
+Retention (restic's grammar; a folder repository with --partition, or a tenant with --tenant [--user] [--service]):
+  policy show | policy set [--keep-* ...] [--legal-hold on|off] [--inherit]   (also: tenant policy ... --tenant <n>)
+  forget [--keep-last N] [--keep-hourly N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N]
+         [--keep-yearly N] [--keep-within 30d] [--prune] [--dry-run]   (no --keep-*: the stored policy)
+  prune [--dry-run]                      delete what no kept snapshot needs (item versions, chunks, packs)
+
 Exit codes: 0 ok, 1 error, 2 usage, 3 finished but some items failed.`;
 
 const OPTIONS = {
@@ -85,6 +91,18 @@ const OPTIONS = {
   certificate: { type: 'string' },
   'skip-check': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  // Retention (forget, prune, policy): restic's flag names.
+  'keep-last': { type: 'string' },
+  'keep-hourly': { type: 'string' },
+  'keep-daily': { type: 'string' },
+  'keep-weekly': { type: 'string' },
+  'keep-monthly': { type: 'string' },
+  'keep-yearly': { type: 'string' },
+  'keep-within': { type: 'string' },
+  'legal-hold': { type: 'string' },
+  inherit: { type: 'boolean' },
+  prune: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
 
 export interface ParsedArgs {
@@ -103,6 +121,30 @@ export interface ParsedArgs {
   /** Microsoft 365 selection: tenant, user, services, point in time. */
   m365: { tenant?: string; user?: string; services?: Service[]; at?: Date };
   tenantAdd: { name?: string; tenantId?: string; clientId?: string; clientSecretFile?: string; certificate?: string; skipCheck: boolean };
+  /** forget, prune, policy: keep rules as given (validated by shared/retention), legal hold, modes. */
+  retention: RetentionArgs;
+}
+
+export interface RetentionArgs {
+  keep: { last?: number; hourly?: number; daily?: number; weekly?: number; monthly?: number; yearly?: number; within?: string };
+  legalHold?: boolean;
+  inherit: boolean;
+  prune: boolean;
+  dryRun: boolean;
+}
+
+function parseRetention(v: Record<string, unknown>): RetentionArgs {
+  const keep: RetentionArgs['keep'] = {};
+  for (const rule of ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const) {
+    const given = v[`keep-${rule}`] as string | undefined;
+    if (given === undefined) continue;
+    if (!/^-?\d{1,15}$/.test(given.trim())) throw new BackupError('USAGE', `--keep-${rule} takes a whole number, not "${given.slice(0, 20)}".`);
+    keep[rule] = Number(given);
+  }
+  if (v['keep-within'] !== undefined) keep.within = nonEmpty('keep-within', v['keep-within'] as string);
+  const hold = v['legal-hold'] as string | undefined;
+  if (hold !== undefined && !['on', 'off'].includes(hold)) throw new BackupError('USAGE', '--legal-hold takes on or off.');
+  return { keep, ...(hold !== undefined ? { legalHold: hold === 'on' } : {}), inherit: v.inherit === true, prune: v.prune === true, dryRun: v['dry-run'] === true };
 }
 
 /** A selection flag given as "" would select nothing or everything: either way not what was meant. */
@@ -133,7 +175,11 @@ export function parseCli(argv: string[]): ParsedArgs {
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new BackupError('USAGE', (e as Error).message.split('\n')[0]!);
+    const first = (e as Error).message.split('\n')[0]!;
+    // "--keep-daily -3" reaches node's parser as an option-like value: say what the flag takes instead.
+    const keep = /^Option '(--keep-[a-z]+)' argument is ambiguous/.exec(first);
+    if (keep) throw new BackupError('USAGE', `${keep[1]} takes a whole number from 0 to 100000 (a negative count is not valid).`);
+    throw new BackupError('USAGE', first);
   }
   const v = parsed.values;
   const [command, ...positionals] = parsed.positionals;
@@ -169,6 +215,7 @@ export function parseCli(argv: string[]): ParsedArgs {
     newPasswordFile: v['new-password-file'],
     help: v.help ?? false,
     m365,
+    retention: parseRetention(v),
     tenantAdd: { name: v.name, tenantId: v['tenant-id'], clientId: v['client-id'], clientSecretFile: v['client-secret-file'], certificate: v.certificate, skipCheck: v['skip-check'] ?? false },
   };
 }

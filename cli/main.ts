@@ -12,6 +12,9 @@ import { restoreCommand } from './commands/restore';
 import { snapshotsCommand } from './commands/snapshots';
 import { verifyCommand } from './commands/verify';
 import { tenantCommand } from './commands/tenant';
+import { policyCommand } from './commands/policy';
+import { forgetCommand } from './commands/forget';
+import { pruneCommand } from './commands/prune';
 
 type Command = (ctx: CliContext, args: ParsedArgs) => Promise<number>;
 
@@ -24,7 +27,10 @@ const COMMANDS: Record<string, Command> = {
   verify: verifyCommand,
   'change-password': changePasswordCommand,
   'rebuild-index': rebuildIndexCommand,
-  tenant: tenantCommand,
+  tenant: (ctx, args) => (args.positionals[0] === 'policy' ? policyCommand(ctx, { ...args, positionals: args.positionals.slice(1) }) : tenantCommand(ctx, args)),
+  policy: policyCommand,
+  forget: forgetCommand,
+  prune: pruneCommand,
 };
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 error, 2 usage, 3 some items failed. */

@@ -7,6 +7,7 @@ import './backupOrchestrators';
 import './backupActivities';
 import './http/backups';
 import './http/snapshots';
+import './http/policy';
 import './restoreFunctions';
 import './restoreOrchestrator';
 import './http/restores';

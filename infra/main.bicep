@@ -13,6 +13,21 @@ param location string = resourceGroup().location
 @minValue(1)
 param archiveAfterDays int = 30
 
+@description('Storage redundancy: Standard_GRS (default), Standard_RAGRS or Standard_LRS. ZRS and GZRS are refused: they have no Archive tier.')
+param storageSku string = 'Standard_GRS'
+
+@description('Repository name (3-40 lowercase letters and digits); its packs live in the container <name>-packs.')
+param repositoryName string = 'm365backup'
+
+@description('Days every pack version stays immutable (version-level WORM). Keep it at least the longest retention you set plus a margin.')
+@minValue(1)
+@maxValue(146000)
+param packImmutabilityDays int = 30
+
+@description('Days after its lock ends that a garbage-tagged blob (pruned by the product) is deleted by the lifecycle rule.')
+@minValue(1)
+param garbageDeleteAfterDays int = 1
+
 @description('NCRONTAB of the nightly backup (UTC).')
 param backupSchedule string = '0 0 2 * * *'
 
@@ -44,6 +59,10 @@ module storage 'modules/storage.bicep' = {
     name: storageName
     location: location
     archiveAfterDays: archiveAfterDays
+    skuName: storageSku
+    repositoryName: repositoryName
+    packImmutabilityDays: packImmutabilityDays
+    garbageDeleteAfterDays: garbageDeleteAfterDays
   }
 }
 
@@ -81,6 +100,7 @@ module app 'modules/functionapp.bicep' = {
     tenantSecrets: tenantSecrets
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
+    repositoryName: repositoryName
   }
 }
 
@@ -96,4 +116,5 @@ module roles 'modules/roles.bicep' = {
 output functionAppName string = app.outputs.name
 output functionAppUrl string = app.outputs.url
 output storageAccountName string = storage.outputs.name
+output packContainerName string = storage.outputs.packContainerName
 output keyVaultUri string = vault.outputs.uri

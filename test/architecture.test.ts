@@ -68,6 +68,7 @@ const ALLOWED: Record<string, string[]> = {
   'shared/backup': [...LEAF, 'shared/repo', 'shared/graph', 'shared/m365', 'shared/crypto', 'shared/config', 'type:shared/storage'],
   'shared/restore': [...LEAF, 'shared/repo', 'shared/graph', 'shared/m365', 'shared/crypto', 'shared/config', 'type:shared/storage'],
   'shared/browse': [...LEAF, 'shared/repo', 'shared/m365', 'shared/crypto', 'shared/restore', 'shared/tenants', 'shared/config', 'shared/app'],
+  'shared/retention': [...LEAF, 'shared/repo', 'shared/m365'],
   'shared/app': [...LEAF, 'shared/config', 'shared/crypto', 'shared/graph', 'shared/repo', 'shared/storage', 'shared/tenants', 'shared/m365'],
   'shared/local': [...LEAF],
   functions: ['shared/*', '!shared/local', '!shared/storage'],

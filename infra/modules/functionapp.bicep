@@ -14,6 +14,7 @@ param rehydratePriority string
 param tenantSecrets array
 param instanceMemoryMB int
 param maximumInstanceCount int
+param repositoryName string
 
 var blobUrl = 'https://${storageAccountName}.blob.${environment().suffixes.storage}'
 var tableUrl = 'https://${storageAccountName}.table.${environment().suffixes.storage}'
@@ -40,7 +41,7 @@ var appSettings = concat([
   // The product's settings.
   { name: 'AZURE_STORAGE_BLOB_URL', value: blobUrl }
   { name: 'AZURE_STORAGE_TABLE_URL', value: tableUrl }
-  { name: 'M365_BACKUP_REPOSITORY', value: 'm365backup' }
+  { name: 'M365_BACKUP_REPOSITORY', value: repositoryName }
   { name: 'KEY_VAULT_URL', value: vaultUri }
   { name: 'KEY_VAULT_KEY_NAME', value: wrapKeyName }
   { name: 'GRAPH_BASE_URL', value: 'https://graph.microsoft.com/v1.0' }
@@ -60,6 +61,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
   kind: 'functionapp,linux'
+  tags: { 'azd-service-name': 'api' } // azure.yaml: `azd deploy` finds the app by this tag
   identity: { type: 'SystemAssigned' }
   properties: {
     serverFarmId: plan.id

@@ -21,3 +21,7 @@ export { saveRestorePlan, loadRestorePlan, deleteRestorePlan, sweepRestorePlans 
 export { writeRestoreZip, readRestoreZip, restoreZipUrl, restoreZipExists, deleteRestoreZip, sweepRestoreZips, type RestoreZipRecord } from './restoreZips';
 export { archiveState, rehydratePacks, type ArchiveState } from './archiveState';
 export { sweepRestoreArea } from './restoreSweep';
+export { readPolicyDocument, writePolicyDocument, type StoredPolicyDocument } from './retentionPolicyRecord';
+export { GARBAGE_TAGS } from './pruneTags';
+export { forgetSnapshots, partitionSnapshots } from './forget';
+export { prune, PRUNE_LEASE, type PruneOptions, type PruneResult, type PrunePhase } from './prune';

@@ -1,0 +1,274 @@
+import { forEachConcurrent } from '../concurrency';
+import { BackupError, isBackupError } from '../errors';
+import type { RowOperation, StoredRow } from '../storage';
+import { OPEN_END, packBlobName, packIndexBlobName } from './layout';
+import { Lease, TENANT_RUN_LEASE } from './lock';
+import type { Repository } from './repository';
+import { joinPayload, splitPayload } from './itemRow';
+
+/**
+ * prune (docs/repository-format.md, "Prune"): deletes what no kept snapshot needs. Needs no password
+ * (chunk IDs of item rows and the pack of each chunk are in the clear).
+ *
+ *  1. Leases: the repository's `prune` lease (a second prune is refused with LOCKED), the tenant-run
+ *     lease (no tenant backup runs meanwhile) and the writer lock of every partition that has
+ *     snapshots (no backup of it runs meanwhile). A backup that cannot take its lock fails cleanly and
+ *     runs next time; prune never waits on a backup.
+ *  2. Mark: an item version is live when a committed snapshot of its partition lies in [f, t), or when
+ *     f is above the partition's newest committed snapshot (written by a run that has not committed:
+ *     it may still commit). A chunk is live when a live version lists it; a pack when it holds one.
+ *  3. Sweep, each step idempotent so a rerun after a crash finishes the job: dead item rows; then, per
+ *     dead pack, its chunk rows, its pack row, its pack-index blob, its pack blob (a crash leaves at
+ *     worst an unreferenced pack blob, which the next prune deletes); unreferenced pack blobs and
+ *     orphaned pack-index blobs older than `marginMs` (younger ones may belong to a running backup).
+ *  4. Re-check before any pack blob is deleted (the two-phase guard against a backup of a partition
+ *     prune could not lock, e.g. a brand-new one): once the dead chunk rows are gone no new lookup can
+ *     find them, then after `graceMs` the item table is scanned again; a dead chunk that a new row lists
+ *     gets its chunk row back and its pack is kept.
+ * Partly used packs are kept whole (their dead bytes are reported): repacking is not implemented yet.
+ */
+export interface PruneOptions {
+  dryRun?: boolean;
+  /** Pack blobs without a pack row younger than this are left alone (default 1 h). */
+  marginMs?: number;
+  /** Wait between deleting dead chunk rows and the re-check (default 0; see step 4). */
+  graceMs?: number;
+  now?: () => number;
+  /** Test seam: called at each phase boundary (a crash or a concurrent backup can be injected there). */
+  onPhase?: (phase: PrunePhase) => Promise<void> | void;
+}
+
+export type PrunePhase = 'marked' | 'items-deleted' | 'chunk-rows-deleted' | 'rechecked' | 'packs-deleted';
+
+export interface PruneResult {
+  dryRun: boolean;
+  deadItemRows: number;
+  deadPacks: number;
+  deadChunks: number;
+  /** Bytes of pack blobs deleted (or that would be). */
+  reclaimBytes: number;
+  unreferencedPacks: number;
+  partlyUsedPacks: number;
+  /** Dead bytes left inside partly used packs (what repacking would reclaim). */
+  partlyUsedDeadBytes: number;
+  keptPacks: number;
+  /** Dead chunks a backup started using during prune: their packs were kept. */
+  rescued: number;
+}
+
+export const PRUNE_LEASE = 'prune';
+const DEFAULT_MARGIN_MS = 3_600_000;
+
+interface Mark {
+  deadItemRows: { pk: string; rk: string }[];
+  liveChunks: Set<string>;
+  /** Partition token -> newest committed seq (-1 when none): rows above it are new since the mark. */
+  newest: Map<string, number>;
+}
+
+export async function prune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
+  const leases: Lease[] = [];
+  try {
+    leases.push(await Lease.acquire(repo, PRUNE_LEASE, { what: 'a prune of this repository' }));
+    leases.push(await Lease.acquire(repo, TENANT_RUN_LEASE, { what: 'a backup run or prune of this repository' }));
+    for (const p of await partitionsWithSnapshots(repo)) leases.push(await Lease.acquire(repo, p, { what: 'a backup of this partition' }));
+    return await pruneLocked(repo, options);
+  } finally {
+    for (const l of leases.reverse()) await l.release().catch(() => undefined);
+  }
+}
+
+async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResult> {
+  const { tables, blobs, layout } = repo;
+  const now = o.now ?? Date.now;
+  const mark = await markLive(repo);
+  const chunks = new Map<string, StoredRow>();
+  for await (const r of tables.query(layout.chunkTable)) chunks.set(r.rowKey, r);
+  const packs = new Map<string, StoredRow>();
+  for await (const r of tables.query(layout.packTable)) packs.set(r.rowKey, r);
+  const perPack = new Map<string, { live: number; dead: string[]; deadBytes: number }>();
+  for (const id of packs.keys()) perPack.set(id, { live: 0, dead: [], deadBytes: 0 });
+  for (const [id, r] of chunks) {
+    const p = perPack.get(String(r.pack));
+    if (!p) continue; // verify reports it; prune never deletes what it cannot place
+    if (mark.liveChunks.has(id)) p.live++;
+    else {
+      p.dead.push(id);
+      p.deadBytes += Number(r.len ?? 0);
+    }
+  }
+  const deadPacks = [...perPack].filter(([, p]) => p.live === 0).map(([id]) => id);
+  const partly = [...perPack.values()].filter((p) => p.live > 0 && p.dead.length > 0);
+  const blobInfo = new Map<string, { name: string; size: number; lastModified?: Date }>();
+  for await (const b of blobs.list(layout.packContainer)) blobInfo.set(b.name.split('/').pop()!, b);
+  const old = (b: { lastModified?: Date }) => b.lastModified !== undefined && now() - b.lastModified.getTime() >= (o.marginMs ?? DEFAULT_MARGIN_MS);
+  const unreferenced = [...blobInfo].filter(([id, b]) => !packs.has(id) && old(b)).map(([id]) => id);
+  const result: PruneResult = {
+    dryRun: !!o.dryRun,
+    deadItemRows: mark.deadItemRows.length,
+    deadPacks: deadPacks.length,
+    deadChunks: deadPacks.reduce((n, id) => n + perPack.get(id)!.dead.length, 0),
+    reclaimBytes: [...deadPacks, ...unreferenced].reduce((n, id) => n + (blobInfo.get(id)?.size ?? Number(packs.get(id)?.size ?? 0)), 0),
+    unreferencedPacks: unreferenced.length,
+    partlyUsedPacks: partly.length,
+    partlyUsedDeadBytes: partly.reduce((n, p) => n + p.deadBytes, 0),
+    keptPacks: packs.size - deadPacks.length,
+    rescued: 0,
+  };
+  if (o.dryRun) return result;
+  await o.onPhase?.('marked');
+
+  await deleteRows(repo, layout.itemTable, mark.deadItemRows);
+  await o.onPhase?.('items-deleted');
+  const deadChunkRows = deadPacks.flatMap((id) => perPack.get(id)!.dead.map((c) => chunks.get(c)!));
+  await deleteRows(repo, layout.chunkTable, deadChunkRows.map((r) => ({ pk: r.partitionKey, rk: r.rowKey })));
+  await o.onPhase?.('chunk-rows-deleted');
+
+  if (o.graceMs) await new Promise((r) => setTimeout(r, o.graceMs));
+  const rescuedPacks = await recheck(repo, mark, new Set(deadChunkRows.map((r) => r.rowKey)), chunks);
+  result.rescued = rescuedPacks.chunks;
+  await o.onPhase?.('rechecked');
+
+  const toDelete = deadPacks.filter((id) => !rescuedPacks.packs.has(id));
+  await forEachConcurrent(toDelete, 8, async (id) => {
+    await tables.delete(layout.packTable, packs.get(id)!.partitionKey, id);
+    await blobs.deleteBlob(layout.metaContainer, packIndexBlobName(id));
+    await blobs.deleteBlob(layout.packContainer, packBlobName(id));
+  });
+  await forEachConcurrent(unreferenced, 8, async (id) => {
+    await blobs.deleteBlob(layout.metaContainer, packIndexBlobName(id));
+    await blobs.deleteBlob(layout.packContainer, packBlobName(id));
+  });
+  await deleteOrphanedPackIndexes(repo, old);
+  await o.onPhase?.('packs-deleted');
+  if (rescuedPacks.packs.size) {
+    result.deadPacks -= rescuedPacks.packs.size;
+    result.keptPacks += rescuedPacks.packs.size;
+    result.reclaimBytes -= [...rescuedPacks.packs].reduce((n, id) => n + (blobInfo.get(id)?.size ?? 0), 0);
+  }
+  return result;
+}
+
+/** Partition tokens that have committed snapshots (their writer locks are what prune takes). */
+async function partitionsWithSnapshots(repo: Repository): Promise<string[]> {
+  const out = new Set<string>();
+  for await (const r of repo.tables.query(repo.layout.snapshotTable, { filter: `RowKey lt 'a'`, select: ['PartitionKey'] }))
+    if (/^p[0-9a-f]{32}$/.test(r.partitionKey)) out.add(r.partitionKey);
+  return [...out].sort();
+}
+
+async function committedSeqs(repo: Repository): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  for await (const r of repo.tables.query(repo.layout.snapshotTable, { filter: `RowKey lt 'a'`, select: ['PartitionKey', 'seq'] })) {
+    if (!/^p[0-9a-f]{32}$/.test(r.partitionKey)) continue;
+    const list = out.get(r.partitionKey) ?? [];
+    list.push(Number(r.rowKey));
+    out.set(r.partitionKey, list);
+  }
+  for (const l of out.values()) l.sort((a, b) => a - b);
+  return out;
+}
+
+/** Live item versions and the chunks they list. */
+async function markLive(repo: Repository): Promise<Mark> {
+  const seqs = await committedSeqs(repo);
+  const newest = new Map([...seqs].map(([p, l]) => [p, l.at(-1) ?? -1]));
+  const rows = new Map<string, StoredRow>();
+  for await (const r of repo.tables.query(repo.layout.itemTable)) rows.set(`${r.partitionKey}/${r.rowKey}`, r);
+  const deadItemRows: { pk: string; rk: string }[] = [];
+  const liveChunks = new Set<string>();
+  for (const [name, head] of rows) {
+    if (name.includes('~')) continue;
+    const partition = head.partitionKey.split('-')[0]!;
+    const f = Number(head.f);
+    const t = head.t === undefined ? OPEN_END : Number(head.t);
+    const group = [head];
+    for (let i = 1; i <= Number(head.n ?? 0); i++) {
+      const c = rows.get(`${name}~${i}`);
+      if (c) group.push(c);
+    }
+    const list = seqs.get(partition) ?? [];
+    const live = f > (newest.get(partition) ?? -1) || list.some((s) => s >= f && s < t);
+    if (!live) {
+      for (const r of group) deadItemRows.push({ pk: r.partitionKey, rk: r.rowKey });
+      continue;
+    }
+    try {
+      const { chunkIds } = splitPayload(joinPayload(group), `the payload of item row ${name}`);
+      for (let i = 0; i < chunkIds.length; i += 32) liveChunks.add(chunkIds.toString('hex', i, i + 32));
+    } catch (e) {
+      // A damaged live row: prune cannot tell what it needs, so it deletes nothing at all.
+      if (isBackupError(e, 'INTEGRITY')) throw new BackupError('INTEGRITY', `Prune stopped before deleting anything: ${e.message} (run verify).`);
+      throw e;
+    }
+  }
+  return { deadItemRows, liveChunks, newest };
+}
+
+/**
+ * Step 4: item rows written since the mark (above the partition's newest committed snapshot then, or
+ * in a partition that had none) that list a dead chunk get that chunk row back; its pack is kept.
+ */
+async function recheck(repo: Repository, mark: Mark, dead: Set<string>, chunks: Map<string, StoredRow>): Promise<{ packs: Set<string>; chunks: number }> {
+  const rows = new Map<string, StoredRow>();
+  for await (const r of repo.tables.query(repo.layout.itemTable)) rows.set(`${r.partitionKey}/${r.rowKey}`, r);
+  const need = new Set<string>();
+  for (const [name, head] of rows) {
+    if (name.includes('~')) continue;
+    if (Number(head.f) <= (mark.newest.get(head.partitionKey.split('-')[0]!) ?? -1)) continue;
+    const group = [head];
+    for (let i = 1; i <= Number(head.n ?? 0); i++) {
+      const c = rows.get(`${name}~${i}`);
+      if (c) group.push(c);
+    }
+    const { chunkIds } = splitPayload(joinPayload(group), `the payload of item row ${name}`);
+    for (let i = 0; i < chunkIds.length; i += 32) {
+      const id = chunkIds.toString('hex', i, i + 32);
+      if (dead.has(id)) need.add(id);
+    }
+  }
+  const packs = new Set<string>();
+  for (const id of need) {
+    const { etag: _e, ...row } = chunks.get(id)!;
+    await repo.tables.upsert(repo.layout.chunkTable, row);
+    packs.add(String(row.pack));
+  }
+  // A kept pack keeps every chunk row it had: put back the other dead rows of rescued packs too.
+  for (const [id, r] of chunks)
+    if (dead.has(id) && !need.has(id) && packs.has(String(r.pack))) {
+      const { etag: _e, ...row } = r;
+      await repo.tables.upsert(repo.layout.chunkTable, row);
+    }
+  return { packs, chunks: need.size };
+}
+
+/**
+ * Pack-index blobs whose pack has neither a row nor a blob (left by a crash between steps), older than
+ * the margin. Rows and blobs are listed afresh: a backup running meanwhile may have added packs.
+ */
+async function deleteOrphanedPackIndexes(repo: Repository, old: (b: { lastModified?: Date }) => boolean): Promise<void> {
+  const known = new Set<string>();
+  for await (const r of repo.tables.query(repo.layout.packTable, { select: ['PartitionKey'] })) known.add(r.rowKey);
+  for await (const b of repo.blobs.list(repo.layout.packContainer)) known.add(b.name.split('/').pop()!);
+  const orphans: string[] = [];
+  for await (const b of repo.blobs.list(repo.layout.metaContainer, { prefix: 'packindex/' }))
+    if (!known.has(b.name.split('/').pop()!) && old(b)) orphans.push(b.name);
+  await forEachConcurrent(orphans, 8, async (n) => void (await repo.blobs.deleteBlob(repo.layout.metaContainer, n)));
+}
+
+/** Deletes rows (absent ones included) in 100-row batches per partition; a batch that meets an absent row is redone row by row. */
+async function deleteRows(repo: Repository, table: string, rows: { pk: string; rk: string }[]): Promise<void> {
+  const byPartition = new Map<string, string[]>();
+  for (const r of rows) byPartition.set(r.pk, [...(byPartition.get(r.pk) ?? []), r.rk]);
+  const groups: { pk: string; rks: string[] }[] = [];
+  for (const [pk, rks] of byPartition) for (let i = 0; i < rks.length; i += 100) groups.push({ pk, rks: rks.slice(i, i + 100) });
+  await forEachConcurrent(groups, 4, async (g) => {
+    const ops: RowOperation[] = g.rks.map((rk) => ({ kind: 'delete', partitionKey: g.pk, rowKey: rk }));
+    try {
+      await repo.tables.batch(table, ops);
+    } catch (e) {
+      if (!isBackupError(e, 'NOT_FOUND')) throw e;
+      for (const rk of g.rks) await repo.tables.delete(table, g.pk, rk);
+    }
+  });
+}

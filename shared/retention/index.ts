@@ -1,0 +1,19 @@
+export {
+  validatePolicy,
+  validateKeepRules,
+  changePolicy,
+  effectiveRules,
+  keepsSomething,
+  EMPTY_POLICY,
+  COUNT_RULES,
+  MAX_KEEP_COUNT,
+  type RetentionPolicy,
+  type KeepRules,
+  type UserPolicy,
+  type PolicyChange,
+  type EffectiveRules,
+} from './retentionPolicy';
+export { parseDuration, subtractDuration, type Duration } from './duration';
+export { selectSnapshots, type SnapshotTime, type KeepDecision } from './selectSnapshots';
+export { getRetentionPolicy, setRetentionPolicy, replaceRetentionPolicy } from './policyStore';
+export { applyRetention, type RetentionTarget, type ForgetOutcome } from './applyRetention';
