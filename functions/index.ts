@@ -10,3 +10,5 @@ import './http/snapshots';
 import './restoreFunctions';
 import './restoreOrchestrator';
 import './http/restores';
+import './http/console';
+import './http/consoleAssets';
