@@ -84,11 +84,11 @@ export function authorize(req: HttpRequest, access: Access): Caller {
 }
 
 /** Whether the caller may only act on their own data (Backup.SelfService and nothing more). */
-export const selfServiceOnly = (c: Caller) => !c.roles.includes('Backup.Admin') && !c.roles.includes('Backup.Operator');
+export const selfServiceOnly = (c: Caller) => c.roles.includes('Backup.SelfService') && !c.roles.includes('Backup.Admin') && !c.roles.includes('Backup.Operator');
 
 /** A self-service caller asking about another user (or every user) is refused. */
 export function checkOwnUser(caller: Caller, user: string | undefined): void {
-  if (!selfServiceOnly(caller)) return;
+  if (caller.roles.includes('Backup.Admin') || caller.roles.includes('Backup.Operator')) return;
   if (!user || user.toLowerCase() !== caller.upn) throw new BackupError('FORBIDDEN', 'A self-service caller may see only their own mailbox and OneDrive: name yourself as "user".');
 }
 
