@@ -80,12 +80,12 @@ export class SimSignIn {
     const hidden = ['client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method']
       .map((k) => `<input type="hidden" name="${k}" value="${esc(q.get(k) ?? '')}">`)
       .join('');
-    if (req.method !== 'POST') return loginPage(tenant, hidden);
+    if (req.method !== 'POST') return loginPage(tenant, hidden, redirectUri);
     const username = (q.get('username') ?? '').trim().toLowerCase();
     const user = entry.app.users.find((u) => u.username.toLowerCase() === username);
     const password = Buffer.from(q.get('password') ?? '');
     const ok = !!user && password.length === Buffer.byteLength(user.password) && timingSafeEqual(password, Buffer.from(user.password));
-    if (!ok) return loginPage(tenant, hidden, 'AADSTS50126: Error validating credentials due to invalid username or password.');
+    if (!ok) return loginPage(tenant, hidden, redirectUri, 'AADSTS50126: Error validating credentials due to invalid username or password.');
     const code = randomBytes(32).toString('base64url');
     this.codes.set(code, { tenant, app: entry.app, user: user!, redirectUri, challenge, ...(q.get('nonce') ? { nonce: q.get('nonce')! } : {}), expires: Date.now() + 5 * 60_000 });
     return back({ code, state });
@@ -125,18 +125,20 @@ export class SimSignIn {
   }
 }
 
-function html(status: number, body: string): SimResponse {
+function html(status: number, body: string, formTarget = ''): SimResponse {
   return {
     status,
-    headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'", 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' },
+    headers: { 'Content-Type': 'text/html; charset=utf-8', // form-action covers the redirect after the POST too: the app's redirect URI must be allowed.
+    'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${formTarget}; frame-ancestors 'none'`, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' },
     bytes: Buffer.from(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign in to your account</title><style>body{font:15px/1.5 system-ui,sans-serif;color:#1b1b1b;background:#f2f2f2;margin:0}main{max-width:420px;margin:48px auto;background:#fff;padding:24px 32px;border:1px solid #c9c9c9}label{display:block;margin:12px 0 4px}input[type=text],input[type=password]{width:100%;padding:6px;font:inherit;border:1px solid #767676}button{margin-top:16px;font:inherit;padding:6px 18px;background:#0b5cad;color:#fff;border:0}.error{color:#a4161a}</style></head><body><main>${body}</main></body></html>`),
   };
 }
 
-function loginPage(tenant: SimTenant, hidden: string, error?: string): SimResponse {
+function loginPage(tenant: SimTenant, hidden: string, redirectUri: string, error?: string): SimResponse {
   return html(
     error ? 401 : 200,
     `<h1>Sign in</h1><p>Tenant simulator: ${esc(tenant.domain)}</p>${error ? `<p class="error" role="alert">${esc(error)}</p>` : ''}<form method="post">${hidden}<label for="username">Email or username</label><input type="text" id="username" name="username" autocomplete="username" required><label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required><button type="submit">Sign in</button></form>`,
+    new URL(redirectUri).origin,
   );
 }
 
