@@ -23,6 +23,7 @@ import { startAzurite, SeededRandom } from '../shared/local';
 import { registerTenant } from '../shared/tenants/registerTenant';
 import { loopbackCertificate } from '../simulator/tls';
 import { startGraphSimulator } from '../simulator/graph/server';
+import { demoSignInUsers } from '../simulator/graph/signIn';
 import { generateTenant } from '../simulator/tenant/generator';
 import { expectedRestore } from '../simulator/tenant/expected';
 import { compareRestore } from '../simulator/tenant/compare';
@@ -41,6 +42,9 @@ interface Check {
 
 /** A row of `GET /api/backups/{id}`'s report: the run log's outcome of one user's service. */
 type RunReport = LoggedOutcome;
+
+/** The console's app registration in the simulated tenant (any GUID: the simulator knows it). */
+const CONSOLE_CLIENT_ID = '5e0f3a6c-2b1d-4c8e-9f7a-0d4b6c8e2a13';
 
 const SHAPE = { users: 10, filesPerUser: 10, maxFileBytes: 4 * 1024 * 1024, messagesPerUser: 25, eventsPerUser: 8, contactsPerUser: 8, withoutMailbox: [6], withoutDrive: [7] };
 
@@ -132,6 +136,9 @@ async function main(): Promise<number> {
       GRAPH_BASE_URL: `${sim.origin}/v1.0`,
       AZURE_AUTHORITY_HOST: sim.origin,
       BACKUP_USER_PARALLELISM: '4',
+      // The web console's sign-in: the local host's App Service Authentication against the simulator.
+      LOCAL_AUTH_OPENID_ISSUER: `${sim.origin}/${tenant.tenantId}/v2.0`,
+      LOCAL_AUTH_CLIENT_ID: CONSOLE_CLIENT_ID,
       ...(process.env.M365_BACKUP_KDF ? { M365_BACKUP_KDF: process.env.M365_BACKUP_KDF } : {}),
     };
     log(`  Azurite on 127.0.0.1:${azurite.blobPort}/${azurite.tablePort}; tenant simulator on ${sim.origin} (${SHAPE.users} users); data in ${work}`);
@@ -149,6 +156,9 @@ async function main(): Promise<number> {
     const host = await teardown.start(async () => startHost(env, join(work, 'durable')), (h) => stopChild(h.child));
     const api = await host.origin;
     log(`  local Functions host with the HTTP API on ${api}`);
+    const signInPassword = randomBytes(9).toString('base64url');
+    const signInUsers = demoSignInUsers(tenant, signInPassword);
+    sim.identity.signIn.register(tenant, { clientId: CONSOLE_CLIENT_ID, redirectUris: [`${api}/.auth/login/aad/callback`], users: signInUsers });
 
     const nights: { label: string; at: string; ms: number; report: RunReport[] }[] = [];
     const runNight = async (label: string, at: string) => {
@@ -231,6 +241,10 @@ async function main(): Promise<number> {
     log(`\nServing the HTTP API on ${api} until Ctrl-C. Try:`);
     log(`  curl -s ${api}/api/snapshots?tenant=contoso`);
     log(`  curl -s -X POST ${api}/api/backups -d '{"tenant":"contoso","services":["mail"]}'`);
+    log(`\nThe web console: ${api}/api/console/  (sign-in goes to the tenant simulator at ${sim.origin}: its certificate is`);
+    log(`  self-signed, so the browser asks once). Demo sign-ins, password ${signInPassword} (a simulated identity, demo only):`);
+    for (const u of signInUsers) log(`  ${u.username.padEnd(34)} ${u.roles.length ? u.roles.join(', ') : 'no Backup role'}`);
+    log(`\nThe HTTP API:`);
     log(`  curl -s -X POST ${api}/api/restores -d "{\\"tenant\\":\\"contoso\\",\\"password\\":\\"$(cat ${join(work, 'demo-password.txt')})\\"}"`);
     await new Promise<void>((resolve) => (servingUntilStopped = resolve));
     return allOk ? 0 : 1;

@@ -4,6 +4,7 @@
  * durable-functions' replay engine (shared/local/durable), with the HTTP API and the Durable status
  * endpoints on http://127.0.0.1:<port>. Settings come from the environment, as in Azure.
  *   node dist/cli/serve.js [--port N] [--state-dir DIR] [--clock real|virtual]
+ * LOCAL_AUTH_OPENID_ISSUER + LOCAL_AUTH_CLIENT_ID turn on the console's sign-in (/.auth/login/aad).
  * Prints one line "listening <origin>" when ready; stops on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
@@ -32,7 +33,12 @@ async function main(): Promise<void> {
     },
   });
   const resumed = host.resume();
-  const server = await startLocalFunctionsServer(host, { port: values.port ? Number(values.port) : 0 });
+  // The console's sign-in (App Service Authentication, locally): an OpenID Connect provider, the
+  // tenant simulator's identity endpoints in the demo and tests.
+  const issuer = process.env.LOCAL_AUTH_OPENID_ISSUER;
+  const clientId = process.env.LOCAL_AUTH_CLIENT_ID;
+  const auth = issuer && clientId ? { issuer, clientId } : undefined;
+  const server = await startLocalFunctionsServer(host, { port: values.port ? Number(values.port) : 0, ...(auth ? { auth } : {}) });
   console.log(`listening ${server.origin}${resumed ? ` (resumed ${resumed} orchestration(s))` : ''}`);
   const stop = async () => {
     host.stop();

@@ -11,3 +11,5 @@ import './http/policy';
 import './restoreFunctions';
 import './restoreOrchestrator';
 import './http/restores';
+import './http/console';
+import './http/consoleAssets';

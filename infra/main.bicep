@@ -47,6 +47,12 @@ param instanceMemoryMB int = 2048
 
 param maximumInstanceCount int = 40
 
+@description('Client id of the Entra ID app registration for the web console sign-in (App Service Authentication); empty = no sign-in, function keys only.')
+param consoleAuthClientId string = ''
+
+@description('Name of the Key Vault secret holding that app registration\'s client secret; empty = id_token flow.')
+param consoleAuthClientSecretName string = ''
+
 var suffix = uniqueString(resourceGroup().id, namePrefix)
 var storageName = toLower('${namePrefix}st${take(suffix, 10)}')
 var vaultName = '${namePrefix}-kv-${take(suffix, 8)}'
@@ -101,6 +107,8 @@ module app 'modules/functionapp.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     repositoryName: repositoryName
+    authClientId: consoleAuthClientId
+    authClientSecretName: consoleAuthClientSecretName
   }
 }
 

@@ -30,7 +30,9 @@ export type ErrorCode =
   | 'LOCKED'
   | 'IMMUTABLE'
   | 'TARGET'
-  | 'SOURCE';
+  | 'SOURCE'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN';
 
 /** What each code means to the HTTP API and the CLI. One table, used by functions/http and cli/. */
 export const ERROR_CODES: Readonly<Record<ErrorCode, { http: number; exit: number }>> = {
@@ -57,6 +59,8 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, { http: number; exit: numbe
   IMMUTABLE: { http: 409, exit: 1 },
   TARGET: { http: 500, exit: 1 },
   SOURCE: { http: 502, exit: 1 },
+  UNAUTHENTICATED: { http: 401, exit: 1 },
+  FORBIDDEN: { http: 403, exit: 1 },
 };
 
 export interface BackupErrorOptions {

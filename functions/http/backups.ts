@@ -22,7 +22,7 @@ export function optionalUser(body: Record<string, unknown>): string | undefined 
 }
 
 /** POST /api/backups {tenant?, user?, services?}: starts an on-demand backup of one tenant, or of all. */
-jsonEndpoint('startBackup', { route: 'backups', methods: ['POST'], durableClient: true }, async (req, context) => {
+jsonEndpoint('startBackup', { route: 'backups', methods: ['POST'], durableClient: true, access: ['Backup.Operator'] }, async (req, context) => {
     const body = await jsonBody(req, ['tenant', 'user', 'services']);
     const tenant = optionalString(body, 'tenant');
     const user = optionalUser(body);
@@ -44,7 +44,7 @@ jsonEndpoint('startBackup', { route: 'backups', methods: ['POST'], durableClient
 });
 
 /** GET /api/backups/{id}: the run's status, progress and (when done) its per-user report. */
-jsonEndpoint('getBackup', { route: 'backups/{id}', methods: ['GET'], durableClient: true }, async (req, context) => {
+jsonEndpoint('getBackup', { route: 'backups/{id}', methods: ['GET'], durableClient: true, access: ['Backup.Operator'] }, async (req, context) => {
     const id = req.params.id ?? '';
     const status = await instanceOf(context, id, 'backupTenant');
     if (!status) return errorResponse(404, 'NOT_FOUND', `No backup run "${id}".`);

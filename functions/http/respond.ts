@@ -3,6 +3,7 @@ import * as df from 'durable-functions';
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import { BackupError, httpStatusOf, isBackupError } from '../../shared/errors';
 import { redactedError, redactSecrets } from '../../shared/redact';
+import { apiAuthMode, authorize, checkCsrf, type Access, type Caller } from './access';
 
 /** Largest request body accepted (bytes): every request of this API is a few hundred bytes. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -108,27 +109,36 @@ export async function instanceOf(context: InvocationContext, id: string, orchest
   return status?.name === orchestrator ? status : undefined;
 }
 
+/** Headers on every API answer: never cached (it is per caller), never sniffed or framed. */
+export const API_HEADERS: Record<string, string> = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'" };
+
 /**
- * Registers a JSON endpoint: authLevel "function", the durable client input when asked for, and one
- * error mapping for every handler (a BackupError becomes its status from the code table; anything
- * else a bare 500), with the request's passwords redacted from whatever is answered or logged.
+ * Registers a JSON endpoint: authLevel "function" (or "anonymous" behind App Service Authentication,
+ * API_AUTH=entra), the durable client input when asked for, the caller's role check (401/403 before
+ * the handler runs; functions/http/access.ts) and CSRF check, and one error mapping for every
+ * handler (a BackupError becomes its status from the code table; anything else a bare 500), with the
+ * request's passwords redacted from whatever is answered or logged.
  */
 export function jsonEndpoint(
   name: string,
-  o: { route: string; methods: HttpMethod[]; durableClient?: boolean },
-  handler: (req: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>,
+  o: { route: string; methods: HttpMethod[]; durableClient?: boolean; access: Access },
+  handler: (req: HttpRequest, context: InvocationContext, caller: Caller) => Promise<HttpResponseInit>,
 ): void {
   app.http(name, {
     route: o.route,
     methods: o.methods,
-    authLevel: 'function',
+    authLevel: apiAuthMode() === 'entra' ? 'anonymous' : 'function',
     ...(o.durableClient ? { extraInputs: [df.input.durableClient()] } : {}),
     handler: async (req, context) => {
+      let res: HttpResponseInit;
       try {
-        return await handler(req, context);
+        const caller = authorize(req, o.access);
+        checkCsrf(req);
+        res = await handler(req, context, caller);
       } catch (e) {
-        return fromError(e, { context, secrets: requestSecrets.get(req) ?? [] });
+        res = fromError(e, { context, secrets: requestSecrets.get(req) ?? [] });
       }
+      return { ...res, headers: { ...API_HEADERS, ...(res.headers as Record<string, string> | undefined) } };
     },
   });
 }

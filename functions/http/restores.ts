@@ -14,7 +14,7 @@ import { errorResponse, instanceOf, jsonBody, optionalString, requiredString, js
  * POST /api/restores {tenant, password, user?, services?, at?} -> 202 with the status URLs.
  * The password opens the key here, in the starter; the restore gets only a Key Vault-wrapped session.
  */
-jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClient: true }, async (req, context) => {
+jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClient: true, access: ['Backup.Operator'] }, async (req, context) => {
   let session: { repo: Awaited<ReturnType<ReturnType<typeof appServices>['tenant']>>['repo']; id: string } | undefined;
   try {
     const body = await jsonBody(req, ['tenant', 'password', 'user', 'services', 'at']);
@@ -45,7 +45,7 @@ jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClie
  * GET /api/restores/{id}: status; once the zip is ready, a read-only download URL that ends when the
  * zip is deleted (RESTORE_LINK_MINUTES after it was written); after that, 410 Gone.
  */
-jsonEndpoint('getRestore', { route: 'restores/{id}', methods: ['GET'], durableClient: true }, async (req, context) => {
+jsonEndpoint('getRestore', { route: 'restores/{id}', methods: ['GET'], durableClient: true, access: ['Backup.Operator'] }, async (req, context) => {
     const id = req.params.id ?? '';
     const status = await instanceOf(context, id, 'restore');
     if (!status) return errorResponse(404, 'NOT_FOUND', `No restore "${id}".`);
@@ -63,7 +63,7 @@ jsonEndpoint('getRestore', { route: 'restores/{id}', methods: ['GET'], durableCl
 });
 
 /** POST /api/change-password {tenant, oldPassword, newPassword} -> 204; 401 for a wrong old password. */
-jsonEndpoint('changePassword', { route: 'change-password', methods: ['POST'] }, async (req, context) => {
+jsonEndpoint('changePassword', { route: 'change-password', methods: ['POST'], access: ['Backup.Admin'] }, async (req, context) => {
     const body = await jsonBody(req, ['tenant', 'oldPassword', 'newPassword']);
     const tenant = requiredString(body, 'tenant');
     const oldPassword = requiredString(body, 'oldPassword');

@@ -15,6 +15,12 @@ param tenantSecrets array
 param instanceMemoryMB int
 param maximumInstanceCount int
 param repositoryName string
+// The web console's sign-in (App Service Authentication with Entra ID; infra/README.md "Console sign-in").
+// Empty: no platform sign-in, the API keeps function keys (API_AUTH=keys) and the console cannot sign in.
+param authClientId string = ''
+param authTenantId string = tenant().tenantId
+// Key Vault secret holding the app registration's client secret (the code flow); empty = id_token flow.
+param authClientSecretName string = ''
 
 var blobUrl = 'https://${storageAccountName}.blob.${environment().suffixes.storage}'
 var tableUrl = 'https://${storageAccountName}.table.${environment().suffixes.storage}'
@@ -33,6 +39,14 @@ var tenantSecretSettings = [for t in tenantSecrets: {
   name: 'M365_TENANT_SECRET_${toUpper(t.tenant)}'
   value: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${t.secretName})'
 }]
+
+var authSecretSettings = empty(authClientSecretName) ? [] : [
+  { name: 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET', value: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${authClientSecretName})' }
+]
+
+// The console's files are public (they hold no data; functions/http/consoleAssets.ts serves a fixed list):
+// the page loads signed out and links to /.auth/login/aad. Everything else needs a signed-in caller.
+var consolePaths = [for f in ['', 'index.html', 'console.css', 'favicon.svg', 'app.js', 'api.js', 'dom.js', 'dashboard.js', 'run.js', 'format.js']: '/api/console/${f}']
 
 var appSettings = concat([
   // Durable Functions task hub and triggers, through the managed identity (no keys).
@@ -55,7 +69,9 @@ var appSettings = concat([
   { name: 'REHYDRATE_PRIORITY', value: rehydratePriority }
   { name: 'RESTORE_POLL_SECONDS', value: '900' }
   { name: 'RESTORE_LINK_MINUTES', value: '1440' }
-], tenantSecretSettings)
+  // Who may call the API: behind App Service Authentication every function reads X-MS-CLIENT-PRINCIPAL.
+  { name: 'API_AUTH', value: empty(authClientId) ? 'keys' : 'entra' }
+], tenantSecretSettings, authSecretSettings)
 
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
@@ -91,3 +107,44 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
 output name string = site.name
 output url string = 'https://${site.properties.defaultHostName}'
 output principalId string = site.identity.principalId
+
+// App Service Authentication ("Easy Auth") with Entra ID: the platform signs callers in, validates
+// tokens and hands each function the standard X-MS-CLIENT-PRINCIPAL header (stripped from incoming
+// requests). Unauthenticated API calls get 401 (the console then links to /.auth/login/aad); app roles
+// Backup.Admin, Backup.Operator, Backup.SelfService come in the token's roles claim.
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(authClientId)) {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: concat(['/api/console'], consolePaths)
+    }
+    httpSettings: {
+      requireHttps: true
+      forwardProxy: { convention: 'NoProxy' }
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
+          ...(empty(authClientSecretName) ? {} : { clientSecretSettingName: 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET' })
+        }
+        validation: {
+          // The browser session (id_token of the app) and scripts' access tokens for api://<client id>.
+          allowedAudiences: [authClientId, 'api://${authClientId}']
+        }
+      }
+    }
+    login: {
+      tokenStore: { enabled: false }
+      preserveUrlFragmentsForLogins: true
+      cookieExpiration: { convention: 'FixedTime', timeToExpiration: '08:00:00' }
+      nonce: { validateNonce: true, nonceExpirationInterval: '00:05:00' }
+    }
+  }
+}

@@ -1,6 +1,7 @@
 import { createPublicKey, randomBytes, verify, X509Certificate } from 'node:crypto';
 import type { SimTenant } from '../tenant/model';
 import { json, type SimRequest, type SimResponse } from './http';
+import { SimSignIn } from './signIn';
 
 interface IssuedToken {
   tenant: SimTenant;
@@ -11,25 +12,30 @@ interface IssuedToken {
 /**
  * The Microsoft identity platform, as far as client-credentials flows need it: the OpenID metadata
  * MSAL reads (`/{tenant}/v2.0/.well-known/openid-configuration`) and the token endpoint
- * (`/{tenant}/oauth2/v2.0/token`), checking a client secret or a certificate-signed client assertion.
+ * (`/{tenant}/oauth2/v2.0/token`), checking a client secret or a certificate-signed client assertion;
+ * and a web app's interactive sign-in (signIn.ts: `/authorize`, the code grant, `/discovery/v2.0/keys`).
  */
 export class SimIdentity {
   private readonly tokens = new Map<string, IssuedToken>();
   /** Token requests that failed authentication (for tests). */
   failures = 0;
+  /** Interactive sign-in: register web apps and their users with `identity.signIn.register(...)`. */
+  readonly signIn: SimSignIn;
 
   constructor(
     private readonly tenants: SimTenant[],
     private readonly origin: () => string,
     private readonly tokenLifetimeSeconds = 3600,
-  ) {}
+  ) {
+    this.signIn = new SimSignIn(origin);
+  }
 
   private tenantOf(idOrDomain: string): SimTenant | undefined {
     return this.tenants.find((t) => t.tenantId === idOrDomain || t.domain === idOrDomain);
   }
 
   handle(req: SimRequest): SimResponse | undefined {
-    const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token)$/.exec(req.url.pathname);
+    const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token|oauth2\/v2\.0\/authorize|discovery\/v2\.0\/keys)$/.exec(req.url.pathname);
     if (!m) return undefined;
     const tenant = this.tenantOf(decodeURIComponent(m[1]!));
     if (!tenant) return json(400, { error: 'invalid_tenant', error_description: `AADSTS90002: Tenant '${m[1]}' not found.`, error_codes: [90002] });
@@ -52,17 +58,21 @@ export class SimIdentity {
         http_logout_supported: true,
         frontchannel_logout_supported: true,
         end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-        claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'tid'],
+        claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'tid', 'nonce', 'name', 'preferred_username', 'oid', 'roles'],
+        code_challenge_methods_supported: ['S256'],
         tenant_region_scope: 'EU',
         cloud_instance_name: 'microsoftonline.com',
         cloud_graph_host_name: 'graph.windows.net',
         msgraph_host: 'graph.microsoft.com',
       });
     }
+    if (m[2] === 'oauth2/v2.0/authorize') return this.signIn.authorize(tenant, req);
+    if (m[2] === 'discovery/v2.0/keys') return this.signIn.jwks();
     if (req.method !== 'POST') return json(405, { error: 'invalid_request', error_description: 'POST required.' });
     const form = new URLSearchParams(req.body.toString('utf8'));
     const clientId = form.get('client_id') ?? '';
     const app = tenant.apps.find((a) => a.clientId === clientId);
+    if (form.get('grant_type') === 'authorization_code') return this.signIn.redeem(tenant, form);
     if (form.get('grant_type') !== 'client_credentials') return json(400, { error: 'unsupported_grant_type', error_description: 'AADSTS70003: client_credentials only.' });
     if (!app) {
       this.failures++;

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { registry, type RegisteredFunction } from './functionsCore';
 import type { LocalDurableHost, InstanceStatus } from './host';
+import { LocalEasyAuth, type LocalAuthOptions } from './easyAuth';
 
 export interface LocalFunctionsServer {
   origin: string;
@@ -28,7 +29,9 @@ function httpRoutes(): Route[] {
     if (!trigger) continue;
     const route = String(trigger.route ?? fn.name);
     const params: string[] = [];
-    const pattern = new RegExp(`^/api/${route.replace(/\{(\w+)\??\}/g, (_m, p: string) => (params.push(p), '([^/]+)'))}/?$`);
+    // {name} is one segment; a trailing /{*name} is the rest of the path, possibly empty (as in Azure).
+    const source = route.replace(/\/\{\*(\w+)\}$/, (_m, p: string) => (params.push(p), '(?:/(.*))?')).replace(/\{(\w+)\??\}/g, (_m, p: string) => (params.push(p), '([^/]+)'));
+    const pattern = new RegExp(`^/api/${source}/?$`);
     routes.push({ fn, methods: ((trigger.methods as string[] | undefined) ?? ['GET', 'POST']).map((m) => m.toUpperCase()), pattern, params });
   }
   return routes;
@@ -82,10 +85,12 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
  * Durable extension's HTTP API that durable-functions' client uses (start an orchestration, get an
  * instance's status), answered by the local Durable host.
  */
-export async function startLocalFunctionsServer(host: LocalDurableHost, options: { port?: number } = {}): Promise<LocalFunctionsServer> {
+export async function startLocalFunctionsServer(host: LocalDurableHost, options: { port?: number; auth?: LocalAuthOptions } = {}): Promise<LocalFunctionsServer> {
   let origin = '';
   // Registrations are complete before the server starts: match against one table.
   const routes = httpRoutes();
+  // App Service Authentication, locally (the console's sign-in): always strips client-sent principal headers.
+  const auth = options.auth ? new LocalEasyAuth(options.auth) : undefined;
 
   async function fireTimer(name: string, at?: string): Promise<void> {
     const fn = registry.get(name);
@@ -96,6 +101,7 @@ export async function startLocalFunctionsServer(host: LocalDurableHost, options:
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', origin);
+    if (auth && (await auth.handle(req, res, url))) return;
     const body = await readBody(req);
     const send = (status: number, json?: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
@@ -111,6 +117,14 @@ export async function startLocalFunctionsServer(host: LocalDurableHost, options:
         } catch (e) {
           return send(409, { message: String((e as Error).message) });
         }
+      }
+      // The instance list (durable client getStatusBy/getStatusAll): the filters the client sends.
+      if (rest[0] === 'instances' && !rest[1] && req.method === 'GET') {
+        const fromT = Date.parse(url.searchParams.get('createdTimeFrom') ?? '');
+        const toT = Date.parse(url.searchParams.get('createdTimeTo') ?? '');
+        const statuses = url.searchParams.get('runtimeStatus')?.split(',').filter(Boolean);
+        const list = host.list().filter((s) => (Number.isNaN(fromT) || Date.parse(s.createdTime) >= fromT) && (Number.isNaN(toT) || Date.parse(s.createdTime) <= toT) && (!statuses?.length || statuses.includes(s.runtimeStatus)));
+        return send(200, list.map(statusJson));
       }
       if (rest[0] === 'instances' && rest[1] && req.method === 'GET') {
         const s = host.getStatus(rest[1]);
@@ -140,13 +154,16 @@ export async function startLocalFunctionsServer(host: LocalDurableHost, options:
     if (!route) return send(404, { error: { code: 'NOT_FOUND', message: `No function answers ${url.pathname}.` } });
     if (!route.methods.includes(req.method ?? 'GET')) return send(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${req.method} is not allowed on ${url.pathname}.` } });
     const m = route.pattern.exec(url.pathname)!;
-    const params = Object.fromEntries(route.params.map((p, i) => [p, decodeURIComponent(m[i + 1]!)]));
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+    const params = Object.fromEntries(route.params.map((p, i) => [p, decodeURIComponent(m[i + 1] ?? '')]));
+    let headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+    if (auth) headers = auth.principalHeaders(req, headers);
     const request = new HttpRequest({ method: req.method ?? 'GET', url: url.toString(), headers, params, ...(body.length && req.method !== 'GET' ? { body: { bytes: body } } : {}) });
     const result = (await route.fn.callback(request, invocationContext(route.fn, origin))) as HttpResponseInit | HttpResponse | undefined;
     const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
-    const outHeaders: Record<string, string> = {};
+    const outHeaders: Record<string, string | string[]> = {};
     response.headers.forEach((v, k) => (outHeaders[k] = v));
+    const cookies = response.headers.getSetCookie();
+    if (cookies.length) outHeaders['set-cookie'] = cookies;
     const bytes = Buffer.from(await response.arrayBuffer());
     res.writeHead(response.status, outHeaders);
     res.end(bytes);
