@@ -21,3 +21,4 @@ export { saveRestorePlan, loadRestorePlan, deleteRestorePlan, sweepRestorePlans 
 export { writeRestoreZip, readRestoreZip, restoreZipUrl, restoreZipExists, deleteRestoreZip, sweepRestoreZips, type RestoreZipRecord } from './restoreZips';
 export { archiveState, rehydratePacks, type ArchiveState } from './archiveState';
 export { sweepRestoreArea } from './restoreSweep';
+export { Directory, DIRECTORY_PAGE, type DirectoryShape, type DirectoryPage } from './directory';
