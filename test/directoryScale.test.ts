@@ -8,11 +8,11 @@ import { startM365Suite, type M365Suite } from './support/m365';
 import { getJson, startFunctionsHost, waitForInstance, type FunctionsHostProcess } from './support/functionsHost';
 import { installFunctionsCore, LocalDurableHost } from '../shared/local/durable';
 import { LocalKeyProvider, TEST_ARGON2 } from '../shared/crypto';
-import { Repository, verifyRepository, type Repository as Repo } from '../shared/repo';
+import { Catalog, Repository, verifyRepository, type Repository as Repo } from '../shared/repo';
 import type { StoredRow } from '../shared/storage';
 import { AppServices } from '../shared/app/services';
 import { loadSettings } from '../shared/config';
-import { SERVICES, emptyTotals, type DirectoryUser } from '../shared/m365';
+import { SERVICES, directoryPartition, emptyTotals, type DirectoryUser } from '../shared/m365';
 import { lastRun, readRunReportPage, recordServiceOutcome, RosterWriter, rosterUser, tenantDirectory } from '../shared/backup/m365/runRecords';
 import { directoryUsers } from '../shared/restore/m365/restoreTenant';
 import { listTenantSnapshotsPage } from '../shared/browse';
@@ -184,9 +184,29 @@ describe('the tenant directory (1,000 users in Azurite; the row of user #49,999 
     assert.equal((await d.find('Renamed.Five@contoso-international.example'))?.id, guid(5));
     assert.equal(await d.find(before.userPrincipalName), undefined);
 
+    // A directory of an earlier release (every user in one sealed property) is read as it is, and migrated to rows.
+    const legacyUsers = [0, 1, 2].map((i) => ({ id: guid(i), userPrincipalName: `old${i}@legacy.example`, displayName: `Old ${i}`, services: ['mail' as const] }));
+    await new Catalog(repo, directoryPartition('legacy')).writeState({ users: legacyUsers, lastReport: { status: 'complete' } });
+    const old = tenantDirectory(repo, 'legacy');
+    assert.equal((await old.find('OLD1@legacy.example'))?.id, guid(1));
+    assert.equal((await old.page()).members.length, 3);
+    assert.equal(await old.migrate(), 3);
+    assert.equal(await new Catalog(repo, directoryPartition('legacy')).readState(), undefined, 'the one-property directory is gone');
+    assert.equal((await old.find('old2@legacy.example'))?.displayName, 'Old 2');
+    assert.equal((await old.page()).members.length, 3);
+
     const v = await verifyRepository(repo);
     assert.deepEqual(v.issues, []);
     assert.ok(v.directoryRows >= 2 * N, `${v.directoryRows} directory rows checked`);
+    // A directory row altered in storage is named by verify.
+    const victim = (await repo.tables.get(repo.layout.snapshotTable, d.partition, d.memberKey(guid(3))))!;
+    const { etag: _etag, ...row } = victim;
+    const body = Buffer.from(victim.body as Uint8Array);
+    body[40]! ^= 1;
+    await repo.tables.upsert(repo.layout.snapshotTable, { ...row, body });
+    const tampered = await verifyRepository(repo);
+    assert.equal(tampered.issues.length, 1, JSON.stringify(tampered.issues));
+    await assert.rejects(d.get(guid(3)), /altered/);
   });
 });
 
