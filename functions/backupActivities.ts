@@ -5,12 +5,15 @@ import { redactingErrors } from '../shared/redact';
 import type { BackupServiceInput, BeginRunInput, BeginRunOutput, FinishRunInput, ServiceOutcome } from './contracts';
 import type { Service } from '../shared/m365';
 
-/** Takes the tenant-run lease, lists the users and stores them as the run's roster; returns the count only. */
+/**
+ * Takes the tenant-run lease, lists the users page by page (probing only new or stale ones, see the
+ * tenant directory) and stores them as the run's roster as it goes; returns the count only.
+ */
 export const beginBackupRun = df.app.activity('beginBackupRun', {
   handler: redactingErrors(async (input: BeginRunInput): Promise<BeginRunOutput> => {
     const s = appServices();
     const t = await s.tenant(input.tenant);
-    return beginTenantRun(t.repo, await t.graph(), { ...input, unitSeconds: s.settings.unitSeconds });
+    return beginTenantRun(t.repo, await t.graph(), { ...input, unitSeconds: s.settings.unitSeconds, probeDays: s.settings.directoryProbeDays });
   }),
 });
 
@@ -31,7 +34,7 @@ export const backupUserService = df.app.activity('backupUserService', {
   }),
 });
 
-/** Stores the run's report and the tenant directory, and releases the tenant-run lease. */
+/** Stores the run's summary and the tenant's `last` reference (run id + totals), and releases the tenant-run lease. */
 export const finishBackupRun = df.app.activity('finishBackupRun', {
   handler: redactingErrors(async (input: FinishRunInput): Promise<{ status: string }> => {
     const t = await appServices().tenant(input.tenant);

@@ -51,6 +51,7 @@ async function tenantBackup(ctx: CliContext, args: ParsedArgs): Promise<number> 
     workers: args.workers,
     calendarWindowDays: ctx.settings.calendarWindowDays,
     userConcurrency: ctx.settings.userParallelism,
+    probeDays: ctx.settings.directoryProbeDays,
     onProgress: (p) => bar.update({ phase: `users ${p.usersDone}/${p.usersTotal}`, itemsDone: p.items, bytesDone: p.bytes }),
   }).finally(() => bar.done());
   if (ctx.options.json) console.log(JSON.stringify({ ...report, peakRssMiB: peakRssMiB() }));

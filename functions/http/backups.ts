@@ -2,11 +2,12 @@ import * as df from 'durable-functions';
 import { randomUUID } from 'node:crypto';
 import { BackupError } from '../../shared/errors';
 import { SERVICES, servicesNamed, type Service } from '../../shared/m365';
-import { readRunLog } from '../../shared/backup/m365/runRecords';
+import { readRunReportPage, readRunSummary } from '../../shared/backup/m365/runRecords';
 import { validateUserRef } from '../../shared/tenants/names';
 import { appServices } from '../runtime';
 import type { BackupTenantInput } from '../contracts';
-import { errorResponse, instanceOf, jsonBody, optionalString, jsonEndpoint } from './respond';
+import { checkQuery, errorResponse, instanceOf, jsonBody, optionalString, jsonEndpoint } from './respond';
+import { limitQuery } from './snapshots';
 
 export function parseServices(v: unknown): Service[] {
   if (v === undefined || v === null) return [...SERVICES];
@@ -43,16 +44,29 @@ jsonEndpoint('startBackup', { route: 'backups', methods: ['POST'], durableClient
     return { status: 202, jsonBody: { backups: started.map((s) => ({ ...s, statusUri: `${base}/api/backups/${s.id}` })) }, headers: { Location: `${base}/api/backups/${started[0]!.id}` } };
 });
 
-/** GET /api/backups/{id}: the run's status, progress and (when done) its per-user report. */
+/**
+ * GET /api/backups/{id}?cursor=&limit=: the run's status, progress and (when done) its summary and
+ * a page of its per-user, per-service report (`reportNext`: the cursor of the next page).
+ */
 jsonEndpoint('getBackup', { route: 'backups/{id}', methods: ['GET'], durableClient: true, access: ['Backup.Operator'] }, async (req, context) => {
+    checkQuery(req, ['cursor', 'limit']);
     const id = req.params.id ?? '';
+    const limit = limitQuery(req.query.get('limit'));
     const status = await instanceOf(context, id, 'backupTenant');
     if (!status) return errorResponse(404, 'NOT_FOUND', `No backup run "${id}".`);
     const input = status.input as BackupTenantInput | undefined;
     let report: unknown;
-    if (status.runtimeStatus === 'Completed' && input?.tenant) report = await readRunLog((await appServices().tenant(input.tenant)).repo, id);
+    let reportNext: string | undefined;
+    let summary: unknown;
+    if (status.runtimeStatus === 'Completed' && input?.tenant) {
+      const repo = (await appServices().tenant(input.tenant)).repo;
+      const page = await readRunReportPage(repo, id, { cursor: req.query.get('cursor') ?? undefined, limit });
+      report = page.lines;
+      reportNext = page.next;
+      summary = await readRunSummary(repo, id);
+    }
     return {
       status: 200,
-      jsonBody: { id, tenant: input?.tenant, runtimeStatus: status.runtimeStatus, createdTime: status.createdTime, lastUpdatedTime: status.lastUpdatedTime, progress: status.customStatus, output: status.output, report },
+      jsonBody: { id, tenant: input?.tenant, runtimeStatus: status.runtimeStatus, createdTime: status.createdTime, lastUpdatedTime: status.lastUpdatedTime, progress: status.customStatus, output: status.output, summary, report, ...(reportNext ? { reportNext } : {}) },
     };
 });

@@ -66,6 +66,7 @@ var appSettings = concat([
   { name: 'BACKUP_SCHEDULE', value: backupSchedule }
   { name: 'BACKUP_USER_PARALLELISM', value: string(userParallelism) }
   { name: 'BACKUP_UNIT_SECONDS', value: '600' }
+  { name: 'DIRECTORY_PROBE_DAYS', value: '7' }
   { name: 'REHYDRATE_PRIORITY', value: rehydratePriority }
   { name: 'RESTORE_POLL_SECONDS', value: '900' }
   { name: 'RESTORE_LINK_MINUTES', value: '1440' }

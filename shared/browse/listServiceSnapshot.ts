@@ -2,7 +2,7 @@ import { BackupError } from '../errors';
 import type { Service } from '../m365';
 import { Catalog, type Repository } from '../repo';
 import { servicePartition } from '../m365';
-import { readDirectory, selectUsers } from '../restore/m365/restoreTenant';
+import { directoryUsers } from '../restore/m365/restoreTenant';
 import { selectSnapshot } from '../restore/selectSnapshot';
 import type { PasswordSource, SnapshotListing } from './snapshotListing';
 
@@ -25,7 +25,7 @@ export interface ListServiceSnapshotInput {
 
 /** The items of one snapshot of one user's service, in stored order. */
 export async function listServiceSnapshot(repo: Repository, input: ListServiceSnapshotInput): Promise<SnapshotListing<ServiceEntry> & { user: string; service: Service }> {
-  const [user] = selectUsers(await readDirectory(repo, input.tenantName), input.tenantName, input.user);
+  const [user] = await directoryUsers(repo, input.tenantName, input.user);
   if (!user) throw new BackupError('NOT_FOUND', `Tenant "${input.tenantName}" has no backed-up user "${input.user}".`);
   const catalog = new Catalog(repo, servicePartition(input.tenantName, user.id, input.service));
   const snapshot = await selectSnapshot(catalog, input.snapshot, `the ${input.service} of ${user.userPrincipalName}`);

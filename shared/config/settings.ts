@@ -25,6 +25,8 @@ export const SETTING_NAMES = {
   /** NCRONTAB of the nightly backup timer; read by the Functions runtime as %BACKUP_SCHEDULE%. */
   backupSchedule: 'BACKUP_SCHEDULE',
   unitSeconds: 'BACKUP_UNIT_SECONDS',
+  /** Days after which a known user's drive and mailbox are probed again (0: every run). */
+  directoryProbeDays: 'DIRECTORY_PROBE_DAYS',
   rehydratePriority: 'REHYDRATE_PRIORITY',
   restorePollSeconds: 'RESTORE_POLL_SECONDS',
   restoreLinkMinutes: 'RESTORE_LINK_MINUTES',
@@ -83,6 +85,8 @@ export interface Settings {
   userParallelism: number;
   /** Time budget of one backup work unit (activity); it then commits and hands over to the next. */
   unitSeconds: number;
+  /** A known user's services are probed again after this many days (new users always; 0: every run). */
+  directoryProbeDays: number;
   rehydratePriority: 'Standard' | 'High';
   restorePollSeconds: number;
   /** How long a restore's download link (and so its zip, deleted then) lasts; default 24 h. */
@@ -153,6 +157,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     calendarWindowDays: positiveInt(SETTING_NAMES.calendarWindowDays, env[SETTING_NAMES.calendarWindowDays], 5 * 365),
     userParallelism: positiveInt(SETTING_NAMES.userParallelism, env[SETTING_NAMES.userParallelism], DEFAULT_USER_PARALLELISM),
     unitSeconds: env[SETTING_NAMES.unitSeconds] === '0' ? 0 : positiveInt(SETTING_NAMES.unitSeconds, env[SETTING_NAMES.unitSeconds], 600),
+    directoryProbeDays: env[SETTING_NAMES.directoryProbeDays] === '0' ? 0 : positiveInt(SETTING_NAMES.directoryProbeDays, env[SETTING_NAMES.directoryProbeDays], 7),
     rehydratePriority: env[SETTING_NAMES.rehydratePriority] === 'High' ? 'High' : 'Standard',
     restorePollSeconds: positiveInt(SETTING_NAMES.restorePollSeconds, env[SETTING_NAMES.restorePollSeconds], 900),
     restoreLinkMinutes: positiveMinutes(SETTING_NAMES.restoreLinkMinutes, env[SETTING_NAMES.restoreLinkMinutes], 24 * 60),

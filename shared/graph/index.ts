@@ -8,4 +8,4 @@ export { OneDriveSource } from './sources/oneDrive';
 export { MailSource } from './sources/mail';
 export { CalendarSource } from './sources/calendar';
 export { ContactsSource, DEFAULT_CONTACTS } from './sources/contacts';
-export { listUsers, probeServices, type GraphUser, type UserServices } from './users';
+export { listUsers, userPages, probeServices, type GraphUser, type UserServices } from './users';

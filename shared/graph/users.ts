@@ -1,6 +1,6 @@
 import type { GraphConnection } from './connection';
 import { mailboxOf } from './gates';
-import { getJson, isGraphReadFailure, listAll } from './requests';
+import { getJson, isGraphReadFailure, listAll, pages } from './requests';
 
 export interface GraphUser {
   id: string;
@@ -16,8 +16,16 @@ export interface UserServices {
   notes: string[];
 }
 
+const USERS_PATH = '/users?$select=id,userPrincipalName,displayName,mail&$top=999';
+
+/** Every user at once: for small callers only (a tenant run pages through `userPages`). */
 export async function listUsers(conn: GraphConnection): Promise<GraphUser[]> {
-  return listAll<GraphUser>(conn, '/users?$select=id,userPrincipalName,displayName,mail&$top=999', 'the user list');
+  return listAll<GraphUser>(conn, USERS_PATH, 'the user list');
+}
+
+/** The tenant's users, one Graph page (up to 999) at a time, following nextLink: memory holds one page. */
+export async function* userPages(conn: GraphConnection): AsyncGenerator<GraphUser[]> {
+  for await (const p of pages<GraphUser>(conn, USERS_PATH, 'the user list')) yield p.value;
 }
 
 interface BatchResponse {

@@ -1,5 +1,5 @@
 export { SERVICES, isService, servicesNamed, type Service } from './services';
 export { servicePartition, directoryPartition } from './partitions';
-export { matchUsers, type TenantUser, type DirectoryState } from './user';
+export { matchUsers, TENANT_DIRECTORY, type TenantUser, type DirectoryState, type DirectoryUser, type LastRunRef } from './user';
 export { mergeOutcomes, emptyTotals, addOutcome, type ServiceOutcome, type LoggedOutcome, type ItemFailure, type RunTotals } from './outcome';
 export { lanesOf, EXCHANGE_LANE } from './lanes';

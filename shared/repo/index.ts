@@ -25,3 +25,4 @@ export { readPolicyDocument, writePolicyDocument, type StoredPolicyDocument } fr
 export { GARBAGE_TAGS } from './pruneTags';
 export { forgetSnapshots, partitionSnapshots } from './forget';
 export { prune, PRUNE_LEASE, type PruneOptions, type PruneResult, type PrunePhase } from './prune';
+export { Directory, DIRECTORY_PAGE, type DirectoryShape, type DirectoryPage } from './directory';

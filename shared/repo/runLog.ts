@@ -64,6 +64,17 @@ export class RunLog {
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
+  /**
+   * Records whose key starts with `prefix` (and, with `after`, sorts after it), in key order, one
+   * Table page at a time: a reader of a big run never holds the whole log.
+   */
+  async *records<T>(prefix: string, after?: string): AsyncGenerator<{ key: string; value: T }> {
+    const pk = runPartition(this.runId);
+    const from = after !== undefined && after > prefix ? `RowKey gt '${odata(after)}'` : `RowKey ge '${odata(prefix)}'`;
+    const filter = `PartitionKey eq '${odata(pk)}' and ${from} and RowKey lt '${odata(prefix)}\uffff'`;
+    for await (const row of this.repo.tables.query(this.repo.layout.snapshotTable, { filter })) yield { key: row.rowKey, value: this.decode<T>(row.rowKey, row) };
+  }
+
   private decode<T>(rk: string, row: Record<string, unknown> & { partitionKey: string; rowKey: string }): T {
     const { layout, keys } = this.repo;
     // Rows written before run logs were MACed carry no `mac`: their sealed body still authenticates them.

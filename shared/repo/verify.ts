@@ -9,6 +9,7 @@ import { decodePackIndex, readPackTail } from './packFormat';
 import type { Repository } from './repository';
 import { macValid } from './rowMac';
 import { RUN_PARTITION_PREFIX, runLogRowAuthentic } from './runLog';
+import { directoryRowAuthentic } from './directory';
 
 /** Partition of restore-session rows in the snapshots table (shared/restore/m365/session.ts). */
 export const RESTORE_SESSION_PARTITION = 'restore-session';
@@ -27,6 +28,8 @@ export interface VerifyResult {
   unreferencedPacks: number;
   /** Run-log records (Function App runs: roster pages, work-unit outcomes), MAC-checked. */
   runRecords: number;
+  /** Tenant directory rows (members, name rows, records such as the last run), MAC-checked. */
+  directoryRows: number;
   /** First-release restore-session rows in the snapshots table (left by a crash, until they expire). */
   restoreSessions: number;
   /** Rows of the restore area (sessions, plans, zip records of running restores), MAC-checked. */
@@ -42,8 +45,9 @@ export interface VerifyOptions {
 }
 
 /** What a row of the snapshots table is, by its partition key (docs/repository-format.md, "Tables"). */
-export function snapshotTableRowKind(partitionKey: string): 'catalog' | 'run-log' | 'restore-session' | 'unknown' {
+export function snapshotTableRowKind(partitionKey: string): 'catalog' | 'run-log' | 'directory' | 'restore-session' | 'unknown' {
   if (/^p[0-9a-f]{32}$/.test(partitionKey)) return 'catalog';
+  if (/^d[0-9a-f]{32}$/.test(partitionKey)) return 'directory';
   if (partitionKey.startsWith(RUN_PARTITION_PREFIX)) return 'run-log';
   if (partitionKey === RESTORE_SESSION_PARTITION) return 'restore-session';
   return 'unknown';
@@ -58,7 +62,7 @@ export async function verifyRepository(repo: Repository, options: VerifyOptions 
   const { tables, blobs, layout, keys } = repo;
   const issues: VerifyIssue[] = [];
   const issue = (object: string, problem: string) => issues.push({ object, problem });
-  const result: VerifyResult = { readData: !!options.privateKey, packs: 0, chunks: 0, items: 0, snapshots: 0, unreferencedPacks: 0, runRecords: 0, restoreSessions: 0, restoreRows: 0, bytesRead: 0, issues };
+  const result: VerifyResult = { readData: !!options.privateKey, packs: 0, chunks: 0, items: 0, snapshots: 0, unreferencedPacks: 0, runRecords: 0, directoryRows: 0, restoreSessions: 0, restoreRows: 0, bytesRead: 0, issues };
   const rowName = (table: string, r: StoredRow) => `table ${table} row ${r.partitionKey}/${r.rowKey}`;
 
   // Packs: rows, blobs, pack-index blobs.
@@ -116,6 +120,11 @@ export async function verifyRepository(repo: Repository, options: VerifyOptions 
     if (kind === 'run-log') {
       if (!runLogRowAuthentic(repo, r)) issue(rowName(layout.snapshotTable, r), 'was altered (MAC mismatch)');
       result.runRecords++;
+      continue;
+    }
+    if (kind === 'directory') {
+      if (!directoryRowAuthentic(repo, r)) issue(rowName(layout.snapshotTable, r), 'was altered (MAC mismatch or not a directory row)');
+      result.directoryRows++;
       continue;
     }
     if (!macValid(keys.macKey, layout.snapshotTable, r)) issue(rowName(layout.snapshotTable, r), 'was altered (MAC mismatch)');

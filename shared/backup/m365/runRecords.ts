@@ -1,25 +1,70 @@
-import { Catalog, RunLog, type Repository } from '../../repo';
-import { directoryPartition, mergeOutcomes, type DirectoryState, type LoggedOutcome, type TenantUser } from '../../m365';
+import { Directory, RunLog, type Repository } from '../../repo';
+import { BackupError } from '../../errors';
+import { directoryPartition, mergeOutcomes, TENANT_DIRECTORY, type DirectoryUser, type LastRunRef, type LoggedOutcome, type RunTotals, type TenantUser } from '../../m365';
 
 /**
- * What a Function App run keeps in its run log (shared/repo/runLog.ts), so that orchestrations carry
- * only indexes and counts, never the user list: the roster (the run's users, in pages) and one
- * outcome record per user, service and work unit.
+ * What a run keeps in its run log (shared/repo/runLog.ts), so that orchestrations carry only
+ * indexes and counts, never the user list: the roster (the run's users, in pages), one outcome
+ * record per user, service and work unit, and a small summary. The tenant directory's `last`
+ * record refers to the run (id and totals), never holds its report: nothing here grows with the
+ * tenant in one row.
  */
 const ROSTER_PAGE = 100;
+/** A roster page stays far below Table Storage's 64 KiB a property even with the longest names. */
+const ROSTER_PAGE_BYTES = 40_000;
 const rosterKey = (page: number) => `users:${String(page).padStart(6, '0')}`;
 const outcomeKey = (o: Pick<LoggedOutcome, 'userId' | 'service' | 'unit'>) => `run:${o.userId}:${o.service}:${String(o.unit ?? 1).padStart(4, '0')}`;
+const SUMMARY_KEY = 'summary';
+/** Failures kept in one outcome record (the rest are counted): one unit's record stays under 64 KiB. */
+export const OUTCOME_FAILURES_KEPT = 100;
+const REASON_CHARS = 300;
 
 type RosterUser = Pick<TenantUser, 'id' | 'userPrincipalName' | 'displayName' | 'services'>;
 
-/** Stores the run's users in pages of 100 (each row stays far below Table Storage's 64 KiB a property). */
-export async function writeRoster(repo: Repository, runId: string, users: TenantUser[]): Promise<number> {
-  const log = new RunLog(repo, runId);
-  for (let page = 0; page * ROSTER_PAGE < users.length; page++) {
-    const slice = users.slice(page * ROSTER_PAGE, (page + 1) * ROSTER_PAGE).map((u): RosterUser => ({ id: u.id, userPrincipalName: u.userPrincipalName, displayName: u.displayName, services: u.services }));
-    await log.put(rosterKey(page), slice);
+export const tenantDirectory = (repo: Repository, tenant: string) => new Directory<DirectoryUser>(repo, directoryPartition(tenant), TENANT_DIRECTORY);
+
+/**
+ * Writes the run's roster as the users are listed: pages of 100 (user #i of the run is entry
+ * i mod 100 of page ⌊i/100⌋), each written as soon as it is full, so no step holds the whole list.
+ */
+export class RosterWriter {
+  private page: RosterUser[] = [];
+  private pages = 0;
+  count = 0;
+  private readonly log: RunLog;
+
+  constructor(repo: Repository, runId: string) {
+    this.log = new RunLog(repo, runId);
   }
-  return users.length;
+
+  async add(users: TenantUser[]): Promise<void> {
+    for (const u of users) {
+      this.page.push({ id: u.id, userPrincipalName: u.userPrincipalName, displayName: u.displayName, services: u.services });
+      this.count++;
+      if (this.page.length === ROSTER_PAGE) await this.flush();
+    }
+  }
+
+  /** Writes the last (partial) page; returns the number of users. */
+  async finish(): Promise<number> {
+    if (this.page.length > 0) await this.flush();
+    return this.count;
+  }
+
+  private async flush(): Promise<void> {
+    let page = this.page;
+    // Display names are for people (the directory keeps them whole): a page of very long ones is shortened, never refused.
+    if (Buffer.byteLength(JSON.stringify(page)) > ROSTER_PAGE_BYTES) page = page.map((u) => ({ ...u, displayName: u.displayName.slice(0, 40) }));
+    await this.log.put(rosterKey(this.pages++), page);
+    this.page = [];
+  }
+}
+
+/** Stores a whole list as the run's roster (small lists; a tenant run streams through RosterWriter). */
+export async function writeRoster(repo: Repository, runId: string, users: TenantUser[]): Promise<number> {
+  const w = new RosterWriter(repo, runId);
+  await w.add(users);
+  return w.finish();
 }
 
 /** The run's user at `index` (0-based), read from its roster page. */
@@ -30,36 +75,126 @@ export async function rosterUser(repo: Repository, runId: string, index: number)
   return u;
 }
 
+/** The whole roster (small runs and tests only: a tenant run never needs it in one piece). */
 export async function readRoster(repo: Repository, runId: string): Promise<TenantUser[]> {
   const pages = await new RunLog(repo, runId).list<RosterUser[]>('users:');
   return pages.flatMap((p) => p.value);
 }
 
-/** One work unit's outcome (a retried unit replaces its own record). */
+/** One work unit's outcome (a retried unit replaces its own record); its failures are capped so the row stays small. */
 export async function recordServiceOutcome(repo: Repository, runId: string, o: LoggedOutcome): Promise<void> {
-  await new RunLog(repo, runId).put(outcomeKey(o), o);
+  const failures = o.failures.slice(0, OUTCOME_FAILURES_KEPT).map((f) => ({ id: f.id.slice(0, REASON_CHARS), reason: f.reason.slice(0, REASON_CHARS) }));
+  const omitted = o.failures.length - failures.length;
+  await new RunLog(repo, runId).put(outcomeKey(o), { ...o, failures, ...(omitted > 0 ? { failuresOmitted: omitted } : {}) });
 }
 
-/** The run's report: one line per user and service, work units merged (counts add up, the last unit's snapshot stands). */
-export async function readRunLog(repo: Repository, runId: string): Promise<LoggedOutcome[]> {
-  const records = (await new RunLog(repo, runId).list<LoggedOutcome>('run:')).map((r) => r.value);
-  const merged = new Map<string, LoggedOutcome>();
-  for (const o of records.sort((a, b) => (a.unit ?? 1) - (b.unit ?? 1))) {
-    const key = `${o.userId}/${o.service}`;
-    const prev = merged.get(key);
-    merged.set(key, { ...mergeOutcomes(prev, o), failures: [...(prev?.failures ?? []), ...o.failures] });
-  }
-  return [...merged.values()].sort((a, b) => a.userPrincipalName.localeCompare(b.userPrincipalName) || a.service.localeCompare(b.service));
+export type ReportLine = LoggedOutcome & { failuresOmitted?: number };
+
+export interface RunReportPage {
+  lines: ReportLine[];
+  /** Cursor of the next page (opaque); absent on the last one. */
+  next?: string;
+}
+
+/** Report lines per page by default and at most. */
+export const REPORT_PAGE = 200;
+
+const encodeCursor = (rowKey: string) => Buffer.from(rowKey).toString('base64url');
+function decodeCursor(cursor: string): string {
+  const rk = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^run:[^:]{1,200}:[a-z]{1,20};$/.test(rk)) throw new BackupError('USAGE', 'The report cursor is not valid (use the "next" value of the previous page).');
+  return rk;
 }
 
 /**
- * Records the end of a run: the tenant's user directory (merged: users not in this run stay) and the
- * last report. Restores and `snapshots` map UPNs to partitions through this directory.
+ * One page of the run's report: one line per user and service (work units merged: counts add up,
+ * the last unit's snapshot stands), in the run log's order (user id, service). Pages end at a
+ * (user, service) boundary, so a line is never split between pages.
  */
-export async function recordRun(repo: Repository, tenant: string, users: TenantUser[], lastReport: unknown): Promise<void> {
-  const catalog = new Catalog(repo, directoryPartition(tenant));
-  const prev = (await catalog.readState<DirectoryState>()) ?? { users: [] };
-  const byId = new Map(prev.users.map((u) => [u.id, u]));
-  for (const u of users) byId.set(u.id, { id: u.id, userPrincipalName: u.userPrincipalName, displayName: u.displayName, services: u.services });
-  await catalog.writeState({ users: [...byId.values()], lastReport } satisfies DirectoryState);
+export async function readRunReportPage(repo: Repository, runId: string, o: { cursor?: string; limit?: number } = {}): Promise<RunReportPage> {
+  const limit = Math.max(1, Math.min(o.limit ?? REPORT_PAGE, REPORT_PAGE));
+  const after = o.cursor ? decodeCursor(o.cursor) : undefined;
+  const lines: ReportLine[] = [];
+  let current: { key: string; line: ReportLine } | undefined;
+  for await (const r of new RunLog(repo, runId).records<ReportLine>('run:', after)) {
+    const key = r.key.slice(0, r.key.lastIndexOf(':'));
+    if (current?.key === key) {
+      current.line = mergeLine(current.line, r.value);
+      continue;
+    }
+    if (current) lines.push(current.line);
+    if (lines.length === limit) return { lines, next: encodeCursor(`${current!.key};`) };
+    current = { key, line: mergeLine(undefined, r.value) };
+  }
+  if (current) lines.push(current.line);
+  return { lines };
 }
+
+function mergeLine(prev: ReportLine | undefined, o: ReportLine): ReportLine {
+  const omitted = (prev?.failuresOmitted ?? 0) + (o.failuresOmitted ?? 0);
+  return { ...mergeOutcomes(prev, o), failures: [...(prev?.failures ?? []), ...o.failures], ...(omitted ? { failuresOmitted: omitted } : {}) };
+}
+
+/** Every line of the run's report, sorted by UPN (small runs and tests; readers of big runs page). */
+export async function readRunLog(repo: Repository, runId: string): Promise<ReportLine[]> {
+  const out: ReportLine[] = [];
+  let cursor: string | undefined;
+  do {
+    const p = await readRunReportPage(repo, runId, { cursor });
+    out.push(...p.lines);
+    cursor = p.next;
+  } while (cursor);
+  return out.sort((a, b) => a.userPrincipalName.localeCompare(b.userPrincipalName) || a.service.localeCompare(b.service));
+}
+
+/** The run's summary: counts only. */
+export interface RunSummary extends LastRunRef {
+  tenant: string;
+  started?: string;
+  users: number;
+  graph?: { requests: number; throttled: number; retries: number };
+}
+
+export async function readRunSummary(repo: Repository, runId: string): Promise<RunSummary | undefined> {
+  return new RunLog(repo, runId).get<RunSummary>(SUMMARY_KEY);
+}
+
+/**
+ * Records the end of a run: its summary row in the run log, and the tenant directory's `last`
+ * record (the run id and totals). The directory itself was updated while the users were listed.
+ */
+export async function recordRun(repo: Repository, summary: RunSummary): Promise<void> {
+  await new RunLog(repo, summary.runId).put(SUMMARY_KEY, summary);
+  await tenantDirectory(repo, summary.tenant).putRecord('last', { runId: summary.runId, status: summary.status, finished: summary.finished, totals: summary.totals } satisfies LastRunRef);
+}
+
+/** The tenant's last recorded run (id, status, totals), or undefined. */
+export async function lastRun(repo: Repository, tenant: string): Promise<LastRunRef | undefined> {
+  return tenantDirectory(repo, tenant).getRecord<LastRunRef>('last');
+}
+
+/**
+ * After a run: users whose work unit failed as a whole (a mailbox or drive not found, or any other
+ * unit-level failure) are marked to be probed again at the next run, so the directory is corrected
+ * (a removed mailbox stops being backed up; a transient failure costs one probe). Reads the run log
+ * page by page.
+ */
+export async function markFailedUnitsForProbe(repo: Repository, tenant: string, runId: string): Promise<number> {
+  const ids = new Set<string>();
+  for await (const r of new RunLog(repo, runId).records<LoggedOutcome>('run:'))
+    if (r.value.status === 'failed' && r.value.failures.some((f) => f.id === `(${r.value.service})`)) ids.add(r.value.userId);
+  return markForProbe(repo, tenant, [...ids]);
+}
+
+export async function markForProbe(repo: Repository, tenant: string, userIds: string[]): Promise<number> {
+  const dir = tenantDirectory(repo, tenant);
+  const changes: { value: DirectoryUser; previous: DirectoryUser }[] = [];
+  for (const id of userIds) {
+    const u = await dir.get(id);
+    if (u && u.probed !== undefined) changes.push({ value: { ...u, probed: undefined }, previous: u });
+  }
+  await dir.put(changes);
+  return changes.length;
+}
+
+export type { RunTotals };

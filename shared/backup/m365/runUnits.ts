@@ -6,7 +6,7 @@ import { isBackupError } from '../../errors';
 import type { GraphConnection } from '../../graph';
 import { ContentSession, Lease, TENANT_RUN_LEASE, type Repository } from '../../repo';
 import type { RunTotals, Service, ServiceOutcome } from '../../m365';
-import { readRoster, recordRun, recordServiceOutcome, rosterUser, writeRoster } from './runRecords';
+import { markFailedUnitsForProbe, recordRun, recordServiceOutcome, RosterWriter, rosterUser } from './runRecords';
 import { backupServiceUnit } from './serviceUnit';
 import { tenantUsers } from './tenantUsers';
 
@@ -24,7 +24,7 @@ const leaseOf = (repo: Repository, runId: string, unitSeconds: number) =>
 export async function beginTenantRun(
   repo: Repository,
   conn: GraphConnection,
-  o: { tenant: string; runId: string; services: Service[]; user?: string; unitSeconds: number },
+  o: { tenant: string; runId: string; services: Service[]; user?: string; unitSeconds: number; probeDays?: number },
 ): Promise<{ users: number } | { refused: string }> {
   try {
     await leaseOf(repo, o.runId, o.unitSeconds);
@@ -32,8 +32,10 @@ export async function beginTenantRun(
     if (isBackupError(e, 'LOCKED')) return { refused: e.message };
     throw e;
   }
-  const users = await tenantUsers(conn, o.tenant, o.user);
-  return { users: await writeRoster(repo, o.runId, users) };
+  // The roster is written page by page as Graph lists the users; the directory is updated alongside.
+  const roster = new RosterWriter(repo, o.runId);
+  await tenantUsers(repo, conn, { tenantName: o.tenant, user: o.user, probeDays: o.probeDays, onUsers: (users) => roster.add(users) });
+  return { users: await roster.finish() };
 }
 
 export async function rosterServices(repo: Repository, runId: string, index: number, wanted: Service[]): Promise<Service[]> {
@@ -93,7 +95,9 @@ export async function runServiceUnit(
 
 export async function finishTenantRun(repo: Repository, o: { tenant: string; runId: string; totals: RunTotals }): Promise<{ status: string }> {
   const status = o.totals.partial > 0 ? 'partial' : 'complete';
-  await recordRun(repo, o.tenant, await readRoster(repo, o.runId), { runId: o.runId, status, totals: o.totals, finished: new Date().toISOString() });
+  // Users whose unit failed as a whole (e.g. mailbox or drive not found) are probed again next run.
+  await markFailedUnitsForProbe(repo, o.tenant, o.runId);
+  await recordRun(repo, { runId: o.runId, tenant: o.tenant, status, totals: o.totals, users: o.totals.users, finished: new Date().toISOString() });
   await Lease.release(repo, TENANT_RUN_LEASE, o.runId);
   return { status };
 }

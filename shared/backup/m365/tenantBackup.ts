@@ -10,10 +10,11 @@ import { MemoryBudget } from '../../graph/gates';
 import { addOutcome, emptyTotals, lanesOf, type ItemFailure, type RunTotals, type Service, type ServiceOutcome } from '../../m365';
 import { DEFAULT_USER_PARALLELISM } from '../../config/settings';
 import { backupServiceUnit } from './serviceUnit';
-import { tenantUsers } from './tenantUsers';
-import { recordRun } from './runRecords';
+import { hostname } from 'node:os';
+import { listTenantUsers } from './tenantUsers';
+import { markForProbe, recordRun, recordServiceOutcome } from './runRecords';
 
-export { tenantUsers } from './tenantUsers';
+export { tenantUsers, listTenantUsers } from './tenantUsers';
 export { sourceFor } from './serviceUnit';
 
 export interface TenantBackupOptions {
@@ -24,6 +25,8 @@ export interface TenantBackupOptions {
   user?: string;
   /** Users backed up at once. */
   userConcurrency?: number;
+  /** Probe a known user's drive and mailbox again after this many days (default 7; 0: every run). */
+  probeDays?: number;
   calendarWindowDays?: number;
   pageSize?: number;
   workers?: number;
@@ -52,6 +55,8 @@ export interface UserReport {
 
 export interface TenantBackupReport {
   tenant: string;
+  /** The run's id: its report lines are in the repository's run log under it. */
+  runId: string;
   status: 'complete' | 'partial';
   started: string;
   finished: string;
@@ -76,7 +81,9 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
   const conn = o.conn;
   const lease = await Lease.acquire(repo, TENANT_RUN_LEASE, { what: `a backup run of tenant "${o.tenantName}"` });
   try {
-    const users = await tenantUsers(conn, o.tenantName, o.user);
+    const users = await listTenantUsers(repo, conn, { tenantName: o.tenantName, user: o.user, probeDays: o.probeDays });
+    const runId = `cli-${started.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+    const failedUnits = new Set<string>();
     const spoolDir = o.spoolDir ?? join(tmpdir(), `m365-backup-${process.pid}-${randomBytes(4).toString('hex')}`);
     await mkdir(spoolDir, { recursive: true, mode: 0o700 });
 
@@ -118,7 +125,10 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
                 },
               });
               if (r.error && stopsTheRun(r.error)) throw r.error;
+              if (r.error) failedUnits.add(u.id);
               done.set(service, { ...r.outcome, failures: r.failures, resynced: r.resynced });
+              // The report lives in the repository as rows per user and service, like a Function App run's.
+              await recordServiceOutcome(repo, runId, { userId: u.id, userPrincipalName: u.userPrincipalName, ...r.outcome, unit: 1, failures: r.failures, host: hostname() });
             }
           }),
         );
@@ -138,6 +148,7 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
     const all = reports.flatMap((r) => r.services);
     const report: TenantBackupReport = {
       tenant: o.tenantName,
+      runId,
       status: all.every((s) => s.status === 'complete') ? 'complete' : 'partial',
       started: started.toISOString(),
       finished: new Date().toISOString(),
@@ -146,7 +157,8 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
       graph: { ...conn.gates.counters },
       content: session.stats,
     };
-    await recordRun(repo, o.tenantName, users, report);
+    await markForProbe(repo, o.tenantName, [...failedUnits]);
+    await recordRun(repo, { runId, tenant: o.tenantName, status: report.status, started: report.started, finished: report.finished, totals: report.totals, users: reports.length, graph: report.graph });
     return report;
   } finally {
     await lease.release().catch(() => undefined);

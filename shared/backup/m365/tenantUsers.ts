@@ -1,18 +1,99 @@
 import { BackupError } from '../../errors';
-import { listUsers, probeServices, type GraphConnection } from '../../graph';
-import { matchUsers, type Service, type TenantUser } from '../../m365';
+import { probeServices, userPages, type GraphConnection, type GraphUser, type UserServices } from '../../graph';
+import { matchUsers, type DirectoryUser, type Service, type TenantUser } from '../../m365';
+import type { Repository } from '../../repo';
+import { tenantDirectory } from './runRecords';
+
+/** A known user's services are probed again after this many days (DIRECTORY_PROBE_DAYS). */
+export const DEFAULT_PROBE_DAYS = 7;
+
+export interface TenantUsersOptions {
+  tenantName: string;
+  /** One user only (id or UPN). */
+  user?: string;
+  /** Probe a known user's services again after this many days (0: every run). */
+  probeDays?: number;
+  now?: Date;
+  /** Receives the users in listing order, one Graph page at a time (e.g. the roster writer). */
+  onUsers: (users: TenantUser[]) => Promise<void>;
+}
+
+export interface TenantUsersResult {
+  users: number;
+  /** Users whose drive and mailbox were probed this time (new, stale, or marked by a failed unit). */
+  probed: number;
+  /** Directory rows written (new, renamed, re-probed or changed users). */
+  written: number;
+}
+
+const servicesOf = (p: UserServices): Service[] => [...(p.drive ? (['onedrive'] as const) : []), ...(p.mailbox ? (['mail', 'calendar', 'contacts'] as const) : [])];
 
 /**
- * The tenant's users (or the one named by id or UPN) and the services each has: listed, then
- * probed in JSON batches. Used by the CLI run and by the Function App's first activity alike.
+ * The tenant's users (or the one named by id or UPN) and the services each has, page by page.
+ * The tenant directory (one row per user) remembers each user's services: only new users, users
+ * whose last probe is older than `probeDays`, users marked by a failed unit, and users who gained
+ * a mail address since are probed (in JSON batches); every other user costs nothing but its share
+ * of the listing. The directory is updated as the pages go (merged: users not listed stay; a
+ * renamed UPN replaces the old one). Used by the CLI run and by the Function App's first activity.
  */
-export async function tenantUsers(conn: GraphConnection, tenantName: string, user?: string): Promise<TenantUser[]> {
-  const users = matchUsers(await listUsers(conn), user);
-  if (user !== undefined && users.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${tenantName}" has no user "${user}".`);
-  const probes = await probeServices(conn, users);
-  return users.map((u) => {
-    const p = probes.get(u.id)!;
-    const services: Service[] = [...(p.drive ? (['onedrive'] as const) : []), ...(p.mailbox ? (['mail', 'calendar', 'contacts'] as const) : [])];
-    return { id: u.id, userPrincipalName: u.userPrincipalName, displayName: u.displayName, services, notes: p.notes };
-  });
+export async function tenantUsers(repo: Repository, conn: GraphConnection, o: TenantUsersOptions): Promise<TenantUsersResult> {
+  const dir = tenantDirectory(repo, o.tenantName);
+  await dir.migrate();
+  const now = o.now ?? new Date();
+  const staleBefore = now.getTime() - (o.probeDays ?? DEFAULT_PROBE_DAYS) * 86_400_000;
+  // The directory read once, page by page, for the whole tenant (one query page per 1,000 users);
+  // for one user, one point read.
+  let known: Map<string, DirectoryUser> | undefined;
+  const knownOf = async (id: string) => {
+    if (o.user !== undefined) return dir.get(id);
+    if (!known) {
+      known = new Map();
+      for await (const u of dir.members()) known.set(u.id, u);
+    }
+    return known.get(id);
+  };
+  const result: TenantUsersResult = { users: 0, probed: 0, written: 0 };
+  for await (const page of userPages(conn)) {
+    const listed = matchUsers(page, o.user);
+    if (listed.length === 0) continue;
+    const prev = new Map<string, DirectoryUser | undefined>();
+    for (const u of listed) prev.set(u.id, await knownOf(u.id));
+    const toProbe = listed.filter((u) => needsProbe(prev.get(u.id), u, staleBefore));
+    const probes = toProbe.length > 0 ? await probeServices(conn, toProbe) : new Map<string, UserServices>();
+    result.probed += toProbe.length;
+    const changes: { value: DirectoryUser; previous?: DirectoryUser }[] = [];
+    const users: TenantUser[] = [];
+    for (const u of listed) {
+      const before = prev.get(u.id);
+      const p = probes.get(u.id);
+      const next: DirectoryUser = p
+        ? { id: u.id, userPrincipalName: u.userPrincipalName, displayName: u.displayName, services: servicesOf(p), ...(p.notes.length ? { notes: p.notes } : {}), probed: now.toISOString(), hasMail: !!u.mail }
+        : { ...before!, userPrincipalName: u.userPrincipalName, displayName: u.displayName, hasMail: !!u.mail };
+      if (!before || p || changed(before, next)) changes.push({ value: next, previous: before });
+      users.push({ id: next.id, userPrincipalName: next.userPrincipalName, displayName: next.displayName, services: next.services, ...(next.notes ? { notes: next.notes } : {}) });
+    }
+    await dir.put(changes);
+    result.written += changes.length;
+    result.users += users.length;
+    await o.onUsers(users);
+    if (o.user !== undefined && result.users > 0) break;
+  }
+  if (o.user !== undefined && result.users === 0) throw new BackupError('NOT_FOUND', `Tenant "${o.tenantName}" has no user "${o.user}".`);
+  return result;
+}
+
+function needsProbe(before: DirectoryUser | undefined, u: GraphUser, staleBefore: number): boolean {
+  if (!before || before.probed === undefined) return true;
+  if (Date.parse(before.probed) < staleBefore) return true;
+  // A user who gained a mail address may have gained a mailbox (a license): look at once.
+  return before.hasMail === false && !!u.mail;
+}
+
+const changed = (a: DirectoryUser, b: DirectoryUser) => a.userPrincipalName !== b.userPrincipalName || a.displayName !== b.displayName || a.hasMail !== b.hasMail;
+
+/** The tenant's users as one list (the CLI run, which reports every user; a Function App run streams). */
+export async function listTenantUsers(repo: Repository, conn: GraphConnection, o: Omit<TenantUsersOptions, 'onUsers'>): Promise<TenantUser[]> {
+  const all: TenantUser[] = [];
+  await tenantUsers(repo, conn, { ...o, onUsers: async (users) => void all.push(...users) });
+  return all;
 }

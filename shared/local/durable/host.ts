@@ -56,6 +56,10 @@ export interface LocalDurableHostOptions {
   log?: (line: string) => void;
   /** Test seam: called before each activity runs; throwing fails that attempt. */
   beforeActivity?: (name: string, input: unknown) => void;
+  /** Largest payload (input, output, continueAsNew input, activity input and result) accepted; default 1 MiB as on Azure. Tests set 16 KB to prove payloads stay small. */
+  maxPayloadBytes?: number;
+  /** Test seam: told the size of every payload guarded (and of every custom status). */
+  onPayload?: (what: string, bytes: number) => void;
 }
 
 const WARN_PAYLOAD = 45 * 1024;
@@ -253,6 +257,7 @@ export class LocalDurableHost {
       if (sigs[i] !== inst.actions[i]) return this.finish(inst, 'Failed', `Non-deterministic orchestrator ${inst.name}: action #${i} was ${inst.actions[i]} in history but ${sigs[i]} on replay.`);
     inst.actions = sigs;
     if (state.customStatus !== undefined) {
+      this.options.onPayload?.(`custom status of ${inst.name}`, sizeOf(state.customStatus));
       if (sizeOf(state.customStatus) > MAX_CUSTOM_STATUS) return this.finish(inst, 'Failed', `Custom status of ${inst.name} exceeds 16 KB.`);
       inst.customStatus = JSON.parse(JSON.stringify(state.customStatus));
     }
@@ -414,7 +419,9 @@ export class LocalDurableHost {
 
   private guardPayload(what: string, v: unknown): void {
     const n = sizeOf(v);
-    if (n > MAX_PAYLOAD) throw new Error(`The ${what} is ${n} bytes; Durable payloads must stay under 1 MiB (store large data in storage and pass a reference).`);
+    this.options.onPayload?.(what, n);
+    const max = this.options.maxPayloadBytes ?? MAX_PAYLOAD;
+    if (n > max) throw new Error(`The ${what} is ${n} bytes; Durable payloads must stay under ${max === MAX_PAYLOAD ? '1 MiB' : `${max} bytes`} (store large data in storage and pass a reference).`);
     if (n > WARN_PAYLOAD) this.warn(`the ${what} is ${n} bytes (over 45 KB is slow on the Azure Storage provider)`);
   }
 

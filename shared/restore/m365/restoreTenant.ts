@@ -9,7 +9,7 @@ import { contactToVcf, eventToIcs } from './ical';
 import { planLocations, planTenantRestore, type PlannedFile, type TenantRestorePlan, type TenantSelection } from './tenantPlan';
 import { joinUnderTarget } from '../targetPath';
 
-export { readDirectory, selectUsers, selectTenantSnapshots, planTenantRestore, type TenantSelection, type TenantRestorePlan } from './tenantPlan';
+export { readDirectory, directoryUsers, tenantDirectoryOf, selectUsers, selectTenantSnapshots, planTenantRestore, type TenantSelection, type TenantRestorePlan } from './tenantPlan';
 
 export interface TenantRestoreOptions extends TenantSelection {
   target: string;

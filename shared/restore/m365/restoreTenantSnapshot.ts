@@ -3,7 +3,7 @@ import type { Service } from '../../graph';
 import { Catalog, type Repository } from '../../repo';
 import { servicePartition } from '../../m365';
 import { parseSnapshotSelector, selectSnapshot } from '../selectSnapshot';
-import { readDirectory, restoreTenant, selectUsers, type TenantRestoreResult } from './restoreTenant';
+import { directoryUsers, restoreTenant, type TenantRestoreResult } from './restoreTenant';
 
 export interface TenantSnapshotRestoreInput {
   tenantName: string;
@@ -28,7 +28,7 @@ async function pointInTimeOf(repo: Repository, input: TenantSnapshotRestoreInput
   if (!input.user || input.services.length !== 1)
     throw new BackupError('USAGE', `Snapshot numbers count per user and service: with a tenant, give one --user and one --service for snapshot ${selector.seq}, or use "latest" or a date-time.`);
   const service = input.services[0]!;
-  const [user] = selectUsers(await readDirectory(repo, input.tenantName), input.tenantName, input.user);
+  const [user] = await directoryUsers(repo, input.tenantName, input.user);
   const snapshot = await selectSnapshot(new Catalog(repo, servicePartition(input.tenantName, user!.id, service)), selector, `the ${service} of ${user!.userPrincipalName}`);
   // Snapshot times grow with their numbers, so the snapshot is the newest of its partition at its own time.
   return { at: new Date(snapshot.time) };

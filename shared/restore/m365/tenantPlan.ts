@@ -1,9 +1,9 @@
 import type { PrivateKey } from '../../crypto';
 import { BackupError } from '../../errors';
-import { Catalog, ChunkReader, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../../repo';
+import { Catalog, ChunkReader, Directory, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../../repo';
 import type { Service } from '../../graph';
 import { latestAtOrBefore } from '../selectSnapshot';
-import { directoryPartition, matchUsers, servicePartition, type DirectoryState, type TenantUser as DirectoryUser } from '../../m365';
+import { directoryPartition, matchUsers, servicePartition, TENANT_DIRECTORY, type DirectoryUser } from '../../m365';
 import { itemFileName, NameSpace } from './naming';
 import { layoutTree, type TreeEntry } from './treeLayout';
 
@@ -59,9 +59,25 @@ const ITEMS_JSON = '_items.json';
 
 type Meta = Record<string, unknown> & { type?: string; id?: string };
 
+/** The tenant directory (one row per user; a directory of an earlier release is read from its one property). */
+export const tenantDirectoryOf = (repo: Repository, tenant: string) => new Directory<DirectoryUser>(repo, directoryPartition(tenant), TENANT_DIRECTORY);
+
+/** Every backed-up user, read page by page (a whole-tenant restore or listing needs them all). */
 export async function readDirectory(repo: Repository, tenant: string): Promise<DirectoryUser[]> {
-  const state = await new Catalog(repo, directoryPartition(tenant)).readState<DirectoryState>();
-  return state?.users ?? [];
+  const out: DirectoryUser[] = [];
+  for await (const u of tenantDirectoryOf(repo, tenant).members()) out.push(u);
+  return out;
+}
+
+/**
+ * The users a selection names: the one user (by id or UPN, one or two point reads; NOT_FOUND when
+ * the directory has no such user), or every user when `user` is absent.
+ */
+export async function directoryUsers(repo: Repository, tenant: string, user?: string): Promise<DirectoryUser[]> {
+  if (user === undefined) return readDirectory(repo, tenant);
+  const found = await tenantDirectoryOf(repo, tenant).find(user);
+  if (!found) throw new BackupError('NOT_FOUND', `Tenant "${tenant}" has no backed-up user "${user}".`);
+  return [found];
 }
 
 export function selectUsers(users: DirectoryUser[], tenant: string, user?: string): DirectoryUser[] {
@@ -72,7 +88,7 @@ export function selectUsers(users: DirectoryUser[], tenant: string, user?: strin
 
 /** The snapshot of each selected user and service (no password needed): what a restore would read. */
 export async function selectTenantSnapshots(repo: Repository, o: TenantSelection): Promise<{ user: DirectoryUser; service: Service; catalog: Catalog; snapshot: SnapshotRecord }[]> {
-  const users = selectUsers(await readDirectory(repo, o.tenantName), o.tenantName, o.user);
+  const users = await directoryUsers(repo, o.tenantName, o.user);
   if (users.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${o.tenantName}" has no backups yet.`);
   const out = [];
   for (const user of users)
