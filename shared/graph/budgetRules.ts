@@ -55,7 +55,7 @@ export function takeTokens(state: BudgetState, now: number, r: TakeRequest): { n
   const free = r.limit.budget - used - debt;
   const granted = Math.max(0, Math.min(r.want, free));
   if (granted > 0 || debt > 0) grants.push({ id: r.id, at: now, n: granted + debt });
-  const retryAt = granted > 0 ? now : Math.min(...grants.map((g) => g.at + keep + 1), now + keep);
+  const retryAt = granted > 0 ? now : Math.min(...grants.map((g) => g.at + keep + 1), now + keep + 1);
   return { next: { ...state, grants: compact(grants) }, result: { granted, retryAt } };
 }
 
