@@ -14,6 +14,8 @@ export interface BudgetGrant {
   id: string;
   at: number;
   n: number;
+  /** Set once the grant is over (settled): the time of its last request. It then leaves the window at last + window. */
+  last?: number;
 }
 
 /** One process's share of the concurrency cap: `slots` held, `want` asked for, lease valid until `expires`. */

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { BudgetLedger, BudgetState } from './budgetLedger';
-import { leaseSlots, pauseUntil, takeTokens, type TakeRequest, type TakeResult, type WindowLimit } from './budgetRules';
+import { leaseSlots, pauseUntil, settleGrants, takeTokens, type TakeRequest, type TakeResult, type WindowLimit } from './budgetRules';
 import { OUTLOOK_BUDGET, Semaphore, sleep, type GateCounters, type MailboxBudget, type RequestGates } from './gates';
 
 /**
@@ -29,7 +29,11 @@ export interface SharedGatesOptions {
   tenantConcurrency?: number;
   /** A tenant-wide request budget (every request of this app to this tenant), when one is set. */
   tenantRate?: WindowLimit;
-  /** Hold of a token grant, as a fraction of its window (default 1/20: 95% of the budget usable). */
+  /**
+   * Hold of a token grant, as a fraction of its window (default 1/20, at least 2 s so storage latency
+   * does not eat it): the longest a grant may be spent. A settled grant leaves the window at its last
+   * send + window, so the hold costs budget only for grants never settled (a process that stopped).
+   */
   holdFraction?: number;
   /** Slot lease lifetime: a dead process's slots come back after it (default 30 s). */
   slotTtlMs?: number;
@@ -42,69 +46,89 @@ export interface SharedGatesOptions {
 /** A pause read from storage is trusted up to 15 minutes (Retry-After is capped lower): an altered row cannot stall a tenant for long. */
 const boundedPause = (until: number) => Math.min(until, Date.now() + 15 * 60_000);
 
-/** Tokens of one shared request window held by this process: the current grant and what is left of it. */
+/**
+ * Tokens of one shared request window held by this process: its live grants (at most two: the
+ * next one is taken ahead, when the current one is half spent or half expired, so no request waits
+ * for storage while tokens are flowing) and what is left of them.
+ */
 class TokenBatch {
-  tokens = 0;
-  expires = 0;
   pausedUntil = 0;
   waiting = 0;
-  private current?: { id: string; n: number; used: number };
+  /** The largest cost a waiting request needs at once (a JSON batch costs its requests). */
+  need = 1;
+  private grants: { id: string; n: number; used: number; at: number; expires: number; last?: number }[] = [];
   private debt = 0;
   private seq = 0;
   private lastWant: number;
-  private exhaustedEarly = false;
 
   constructor(
     private readonly holder: string,
     readonly limit: WindowLimit,
     readonly holdMs: number,
   ) {
-    this.lastWant = Math.max(1, Math.ceil(this.maxBatch / 4));
+    this.lastWant = Math.max(1, Math.ceil(this.maxBatch / 2));
   }
 
-  /** At most 1/20 of the budget per grant: twenty processes can each hold one. */
+  /**
+   * At most 1/40 of the budget per grant: what processes hold ahead (two grants each) is what the
+   * window loses, so two processes lose at most 10%, usually far less (grants are mostly spent).
+   */
   get maxBatch(): number {
-    return Math.max(1, Math.floor(this.limit.budget / 20));
+    return Math.max(1, Math.floor(this.limit.budget / 40));
+  }
+
+  private live(now: number) {
+    return this.grants.filter((g) => g.expires > now && g.used < g.n);
   }
 
   usable(now: number, cost: number): boolean {
-    return now < this.expires && this.tokens >= cost;
+    // A cost above the whole budget (a batch larger than a tiny test budget) passes on a full grant.
+    const need = Math.min(cost, this.limit.budget);
+    return this.live(now).some((g) => g.n - g.used >= need);
+  }
+
+  /** Time to take the next grant ahead: no live grant beyond the current one, and it is half spent or half expired. */
+  wantsAhead(now: number): boolean {
+    const live = this.live(now);
+    if (live.length !== 1) return live.length === 0;
+    const g = live[0]!;
+    return g.used * 2 >= g.n || now - g.at >= this.holdMs / 2;
   }
 
   spend(cost: number): void {
-    this.tokens -= cost;
-    this.current!.used += cost;
-    if (this.tokens <= 0 && Date.now() < this.expires - this.holdMs / 2) this.exhaustedEarly = true;
+    const now = Date.now();
+    const need = Math.min(cost, this.limit.budget);
+    const g = this.live(now).find((x) => x.n - x.used >= need)!;
+    g.used = Math.min(g.n, g.used + cost);
+    g.last = now;
   }
 
-  /** A request sent outside the gates (inside a JSON batch): taken from the grant, or owed to the next one. */
+  /** A request sent outside the gates (inside a JSON batch): taken from a grant, or owed to the next one. */
   count(): void {
-    if (this.current && this.tokens > 0 && Date.now() < this.expires) this.spend(1);
+    if (this.usable(Date.now(), 1)) this.spend(1);
     else this.debt++;
   }
 
-  request(cost: number): TakeRequest {
-    const want = Math.min(this.maxBatch, Math.max(cost, this.waiting, this.exhaustedEarly ? this.lastWant * 2 : Math.max(this.current?.used ?? this.lastWant, 1)));
-    return {
-      holder: this.holder,
-      id: `${this.holder}:${++this.seq}`,
-      want: Math.min(this.limit.budget, want),
-      debt: this.debt,
-      limit: this.limit,
-      holdMs: this.holdMs,
-      ...(this.current ? { settle: { id: this.current.id, used: this.current.used } } : {}),
-    };
+  request(): TakeRequest & { settleAll: { id: string; used: number; last?: number }[] } {
+    const now = Date.now();
+    const min = Math.min(this.limit.budget, this.need);
+    const expired = this.grants.filter((g) => g.expires <= now || g.used >= g.n);
+    const spentLast = expired.reduce((a, g) => a + g.used, 0);
+    const want = Math.max(min, Math.min(this.maxBatch, Math.max(this.waiting, this.lastWant, spentLast)));
+    const settleAll = expired.map((g) => ({ id: g.id, used: g.used, ...(g.last !== undefined ? { last: g.last } : {}) }));
+    return { holder: this.holder, id: `${this.holder}:${++this.seq}`, want: Math.min(this.limit.budget, want), min, debt: this.debt, limit: this.limit, holdMs: this.holdMs, settleAll };
   }
 
-  accept(now: number, req: TakeRequest, r: TakeResult, pausedUntil: number): void {
+  accept(now: number, req: TakeRequest & { settleAll: { id: string; used: number; last?: number }[] }, r: TakeResult, pausedUntil: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, pausedUntil);
     const debt = req.debt ?? 0;
     this.debt -= debt;
-    this.lastWant = req.want;
-    this.exhaustedEarly = false;
-    this.current = r.granted > 0 || debt > 0 ? { id: req.id, n: r.granted + debt, used: debt } : undefined;
-    this.tokens = r.granted;
-    this.expires = now + this.holdMs;
+    this.need = 1;
+    const settled = new Set(req.settleAll.map((x) => x.id));
+    this.grants = this.grants.filter((g) => !settled.has(g.id) && g.expires > now && g.used < g.n);
+    // Grow while grants run out before their hold ends; shrink to what was really sent otherwise.
+    this.lastWant = r.granted > 0 ? Math.min(this.maxBatch, Math.max(1, req.want)) : this.lastWant;
+    if (r.granted > 0 || debt > 0) this.grants.push({ id: req.id, n: r.granted + debt, used: debt, at: now, expires: now + this.holdMs });
   }
 }
 
@@ -157,7 +181,11 @@ export class SharedTenantGates implements RequestGates {
     this.holdFraction = o.holdFraction ?? 1 / 20;
     this.starvedRetryMs = Math.min(this.heartbeatMs, 500);
     this.holder = o.holder ?? `${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`;
-    if (o.tenantRate) this.rate = new TokenBatch(this.holder, o.tenantRate, Math.max(1, Math.floor(o.tenantRate.windowMs * this.holdFraction)));
+    if (o.tenantRate) this.rate = new TokenBatch(this.holder, o.tenantRate, this.holdOf(o.tenantRate.windowMs));
+  }
+
+  private holdOf(windowMs: number): number {
+    return Math.max(Math.min(2000, windowMs / 2), Math.floor(windowMs * this.holdFraction));
   }
 
   private mailbox(mailbox: string) {
@@ -165,7 +193,7 @@ export class SharedTenantGates implements RequestGates {
     if (!m) {
       const key = `mb-${createHash('sha256').update(mailbox).digest('hex').slice(0, 32)}`;
       const limit = { budget: this.mailboxBudget.budget, windowMs: this.mailboxBudget.windowMs };
-      m = { slots: new Semaphore(this.mailboxBudget.concurrency), batch: new TokenBatch(this.holder, limit, Math.max(1, Math.floor(limit.windowMs * this.holdFraction))), key };
+      m = { slots: new Semaphore(this.mailboxBudget.concurrency), batch: new TokenBatch(this.holder, limit, this.holdOf(limit.windowMs)), key };
       this.mailboxes.set(mailbox, m);
     }
     return m;
@@ -232,7 +260,7 @@ export class SharedTenantGates implements RequestGates {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.pending;
-    if (this.slotsHeld === 0) return;
+    if (this.lastTenantSync === 0) return;
     await this.ledger.update('tenant', (s) => leaseSlots(s, Date.now(), { holder: this.holder, want: 0, inUse: 0, limit: this.concurrency, ttlMs: this.ttlMs, alive: holderAlive })).catch(() => undefined);
     this.slotsHeld = 0;
   }
@@ -249,7 +277,12 @@ export class SharedTenantGates implements RequestGates {
           await sleep(b.pausedUntil - now);
           continue;
         }
-        if (b.usable(now, cost)) return b.spend(cost);
+        if (b.usable(now, cost)) {
+          b.spend(cost);
+          if (b.wantsAhead(Date.now()) && !m.syncing) m.syncing = this.syncMailbox(m).catch(() => 0).finally(() => (m.syncing = undefined));
+          return;
+        }
+        b.need = Math.max(b.need, cost);
         m.syncing ??= this.syncMailbox(m).finally(() => (m.syncing = undefined));
         const retryAt = await m.syncing;
         if (!b.usable(Date.now(), cost) && retryAt > Date.now()) await sleep(retryAt - Date.now());
@@ -261,12 +294,12 @@ export class SharedTenantGates implements RequestGates {
 
   private async syncMailbox(m: { batch: TokenBatch; key: string }): Promise<number> {
     const b = m.batch;
-    const req = b.request(1);
+    const req = b.request();
     let at = 0;
     const { take, paused } = await this.retrying(() =>
       this.ledger.update(m.key, (s) => {
         at = Date.now();
-        const t = takeTokens(s, at, req);
+        const t = takeTokens(settleGrants(s, req.settleAll), at, req);
         return { next: t.next, result: { take: t.result, paused: s.pausedUntil } };
       }),
     );
@@ -309,7 +342,12 @@ export class SharedTenantGates implements RequestGates {
     b.waiting++;
     try {
       for (;;) {
-        if (b.usable(Date.now(), cost)) return b.spend(cost);
+        if (b.usable(Date.now(), cost)) {
+          b.spend(cost);
+          if (b.wantsAhead(Date.now()) && !this.tenantSync) void this.syncTenant(true).catch(() => undefined);
+          return;
+        }
+        b.need = Math.max(b.need, cost);
         const retryAt = await this.syncTenant(true);
         if (!b.usable(Date.now(), cost) && retryAt > Date.now()) await sleep(retryAt - Date.now());
       }
@@ -331,7 +369,7 @@ export class SharedTenantGates implements RequestGates {
   }
 
   private async doSyncTenant(tokens: boolean): Promise<number> {
-    const req = tokens && this.rate ? this.rate.request(1) : undefined;
+    const req = tokens && this.rate ? this.rate.request() : undefined;
     // What we ask for: the most requests we had in flight or waiting since the last sync (not just
     // this instant's), so a busy process does not give slots back between two bursts.
     const want = Math.min(this.concurrency, Math.max(this.peak, this.active + this.slotWaiters));
@@ -343,7 +381,7 @@ export class SharedTenantGates implements RequestGates {
         const lease = leaseSlots(s, at, { holder: this.holder, want, inUse: this.active, limit: this.concurrency, ttlMs: this.ttlMs, alive: holderAlive });
         // A lower share applies at once (before the write): no request may start on a slot we are giving back.
         this.slotsHeld = Math.min(this.slotsHeld, lease.result);
-        const take = req ? takeTokens(lease.next, at, req) : undefined;
+        const take = req ? takeTokens(settleGrants(lease.next, req.settleAll), at, req) : undefined;
         return { next: take?.next ?? lease.next, result: { slots: lease.result, take: take?.result, paused: s.pausedUntil } };
       }),
     );
@@ -358,7 +396,7 @@ export class SharedTenantGates implements RequestGates {
 
   /** Renews held slots while we hold any or wait for some; stops when we hold none. */
   private heartbeat(): void {
-    const needed = this.slotsHeld > 0 || this.slotWaiters > 0;
+    const needed = this.slotsHeld > 0 || this.slotWaiters > 0 || this.active > 0;
     if (needed && !this.timer) {
       this.timer = setInterval(() => void this.syncTenant(false).catch(() => undefined), this.heartbeatMs);
       this.timer.unref();

@@ -10,7 +10,7 @@ import type { Repository } from './repository';
  * Table `<repository>graphbudget` (created on first use; docs/repository-format.md "Graph budget
  * rows"), PartitionKey = the Graph app and tenant the budget belongs to ("<tenantId>_<clientId>",
  * both public identifiers), RowKey = the budget ("tenant", or "mb-<32 hex of SHA-256 of the
- * mailbox>" so no address is stored). Properties: `grants` (JSON [[id, at, n], ...]), `holders`
+ * mailbox>" so no address is stored). Properties: `grants` (JSON [[id, at, n] or [id, at, n, last], ...]), `holders`
  * (JSON [[id, slots, want, expires], ...]), `pausedUntil` (epoch ms), `updated` (epoch ms).
  * Rows hold no secret, no content and nothing that grows with the tenant; they are operational
  * state, not part of a backup: deleting the table only forgets in-flight budgets.
@@ -18,7 +18,7 @@ import type { Repository } from './repository';
  * Every change is a read and a write with If-Match (create when absent); a conflict reads again.
  */
 export interface BudgetRowState {
-  grants: { id: string; at: number; n: number }[];
+  grants: { id: string; at: number; n: number; last?: number }[];
   holders: { id: string; slots: number; want: number; expires: number }[];
   pausedUntil: number;
 }
@@ -79,7 +79,7 @@ export class GraphBudgetLedger {
 
 function encode(s: BudgetRowState): Record<string, unknown> {
   return {
-    grants: JSON.stringify(s.grants.map((g) => [g.id, g.at, g.n])),
+    grants: JSON.stringify(s.grants.map((g) => (g.last !== undefined ? [g.id, g.at, g.n, g.last] : [g.id, g.at, g.n]))),
     holders: JSON.stringify(s.holders.map((h) => [h.id, h.slots, h.want, h.expires])),
     pausedUntil: s.pausedUntil,
     updated: Date.now(),
@@ -99,7 +99,7 @@ function decode(row: StoredRow | undefined): BudgetRowState {
   };
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
   return {
-    grants: list(row?.grants).map(([id, at, n]) => ({ id: String(id), at: num(at), n: num(n) })),
+    grants: list(row?.grants).map(([id, at, n, last]) => ({ id: String(id), at: num(at), n: num(n), ...(typeof last === 'number' ? { last } : {}) })),
     holders: list(row?.holders).map(([id, slots, want, expires]) => ({ id: String(id), slots: num(slots), want: num(want), expires: num(expires) })),
     pausedUntil: num(row?.pausedUntil),
   };

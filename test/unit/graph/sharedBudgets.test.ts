@@ -45,8 +45,10 @@ describe('budget rules (pure)', () => {
     };
     assert.equal(lease('a', 8, 0, 0), 8);
     assert.equal(lease('b', 8, 0, 10), 0, 'nothing free');
-    assert.equal(lease('a', 8, 8, 20), 8, 'a is due half, but never gives back a slot in use');
-    assert.equal(lease('a', 8, 3, 25), 4, 'as its requests finish, a comes down to its due share');
+    assert.equal(lease('a', 8, 8, 20), 4, 'a is due half: it admits no more than that from now on...');
+    assert.equal(s.holders.find((h) => h.id === 'a')!.slots, 8, '...but the row keeps the slots still in use');
+    assert.equal(lease('b', 8, 0, 22), 0, 'so nothing is free for b yet');
+    assert.equal(lease('a', 8, 3, 25), 4, 'as its requests finish, a records its due share');
     assert.equal(lease('b', 8, 0, 30), 4);
     assert.ok(s.holders.reduce((n, h) => n + h.slots, 0) <= 8);
     // a dies: its lease is not renewed, and after the TTL its slots are free again
