@@ -71,7 +71,7 @@ describe('Graph budgets shared across processes (two processes, one tenant, the 
   });
 
   test('together they stay inside the limits (<= 1% answered 429) and use >= 90% of the tenant budget', async () => {
-    const env = suite.processEnv({ GRAPH_TENANT_CONCURRENCY: String(CONCURRENCY), GRAPH_TENANT_RATE: `${BUDGET}/${WINDOW_MS / 1000}`, GRAPH_SHARED_BUDGETS: 'on' });
+    const env = suite.processEnv({ GRAPH_TENANT_CONCURRENCY: String(CONCURRENCY), GRAPH_TENANT_RATE: `${BUDGET}/${WINDOW_MS / 1000}`, GRAPH_SHARED_BUDGETS: process.env.SHARED_BUDGETS_MODE ?? 'on' });
     const runId = 'sharedbudgets1';
     assert.deepEqual(await runWorker(env, ['begin', 'shared', runId]), { users: USERS });
 
