@@ -70,11 +70,11 @@ class TokenBatch {
   }
 
   /**
-   * At most 1/40 of the budget per grant: what processes hold ahead (two grants each) is what the
-   * window loses, so two processes lose at most 10%, usually far less (grants are mostly spent).
+   * At most 1/20 of the budget per grant: what processes hold unspent is what the window loses, and
+   * grants are mostly spent (the next one is taken only when the current one is half gone).
    */
   get maxBatch(): number {
-    return Math.max(1, Math.floor(this.limit.budget / 40));
+    return Math.max(1, Math.floor(this.limit.budget / 20));
   }
 
   private live(now: number) {
