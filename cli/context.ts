@@ -68,6 +68,7 @@ export class CliContext {
   }
 
   async close(): Promise<void> {
+    await this.services.close().catch(() => undefined);
     await this.azurite?.stop();
   }
 }

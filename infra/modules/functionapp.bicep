@@ -62,6 +62,8 @@ var appSettings = concat([
   { name: 'AZURE_AUTHORITY_HOST', value: environment().authentication.loginEndpoint }
   { name: 'GRAPH_MAILBOX_BUDGET', value: '4,10000/600' }
   { name: 'GRAPH_TENANT_CONCURRENCY', value: '16' }
+  { name: 'GRAPH_TENANT_RATE', value: '' }
+  { name: 'GRAPH_SHARED_BUDGETS', value: 'on' }
   { name: 'M365_CALENDAR_WINDOW_DAYS', value: '1825' }
   { name: 'BACKUP_SCHEDULE', value: backupSchedule }
   { name: 'BACKUP_USER_PARALLELISM', value: string(userParallelism) }

@@ -3,8 +3,10 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { Settings } from '../config';
 import { DEFAULT_ARGON2, KeyVaultProvider, LocalKeyProvider, TEST_ARGON2, type Argon2Params, type KeyWrapProvider } from '../crypto';
 import { BackupError } from '../errors';
-import { GraphConnection, type TenantCredentials } from '../graph';
+import { GraphConnection, type RequestGates, type TenantCredentials } from '../graph';
+import { SharedTenantGates } from '../graph/sharedGates';
 import { Repository, type Stores } from '../repo';
+import { GraphBudgetLedger, graphBudgetScope } from '../repo/graphBudgetLedger';
 import { ArchiveTierBlobStore, azureStores, type StorageConnection } from '../storage';
 import { TenantRegistry, type TenantRecord } from '../tenants/registry';
 
@@ -14,6 +16,8 @@ import { TenantRegistry, type TenantRecord } from '../tenants/registry';
  */
 export class AppServices {
   private storesCache?: Stores;
+  /** One set of shared gates per (repository, tenant app) in this process: concurrent activities share one slot lease. */
+  private readonly sharedGates = new Map<string, RequestGates>();
 
   constructor(
     readonly settings: Settings,
@@ -67,11 +71,30 @@ export class AppServices {
     const registry = await this.tenants();
     const record = await registry.get(name);
     const repo = await this.repository(record.repository);
-    return { record, repo, graph: async () => this.graph(await registry.credentials(name)) };
+    return { record, repo, graph: async () => this.graph(await registry.credentials(name), repo) };
   }
 
-  graph(credentials: TenantCredentials): GraphConnection {
+  /**
+   * A tenant's Graph connection. With a repository (a backup or restore of a registered tenant),
+   * its budgets are shared through that repository's budget rows with every other process of the
+   * tenant (unless GRAPH_SHARED_BUDGETS=off); without one (tenant add), they are this process's.
+   */
+  /** Gives back the Graph slots this process holds (a CLI run that ends; a Function App worker never does). */
+  async close(): Promise<void> {
+    await Promise.all([...this.sharedGates.values()].map((g) => (g instanceof SharedTenantGates ? g.close() : undefined)));
+    this.sharedGates.clear();
+  }
+
+  graph(credentials: TenantCredentials, repo?: Repository): GraphConnection {
     const s = this.settings;
-    return new GraphConnection(credentials, { graphBaseUrl: s.graphBaseUrl, authorityHost: s.authorityHost }, { mailboxBudget: s.mailboxBudget, tenantConcurrency: s.tenantConcurrency });
+    const budgets = { mailboxBudget: s.mailboxBudget, tenantConcurrency: s.tenantConcurrency, tenantRate: s.tenantRate };
+    let gates: RequestGates | undefined;
+    if (repo && s.sharedBudgets) {
+      const scope = graphBudgetScope(credentials.tenantId, credentials.clientId);
+      const key = `${repo.layout.name}/${scope}`;
+      gates = this.sharedGates.get(key);
+      if (!gates) this.sharedGates.set(key, (gates = new SharedTenantGates({ ledger: GraphBudgetLedger.forRepository(repo, scope), ...budgets })));
+    }
+    return new GraphConnection(credentials, { graphBaseUrl: s.graphBaseUrl, authorityHost: s.authorityHost }, { ...budgets, gates });
   }
 }

@@ -20,6 +20,10 @@ export const SETTING_NAMES = {
   authorityHost: 'AZURE_AUTHORITY_HOST',
   mailboxBudget: 'GRAPH_MAILBOX_BUDGET',
   tenantConcurrency: 'GRAPH_TENANT_CONCURRENCY',
+  /** A tenant-wide request budget per app, "requests/seconds" (e.g. SharePoint's "1200/60"); empty = none. */
+  tenantRate: 'GRAPH_TENANT_RATE',
+  /** "on" (default): Graph budgets shared by every process through storage when a repository is at hand; "off": per process. */
+  sharedBudgets: 'GRAPH_SHARED_BUDGETS',
   calendarWindowDays: 'M365_CALENDAR_WINDOW_DAYS',
   userParallelism: 'BACKUP_USER_PARALLELISM',
   /** NCRONTAB of the nightly backup timer; read by the Functions runtime as %BACKUP_SCHEDULE%. */
@@ -71,6 +75,10 @@ export interface Settings {
   mailboxBudget: { concurrency: number; budget: number; windowMs: number };
   /** Graph requests in flight per tenant, across all users. */
   tenantConcurrency: number;
+  /** Tenant-wide request budget per app (every request counts 1); undefined = none. */
+  tenantRate?: { budget: number; windowMs: number };
+  /** Budgets shared through storage by every process of a tenant (shared/graph/sharedGates.ts). */
+  sharedBudgets: boolean;
   /** calendarView window, days back and forward from now. */
   calendarWindowDays: number;
   /**
@@ -126,6 +134,14 @@ function parseMailboxBudget(v: string | undefined): Settings['mailboxBudget'] {
   return { concurrency: Number(m[1]), budget: Number(m[2]), windowMs: Math.round(Number(m[3]) * 1000) };
 }
 
+/** "1200/60" = 1,200 requests per 60 s. */
+function parseTenantRate(v: string | undefined): Settings['tenantRate'] {
+  if (!v || v.trim() === '') return undefined;
+  const m = /^\s*(\d+)\s*\/\s*(\d+(?:\.\d+)?)\s*$/.exec(v);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) <= 0) throw new BackupError('USAGE', `GRAPH_TENANT_RATE must look like "1200/60" (requests per seconds), not "${v}".`);
+  return { budget: Number(m[1]), windowMs: Math.round(Number(m[2]) * 1000) };
+}
+
 function httpsOrigin(name: string, v: string): string {
   let url: URL;
   try {
@@ -154,6 +170,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     authorityHost: httpsOrigin(SETTING_NAMES.authorityHost, nonEmpty(env[SETTING_NAMES.authorityHost]) ?? 'https://login.microsoftonline.com'),
     mailboxBudget: parseMailboxBudget(env[SETTING_NAMES.mailboxBudget]),
     tenantConcurrency: positiveInt(SETTING_NAMES.tenantConcurrency, env[SETTING_NAMES.tenantConcurrency], 16),
+    tenantRate: parseTenantRate(env[SETTING_NAMES.tenantRate]),
+    sharedBudgets: env[SETTING_NAMES.sharedBudgets]?.trim().toLowerCase() !== 'off',
     calendarWindowDays: positiveInt(SETTING_NAMES.calendarWindowDays, env[SETTING_NAMES.calendarWindowDays], 5 * 365),
     userParallelism: positiveInt(SETTING_NAMES.userParallelism, env[SETTING_NAMES.userParallelism], DEFAULT_USER_PARALLELISM),
     unitSeconds: env[SETTING_NAMES.unitSeconds] === '0' ? 0 : positiveInt(SETTING_NAMES.unitSeconds, env[SETTING_NAMES.unitSeconds], 600),

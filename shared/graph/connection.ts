@@ -2,7 +2,8 @@ import { ClientCertificateCredential, ClientSecretCredential, type TokenCredenti
 import { AuthenticationHandler, Client, HTTPMessageHandler, type Middleware } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { BackupError } from '../errors';
-import { OUTLOOK_BUDGET, TenantGates, type MailboxBudget } from './gates';
+import { OUTLOOK_BUDGET, TenantGates, type MailboxBudget, type RequestGates } from './gates';
+import type { WindowLimit } from './budgetRules';
 import { DEFAULT_RETRY, ThrottlingMiddleware, type RetryPolicy } from './throttlingMiddleware';
 
 /** App-only credentials of one tenant's app registration. Secrets live here only in memory. */
@@ -26,6 +27,13 @@ export interface GraphEndpoints {
 export interface GraphConnectionOptions {
   mailboxBudget?: MailboxBudget;
   tenantConcurrency?: number;
+  /** A tenant-wide request budget for this app (none by default). */
+  tenantRate?: WindowLimit;
+  /**
+   * The tenant's budgets when they are shared with other processes (`SharedTenantGates`, built
+   * where a repository is at hand: shared/app/services.ts); otherwise in-memory `TenantGates`.
+   */
+  gates?: RequestGates;
   retry?: RetryPolicy;
 }
 
@@ -34,7 +42,7 @@ const MICROSOFT_AUTHORITIES = ['login.microsoftonline.com', 'login.microsoftonli
 /** One tenant's Graph client, request gates and credential. */
 export class GraphConnection {
   readonly client: Client;
-  readonly gates: TenantGates;
+  readonly gates: RequestGates;
   readonly credential: TokenCredential;
   readonly retry: RetryPolicy;
 
@@ -53,7 +61,7 @@ export class GraphConnection {
     else if (tenant.certificatePem) this.credential = new ClientCertificateCredential(tenant.tenantId, tenant.clientId, { certificate: tenant.certificatePem }, identityOptions);
     else throw new BackupError('USAGE', `Tenant "${tenant.name}" has neither a client secret nor a certificate.`);
 
-    this.gates = new TenantGates(options.mailboxBudget ?? OUTLOOK_BUDGET, options.tenantConcurrency ?? 16);
+    this.gates = options.gates ?? new TenantGates(options.mailboxBudget ?? OUTLOOK_BUDGET, options.tenantConcurrency ?? 16, options.tenantRate);
     this.retry = options.retry ?? DEFAULT_RETRY;
     const graph = new URL(endpoints.graphBaseUrl);
     const auth = new AuthenticationHandler(new TokenCredentialAuthenticationProvider(this.credential, { scopes: [`${graph.hostname.endsWith('microsoft.com') ? graph.origin : 'https://graph.microsoft.com'}/.default`] }));

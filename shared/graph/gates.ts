@@ -12,6 +12,29 @@ export interface MailboxBudget {
 
 export const OUTLOOK_BUDGET: MailboxBudget = { concurrency: 4, budget: 10_000, windowMs: 600_000 };
 
+/** Requests sent, and 429/503 answers seen (for reports and the benchmark). */
+export interface GateCounters {
+  requests: number;
+  throttled: number;
+  retries: number;
+}
+
+/**
+ * What the retry layer and the downloads ask of a tenant's budgets. Two implementations:
+ * `TenantGates` (this file) keeps them in process memory, for one process alone (tests, a folder
+ * CLI run, `tenant add`); `SharedTenantGates` (sharedGates.ts) keeps them in storage rows shared by
+ * every process of the tenant (Function App instances, the CLI tenant run).
+ */
+export interface RequestGates {
+  readonly counters: GateCounters;
+  readonly mailboxBudget: MailboxBudget;
+  /** Enters the gates for one request costing `cost` tokens of the tenant rate (a JSON batch: its requests); returns the release function. */
+  enter(mailbox: string | undefined, cost?: number): Promise<() => void>;
+  count(mailbox: string | undefined): void;
+  /** Graph said to wait: a throttled mailbox waits alone; anything else pauses the whole tenant. */
+  pause(mailbox: string | undefined, ms: number): void;
+}
+
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -78,18 +101,41 @@ class MailboxGate {
   }
 }
 
-export class TenantGates {
+/** A tenant-wide request budget in one process: `budget` requests per sliding `windowMs`. */
+class RateWindow {
+  private readonly times: number[] = [];
+  private head = 0;
+  constructor(private readonly limit: { budget: number; windowMs: number }) {}
+
+  async take(cost: number): Promise<void> {
+    const window = this.limit.windowMs + Math.min(2000, Math.ceil(this.limit.windowMs / 100));
+    for (;;) {
+      const now = Date.now();
+      while (this.head < this.times.length && this.times[this.head]! <= now - window) this.head++;
+      if (this.head > 4096) this.times.splice(0, this.head), (this.head = 0);
+      if (this.times.length - this.head + cost <= this.limit.budget || this.times.length === this.head) {
+        for (let i = 0; i < cost; i++) this.times.push(now);
+        return;
+      }
+      await sleep(this.times[this.head]! + window - now + 1);
+    }
+  }
+}
+
+export class TenantGates implements RequestGates {
   private readonly mailboxes = new Map<string, MailboxGate>();
   private readonly tenantSlots: Semaphore;
+  private readonly rate?: RateWindow;
   private pausedUntil = 0;
-  /** Requests sent, and 429/503 answers seen (for reports and the benchmark). */
-  readonly counters = { requests: 0, throttled: 0, retries: 0 };
+  readonly counters: GateCounters = { requests: 0, throttled: 0, retries: 0 };
 
   constructor(
     readonly mailboxBudget: MailboxBudget = OUTLOOK_BUDGET,
     tenantConcurrency = 16,
+    tenantRate?: { budget: number; windowMs: number },
   ) {
     this.tenantSlots = new Semaphore(tenantConcurrency);
+    if (tenantRate) this.rate = new RateWindow(tenantRate);
   }
 
   private gate(mailbox: string): MailboxGate {
@@ -99,7 +145,7 @@ export class TenantGates {
   }
 
   /** Enters the gates for one request; returns the release function. */
-  async enter(mailbox: string | undefined): Promise<() => void> {
+  async enter(mailbox: string | undefined, cost = 1): Promise<() => void> {
     const g = mailbox ? this.gate(mailbox) : undefined;
     // The mailbox's own slot and budget first, so a throttled mailbox waits without holding a tenant slot.
     if (g) {
@@ -112,6 +158,7 @@ export class TenantGates {
       }
     }
     await this.tenantSlots.acquire();
+    if (this.rate) await this.rate.take(cost);
     const pause = this.pausedUntil - Date.now();
     if (pause > 0) await sleep(pause);
     this.counters.requests++;
@@ -121,12 +168,10 @@ export class TenantGates {
     };
   }
 
-  /** Records a request sent outside the gates (a request inside a JSON batch) against its mailbox's budget. */
   count(mailbox: string | undefined): void {
     if (mailbox) this.gate(mailbox).record();
   }
 
-  /** Graph said to wait: a throttled mailbox waits alone; anything else pauses the whole tenant. */
   pause(mailbox: string | undefined, ms: number): void {
     const until = Date.now() + ms;
     if (mailbox) this.gate(mailbox).pausedUntil = Math.max(this.gate(mailbox).pausedUntil, until);

@@ -1,5 +1,7 @@
 export { GraphConnection, type TenantCredentials, type GraphEndpoints, type GraphConnectionOptions } from './connection';
-export { TenantGates, OUTLOOK_BUDGET, type MailboxBudget } from './gates';
+export { TenantGates, OUTLOOK_BUDGET, type MailboxBudget, type RequestGates, type GateCounters } from './gates';
+export { SharedTenantGates, type SharedGatesOptions } from './sharedGates';
+export { type BudgetLedger, type BudgetState } from './budgetLedger';
 export { isGraphReadFailure, getJson, getBytes, pages, listAll, classify } from './requests';
 export { QuickXorHash } from './quickXorHash';
 export { downloadDriveContent, type ItemContent } from './download';

@@ -1,5 +1,5 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
-import { mailboxOf, sleep, type TenantGates } from './gates';
+import { mailboxOf, sleep, type RequestGates } from './gates';
 
 export interface RetryPolicy {
   /** Attempts per request, the first included. */
@@ -28,6 +28,20 @@ export function backoffMs(policy: RetryPolicy, attempt: number): number {
 }
 
 /**
+ * What a request costs against a tenant-wide request budget: Graph counts each request of a JSON
+ * batch (`POST /$batch`, up to 20), not the envelope.
+ */
+export function batchSize(url: string, body: unknown): number {
+  if (!/\/\$batch(\?|$)/.test(url) || typeof body !== 'string') return 1;
+  try {
+    const n = (JSON.parse(body) as { requests?: unknown[] }).requests?.length;
+    return typeof n === 'number' && n > 0 ? n : 1;
+  } catch {
+    return 1;
+  }
+}
+
+/**
  * The one retry layer of every Graph call (it replaces the SDK's RetryHandler): enters the
  * mailbox and tenant gates, sends, and retries 429/503/504 after Retry-After (seconds or HTTP date)
  * and broken connections or truncated bodies with backoff. The body is read here, inside the retry
@@ -37,7 +51,7 @@ export class ThrottlingMiddleware implements Middleware {
   private next?: Middleware;
 
   constructor(
-    private readonly gates: TenantGates,
+    private readonly gates: RequestGates,
     private readonly policy: RetryPolicy = DEFAULT_RETRY,
   ) {}
 
@@ -48,8 +62,9 @@ export class ThrottlingMiddleware implements Middleware {
   async execute(context: Context): Promise<void> {
     const url = typeof context.request === 'string' ? context.request : context.request.url;
     const mailbox = mailboxOf(url);
+    const cost = batchSize(url, context.options?.body);
     for (let attempt = 1; ; attempt++) {
-      const release = await this.gates.enter(mailbox);
+      const release = await this.gates.enter(mailbox, cost);
       let failure: unknown;
       try {
         context.response = undefined;

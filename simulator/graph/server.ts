@@ -7,7 +7,7 @@ import type { LoopbackCertificate } from '../tls';
 import { FaultInjector, type FaultKind, type FaultOptions } from './faults';
 import { encode, graphError, json, readBody, type SimRequest, type SimResponse } from './http';
 import { SimIdentity } from './identity';
-import { MailboxLimiter, type MailboxLimits } from './limits';
+import { MailboxLimiter, TenantLimiter, type MailboxLimits, type TenantLimits } from './limits';
 import { matchRoute } from './routes';
 import { forEachConcurrent } from '../../shared/concurrency';
 
@@ -19,6 +19,8 @@ export interface GraphSimulatorOptions {
   latencyMs?: number;
   /** Outlook's per-mailbox limits; undefined = not enforced. */
   limits?: MailboxLimits;
+  /** Limits per app per tenant across all clients (concurrency, requests per window); undefined = not enforced. */
+  tenantLimits?: TenantLimits;
   faults?: FaultOptions;
   /** Lifetime of pre-authenticated download URLs. */
   downloadUrlTtlMs?: number;
@@ -29,8 +31,16 @@ export interface SimulatorStats {
   requests: Map<string, number>;
   /** Entities returned in delta pages, by route name. */
   items: Map<string, number>;
-  /** 429 answers from the enforced mailbox limits (not injected ones). */
+  /** 429 answers from the enforced mailbox and tenant limits (not injected ones). */
   throttled: number;
+  /** 429 answers from the enforced tenant limits alone. */
+  tenantThrottled: number;
+  /** Graph requests received per tenant id (batch envelopes not counted, their requests are; downloads are). */
+  tenantRequests: Map<string, number>;
+  /** Arrival times of the requests the tenant limits admitted, per tenant id (for budget use). */
+  tenantArrivals: Map<string, number[]>;
+  /** Largest number of requests in flight at once for one tenant. */
+  peakTenantConcurrency: number;
   /** Largest number of requests in flight at once against one mailbox. */
   peakMailboxConcurrency: number;
   downloadedBytes: number;
@@ -56,6 +66,7 @@ export interface GraphSimulator {
   stats: SimulatorStats;
   faults: FaultInjector;
   limiter: MailboxLimiter;
+  tenantLimiter: TenantLimiter;
   identity: SimIdentity;
   resetStats(): void;
   /** Expires every delta token issued so far for this user (their next delta answers 410). */
@@ -65,12 +76,25 @@ export interface GraphSimulator {
 }
 
 interface DownloadGrant {
+  tenantId: string;
   u: SimUserData;
   itemId: string;
   expires: number;
 }
 
-const newStats = (): SimulatorStats => ({ requests: new Map(), items: new Map(), throttled: 0, peakMailboxConcurrency: 0, downloadedBytes: 0, seenHeaders: [], mailboxArrivals: new Map() });
+const newStats = (): SimulatorStats => ({
+  requests: new Map(),
+  items: new Map(),
+  throttled: 0,
+  tenantThrottled: 0,
+  tenantRequests: new Map(),
+  tenantArrivals: new Map(),
+  peakTenantConcurrency: 0,
+  peakMailboxConcurrency: 0,
+  downloadedBytes: 0,
+  seenHeaders: [],
+  mailboxArrivals: new Map(),
+});
 const bump = (m: Map<string, number>, k: string, n = 1) => m.set(k, (m.get(k) ?? 0) + n);
 
 /**
@@ -84,6 +108,24 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
   const stats = newStats();
   const faults = new FaultInjector(options.faults);
   const limiter = new MailboxLimiter(options.limits);
+  const tenantLimiter = new TenantLimiter(options.tenantLimits);
+  /** Counts one request against its tenant's limits: undefined when admitted (call the release), else the 429. */
+  const admitTenant = (tenantId: string): SimResponse | undefined => {
+    bump(stats.tenantRequests, tenantId);
+    const admitted = tenantLimiter.admit(tenantId);
+    if (!admitted.ok) {
+      stats.throttled++;
+      stats.tenantThrottled++;
+      return graphError(429, 'TooManyRequests', admitted.reason, { 'Retry-After': String(admitted.retryAfterSeconds) });
+    }
+    if (tenantLimiter.limits) {
+      let arrivals = stats.tenantArrivals.get(tenantId);
+      if (!arrivals) stats.tenantArrivals.set(tenantId, (arrivals = []));
+      arrivals.push(Date.now());
+      stats.peakTenantConcurrency = Math.max(stats.peakTenantConcurrency, tenantLimiter.inFlight(tenantId));
+    }
+    return undefined;
+  };
   const identity = new SimIdentity(options.tenants, () => origin);
   const grants = new Map<string, DownloadGrant>();
   const floors = new Map<string, number>();
@@ -95,9 +137,9 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
       return origin;
     },
     floor: (u: SimUserData) => floors.get(u.user.id) ?? 0,
-    downloadUrl: (_t: SimTenant, u: SimUserData, itemId: string) => {
+    downloadUrl: (t: SimTenant, u: SimUserData, itemId: string) => {
       const token = randomBytes(18).toString('base64url');
-      grants.set(token, { u, itemId, expires: Date.now() + ttl });
+      grants.set(token, { tenantId: t.tenantId, u, itemId, expires: Date.now() + ttl });
       return `${origin}/_download/${token}?tempauth=${randomBytes(24).toString('base64url')}`;
     },
   };
@@ -106,6 +148,11 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     bump(stats.requests, 'download');
     const token = req.url.pathname.split('/')[2] ?? '';
     const grant = grants.get(token);
+    if (grant) {
+      const refused = admitTenant(grant.tenantId);
+      if (refused) return refused;
+      tenantLimiter.release(grant.tenantId); // the body is written at once: in flight only while answered
+    }
     if (!grant || grant.expires < Date.now() || fault === 'expireDownloadUrl') {
       if (grant && fault === 'expireDownloadUrl') grants.delete(token);
       return json(401, { error: { code: 'unauthenticated', message: 'The access token has expired or is not yet valid.' } });
@@ -135,20 +182,24 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     if (fault === 'unavailable') return graphError(503, 'serviceNotAvailable', 'Service unavailable (injected).', { 'Retry-After': faults.retryAfterHeader() });
     if (fault === 'gone') return graphError(410, route.name.startsWith('drive') ? 'resyncRequired' : 'syncStateNotFound', 'The sync state is not found (injected).', { Location: `${origin}${req.url.pathname}` });
     if (allowWireFaults && fault === 'reset') return 'reset';
-    if (route.mailbox) {
-      let arrivals = stats.mailboxArrivals.get(route.mailbox);
-      if (!arrivals) stats.mailboxArrivals.set(route.mailbox, (arrivals = []));
-      arrivals.push(Date.now());
-      const admitted = limiter.admit(route.mailbox);
-      if (!admitted.ok) {
-        stats.throttled++;
-        return graphError(429, 'ApplicationThrottled', admitted.reason, { 'Retry-After': String(admitted.retryAfterSeconds) });
-      }
-      const n = (inFlight.get(route.mailbox) ?? 0) + 1;
-      inFlight.set(route.mailbox, n);
-      stats.peakMailboxConcurrency = Math.max(stats.peakMailboxConcurrency, n);
-    }
+    const refused = admitTenant(tenant.tenantId);
+    if (refused) return refused;
+    let mailboxAdmitted = false;
     try {
+      if (route.mailbox) {
+        let arrivals = stats.mailboxArrivals.get(route.mailbox);
+        if (!arrivals) stats.mailboxArrivals.set(route.mailbox, (arrivals = []));
+        arrivals.push(Date.now());
+        const admitted = limiter.admit(route.mailbox);
+        if (!admitted.ok) {
+          stats.throttled++;
+          return graphError(429, 'ApplicationThrottled', admitted.reason, { 'Retry-After': String(admitted.retryAfterSeconds) });
+        }
+        mailboxAdmitted = true;
+        const n = (inFlight.get(route.mailbox) ?? 0) + 1;
+        inFlight.set(route.mailbox, n);
+        stats.peakMailboxConcurrency = Math.max(stats.peakMailboxConcurrency, n);
+      }
       if (latency > 0) await new Promise((r) => setTimeout(r, latency));
       const r = route.run();
       const value = (r.json as { value?: unknown[] } | undefined)?.value;
@@ -156,7 +207,8 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
       if (allowWireFaults && fault === 'truncate') return Object.assign(r, { truncate: true }) as SimResponse;
       return r;
     } finally {
-      if (route.mailbox) {
+      tenantLimiter.release(tenant.tenantId);
+      if (route.mailbox && mailboxAdmitted) {
         limiter.release(route.mailbox);
         inFlight.set(route.mailbox, (inFlight.get(route.mailbox) ?? 1) - 1);
       }
@@ -238,6 +290,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     stats,
     faults,
     limiter,
+    tenantLimiter,
     identity,
     resetStats: () => Object.assign(stats, newStats()),
     expireDeltaTokens: (tenant, user) => floors.set(tenant.user(user).user.id, tenant.version + 1),

@@ -1,0 +1,421 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { BudgetLedger, BudgetState } from './budgetLedger';
+import { leaseSlots, pauseUntil, settleGrants, takeTokens, type TakeRequest, type TakeResult, type WindowLimit } from './budgetRules';
+import { OUTLOOK_BUDGET, Semaphore, sleep, type GateCounters, type MailboxBudget, type RequestGates } from './gates';
+
+/**
+ * Request gates shared by every process of a tenant (any number of Function App instances, or CLI
+ * runs), through budget rows in storage (`BudgetLedger`; Table rows with If-Match, see
+ * `shared/repo/graphBudgetLedger.ts`):
+ * - per-tenant concurrency: slot leases renewed by a heartbeat, so a dead instance's share comes
+ *   back after one TTL (`budgetRules.leaseSlots`);
+ * - per-mailbox request windows and the optional tenant-wide request rate: each process takes
+ *   batches of tokens with a short hold, so storage sees one read and one write per batch, not per
+ *   request (`budgetRules.takeTokens`);
+ * - the "slow down" pause (429/503 with Retry-After) written to the row it concerns, and obeyed by
+ *   every process at its next sync of that row.
+ * Per-mailbox concurrency (Outlook: 4) stays per process: the orchestrations back up one mailbox's
+ * services one after another, so one mailbox is in one process at a time.
+ *
+ * Why token batches in Table Storage rather than a Durable entity: activities (and the CLI) can
+ * reach the repository's tables directly with one conditional write, while an entity is reachable
+ * only from orchestrations (or through the Durable client's queue, far slower than a Graph call);
+ * and Table rows work the same for the CLI, which has no Durable host.
+ */
+export interface SharedGatesOptions {
+  ledger: BudgetLedger;
+  mailboxBudget?: MailboxBudget;
+  tenantConcurrency?: number;
+  /** A tenant-wide request budget (every request of this app to this tenant), when one is set. */
+  tenantRate?: WindowLimit;
+  /**
+   * Hold of a token grant, as a fraction of its window (default 1/20, at least 2 s so storage latency
+   * does not eat it): the longest a grant may be spent. A settled grant leaves the window at its last
+   * send + window, so the hold costs budget only for grants never settled (a process that stopped).
+   */
+  holdFraction?: number;
+  /** Slot lease lifetime: a dead process's slots come back after it (default 30 s). */
+  slotTtlMs?: number;
+  /** Renewal of held slots (default slotTtlMs / 6). */
+  heartbeatMs?: number;
+  /** This process's id in the rows (default host, pid and a random part). */
+  holder?: string;
+}
+
+/** A pause read from storage is trusted up to 15 minutes (Retry-After is capped lower): an altered row cannot stall a tenant for long. */
+const boundedPause = (until: number) => Math.min(until, Date.now() + 15 * 60_000);
+
+/**
+ * Tokens of one shared request window held by this process: its live grants (at most two: the
+ * next one is taken ahead, when the current one is half spent or half expired, so no request waits
+ * for storage while tokens are flowing) and what is left of them.
+ */
+class TokenBatch {
+  pausedUntil = 0;
+  waiting = 0;
+  /** The largest cost a waiting request needs at once (a JSON batch costs its requests). */
+  need = 1;
+  private grants: { id: string; n: number; used: number; at: number; expires: number; last?: number }[] = [];
+  private debt = 0;
+  private seq = 0;
+  private lastWant: number;
+
+  constructor(
+    private readonly holder: string,
+    readonly limit: WindowLimit,
+    readonly holdMs: number,
+  ) {
+    this.lastWant = Math.max(1, Math.ceil(this.maxBatch / 2));
+  }
+
+  /**
+   * At most 1/20 of the budget per grant: what processes hold unspent is what the window loses, and
+   * grants are mostly spent (the next one is taken only when the current one is half gone).
+   */
+  get maxBatch(): number {
+    return Math.max(1, Math.floor(this.limit.budget / 20));
+  }
+
+  private live(now: number) {
+    return this.grants.filter((g) => g.expires > now && g.used < g.n);
+  }
+
+  usable(now: number, cost: number): boolean {
+    // A cost above the whole budget (a batch larger than a tiny test budget) passes on a full grant.
+    const need = Math.min(cost, this.limit.budget);
+    return this.live(now).some((g) => g.n - g.used >= need);
+  }
+
+  /** Time to take the next grant ahead: no live grant beyond the current one, and it is half spent or half expired. */
+  wantsAhead(now: number): boolean {
+    const live = this.live(now);
+    if (live.length !== 1) return live.length === 0;
+    const g = live[0]!;
+    return g.used * 2 >= g.n || now - g.at >= this.holdMs / 2;
+  }
+
+  spend(cost: number): void {
+    const now = Date.now();
+    const need = Math.min(cost, this.limit.budget);
+    const g = this.live(now).find((x) => x.n - x.used >= need)!;
+    g.used = Math.min(g.n, g.used + cost);
+    g.last = now;
+  }
+
+  /** A request sent outside the gates (inside a JSON batch): taken from a grant, or owed to the next one. */
+  count(): void {
+    if (this.usable(Date.now(), 1)) this.spend(1);
+    else this.debt++;
+  }
+
+  request(): TakeRequest & { settleAll: { id: string; used: number; last?: number }[] } {
+    const now = Date.now();
+    const min = Math.min(this.limit.budget, this.need);
+    const expired = this.grants.filter((g) => g.expires <= now || g.used >= g.n);
+    const spentLast = expired.reduce((a, g) => a + g.used, 0);
+    const want = Math.max(min, Math.min(this.maxBatch, Math.max(this.waiting, this.lastWant, spentLast)));
+    const settleAll = expired.map((g) => ({ id: g.id, used: g.used, ...(g.last !== undefined ? { last: g.last } : {}) }));
+    return { holder: this.holder, id: `${this.holder}:${++this.seq}`, want: Math.min(this.limit.budget, want), min, debt: this.debt, limit: this.limit, holdMs: this.holdMs, settleAll };
+  }
+
+  accept(now: number, req: TakeRequest & { settleAll: { id: string; used: number; last?: number }[] }, r: TakeResult, pausedUntil: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, pausedUntil);
+    const debt = req.debt ?? 0;
+    this.debt -= debt;
+    this.need = 1;
+    const settled = new Set(req.settleAll.map((x) => x.id));
+    this.grants = this.grants.filter((g) => !settled.has(g.id) && g.expires > now && g.used < g.n);
+    // Grow while grants run out before their hold ends; shrink to what was really sent otherwise.
+    this.lastWant = r.granted > 0 ? Math.min(this.maxBatch, Math.max(1, req.want)) : this.lastWant;
+    if (r.granted > 0 || debt > 0) this.grants.push({ id: req.id, n: r.granted + debt, used: debt, at: now, expires: now + this.holdMs });
+  }
+}
+
+const HOST = hostname().replace(/[^A-Za-z0-9-]/g, '').slice(0, 24);
+
+/** Holder ids are "<host>-<pid>-<random>": a holder of this host whose process is gone is dead now, not at its lease's end. */
+export function holderAlive(id: string): boolean {
+  const m = /^(.*)-(\d+)-[0-9a-f]+$/.exec(id);
+  if (!m || m[1] !== HOST) return true;
+  const pid = Number(m[2]);
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class SharedTenantGates implements RequestGates {
+  readonly counters: GateCounters = { requests: 0, throttled: 0, retries: 0 };
+  /** Ledger reads-and-writes done (for the budget benchmark: storage traffic per Graph request). */
+  syncs = 0;
+  readonly holder: string;
+  readonly mailboxBudget: MailboxBudget;
+  private readonly ledger: BudgetLedger;
+  private readonly concurrency: number;
+  private readonly ttlMs: number;
+  private readonly heartbeatMs: number;
+  private readonly holdFraction: number;
+  private readonly rate?: TokenBatch;
+  private readonly mailboxes = new Map<string, { slots: Semaphore; batch: TokenBatch; key: string; syncing?: Promise<number> }>();
+  private slotsHeld = 0;
+  private active = 0;
+  private slotWaiters = 0;
+  private readonly wake = new Set<() => void>();
+  private pausedUntil = 0;
+  private tenantSync?: { tokens: boolean; promise: Promise<number> };
+  private lastTenantSync = 0;
+  private peak = 0;
+  private readonly starvedRetryMs: number;
+  private timer?: NodeJS.Timeout;
+
+  constructor(o: SharedGatesOptions) {
+    this.ledger = o.ledger;
+    this.mailboxBudget = o.mailboxBudget ?? OUTLOOK_BUDGET;
+    this.concurrency = o.tenantConcurrency ?? 16;
+    this.ttlMs = o.slotTtlMs ?? 30_000;
+    this.heartbeatMs = o.heartbeatMs ?? Math.max(250, Math.floor(this.ttlMs / 6));
+    this.holdFraction = o.holdFraction ?? 1 / 20;
+    this.starvedRetryMs = Math.min(this.heartbeatMs, 500);
+    this.holder = o.holder ?? `${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    if (o.tenantRate) this.rate = new TokenBatch(this.holder, o.tenantRate, this.holdOf(o.tenantRate.windowMs));
+  }
+
+  private holdOf(windowMs: number): number {
+    return Math.max(Math.min(2000, windowMs / 2), Math.floor(windowMs * this.holdFraction));
+  }
+
+  private mailbox(mailbox: string) {
+    let m = this.mailboxes.get(mailbox);
+    if (!m) {
+      const key = `mb-${createHash('sha256').update(mailbox).digest('hex').slice(0, 32)}`;
+      const limit = { budget: this.mailboxBudget.budget, windowMs: this.mailboxBudget.windowMs };
+      m = { slots: new Semaphore(this.mailboxBudget.concurrency), batch: new TokenBatch(this.holder, limit, this.holdOf(limit.windowMs)), key };
+      this.mailboxes.set(mailbox, m);
+    }
+    return m;
+  }
+
+  async enter(mailbox: string | undefined, cost = 1): Promise<() => void> {
+    const m = mailbox ? this.mailbox(mailbox) : undefined;
+    if (m) {
+      await m.slots.acquire();
+      try {
+        await this.takeMailbox(m, cost);
+      } catch (e) {
+        m.slots.release();
+        throw e;
+      }
+    }
+    try {
+      await this.acquireSlot();
+    } catch (e) {
+      m?.slots.release();
+      throw e;
+    }
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.active--;
+      for (const w of this.wake) w();
+      m?.slots.release();
+    };
+    try {
+      if (this.rate) await this.takeRate(cost);
+      for (let pause = this.pausedUntil - Date.now(); pause > 0; pause = this.pausedUntil - Date.now()) await sleep(pause);
+    } catch (e) {
+      release();
+      throw e;
+    }
+    this.counters.requests++;
+    return release;
+  }
+
+  count(mailbox: string | undefined): void {
+    if (mailbox) this.mailbox(mailbox).batch.count();
+  }
+
+  pause(mailbox: string | undefined, ms: number): void {
+    const until = Date.now() + ms;
+    const key = mailbox ? this.mailbox(mailbox).key : 'tenant';
+    if (mailbox) {
+      const b = this.mailbox(mailbox).batch;
+      b.pausedUntil = Math.max(b.pausedUntil, until);
+    } else this.pausedUntil = Math.max(this.pausedUntil, until);
+    this.pending = this.ledger
+      .update(key, (s) => pauseUntil(s, until))
+      .then(() => undefined)
+      .catch(() => undefined); // the pause holds in this process anyway; others learn it from Graph
+  }
+
+  /** The last pause write (tests and a clean shutdown wait for it). */
+  pending: Promise<void> = Promise.resolve();
+
+  /** Gives back this process's slots (a process that ends; a dead one's come back after the TTL). */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.pending;
+    if (this.lastTenantSync === 0) return;
+    await this.ledger.update('tenant', (s) => leaseSlots(s, Date.now(), { holder: this.holder, want: 0, inUse: 0, limit: this.concurrency, ttlMs: this.ttlMs, alive: holderAlive })).catch(() => undefined);
+    this.slotsHeld = 0;
+  }
+
+  // ---- per-mailbox request windows ----
+
+  private async takeMailbox(m: { batch: TokenBatch; key: string; syncing?: Promise<number> }, cost: number): Promise<void> {
+    const b = m.batch;
+    b.waiting++;
+    try {
+      for (;;) {
+        const now = Date.now();
+        if (b.pausedUntil > now) {
+          await sleep(b.pausedUntil - now);
+          continue;
+        }
+        if (b.usable(now, cost)) {
+          b.spend(cost);
+          if (b.wantsAhead(Date.now()) && !m.syncing) m.syncing = this.syncMailbox(m).catch(() => 0).finally(() => (m.syncing = undefined));
+          return;
+        }
+        b.need = Math.max(b.need, cost);
+        m.syncing ??= this.syncMailbox(m).finally(() => (m.syncing = undefined));
+        const retryAt = await m.syncing;
+        if (!b.usable(Date.now(), cost) && retryAt > Date.now()) await sleep(retryAt - Date.now());
+      }
+    } finally {
+      b.waiting--;
+    }
+  }
+
+  private async syncMailbox(m: { batch: TokenBatch; key: string }): Promise<number> {
+    const b = m.batch;
+    const req = b.request();
+    let at = 0;
+    const { take, paused } = await this.retrying(() =>
+      this.ledger.update(m.key, (s) => {
+        at = Date.now();
+        const t = takeTokens(settleGrants(s, req.settleAll), at, req);
+        return { next: t.next, result: { take: t.result, paused: s.pausedUntil } };
+      }),
+    );
+    b.accept(at, req, take, boundedPause(paused));
+    return take.granted > 0 ? 0 : take.retryAt;
+  }
+
+  // ---- tenant row: slot leases, the tenant-wide rate, the tenant pause ----
+
+  private async acquireSlot(): Promise<void> {
+    this.slotWaiters++;
+    this.peak = Math.max(this.peak, this.active + this.slotWaiters);
+    try {
+      while (this.active >= this.slotsHeld) {
+        // Ask the ledger for more (at most every starvedRetryMs, and only if we do not hold the whole
+        // cap); otherwise wait for one of ours to come back.
+        const since = Date.now() - this.lastTenantSync;
+        if (this.slotsHeld < this.concurrency && since >= this.starvedRetryMs) {
+          await this.syncTenant(false);
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(t);
+            this.wake.delete(done);
+            resolve();
+          };
+          const t = setTimeout(done, Math.max(1, this.starvedRetryMs - since));
+          this.wake.add(done);
+        });
+      }
+      this.active++;
+    } finally {
+      this.slotWaiters--;
+    }
+  }
+
+  private async takeRate(cost: number): Promise<void> {
+    const b = this.rate!;
+    b.waiting++;
+    try {
+      for (;;) {
+        if (b.usable(Date.now(), cost)) {
+          b.spend(cost);
+          if (b.wantsAhead(Date.now()) && !this.tenantSync) void this.syncTenant(true).catch(() => undefined);
+          return;
+        }
+        b.need = Math.max(b.need, cost);
+        const retryAt = await this.syncTenant(true);
+        if (!b.usable(Date.now(), cost) && retryAt > Date.now()) await sleep(retryAt - Date.now());
+      }
+    } finally {
+      b.waiting--;
+    }
+  }
+
+  /** One read-and-write of the tenant row (coalesced): renews our slot lease, takes rate tokens if asked. Returns the rate's retry time. */
+  private async syncTenant(tokens: boolean): Promise<number> {
+    while (this.tenantSync) {
+      const inFlight = this.tenantSync;
+      const r = await inFlight.promise;
+      if (!tokens || inFlight.tokens) return r;
+    }
+    const run = { tokens, promise: this.doSyncTenant(tokens).finally(() => (this.tenantSync = undefined)) };
+    this.tenantSync = run;
+    return run.promise;
+  }
+
+  private async doSyncTenant(tokens: boolean): Promise<number> {
+    const req = tokens && this.rate ? this.rate.request() : undefined;
+    // What we ask for: the most requests we had in flight or waiting since the last sync (not just
+    // this instant's), so a busy process does not give slots back between two bursts.
+    const want = Math.min(this.concurrency, Math.max(this.peak, this.active + this.slotWaiters));
+    this.peak = this.active + this.slotWaiters;
+    let at = 0;
+    const r = await this.retrying(() =>
+      this.ledger.update('tenant', (s: BudgetState) => {
+        at = Date.now();
+        const lease = leaseSlots(s, at, { holder: this.holder, want, inUse: this.active, limit: this.concurrency, ttlMs: this.ttlMs, alive: holderAlive });
+        // A lower share applies at once (before the write): no request may start on a slot we are giving back.
+        this.slotsHeld = Math.min(this.slotsHeld, lease.result);
+        const take = req ? takeTokens(settleGrants(lease.next, req.settleAll), at, req) : undefined;
+        return { next: take?.next ?? lease.next, result: { slots: lease.result, take: take?.result, paused: s.pausedUntil } };
+      }),
+    );
+    this.lastTenantSync = Date.now();
+    this.slotsHeld = r.slots;
+    this.pausedUntil = Math.max(this.pausedUntil, boundedPause(r.paused));
+    if (req && r.take) this.rate!.accept(at, req, r.take, boundedPause(r.paused));
+    for (const w of this.wake) w();
+    this.heartbeat();
+    return r.take && r.take.granted === 0 ? r.take.retryAt : 0;
+  }
+
+  /** Renews held slots while we hold any or wait for some; stops when we hold none. */
+  private heartbeat(): void {
+    const needed = this.slotsHeld > 0 || this.slotWaiters > 0 || this.active > 0;
+    if (needed && !this.timer) {
+      this.timer = setInterval(() => void this.syncTenant(false).catch(() => undefined), this.heartbeatMs);
+      this.timer.unref();
+    } else if (!needed && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** Storage hiccups are retried a few times before the request fails (and its item is retried next run). */
+  private async retrying<T>(op: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.syncs++;
+        return await op();
+      } catch (e) {
+        if (attempt >= 5) throw e;
+        await sleep(100 * 2 ** attempt);
+      }
+    }
+  }
+}
