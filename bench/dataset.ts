@@ -20,14 +20,16 @@ export function createDataset(root: string, totalBytes: number, seed: number): D
     const rel = `folder-${i % 8}/file-${i}.${i % 5 === 0 ? 'txt' : 'bin'}`;
     mkdirSync(join(root, `folder-${i % 8}`), { recursive: true });
     const fd = openSync(join(root, rel), 'w');
+    let written = 0;
     for (let done = 0; done < size; ) {
       const n = Math.min(8 * MiB, size - done);
-      writeSync(fd, i % 5 === 0 ? Buffer.from(`line ${done} of a text-like file ${i}; `.repeat(Math.ceil(n / 40))).subarray(0, n) : rnd.bytes(n));
+      // Text lines are ~31 bytes, so a text file comes out shorter than `size`: count what is written.
+      written += writeSync(fd, i % 5 === 0 ? Buffer.from(`line ${done} of a text-like file ${i}; `.repeat(Math.ceil(n / 40))).subarray(0, n) : rnd.bytes(n));
       done += n;
     }
     closeSync(fd);
     files.push(rel);
-    bytes += size;
+    bytes += written;
   }
   return { files, bytes };
 }

@@ -1,11 +1,15 @@
 /**
- * `npm run bench`: m365-backup (to an Azurite it starts) against restic (Debian package, local
- * repository) on the same seeded data, in alternating order: a first backup of a 1 GiB mixed
- * folder, an incremental after ~5% of bytes changed, and an unchanged run. Prints medians and ratios.
- * Environment: BENCH_GIB (default 1), BENCH_TRIALS (default 3), BENCH_DIR (default a temp folder).
+ * `npm run bench`: m365-backup (to an Azurite it starts) against restic (Debian package) on the same
+ * seeded data, in alternating order: a first backup of a 1 GiB mixed folder, an incremental after ~5%
+ * of bytes changed, an unchanged run, then a restore of the first snapshot (the 1 GiB set) into an
+ * empty folder. restic runs twice: to a local folder, and to the same Azurite through rclone (an
+ * `azureblob` remote with `use_emulator`), so the storage cost is the same for both engines.
+ * Prints medians and ratios.
+ * Environment: BENCH_GIB (default 1), BENCH_TRIALS (default 3), BENCH_DIR (default a temp folder),
+ * BENCH_TOOLS (comma-separated subset of m365-backup,restic,restic-azurite; default all).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAzurite } from '../shared/local';
@@ -15,14 +19,18 @@ import { cpuSeconds, measure, median, type Measured } from './measure';
 const MB = 1e6;
 const CLI = join(__dirname, '..', 'cli', 'main.js');
 
-type Step = 'first' | 'incremental' | 'unchanged';
-const STEPS: Step[] = ['first', 'incremental', 'unchanged'];
+type Step = 'first' | 'incremental' | 'unchanged' | 'restore';
+const BACKUP_STEPS = ['first', 'incremental', 'unchanged'] as const;
+const STEPS: Step[] = [...BACKUP_STEPS, 'restore'];
+const ALL_TOOLS = ['m365-backup', 'restic', 'restic-azurite'] as const;
+type Tool = (typeof ALL_TOOLS)[number];
 interface Sample {
   wallMs: number;
   cpuS: number;
-  /** CPU seconds the storage emulator spent meanwhile (m365-backup only; restic writes a local folder). */
+  /** CPU seconds the storage emulator spent meanwhile (tools writing to Azurite). */
   storageCpuS: number;
   peakRssMiB: number;
+  /** Bytes the step added to the repository (backups), or restored (restore). */
   addedBytes: number;
 }
 
@@ -37,14 +45,21 @@ function check(m: Measured, what: string): Measured {
   return m;
 }
 
-async function main(): Promise<void> {
+function installed(cmd: string, hint: string): boolean {
   try {
-    execFileSync('restic', ['version'], { stdio: 'ignore' });
+    execFileSync(cmd, ['version'], { stdio: 'ignore' });
+    return true;
   } catch {
-    console.error('restic is not installed: apt-get update && apt-get install -y restic');
-    process.exitCode = 2;
-    return;
+    console.error(`${cmd} is not installed: ${hint}`);
+    return false;
   }
+}
+
+async function main(): Promise<void> {
+  const tools = (process.env.BENCH_TOOLS?.split(',') ?? [...ALL_TOOLS]) as Tool[];
+  if (tools.some((t) => !ALL_TOOLS.includes(t))) throw new Error(`BENCH_TOOLS names tools of ${ALL_TOOLS.join(', ')}`);
+  if (tools.some((t) => t !== 'm365-backup') && !installed('restic', 'apt-get update && apt-get install -y restic')) return void (process.exitCode = 2);
+  if (tools.includes('restic-azurite') && !installed('rclone', 'apt-get update && apt-get install -y rclone')) return void (process.exitCode = 2);
   const gib = Number(process.env.BENCH_GIB ?? 1);
   const trials = Number(process.env.BENCH_TRIALS ?? 3);
   const base = process.env.BENCH_DIR ?? mkdtempSync(join(tmpdir(), 'm365b-bench-'));
@@ -52,44 +67,68 @@ async function main(): Promise<void> {
   const v1 = join(base, 'v1');
   const v2 = join(base, 'v2');
   const current = join(base, 'current');
+  const restored = join(base, 'restored');
   console.log(`Creating the dataset (${gib} GiB) in ${base} ...`);
-  const d = createDataset(v1, gib * 1024 ** 3, 2026);
+  const d = createDataset(v1, Math.round(gib * 1024 ** 3), 2026);
   deriveVersion2(v1, v2, d, 2027);
   console.log(`  ${d.files.length} files, ${(d.bytes / MB).toFixed(0)} MB; version 2 changes ~5% of bytes`);
 
   const azurite = await startAzurite({ location: join(base, 'azurite') });
   const m365Env = { PATH: process.env.PATH, AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, M365_BACKUP_DATA_DIR: join(base, 'm365-data') };
   execFileSync(process.execPath, [CLI, 'init', '--repository', 'benchinit'], { env: { ...m365Env, M365_BACKUP_PASSWORD: 'bench' } });
-  const results: Record<string, Record<Step, Sample[]>> = { 'm365-backup': { first: [], incremental: [], unchanged: [] }, restic: { first: [], incremental: [], unchanged: [] } };
+  const results = Object.fromEntries(tools.map((t) => [t, Object.fromEntries(STEPS.map((s) => [s, [] as Sample[]]))])) as Record<Tool, Record<Step, Sample[]>>;
+  // restic reaches Azurite through an rclone remote (restic 0.14's own Azure backend wants HTTPS host-style URLs).
+  const rcloneConfig = join(base, 'rclone.conf');
+  writeFileSync(rcloneConfig, `[azurite]\ntype = azureblob\nuse_emulator = true\nendpoint = http://127.0.0.1:${azurite.blobPort}/devstoreaccount1\n`);
+
+  const restoreInto = async (what: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, storage: boolean): Promise<Sample> => {
+    rmSync(restored, { recursive: true, force: true });
+    const storageBefore = cpuSeconds(azurite.pid);
+    const m = check(await measure(cmd, args, env), what);
+    const bytes = dirBytes(restored);
+    if (bytes !== d.bytes) throw new Error(`${what} restored ${bytes} bytes, not the ${d.bytes} of the set`);
+    rmSync(restored, { recursive: true, force: true });
+    return { wallMs: m.wallMs, cpuS: m.cpuS, storageCpuS: storage ? cpuSeconds(azurite.pid) - storageBefore : 0, peakRssMiB: m.peakRssMiB, addedBytes: bytes };
+  };
 
   const runM365 = async (trial: number) => {
     const repo = ['--repository', `bench${trial}`];
     check(await measure(process.execPath, [CLI, 'init', ...repo], { ...m365Env, M365_BACKUP_PASSWORD: 'bench' }), 'm365 init');
     const out: Sample[] = [];
-    for (const step of STEPS) {
+    for (const step of BACKUP_STEPS) {
       if (step === 'incremental') swap(v2);
       const storageBefore = cpuSeconds(azurite.pid);
       const m = check(await measure(process.execPath, [CLI, 'backup', current, '--json', '--quiet', ...repo], m365Env), `m365 ${step}`);
       const j = JSON.parse(m.stdout) as { storedBytes: number; peakRssMiB: number };
       out.push({ wallMs: m.wallMs, cpuS: m.cpuS, storageCpuS: cpuSeconds(azurite.pid) - storageBefore, peakRssMiB: Math.max(m.peakRssMiB, j.peakRssMiB), addedBytes: j.storedBytes });
     }
+    out.push(await restoreInto('m365 restore', process.execPath, [CLI, 'restore', '1', restored, '--json', '--quiet', ...repo], { ...m365Env, M365_BACKUP_PASSWORD: 'bench' }, true));
     return out;
   };
-  const runRestic = async (trial: number) => {
-    const repo = join(base, `restic-${trial}`);
-    const env = { PATH: process.env.PATH, RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(base, 'restic-cache'), HOME: base };
-    check(await measure('restic', ['-r', repo, 'init', '--quiet'], env), 'restic init');
+  const runRestic = async (trial: number, onAzurite: boolean) => {
+    const repo = onAzurite ? `rclone:azurite:restic-${trial}` : join(base, `restic-${trial}`);
+    const env = { PATH: process.env.PATH, RESTIC_PASSWORD: 'bench', RESTIC_CACHE_DIR: join(base, `restic-cache-${onAzurite ? 'azurite' : 'local'}`), HOME: base, RCLONE_CONFIG: rcloneConfig };
+    const size = async () => (onAzurite ? azuriteBytes(env, `azurite:restic-${trial}`) : dirBytes(repo));
+    const tool = onAzurite ? 'restic-azurite' : 'restic';
+    check(await measure('restic', ['-r', repo, 'init', '--quiet'], env), `${tool} init`);
     const out: Sample[] = [];
-    for (const step of STEPS) {
+    for (const step of BACKUP_STEPS) {
       if (step === 'incremental') swap(v2);
-      const before = dirBytes(repo);
-      const m = check(await measure('restic', ['-r', repo, 'backup', current, '--quiet', '--ignore-inode', '--ignore-ctime'], env), `restic ${step}`);
-      out.push({ wallMs: m.wallMs, cpuS: m.cpuS, storageCpuS: 0, peakRssMiB: m.peakRssMiB, addedBytes: dirBytes(repo) - before });
+      const before = await size();
+      const storageBefore = cpuSeconds(azurite.pid);
+      const m = check(await measure('restic', ['-r', repo, 'backup', current, '--quiet', '--ignore-inode', '--ignore-ctime'], env), `${tool} ${step}`);
+      const storageCpuS = onAzurite ? cpuSeconds(azurite.pid) - storageBefore : 0;
+      out.push({ wallMs: m.wallMs, cpuS: m.cpuS, storageCpuS, peakRssMiB: m.peakRssMiB, addedBytes: (await size()) - before });
     }
-    rmSync(repo, { recursive: true, force: true });
+    // The first snapshot is the 1 GiB set; restic restores it under its absolute path.
+    const snapshots = JSON.parse(execFileSync('restic', ['-r', repo, 'snapshots', '--json'], { env }).toString()) as { id: string; time: string }[];
+    const first = snapshots.sort((a, b) => (a.time < b.time ? -1 : 1))[0]!.id;
+    out.push(await restoreInto(`${tool} restore`, 'restic', ['-r', repo, 'restore', first, '--target', restored, '--quiet'], env, onAzurite));
+    if (onAzurite) execFileSync('rclone', ['purge', `azurite:restic-${trial}`], { env });
+    else rmSync(repo, { recursive: true, force: true });
     return out;
   };
-  // `current` is version 1 or 2 by renaming, so both tools always back up the same path.
+  // `current` is version 1 or 2 by renaming, so every tool always backs up the same path.
   let inCurrent: string | undefined;
   function swap(to: string): void {
     if (inCurrent) renameSync(current, inCurrent);
@@ -99,12 +138,13 @@ async function main(): Promise<void> {
 
   try {
     for (let t = 0; t < trials; t++) {
-      const order = t % 2 === 0 ? (['m365-backup', 'restic'] as const) : (['restic', 'm365-backup'] as const);
+      // Rotate the order so no tool always runs first (a warm page cache, a quiet neighbour).
+      const order = tools.map((_, i) => tools[(i + t) % tools.length]!);
       for (const tool of order) {
         swap(v1);
-        const samples = tool === 'restic' ? await runRestic(t) : await runM365(t);
-        samples.forEach((s, i) => results[tool]![STEPS[i]!].push(s));
-        console.log(`  trial ${t + 1} ${tool.padEnd(11)} ${samples.map((s, i) => `${STEPS[i]} ${(s.wallMs / 1000).toFixed(2)} s`).join(', ')}`);
+        const samples = tool === 'm365-backup' ? await runM365(t) : await runRestic(t, tool === 'restic-azurite');
+        samples.forEach((s, i) => results[tool][STEPS[i]!].push(s));
+        console.log(`  trial ${t + 1} ${tool.padEnd(14)} ${samples.map((s, i) => `${STEPS[i]} ${(s.wallMs / 1000).toFixed(2)} s`).join(', ')}`);
       }
     }
   } finally {
@@ -113,28 +153,38 @@ async function main(): Promise<void> {
   }
 
   console.log('');
-  console.log(`| step | tool | wall s (median) | MB/s | CPU s (tool) | CPU s (Azurite) | bytes added MB | peak RSS MiB |`);
+  console.log(`| step | tool | wall s (median) | MB/s | CPU s (tool) | CPU s (Azurite) | bytes added (restored) MB | peak RSS MiB |`);
   console.log(`|---|---|---|---|---|---|---|---|`);
-  const med = (tool: string, step: Step, k: keyof Sample) => median(results[tool]![step].map((s) => s[k]));
+  const med = (tool: Tool, step: Step, k: keyof Sample) => median(results[tool][step].map((s) => s[k]));
   for (const step of STEPS)
-    for (const tool of ['m365-backup', 'restic']) {
+    for (const tool of tools) {
       const wall = med(tool, step, 'wallMs') / 1000;
-      const size = step === 'first' ? d.bytes : dirBytes(v2);
+      const size = step === 'first' || step === 'restore' ? d.bytes : dirBytes(v2);
       const storage = tool === 'restic' ? '—' : med(tool, step, 'storageCpuS').toFixed(1);
       console.log(
         `| ${step} | ${tool} | ${wall.toFixed(2)} | ${(size / MB / wall).toFixed(0)} | ${med(tool, step, 'cpuS').toFixed(1)} | ${storage} | ${(med(tool, step, 'addedBytes') / MB).toFixed(1)} | ${med(tool, step, 'peakRssMiB').toFixed(0)} |`,
       );
     }
   console.log('');
-  console.log('Ratios m365-backup / restic (targets: first <= 1.0, incremental <= 0.8, bytes added on the incremental <= 0.8, unchanged <= 1.0, peak RSS <= 512 MiB):');
-  for (const step of STEPS)
-    console.log(
-      `  ${step.padEnd(11)} wall ${(med('m365-backup', step, 'wallMs') / med('restic', step, 'wallMs')).toFixed(2)}x, ` +
-        `own CPU ${(med('m365-backup', step, 'cpuS') / Math.max(0.01, med('restic', step, 'cpuS'))).toFixed(2)}x`,
-    );
-  console.log(`  incremental bytes added ${(med('m365-backup', 'incremental', 'addedBytes') / Math.max(1, med('restic', 'incremental', 'addedBytes'))).toFixed(2)}x`);
-  console.log(`  m365-backup peak RSS ${Math.max(...STEPS.map((s) => med('m365-backup', s, 'peakRssMiB')))} MiB`);
+  const ratio = (step: Step, against: Tool, k: keyof Sample = 'wallMs') => (med('m365-backup', step, k) / Math.max(0.01, med(against, step, k))).toFixed(2);
+  if (tools.includes('m365-backup')) {
+    console.log('Ratios m365-backup / restic (targets: first <= 0.8 vs restic-azurite and <= 1.0 vs restic, incremental <= 0.8 vs restic,');
+    console.log('bytes added on the incremental <= 0.8, unchanged <= 1.0, restore <= 1.0 vs restic-azurite, peak RSS <= 512 MiB):');
+    for (const against of tools.filter((t) => t !== 'm365-backup'))
+      for (const step of STEPS) console.log(`  vs ${against.padEnd(14)} ${step.padEnd(11)} wall ${ratio(step, against)}x, own CPU ${ratio(step, against, 'cpuS')}x`);
+    if (tools.includes('restic')) console.log(`  incremental bytes added vs restic ${ratio('incremental', 'restic', 'addedBytes')}x`);
+    console.log(`  m365-backup peak RSS ${Math.max(...STEPS.map((s) => med('m365-backup', s, 'peakRssMiB')))} MiB (restore ${med('m365-backup', 'restore', 'peakRssMiB')} MiB)`);
+  }
   if (!process.env.BENCH_DIR) rmSync(base, { recursive: true, force: true });
+}
+
+/** Bytes stored under an rclone path (restic's repository in Azurite). */
+function azuriteBytes(env: NodeJS.ProcessEnv, path: string): number {
+  try {
+    return (JSON.parse(execFileSync('rclone', ['size', '--json', path], { env }).toString()) as { bytes: number }).bytes;
+  } catch {
+    return 0; // not created yet
+  }
 }
 
 main().catch((e: unknown) => {

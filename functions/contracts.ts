@@ -79,6 +79,16 @@ export interface RestoreInput {
   user?: string;
   services: Service[];
   at?: string;
+  /** Users whose part of the zip is written at once (default RESTORE_PART_PARALLELISM). */
+  parallelism?: number;
+}
+
+/** What each part of a restore's zip (one user) reports to the orchestration: counts only. */
+export interface RestorePartCounts {
+  part: number;
+  files: number;
+  bytes: number;
+  failureCount: number;
 }
 
 /** The orchestration's output: counts only (failure paths stay sealed beside the zip). */

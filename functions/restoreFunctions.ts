@@ -9,11 +9,13 @@ import {
   rehydrateRestoreJob,
   restoreJobArchiveState,
   writeRestoreJobZip,
+  writeRestoreJobPart,
+  finishRestoreJobZip,
   type RestoreJobRef,
 } from '../shared/restore/m365/restoreJob';
 import { appServices } from './runtime';
 import { redactingErrors } from '../shared/redact';
-import type { RestoreInput, RestoreOutput, RestoreStepInput as StepInput } from './contracts';
+import type { RestoreInput, RestoreOutput, RestorePartCounts, RestoreStepInput as StepInput } from './contracts';
 
 
 const repoOf = async (tenant: string) => (await appServices().tenant(tenant)).repo;
@@ -21,7 +23,7 @@ const ref = (i: StepInput): RestoreJobRef => ({ restoreId: i.restoreId, sessionI
 
 /** Plans the restore once (item versions -> paths, chunks, packs) and stores the plan sealed. */
 df.app.activity('planRestore', {
-  handler: redactingErrors(async (input: StepInput & RestoreInput): Promise<{ packs: number; files: number }> =>
+  handler: redactingErrors(async (input: StepInput & RestoreInput): Promise<{ packs: number; files: number; parts: number }> =>
     planRestoreJob(await repoOf(input.tenant), ref(input), { tenantName: input.tenant, services: input.services, user: input.user, pointInTime: input.at ? new Date(input.at) : undefined })),
 });
 
@@ -37,7 +39,17 @@ df.app.activity('rehydratePacks', {
   handler: redactingErrors(async (input: StepInput): Promise<{ requested: number }> => rehydrateRestoreJob(await repoOf(input.tenant), ref(input), appServices().settings.rehydratePriority)),
 });
 
-/** Writes the zip into the restore container; its link ends RESTORE_LINK_MINUTES from now. */
+/** One user's part of the zip: streamed from the packs into staged blocks of the zip blob. */
+df.app.activity('writeRestorePart', {
+  handler: redactingErrors(async (input: StepInput & { part: number }): Promise<RestorePartCounts> => writeRestoreJobPart(await repoOf(input.tenant), ref(input), input.part)),
+});
+
+/** Joins the parts (central directory, commit); the link ends RESTORE_LINK_MINUTES from now. */
+df.app.activity('finishRestoreZip', {
+  handler: redactingErrors(async (input: StepInput): Promise<RestoreOutput> => finishRestoreJobZip(await repoOf(input.tenant), ref(input), appServices().settings.restoreLinkMinutes)),
+});
+
+/** The whole zip in one activity (orchestrations started before the per-user parts). */
 df.app.activity('writeRestoreZip', {
   handler: redactingErrors(async (input: StepInput): Promise<RestoreOutput> => writeRestoreJobZip(await repoOf(input.tenant), ref(input), appServices().settings.restoreLinkMinutes)),
 });

@@ -2,7 +2,7 @@ export { Repository, ensureStructure, DEFAULT_CHUNKER, DEFAULT_PACK_TARGET, FORM
 export { repositoryLayout, DEFAULT_REPOSITORY_NAME, OPEN_END, packBlobName, packIndexBlobName, catalogBlobName, BLOOM_BLOB, type RepositoryLayout } from './layout';
 export { ChunkIndex, chunkRow, packRow, chunkPartition, packPartition, type ChunkLocation } from './chunkIndex';
 export { ContentWriter, type ContentResult, type ContentStats, type ContentWriterOptions } from './contentWriter';
-export { ChunkReader, type ChunkNeed } from './chunkReader';
+export { ChunkReader, type ChunkNeed, type ParallelReadOptions } from './chunkReader';
 export { Catalog, listPartitionSnapshots, partitionToken, binaryReviver, parseSnapshot, type SnapshotRecord, type SnapshotStats, type SnapshotInfo, type CurrentVersion } from './catalog';
 export { type ItemVersion, type NewVersion, decodeItem, joinPayload, splitPayload } from './itemRow';
 export { PartitionLock, Lease, TENANT_RUN_LEASE, type LeaseBody, type LeaseOptions } from './lock';
@@ -18,7 +18,7 @@ export { verifyRepository, type VerifyResult, type VerifyIssue, type VerifyOptio
 export { rebuildIndex, type RebuildResult } from './rebuildIndex';
 export { createRestoreSession, openRestoreSession, endRestoreSession, sweepRestoreSessions, SESSION_TTL_MS } from './restoreSessions';
 export { saveRestorePlan, loadRestorePlan, deleteRestorePlan, sweepRestorePlans } from './restorePlans';
-export { writeRestoreZip, readRestoreZip, restoreZipUrl, restoreZipExists, deleteRestoreZip, sweepRestoreZips, type RestoreZipRecord } from './restoreZips';
+export { writeRestoreZip, readRestoreZip, restoreZipUrl, restoreZipExists, deleteRestoreZip, sweepRestoreZips, ZipPartStager, saveZipPart, loadZipPart, commitRestoreZip, type RestoreZipRecord } from './restoreZips';
 export { archiveState, rehydratePacks, type ArchiveState } from './archiveState';
 export { sweepRestoreArea } from './restoreSweep';
 export { readPolicyDocument, writePolicyDocument, type StoredPolicyDocument } from './retentionPolicyRecord';

@@ -88,3 +88,87 @@ export async function sweepRestoreZips(repo: Repository, now = new Date()): Prom
   }
   return n;
 }
+
+/*
+ * A zip made of parts written in parallel (one per user): each part stages its bytes as blocks of
+ * the one zip blob (block id = part number + block number, all the same length), and saves a
+ * sealed record (its entries, counts, failures). The last step stages the central directory as the
+ * final part and commits every block in order. Staged blocks are invisible until then; a restore
+ * that never commits leaves them to the service (dropped after 7 days) and its part records to the
+ * lifecycle rule (tagged).
+ */
+const PART_BLOCK = 8 * 1024 * 1024;
+const partBlockId = (part: number, n: number) => Buffer.from(`${String(part).padStart(6, '0')}${String(n).padStart(6, '0')}`).toString('base64');
+const partRecordBlob = (id: string, part: number) => `zipparts/${id}/${part}`;
+const partAad = (id: string, part: number) => Buffer.from(`restore-zip-part:${id}:${part}`);
+
+/** Stages one part's bytes as blocks of the restore's zip, in order; `write` waits while a block is staged. */
+export class ZipPartStager {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private blocks = 0;
+  bytes = 0;
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly restoreId: string,
+    private readonly part: number,
+  ) {
+    checkRestoreId(restoreId);
+  }
+
+  async write(data: Buffer): Promise<void> {
+    if (data.length === 0) return;
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    this.bytes += data.length;
+    if (this.pendingBytes >= PART_BLOCK) await this.flush();
+  }
+
+  /** Stages what is left; returns how many blocks the part has (the commit lists them). */
+  async end(): Promise<number> {
+    await this.flush();
+    return this.blocks;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const { container } = await restoreArea(this.repo);
+    await this.repo.blobs.stageBlock(container, zipBlob(this.restoreId), partBlockId(this.part, this.blocks), this.pending);
+    this.blocks++;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
+/** Saves a part's record (entries with their names: personal data, so sealed with the index key). */
+export async function saveZipPart(repo: Repository, restoreId: string, part: number, record: unknown): Promise<void> {
+  const id = checkRestoreId(restoreId);
+  const { container } = await restoreArea(repo);
+  const body = seal(repo.keys.indexKey, Buffer.from(JSON.stringify(record)), partAad(id, part));
+  const block = Buffer.from('00000000').toString('base64');
+  await repo.blobs.stageBlock(container, partRecordBlob(id, part), block, body);
+  await repo.blobs.commitBlocks(container, partRecordBlob(id, part), [block], { tier: 'Hot', tags: RESTORE_TAGS });
+}
+
+export async function loadZipPart<T>(repo: Repository, restoreId: string, part: number): Promise<T> {
+  const id = checkRestoreId(restoreId);
+  const { container } = await restoreArea(repo);
+  const body = await repo.blobs.getBlob(container, partRecordBlob(id, part));
+  return JSON.parse(open(repo.keys.indexKey, body, partAad(id, part), `part ${part} of restore zip ${id}`).toString('utf8')) as T;
+}
+
+/**
+ * Commits the zip from its parts' blocks (`blocks[p]` blocks for part p, then the final part's),
+ * records the link's expiry and the sealed summary, and deletes the part records.
+ */
+export async function commitRestoreZip<T>(repo: Repository, restoreId: string, blocks: number[], bytes: number, expires: Date, summary: T): Promise<RestoreZipRecord<T>> {
+  const id = checkRestoreId(restoreId);
+  const { container } = await restoreArea(repo);
+  const ids = blocks.flatMap((n, part) => Array.from({ length: n }, (_, k) => partBlockId(part, k)));
+  await repo.blobs.commitBlocks(container, zipBlob(id), ids, { tier: 'Hot', tags: RESTORE_TAGS });
+  const sealed = seal(repo.keys.indexKey, Buffer.from(JSON.stringify(summary)), aad(id));
+  await putRestoreRow(repo, 'zip', id, { bytes, expires: expires.toISOString(), summary: sealed });
+  for (let part = 0; part < blocks.length; part++) await repo.blobs.deleteBlob(container, partRecordBlob(id, part)).catch(() => undefined);
+  return { bytes, expires, summary };
+}

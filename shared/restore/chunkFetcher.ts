@@ -1,7 +1,5 @@
-import { open } from 'node:fs/promises';
 import type { PrivateKey } from '../crypto';
-import { BackupError, isBackupError } from '../errors';
-import { ChunkReader, chunkMatches, type ChunkLocation, type Repository } from '../repo';
+import { ChunkReader, type ChunkLocation, type ParallelReadOptions, type Repository } from '../repo';
 
 export interface FetchResult {
   /** Chunks not in the index at all. */
@@ -10,9 +8,11 @@ export interface FetchResult {
 }
 
 /**
- * Reads every wanted chunk once, pack by pack in merged ranges, checks each against its keyed ID
- * and hands it to `onChunk`. A damaged or unreadable pack is reported with the chunks it held and
- * the rest continues, so one bad pack fails only the items that need it.
+ * Reads every wanted chunk once, in parallel ranged reads of runs of chunks, opened and checked
+ * against their keyed IDs on worker threads, and hands each to `onChunk` (concurrently for chunks
+ * of different ranges; memory stays bounded because a range is held until its `onChunk` calls end).
+ * A damaged chunk, or a pack range that cannot be read, is reported with the chunks it held and the
+ * rest continues, so damage fails only the items that need it.
  */
 export async function fetchChunks(
   repo: Repository,
@@ -24,32 +24,24 @@ export async function fetchChunks(
   onLocated?: (locations: Map<string, ChunkLocation>) => Promise<void> | void,
   /** Locations found before (a stored restore plan): the index is not asked again. */
   known?: Map<string, ChunkLocation>,
+  options?: ParallelReadOptions,
 ): Promise<FetchResult> {
   const reader = new ChunkReader(repo, privateKey);
   const locations = known ? new Map([...wanted].flatMap((h) => (known.has(h) ? [[h, known.get(h)!] as const] : []))) : await reader.locate(wanted);
   await onLocated?.(locations);
   const missing = new Set([...wanted].filter((h) => !locations.has(h)));
-  const byPack = new Map<string, { id: Buffer; loc: ChunkLocation }[]>();
-  for (const [hex, loc] of locations) {
-    let list = byPack.get(loc.packId);
-    if (!list) byPack.set(loc.packId, (list = []));
-    list.push({ id: Buffer.from(hex, 'hex'), loc });
-  }
-  for (const [packId, needs] of byPack) {
-    try {
-      await reader.readFromPack(packId, needs, async (id, data) => {
-        if (!chunkMatches(repo, id, data)) throw new BackupError('INTEGRITY', `A chunk in pack ${packId} does not match its ID.`);
-        await onChunk(id.toString('hex'), data);
-      });
-    } catch (e) {
-      if (!isBackupError(e)) throw e;
+  const needs = [...locations].map(([hex, loc]) => ({ id: Buffer.from(hex, 'hex'), loc }));
+  await reader.readChunks(
+    needs,
+    (id, data) => onChunk(id.toString('hex'), data),
+    (packId, ids, reason) =>
       onPackFailure(
         packId,
-        needs.map((n) => n.id.toString('hex')),
-        e.message,
-      );
-    }
-  }
+        ids.map((id) => id.toString('hex')),
+        reason,
+      ),
+    options,
+  );
   return { missing, locations };
 }
 
@@ -77,13 +69,3 @@ export function addTarget<T>(targets: Map<string, T[]>, hex: string, t: T): void
 }
 
 export const missingChunk = (hex: string) => `chunk ${hex.slice(0, 16)}… is missing from the index`;
-
-/** Writes one chunk's bytes at its position in an existing file. */
-export async function writeAt(path: string, data: Buffer, position: number): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    await fh.write(data, 0, data.length, position);
-  } finally {
-    await fh.close();
-  }
-}

@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import type { PrivateKey } from '../crypto';
 import { BackupError } from '../errors';
 import { Catalog, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../repo';
-import { addTarget, fetchChunks, forEachChunkPosition, missingChunk, writeAt } from './chunkFetcher';
+import { addTarget, fetchChunks, forEachChunkPosition, missingChunk } from './chunkFetcher';
+import { FileSink } from './fileSink';
 import { noProgress, type ProgressListener } from '../progress';
 import { included, selectSnapshot } from './selectSnapshot';
 import { nameKey } from './m365/naming';
@@ -164,9 +165,12 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
       const whole = v.chunkIds.length === 32;
       const missing = forEachChunkPosition(v.chunkIds, locations, (hex, _index, position) => addTarget(targets, hex, { path: m.path, position, whole }));
       if (missing) fail(m.path, missingChunk(missing));
+      else if (!whole) sink.expect(joinUnderTarget(target, m.path), v.chunkIds.length / 32);
     }
   };
   let bytesDone = 0;
+  // Chunks arrive from several ranges at once: each file is opened once for all its chunks.
+  const sink = new FileSink();
   await fetchChunks(
     repo,
     privateKey,
@@ -176,9 +180,10 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
         if (failed.has(t.path)) continue;
         try {
           if (t.whole) await writeFile(joinUnderTarget(target, t.path), data);
-          else await writeAt(joinUnderTarget(target, t.path), data, t.position);
+          else await sink.write(joinUnderTarget(target, t.path), data, t.position);
         } catch (e) {
           unwritable(t.path, e);
+          if (!t.whole) await sink.abandon(joinUnderTarget(target, t.path));
           continue;
         }
         bytesDone += data.length;
@@ -190,7 +195,7 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
       for (const hex of chunks) for (const t of targets.get(hex) ?? []) fail(t.path, reason);
     },
     plan,
-  );
+  ).finally(() => sink.closeAll());
 
   // 3. Modes and times last (writing content would change them); folders deepest first.
   for (const { m } of [...items].reverse()) {

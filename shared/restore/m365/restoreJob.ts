@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { PrivateKey } from '../../crypto';
 import { BackupError } from '../../errors';
 import {
@@ -16,13 +13,11 @@ import {
   restoreZipUrl,
   saveRestorePlan,
   sweepRestoreArea,
-  writeRestoreZip,
   type ArchiveState,
   type Repository,
 } from '../../repo';
-import { writeTenantPlan } from './restoreTenant';
 import { planTenantRestore, selectTenantSnapshots, type TenantRestorePlan, type TenantSelection } from './tenantPlan';
-import { zipFolder } from './zipToBlob';
+import { finishZip, writeZipPart, zipParts, type ZipPartCounts } from './zipPart';
 
 /**
  * The Function App's tenant restore, step by step (each step one activity): begin (HTTP starter,
@@ -56,12 +51,12 @@ export async function beginTenantRestore(repo: Repository, key: PrivateKey, sele
   return { sessionId: await createRestoreSession(repo, key) };
 }
 
-/** Computes the plan once and stores it sealed; returns counts only. */
-export async function planRestoreJob(repo: Repository, job: RestoreJobRef, selection: TenantSelection): Promise<{ packs: number; files: number }> {
+/** Computes the plan once and stores it sealed; returns counts only (`parts`: the zip's parts, one per user). */
+export async function planRestoreJob(repo: Repository, job: RestoreJobRef, selection: TenantSelection): Promise<{ packs: number; files: number; parts: number }> {
   const key = await openRestoreSession(repo, job.sessionId);
   const plan = await planTenantRestore(repo, key, selection);
   await saveRestorePlan(repo, job.restoreId, plan);
-  return { packs: plan.packs.length, files: plan.partitions.reduce((n, p) => n + p.files.length, 0) };
+  return { packs: plan.packs.length, files: plan.partitions.reduce((n, p) => n + p.files.length, 0), parts: zipParts(plan).length };
 }
 
 async function storedPlan(repo: Repository, job: RestoreJobRef): Promise<{ key: PrivateKey; plan: TenantRestorePlan }> {
@@ -78,22 +73,28 @@ export async function rehydrateRestoreJob(repo: Repository, job: RestoreJobRef, 
 }
 
 /**
- * Restores the plan into a temporary folder (the same writer as the CLI, so names are the same),
- * zips it into the restore container and records the link's expiry. Returns counts and that time.
+ * Writes one part of the zip (one user's folders and files, streamed from the packs into staged
+ * blocks of the zip blob); parts run in parallel, each a separate activity. Returns counts only.
  */
+export async function writeRestoreJobPart(repo: Repository, job: RestoreJobRef, part: number): Promise<ZipPartCounts> {
+  const { key, plan } = await storedPlan(repo, job);
+  return writeZipPart(repo, key, plan, job.restoreId, part);
+}
+
+/** Joins the written parts into the zip (central directory, commit) and records the link's expiry. */
+export async function finishRestoreJobZip(repo: Repository, job: RestoreJobRef, linkMinutes: number): Promise<Omit<RestoreSummary, 'failures'> & { expires: string }> {
+  const { plan } = await storedPlan(repo, job);
+  const expires = new Date(Date.now() + linkMinutes * 60_000);
+  const r = await finishZip<RestoreSummary>(repo, plan, job.restoreId, expires, (s) => s, MAX_LISTED_FAILURES);
+  return { files: r.files, bytes: r.contentBytes, zipBytes: r.bytes, failureCount: r.failureCount, expires: expires.toISOString() };
+}
+
+/** The whole zip in one call (every part in turn, then the join): no temporary copy of the tree. */
 export async function writeRestoreJobZip(repo: Repository, job: RestoreJobRef, linkMinutes: number): Promise<Omit<RestoreSummary, 'failures'> & { expires: string }> {
   const { key, plan } = await storedPlan(repo, job);
-  const dir = await mkdtemp(join(tmpdir(), 'm365-restore-'));
-  try {
-    const r = await writeTenantPlan(repo, key, plan, dir);
-    const zip = await zipFolder(dir);
-    const expires = new Date(Date.now() + linkMinutes * 60_000);
-    const summary: RestoreSummary = { files: r.files, bytes: r.bytes, zipBytes: 0, failureCount: r.failures.length, failures: r.failures.slice(0, MAX_LISTED_FAILURES) };
-    const record = await writeRestoreZip(repo, job.restoreId, zip.stream, expires, (bytes) => ({ ...summary, zipBytes: bytes }));
-    return { files: r.files, bytes: r.bytes, zipBytes: record.bytes, failureCount: r.failures.length, expires: expires.toISOString() };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const parts = zipParts(plan).length;
+  for (let part = 0; part < parts; part++) await writeZipPart(repo, key, plan, job.restoreId, part);
+  return finishRestoreJobZip(repo, job, linkMinutes);
 }
 
 /** Ends the restore's session and deletes its plan (whatever happened to the restore). */

@@ -4,7 +4,8 @@ import type { PrivateKey } from '../../crypto';
 import { BackupError } from '../../errors';
 import type { Repository } from '../../repo';
 import type { Service } from '../../graph';
-import { addTarget, fetchChunks, forEachChunkPosition, missingChunk, writeAt } from '../chunkFetcher';
+import { addTarget, fetchChunks, forEachChunkPosition, missingChunk } from '../chunkFetcher';
+import { FileSink } from '../fileSink';
 import { contactToVcf, eventToIcs } from './ical';
 import { planLocations, planTenantRestore, type PlannedFile, type TenantRestorePlan, type TenantSelection } from './tenantPlan';
 import { joinUnderTarget } from '../targetPath';
@@ -90,6 +91,8 @@ export async function writeTenantPlan(repo: Repository, privateKey: PrivateKey, 
     for (let i = 0; i < ids.length; i += 32) wanted.add(ids.toString('hex', i, i + 32));
   }
   const targets = new Map<string, { f: PlannedFile; index: number; position: number }[]>();
+  // Chunks arrive from several ranges at once: each file is opened once for all its chunks.
+  const sink = new FileSink();
   await fetchChunks(
     repo,
     privateKey,
@@ -100,9 +103,10 @@ export async function writeTenantPlan(repo: Repository, privateKey: PrivateKey, 
         if (t.f.convert) buffers.get(t.f)![t.index] = data;
         else {
           try {
-            await writeAt(joinUnderTarget(root, t.f.path), data, t.position);
+            await sink.write(joinUnderTarget(root, t.f.path), data, t.position);
           } catch (e) {
             fail(t.f.path, reason(e));
+            await sink.abandon(joinUnderTarget(root, t.f.path));
             continue;
           }
         }
@@ -117,10 +121,11 @@ export async function writeTenantPlan(repo: Repository, privateKey: PrivateKey, 
         if (failed.has(f.path)) continue;
         const missing = forEachChunkPosition(chunkIds.get(f)!, locations, (hex, index, position) => addTarget(targets, hex, { f, index, position }));
         if (missing) fail(f.path, missingChunk(missing));
+        else if (!f.convert) sink.expect(joinUnderTarget(root, f.path), chunkIds.get(f)!.length / 32);
       }
     },
     planLocations(plan),
-  );
+  ).finally(() => sink.closeAll());
   for (const f of files) {
     if (failed.has(f.path)) continue;
     const full = joinUnderTarget(root, f.path);
