@@ -9,7 +9,7 @@ import type { Repository } from './repository';
 /** Deltas listed before a writer folds them into the base (one base read and write per this many saves). */
 export const COMPACT_AT = 128;
 /** Attempts of a delta save (transient storage failures) before it is reported. */
-const SAVE_ATTEMPTS = 4;
+export const SAVE_ATTEMPTS = 4;
 const SAVE_BACKOFF_MS = 250;
 /** Rounds of "a delta vanished under us" (folded by a concurrent compaction) before giving up a refresh. */
 const REFRESH_ATTEMPTS = 4;
