@@ -10,8 +10,10 @@ export interface ServiceOutcome {
   fetchedBytes: number;
   removed: number;
   failed: number;
-  /** Work units this service took (each one commits a snapshot). */
+  /** Work units this service took (each one commits a snapshot, except an unchanged one). */
   units?: number;
+  /** Nothing changed since `snapshot` (the previous one): no snapshot was committed, only the cursors moved. */
+  unchanged?: boolean;
 }
 
 export interface ItemFailure {

@@ -292,15 +292,32 @@ export class Catalog {
    * a cursor never runs ahead of the data it covers.
    */
   async readState<T>(): Promise<T | undefined> {
+    return (await this.readStateRow<T>())?.value;
+  }
+
+  /** The state and its row's ETag (for a conditional write: optimistic concurrency without the partition lock). */
+  async readStateRow<T>(): Promise<{ value: T; etag: string } | undefined> {
     const row = await this.repo.tables.get(this.snaps, this.partition, STATE_RK);
     if (!row) return undefined;
     const plain = open(this.repo.keys.indexKey, Buffer.from(row.state as Uint8Array), Buffer.from(`state/${this.partition}`), `the source state of partition ${this.partition}`);
-    return JSON.parse(plain.toString('utf8')) as T;
+    return { value: JSON.parse(plain.toString('utf8')) as T, etag: row.etag };
   }
 
-  async writeState(value: unknown): Promise<void> {
+  /**
+   * Writes the state. With `ifMatch`, only over that version of the row: PRECONDITION_FAILED when
+   * another writer changed it meanwhile (then nothing is written).
+   */
+  async writeState(value: unknown, options: { ifMatch?: string } = {}): Promise<void> {
     const state = seal(this.repo.keys.indexKey, Buffer.from(JSON.stringify(value)), Buffer.from(`state/${this.partition}`));
-    await this.repo.tables.upsert(this.snaps, withMac(this.repo.keys.macKey, this.snaps, { partitionKey: this.partition, rowKey: STATE_RK, state, updated: new Date().toISOString() }));
+    const row = withMac(this.repo.keys.macKey, this.snaps, { partitionKey: this.partition, rowKey: STATE_RK, state, updated: new Date().toISOString() });
+    if (options.ifMatch) {
+      try {
+        await this.repo.tables.update(this.snaps, row, options.ifMatch);
+      } catch (e) {
+        if (isBackupError(e, 'NOT_FOUND')) throw new BackupError('PRECONDITION_FAILED', `The state of partition ${this.partition} was removed meanwhile.`);
+        throw e;
+      }
+    } else await this.repo.tables.upsert(this.snaps, row);
   }
 
   openInfo(record: SnapshotRecord, runKeys: Map<string, Buffer>): SnapshotInfo {

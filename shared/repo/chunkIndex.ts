@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { forEachConcurrent } from '../concurrency';
-import { isBackupError } from '../errors';
 import type { Row } from '../storage';
-import { BloomFilter } from './bloom';
-import { BLOOM_BLOB, packIndexBlobName } from './layout';
+import type { BloomFilter } from './bloom';
+import { rebuildFromChunkTable, sharedBloom, type SharedBloom } from './bloomCache';
+import { packIndexBlobName } from './layout';
 import { encodePackIndex, type PackDescription } from './packFormat';
 import type { Repository } from './repository';
 import { withMac } from './rowMac';
@@ -47,40 +47,38 @@ export function packRow(repo: Repository, d: PackDescription, indexSha256: Buffe
 /**
  * The chunk index: chunk -> (pack, offset, length) rows, and pack rows, in Table Storage, with a
  * Bloom filter in front so the hot path makes no Table round trip for a chunk it has never seen.
+ * The filter is the process-wide SharedBloom of the repository (bloomCache.ts): opening an index
+ * costs nothing, its first lookup refreshes the filter by increments, and `save` writes only the
+ * IDs this index recorded, as one small delta blob.
  */
 export class ChunkIndex {
-  private bloomEtag: string | undefined;
-  private dirty = false;
+  private readonly pending: Buffer[] = [];
+  private ready?: Promise<void>;
+  private rebuilt?: BloomFilter;
 
   private constructor(
     private readonly repo: Repository,
-    private bloom: BloomFilter,
+    private readonly bloom: SharedBloom,
   ) {}
 
+  /** No storage request: the shared filter is brought up to date on the first lookup. */
   static async open(repo: Repository): Promise<ChunkIndex> {
-    const { blobs, layout, keys } = repo;
-    const stat = await blobs.stat(layout.metaContainer, BLOOM_BLOB);
-    if (stat) {
-      const bloom = BloomFilter.decode(keys.macKey, await blobs.getBlob(layout.metaContainer, BLOOM_BLOB));
-      if (bloom && bloom.count < bloom.capacity) {
-        const index = new ChunkIndex(repo, bloom);
-        index.bloomEtag = stat.etag;
-        return index;
-      }
-    }
-    // No usable filter (first run, lost, damaged or full): rebuild it from the chunk table.
-    return ChunkIndex.rebuildBloom(repo);
+    return new ChunkIndex(repo, sharedBloom(repo));
   }
 
+  /** An index whose `save` replaces the base filter with one rebuilt from the chunk table (after an index rebuild). */
   static async rebuildBloom(repo: Repository): Promise<ChunkIndex> {
-    const ids: Buffer[] = [];
-    for await (const row of repo.tables.query(repo.layout.chunkTable, { select: ['RowKey'] })) ids.push(Buffer.from(row.rowKey, 'hex'));
-    const bloom = new BloomFilter(Math.max(1 << 20, ids.length * 4));
-    for (const id of ids) bloom.add(id);
-    const index = new ChunkIndex(repo, bloom);
-    index.bloomEtag = (await repo.blobs.stat(repo.layout.metaContainer, BLOOM_BLOB))?.etag;
-    index.dirty = true;
+    const index = new ChunkIndex(repo, sharedBloom(repo));
+    index.rebuilt = await rebuildFromChunkTable(repo);
     return index;
+  }
+
+  private refreshOnce(): Promise<void> {
+    if (!this.ready) {
+      this.ready = this.bloom.refresh();
+      this.ready.catch(() => (this.ready = undefined)); // a failed refresh is tried again by the next lookup
+    }
+    return this.ready;
   }
 
   /**
@@ -88,6 +86,7 @@ export class ChunkIndex {
    * hits reach the table, 14 IDs a query (Azure allows 15 comparisons in one filter).
    */
   async contains(ids: Buffer[]): Promise<boolean[]> {
+    await this.refreshOnce();
     const byPartition = new Map<string, string[]>();
     for (const id of ids) {
       if (!this.bloom.mightContain(id)) continue;
@@ -118,29 +117,25 @@ export class ChunkIndex {
       layout.chunkTable,
       d.entries.map((e) => ({ kind: 'upsert' as const, row: chunkRow(this.repo, e.chunkId, { packId: d.packId, ...e }) })),
     );
-    for (const e of d.entries) this.bloom.add(e.chunkId);
-    this.dirty = true;
+    await this.refreshOnce();
+    const ids = d.entries.map((e) => Buffer.from(e.chunkId));
+    this.bloom.add(ids);
+    this.pending.push(...ids);
   }
 
-  /** Saves the Bloom filter; a concurrent writer's filter is merged, never overwritten. */
+  /**
+   * Saves the IDs this index recorded as one delta blob (no request when there are none). Retried,
+   * then thrown (STORAGE) so the caller reports it: a lost save is never silent.
+   */
   async save(): Promise<void> {
-    if (!this.dirty) return;
-    const { blobs, layout, keys } = this.repo;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        const data = this.bloom.encode(keys.macKey);
-        this.bloomEtag = await blobs.putBlob(layout.metaContainer, BLOOM_BLOB, data, this.bloomEtag ? { ifMatch: this.bloomEtag } : { ifNoneMatch: true });
-        this.dirty = false;
-        return;
-      } catch (e) {
-        if (!isBackupError(e, 'PRECONDITION_FAILED') && !isBackupError(e, 'ALREADY_EXISTS')) throw e;
-        const stat = await blobs.stat(layout.metaContainer, BLOOM_BLOB);
-        if (stat) {
-          const theirs = BloomFilter.decode(keys.macKey, await blobs.getBlob(layout.metaContainer, BLOOM_BLOB));
-          if (theirs) this.bloom.merge(theirs);
-        }
-        this.bloomEtag = stat?.etag;
-      }
+    if (this.rebuilt) {
+      await this.bloom.replaceBase(this.rebuilt);
+      this.rebuilt = undefined;
+      this.pending.length = 0;
+      return;
     }
+    if (this.pending.length === 0) return;
+    const ids = this.pending.splice(0);
+    await this.bloom.saveDelta(ids);
   }
 }

@@ -76,11 +76,24 @@ export class Lease {
     const body = { owner, host: hostname(), pid: process.pid, acquired: new Date().toISOString(), process: options.owner === undefined };
     const lease = new Lease(repo, name, body, options.ttlMs ?? TTL_MS, options.what ?? 'this work');
     await lease.take();
+    remember(repo, name, owner, Date.now());
     if (options.autoRenew ?? options.owner === undefined) {
       lease.timer = setInterval(() => void lease.renew().catch((e: unknown) => (lease.lost = String((e as Error)?.message ?? e))), RENEW_MS);
       lease.timer.unref();
     }
     return lease;
+  }
+
+  /**
+   * Takes or renews a run-scoped lease (`options.owner` required) unless this process did so less
+   * than a quarter of `ttlMs` ago: then it sends nothing (the lease still has three quarters of its
+   * TTL left, more than a work unit lasts). Returns whether a request was made. LOCKED as `acquire`.
+   */
+  static async acquireIfDue(repo: Repository, name: string, options: LeaseOptions & { owner: string; ttlMs: number }): Promise<boolean> {
+    const at = lastTaken.get(repo.blobs)?.get(takenKey(repo, name, options.owner));
+    if (at !== undefined && Date.now() - at < options.ttlMs / 4) return false;
+    await Lease.acquire(repo, name, { ...options, autoRenew: false });
+    return true;
   }
 
   /** The current holder, or undefined when the lease is free. */
@@ -140,6 +153,7 @@ export class Lease {
   async renew(): Promise<void> {
     try {
       this.etag = await this.repo.blobs.putBlob(this.repo.layout.metaContainer, lockBlobName(this.name), this.encode(), { ifMatch: this.etag });
+      remember(this.repo, this.name, this.body.owner, Date.now());
     } catch (e) {
       if (isBackupError(e, 'PRECONDITION_FAILED') || isBackupError(e, 'NOT_FOUND'))
         throw new BackupError('LOCKED', `The lock on ${this.what} was lost (it expired and was taken over, or removed).`);
@@ -154,6 +168,7 @@ export class Lease {
 
   /** Releases the lease if `owner` still holds it (a run-scoped lease is released by the run's last step). */
   static async release(repo: Repository, name: string, owner: string): Promise<void> {
+    remember(repo, name, owner, undefined);
     const blob = lockBlobName(name);
     const stat = await repo.blobs.stat(repo.layout.metaContainer, blob);
     if (!stat) return;
@@ -161,6 +176,19 @@ export class Lease {
     if (holder && holder.owner !== owner) return;
     await repo.blobs.deleteBlob(repo.layout.metaContainer, blob);
   }
+}
+
+/**
+ * When this process last took or renewed each lease (per stores object, repository and owner), so a
+ * run-scoped lease is renewed only when enough of its TTL has passed instead of at every work unit.
+ */
+const lastTaken = new WeakMap<object, Map<string, number>>();
+const takenKey = (repo: Repository, name: string, owner: string) => `${repo.layout.name}\0${name}\0${owner}`;
+function remember(repo: Repository, name: string, owner: string, at: number | undefined): void {
+  let m = lastTaken.get(repo.blobs);
+  if (!m) lastTaken.set(repo.blobs, (m = new Map()));
+  if (at === undefined) m.delete(takenKey(repo, name, owner));
+  else m.set(takenKey(repo, name, owner), at);
 }
 
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

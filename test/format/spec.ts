@@ -146,3 +146,13 @@ export function endMacInput(table: string, pk: string, rk: string, t: number, ma
 export function inferredNumberType(v: number): 'Edm.Int32' | 'Edm.Double' {
   return Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31 ? 'Edm.Int32' : 'Edm.Double';
 }
+
+/** A Bloom delta blob (section 9): its chunk IDs after checking magic, length and HMAC; throws when damaged. */
+export function bloomDeltaOpen(macKey: Uint8Array, blob: Buffer): Buffer[] {
+  const body = blob.subarray(0, blob.length - 32);
+  if (blob.length < 44 || body.subarray(0, 8).toString('latin1') !== 'M365BLD1') throw new Error('not a Bloom delta');
+  if (!createHmac('sha256', macKey).update('bloom-delta').update(body).digest().equals(blob.subarray(blob.length - 32))) throw new Error('Bloom delta HMAC mismatch');
+  const n = body.readUInt32LE(8);
+  if (body.length !== 12 + 32 * n) throw new Error('Bloom delta length mismatch');
+  return Array.from({ length: n }, (_, i) => Buffer.from(body.subarray(12 + 32 * i, 44 + 32 * i)));
+}

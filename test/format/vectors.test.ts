@@ -11,11 +11,12 @@ import type { Repository } from '../../shared/repo/repository';
 import { chunkId, openChunk, sealChunk } from '../../shared/repo/chunkCodec';
 import { Chunker, gearTable } from '../../shared/repo/chunker';
 import { BloomFilter } from '../../shared/repo/bloom';
+import { bloomDeltaName, decodeBloomDelta, encodeBloomDelta } from '../../shared/repo/bloomDelta';
 import { endMac, macNumber, macValid, rowMac, withMac } from '../../shared/repo/rowMac';
 import { decodeItem, encodeItemRows, joinPayload, openRunKey, splitPayload } from '../../shared/repo/itemRow';
 import { decodePackIndex, encodeEntries, encodePackIndex, packTail, readPackTail, type PackEntry } from '../../shared/repo/packFormat';
 import { repositoryLayout, packBlobName, packIndexBlobName, catalogBlobName, lockBlobName, BLOOM_BLOB, OPEN_END } from '../../shared/repo/layout';
-import { boxOpen, envelopeOpen, fixedBytes, gcmOpen, rowMacInput, sha256, x25519PublicOf, type TypedRow } from './spec';
+import { bloomDeltaOpen, boxOpen, envelopeOpen, fixedBytes, gcmOpen, rowMacInput, sha256, x25519PublicOf, type TypedRow } from './spec';
 import { SUBKEYS, toProductRow, splitRows } from './vectors';
 import { SOURCE_ROOT, VECTORS_FILE } from './paths';
 
@@ -299,6 +300,20 @@ describe('format vectors: Bloom filter and chunker', () => {
     assert.ok(decoded);
     for (const id of b.ids) assert.ok(decoded.mightContain(h(id)));
     assert.equal(decoded.count, b.ids.length);
+  });
+
+  test('Bloom delta: name, blob (product and spec agree), tamper detected', () => {
+    const d = V.bloomDelta;
+    const macKey = h(d.macKey);
+    assert.equal(bloomDeltaName(d.name.time, h(d.name.random)), d.name.value);
+    assert.equal(d.name.value, `index/bloom.d/1700000000123-${d.name.random}`);
+    const ids = d.ids.map(h);
+    assert.equal(hex(encodeBloomDelta(macKey, ids)), d.blob);
+    assert.deepEqual(bloomDeltaOpen(macKey, h(d.blob)).map(hex), d.ids);
+    assert.deepEqual(decodeBloomDelta(macKey, h(d.blob))!.map(hex), d.ids);
+    const bad = h(d.blob);
+    bad[20]! ^= 1;
+    assert.equal(decodeBloomDelta(macKey, bad), undefined);
   });
 
   test('FastCDC gear table and cut points', () => {

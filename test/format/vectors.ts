@@ -5,6 +5,7 @@ import type { Repository } from '../../shared/repo/repository';
 import { chunkId } from '../../shared/repo/chunkCodec';
 import { gearTable, Chunker } from '../../shared/repo/chunker';
 import { BloomFilter } from '../../shared/repo/bloom';
+import { bloomDeltaName, encodeBloomDelta } from '../../shared/repo/bloomDelta';
 import { rowMac } from '../../shared/repo/rowMac';
 import { repositoryLayout, packBlobName, packIndexBlobName, catalogBlobName, lockBlobName, BLOOM_BLOB, OPEN_END, padSeq } from '../../shared/repo/layout';
 import {
@@ -277,6 +278,12 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
       ids: bloomIds.map(hex),
       positions,
       blob: hex(bloom.encode(macKey)),
+    },
+    bloomDelta: {
+      macKey: hex(macKey),
+      name: { time: 1700000000123, random: hex(fixedBytes('bloom delta name', 8)), value: bloomDeltaName(1700000000123, fixedBytes('bloom delta name', 8)) },
+      ids: bloomIds.map(hex),
+      blob: hex(encodeBloomDelta(macKey, bloomIds)),
     },
     chunker: {
       gearKey: hex(gearKey),

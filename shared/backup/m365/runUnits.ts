@@ -16,7 +16,7 @@ import { tenantUsers } from './tenantUsers';
  * storage by run id and index, so orchestration payloads stay small whatever the tenant's size.
  */
 
-/** The tenant-run lease must outlive the longest work unit (it is renewed at each unit's start and end). */
+/** The tenant-run lease must outlive the longest work unit (units renew it when a quarter of it has passed). */
 const leaseTtl = (unitSeconds: number) => (2 * unitSeconds + 15 * 60) * 1000;
 const leaseOf = (repo: Repository, runId: string, unitSeconds: number) =>
   Lease.acquire(repo, TENANT_RUN_LEASE, { owner: runId, ttlMs: leaseTtl(unitSeconds), autoRenew: false, what: 'a backup run of this tenant' });
@@ -46,10 +46,18 @@ export async function rosterServices(repo: Repository, runId: string, index: num
 /** Failures a Durable retry may cure (storage or Graph hiccups); anything else is recorded and reported. */
 const transient = (e: unknown) => !isBackupError(e) || ['STORAGE', 'STORAGE_UNREACHABLE', 'THROTTLED'].includes(e.code);
 
+/** The unit's lease check: a request only when this process last renewed it a quarter of its TTL ago or more. */
+const unitLease = (repo: Repository, runId: string, unitSeconds: number) =>
+  Lease.acquireIfDue(repo, TENANT_RUN_LEASE, { owner: runId, ttlMs: leaseTtl(unitSeconds), what: 'a backup run of this tenant' });
+
 /**
- * One work unit of the run: renews the tenant-run lease (a unit of a run that lost it records
- * LOCKED and does nothing), backs up one service of roster user #index within the unit budget,
- * and writes its record (counts and failure reasons) to the run log before returning counts only.
+ * One work unit of the run: checks the tenant-run lease (a unit of a run that lost it records
+ * LOCKED and does nothing; renewed only when a quarter of its TTL has passed since this process
+ * last did), backs up one service of roster user #index within the unit budget, and writes its
+ * record (counts and failure reasons) to the run log before returning counts only.
+ * An unchanged (user, service) costs its delta round trip at Graph and four storage requests:
+ * roster row, state row, state row again (the new cursors, If-Match), outcome record; no blob
+ * write, no snapshot (its outcome says `unchanged` and names the previous snapshot).
  */
 export async function runServiceUnit(
   repo: Repository,
@@ -60,7 +68,7 @@ export async function runServiceUnit(
   const record = (outcome: ServiceOutcome, failures: { id: string; reason: string }[]) =>
     recordServiceOutcome(repo, o.runId, { userId: user.id, userPrincipalName: user.userPrincipalName, ...outcome, unit: o.unit ?? 1, failures, host: hostname() });
   try {
-    await leaseOf(repo, o.runId, o.unitSeconds);
+    await unitLease(repo, o.runId, o.unitSeconds);
   } catch (e) {
     if (!isBackupError(e, 'LOCKED')) throw e;
     const outcome: ServiceOutcome = { service: o.service, status: 'failed', snapshot: 0, items: 0, fetched: 0, fetchedBytes: 0, removed: 0, failed: 1 };
@@ -77,15 +85,25 @@ export async function runServiceUnit(
       user,
       service: o.service,
       conn,
-      writer: session.writer,
+      writer: () => session.writer,
       spoolDir,
       calendarWindowDays: o.calendarWindowDays,
       deadline: Date.now() + o.unitSeconds * 1000,
+      skipUnchanged: true,
     });
-    await session.finish();
+    // A dedup index that could not be saved (after retries) is reported with the unit: the content
+    // is committed, but other workers may store its chunks again until a later save succeeds.
+    const saveError = await session.finish().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (saveError !== undefined) {
+      r.failures.push({ id: '(dedup index)', reason: String((saveError as Error)?.message ?? saveError) });
+      r.outcome = { ...r.outcome, failed: r.outcome.failed + 1, status: r.outcome.status === 'complete' ? 'partial' : r.outcome.status };
+    }
     await record(r.outcome, r.failures);
     if (r.error && transient(r.error)) throw r.error;
-    await leaseOf(repo, o.runId, o.unitSeconds).catch(() => undefined);
+    await unitLease(repo, o.runId, o.unitSeconds).catch(() => undefined);
     return { ...r.outcome, more: r.more };
   } finally {
     await session.close().catch(() => undefined);

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
+import { isBackupError } from '../../errors';
 import { Catalog, PartitionLock, type ContentWriter, type CurrentVersion, type Repository, type SnapshotRecord, type SnapshotStats } from '../../repo';
 import { itemRowKey } from '../../repo/itemRow';
-import type { ItemContent, ServiceSource } from '../../graph';
+import type { ItemContent, ServiceSource, SourceChange } from '../../graph';
 import { Semaphore, sleep } from '../../graph/gates';
 import { RowBatcher } from '../../repo/rowBatcher';
 import type { ItemFailure } from '../../m365';
@@ -9,8 +11,8 @@ import type { ItemFailure } from '../../m365';
 export interface ServiceBackupOptions {
   partitionName: string;
   source: ServiceSource;
-  /** Shared by every service of the run: chunks are repository-wide. */
-  writer: ContentWriter;
+  /** Shared by every service of the run: chunks are repository-wide. A function: made only when content must be written. */
+  writer: ContentWriter | (() => ContentWriter);
   /** Names of what this partition is (tenant, user, service), sealed into the snapshot. */
   label: { tenant: string; userId: string; userPrincipalName: string; service: string };
   /** Items fetched at once (their content held until it is durable). */
@@ -22,12 +24,20 @@ export interface ServiceBackupOptions {
    * versions) and reports `more`; the next run continues from the saved cursors.
    */
   deadline?: number;
+  /**
+   * Look before locking: read the state row and run the delta first, and when nothing changed
+   * only move the cursors (If-Match on the state row) and commit no snapshot. The Function App's
+   * work units use it; without it every run commits a snapshot.
+   */
+  skipUnchanged?: boolean;
 }
 
 export type { ItemFailure } from '../../m365';
 
 export interface ServiceBackupResult {
-  snapshot: SnapshotRecord;
+  /** The snapshot committed; undefined for an unchanged unit (`unchanged` names the previous one). */
+  snapshot?: SnapshotRecord;
+  unchanged?: { seq: number; items: number };
   failures: ItemFailure[];
   /** Items whose content was fetched in this run (new or changed). */
   fetched: number;
@@ -40,8 +50,101 @@ export interface ServiceBackupResult {
   more: boolean;
 }
 
+/** The partition's state row (docs/repository-format.md, section 6, `state`). */
 interface SourceState {
   cursors: Record<string, string>;
+  /** SHA-256 (hex) of each fully listed scope that has no cursor (folder lists): an unchanged listing is recognised without reading item rows. */
+  listed?: Record<string, string>;
+  /** The last committed snapshot of the partition and its item count: what an unchanged unit reports. */
+  snapshot?: number;
+  items?: number;
+  /** When the source was last read to the end (a committed snapshot, or an unchanged unit). */
+  checked?: string;
+}
+
+/** Entries of a listing digest kept at most (a bigger listing keeps no digest: its next run takes the full path). */
+const LISTING_DIGEST_MAX = 10_000;
+
+/** Accumulates `<id> NUL <version>` of the items of scopes without a cursor, for the `listed` digests. */
+class ListingDigests {
+  private readonly lists = new Map<string, string[] | null>();
+  constructor(private readonly cursors: Record<string, string>) {}
+  add(scope: string, id: string, version: string): void {
+    if (this.cursors[scope]) return;
+    const l = this.lists.get(scope);
+    if (l === null) return;
+    if (!l) this.lists.set(scope, [`${id}\0${version}`]);
+    else if (l.length >= LISTING_DIGEST_MAX) this.lists.set(scope, null);
+    else l.push(`${id}\0${version}`);
+  }
+  /** SHA-256 over the sorted entries joined by LF (empty listing: SHA-256 of nothing); undefined when too big. */
+  digest(scope: string): string | undefined {
+    const l = this.lists.get(scope);
+    if (l === null) return undefined;
+    return createHash('sha256').update((l ?? []).slice().sort().join('\n')).digest('hex');
+  }
+}
+
+type Prefetched = { etag: string; buffered: SourceChange[]; rest: AsyncIterator<SourceChange> };
+
+/** The events already read, then the rest of the feed (closed when the consumer stops early). */
+async function* replay(p: Prefetched): AsyncGenerator<SourceChange> {
+  try {
+    yield* p.buffered;
+    for (;;) {
+      const n = await p.rest.next();
+      if (n.done) return;
+      yield n.value;
+    }
+  } finally {
+    await p.rest.return?.();
+  }
+}
+
+/**
+ * Runs the delta without the lock and without reading item rows. Unchanged: every scope with a
+ * cursor returned only pages and its next delta link, and every listed scope hashed as before.
+ * Then the new cursors are written with If-Match on the state row read first (a concurrent writer
+ * wins and this unit's cursors are dropped: theirs cover a committed snapshot). The first real
+ * change hands the events read so far to the full path.
+ */
+async function probeUnchanged(catalog: Catalog, o: ServiceBackupOptions, row: { value: SourceState; etag: string }): Promise<{ unchanged: true } | Prefetched> {
+  const state = row.value;
+  const cursors = state.cursors ?? {};
+  const digests = new ListingDigests(cursors);
+  const completed: Record<string, string> = {};
+  const buffered: SourceChange[] = [];
+  const rest = o.source.changes(cursors)[Symbol.asyncIterator]();
+  for (;;) {
+    const n = await rest.next();
+    if (n.done) break;
+    const c = n.value;
+    buffered.push(c);
+    let changed: boolean;
+    switch (c.kind) {
+      case 'item':
+        changed = Boolean(cursors[c.scope]) || state.listed?.[c.scope] === undefined;
+        if (!changed) digests.add(c.scope, c.id, c.version);
+        break;
+      case 'page':
+        changed = false;
+        break;
+      case 'scopeComplete':
+        changed = c.full ? digests.digest(c.scope) !== state.listed?.[c.scope] || c.cursor !== undefined : false;
+        if (!changed && c.cursor) completed[c.scope] = c.cursor;
+        break;
+      default:
+        changed = true; // removed, resync, scope gone or failed, a failed item
+    }
+    if (changed) return { etag: row.etag, buffered, rest };
+  }
+  const next: SourceState = { ...state, cursors: { ...cursors, ...completed }, checked: new Date().toISOString() };
+  try {
+    await catalog.writeState(next, { ifMatch: row.etag });
+  } catch (e) {
+    if (!isBackupError(e, 'PRECONDITION_FAILED')) throw e;
+  }
+  return { unchanged: true };
 }
 
 type Decision = { kind: 'version'; changeToken: string; groupToken: string; contentToken?: string; meta: Record<string, unknown>; chunkIds: Buffer } | { kind: 'end' };
@@ -60,10 +163,40 @@ const MAX_PENDING = 2000;
 export async function backupService(repo: Repository, o: ServiceBackupOptions): Promise<ServiceBackupResult> {
   const started = Date.now();
   const catalog = new Catalog(repo, o.partitionName);
-  const lock = await PartitionLock.acquire(repo, catalog.partition);
+  let prefetched: Prefetched | undefined;
+  if (o.skipUnchanged) {
+    const row = await catalog.readStateRow<SourceState>();
+    if (row && row.value.snapshot !== undefined) {
+      const p = await probeUnchanged(catalog, o, row);
+      if ('unchanged' in p) {
+        const empty = { fetched: 0, fetchedBytes: 0, removed: 0, reused: 0, resynced: [], failures: [], more: false };
+        return { ...empty, unchanged: { seq: row.value.snapshot, items: row.value.items ?? 0 } };
+      }
+      prefetched = p;
+    }
+  }
+  let lock;
   try {
-    const [snapshots, current, state] = await Promise.all([catalog.snapshots(), catalog.currentVersions(), catalog.readState<SourceState>()]);
-    const cursors = state?.cursors ?? {};
+    lock = await PartitionLock.acquire(repo, catalog.partition);
+  } catch (e) {
+    await prefetched?.rest.return?.();
+    throw e;
+  }
+  try {
+    const [snapshots, current, stateRow] = await Promise.all([catalog.snapshots(), catalog.currentVersions(), catalog.readStateRow<SourceState>()]);
+    const cursors = stateRow?.value.cursors ?? {};
+    // The events the probe read are valid only if the state it read is still the one under the lock.
+    let events: AsyncIterable<SourceChange>;
+    if (prefetched && stateRow?.etag === prefetched.etag) events = replay(prefetched);
+    else {
+      await prefetched?.rest.return?.();
+      events = o.source.changes(cursors);
+    }
+    const writerOf = o.writer;
+    let made: ContentWriter | undefined;
+    const writer = () => (made ??= typeof writerOf === 'function' ? writerOf() : writerOf);
+    const digests = new ListingDigests(cursors);
+    const listed: Record<string, string> = {};
     const seq = (snapshots.at(-1)?.seq ?? 0) + 1;
     const run = await catalog.createRunKey();
     const rows = new RowBatcher((ops) => catalog.apply(ops));
@@ -82,7 +215,7 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
     // Waits until every submitted item is durable, sealing part-filled packs so nothing waits for a pack to fill.
     const settle = async () => {
       while (pending.size > 0) {
-        o.writer.sealOpenPacks();
+        writer().sealOpenPacks();
         await Promise.race([Promise.all(pending), sleep(100)]);
       }
     };
@@ -136,7 +269,7 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
         }
         const size = 'data' in content ? content.data.length : content.size;
         const r = await new Promise<{ chunkIds: Buffer; size: number; error?: string }>((resolve) => {
-          o.writer.add(['data' in content! ? { data: content!.data } : { path: content!.file }], (_i, r) => resolve(r));
+          writer().add(['data' in content! ? { data: content!.data } : { path: content!.file }], (_i, r) => resolve(r));
         });
         if (r.error) throw new Error(r.error);
         result.fetched++;
@@ -152,8 +285,9 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
 
     let more = false;
     const pastDeadline = () => o.deadline !== undefined && Date.now() > o.deadline && changes > 0;
-    for await (const c of o.source.changes(cursors)) {
+    for await (const c of events) {
       if (c.kind === 'item') {
+        digests.add(c.scope, c.id, c.version);
         const token = catalog.itemToken(c.id);
         const g = catalog.groupToken(c.scope);
         const ct = catalog.changeToken(c.version, c.scope);
@@ -205,6 +339,8 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
         }
       } else if (c.kind === 'scopeComplete') {
         completed.set(c.scope, c.cursor);
+        const d = c.full && !c.cursor ? digests.digest(c.scope) : undefined;
+        if (d) listed[c.scope] = d;
         if (c.full) {
           await settle(); // decisions of this scope must be known before reconciling
           const g = catalog.groupToken(c.scope);
@@ -245,7 +381,10 @@ export async function backupService(repo: Repository, o: ServiceBackupOptions): 
     const next: Record<string, string> = {};
     for (const [scope, cursor] of Object.entries(cursors)) if (!gone.has(scope)) next[scope] = cursor;
     for (const [scope, cursor] of completed) if (cursor && !failedScopes.has(scope)) next[scope] = cursor;
-    await catalog.writeState({ cursors: next });
+    // A listing digest only for listings read whole with nothing failed (else the next run looks again).
+    for (const scope of failedScopes) delete listed[scope];
+    const state: SourceState = { cursors: next, listed, snapshot: snapshot.seq, items: snapshot.stats.items, checked: new Date().toISOString() };
+    await catalog.writeState(state);
     return { snapshot, failures, ...result, more };
   } finally {
     await lock.release().catch(() => undefined);

@@ -22,8 +22,8 @@ export interface ServiceUnitOptions {
   user: TenantUser;
   service: Service;
   conn: GraphConnection;
-  /** The content session's writer: chunks are repository-wide, shared by every service of a run. */
-  writer: ContentWriter;
+  /** The content session's writer: chunks are repository-wide, shared by every service of a run (a function: made on first use). */
+  writer: ContentWriter | (() => ContentWriter);
   spoolDir: string;
   calendarWindowDays: number;
   pageSize?: number;
@@ -31,6 +31,8 @@ export interface ServiceUnitOptions {
   /** Work-unit budget (epoch ms): stop at a scope or page boundary after it and report `more`. */
   deadline?: number;
   onProgress?: (p: { items: number; bytes: number }) => void;
+  /** Nothing changed: move the cursors only, commit no snapshot (see backupService). */
+  skipUnchanged?: boolean;
 }
 
 export interface ServiceUnitResult {
@@ -59,9 +61,13 @@ export async function backupServiceUnit(repo: Repository, o: ServiceUnitOptions)
       label: { tenant: o.tenant, userId: o.user.id, userPrincipalName: o.user.userPrincipalName, service: o.service },
       deadline: o.deadline,
       onProgress: o.onProgress,
+      skipUnchanged: o.skipUnchanged,
     });
+    const counts = { fetched: r.fetched, fetchedBytes: r.fetchedBytes, removed: r.removed, failed: r.failures.length };
     return {
-      outcome: { service: o.service, status: r.snapshot.status, snapshot: r.snapshot.seq, items: r.snapshot.stats.items, fetched: r.fetched, fetchedBytes: r.fetchedBytes, removed: r.removed, failed: r.failures.length },
+      outcome: r.snapshot
+        ? { service: o.service, status: r.snapshot.status, snapshot: r.snapshot.seq, items: r.snapshot.stats.items, ...counts }
+        : { service: o.service, status: 'complete', snapshot: r.unchanged?.seq ?? 0, items: r.unchanged?.items ?? 0, ...counts, unchanged: true },
       failures: r.failures,
       resynced: r.resynced.length,
       more: r.more,

@@ -1,0 +1,73 @@
+import type { GraphConnection } from '../connection';
+import { mailboxOf } from '../gates';
+import { readDeltaScope } from './deltaScope';
+import { isObject, type SourceChange } from './types';
+
+/** One delta feed of a source: what `readDeltaScope` takes. */
+export interface DeltaScopeSpec {
+  scope: string;
+  initialUrl: string;
+  cursor?: string;
+  what: string;
+  headers: Record<string, string>;
+  convert: (raw: unknown) => SourceChange;
+}
+
+/** Graph's limit of requests in one JSON batch. */
+const BATCH_MAX = 20;
+
+interface BatchAnswer {
+  responses?: { id: string; status: number; body?: unknown }[];
+}
+
+/** A delta link as a batch request's URL: relative to the Graph endpoint (a batch refuses absolute URLs). */
+function relativeUrl(conn: GraphConnection, link: string): string | undefined {
+  const base = conn.endpoints.graphBaseUrl.replace(/\/$/, '');
+  if (link.startsWith(`${base}/`)) return link.slice(base.length);
+  return link.startsWith('/') ? link : undefined;
+}
+
+/**
+ * Reads several delta feeds of one user, in order. Feeds with a cursor have their first page asked
+ * in JSON batches (up to 20 a round trip), so an unchanged mailbox costs one round trip for all its
+ * folders instead of one per folder; each request inside a batch is counted against the mailbox's
+ * budget as Graph does. A feed whose batched answer is not a page (missing, throttled, refused
+ * token, gone, any error) is read on its own by readDeltaScope, which handles every such case; a
+ * page with a next link continues there too.
+ */
+export async function* readDeltaScopes(conn: GraphConnection, specs: DeltaScopeSpec[]): AsyncGenerator<SourceChange> {
+  const first = new Map<string, Record<string, unknown>>();
+  const batchable = specs.filter((s) => s.cursor && relativeUrl(conn, s.cursor));
+  if (batchable.length > 1) {
+    for (let i = 0; i < batchable.length; i += BATCH_MAX) {
+      const group = batchable.slice(i, i + BATCH_MAX);
+      const requests = group.map((s, j) => ({ id: String(j), method: 'GET', url: relativeUrl(conn, s.cursor!)!, headers: s.headers }));
+      for (const r of requests) conn.gates.count(mailboxOf(conn.url(r.url)));
+      let answer: BatchAnswer = {};
+      try {
+        answer = (await conn.client.api(conn.url('/$batch')).post({ requests })) as BatchAnswer;
+      } catch {
+        answer = {}; // every feed of the group is then read on its own
+      }
+      for (const r of answer.responses ?? []) {
+        const spec = group[Number(r.id)];
+        if (spec && r.status === 200 && isObject(r.body) && Array.isArray(r.body.value)) first.set(spec.scope, r.body);
+      }
+    }
+  }
+  for (const s of specs) {
+    const body = first.get(s.scope);
+    if (!body) {
+      yield* readDeltaScope(conn, s.scope, s.initialUrl, s.cursor, s.what, s.headers, s.convert);
+      continue;
+    }
+    for (const raw of body.value as unknown[]) yield s.convert(raw);
+    const deltaLink = body['@odata.deltaLink'];
+    const nextLink = body['@odata.nextLink'];
+    if (typeof deltaLink === 'string') yield { kind: 'scopeComplete', scope: s.scope, full: false, cursor: deltaLink };
+    else if (typeof nextLink === 'string') {
+      yield { kind: 'page', scope: s.scope, full: false, nextLink };
+      yield* readDeltaScope(conn, s.scope, s.initialUrl, nextLink, s.what, s.headers, s.convert);
+    } else yield { kind: 'scopeFailed', scope: s.scope, reason: `${s.what}: the feed ended without a delta link` };
+  }
+}
