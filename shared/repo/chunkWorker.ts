@@ -160,7 +160,6 @@ async function runJob(job: JobMessage): Promise<void> {
   let window = 0;
   let chunks: Emitted[] = [];
   let chunkIds: Buffer[] = [];
-  let windowBytes = 0;
   let ended: WindowMessage['ended'] = [];
 
   /** Posts the window, moves the unchunked tail [pos, fill) into a fresh buffer; returns the new pos. */
@@ -180,7 +179,6 @@ async function runJob(job: JobMessage): Promise<void> {
     window++;
     chunks = [];
     chunkIds = [];
-    windowBytes = 0;
     ended = [];
     // Let seal requests that already arrived run before the next window is read.
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -203,27 +201,28 @@ async function runJob(job: JobMessage): Promise<void> {
     try {
       if (!inline) fd = openSync(file.path!, 'r');
       while (true) {
-        while (!eof && fill - pos < maxBytes) {
-          if (capacity - fill < MIN_READ) pos = await flush(pos, false);
-          let n: number;
-          if (inline) {
-            n = Math.min(capacity - fill, inline.length - inlinePos);
-            inline.copy(buf, fill, inlinePos, inlinePos + n);
-            inlinePos += n;
-          } else n = readSync(fd!, buf, fill, capacity - fill, null);
-          if (n === 0) eof = true;
-          else {
-            fill += n;
-            size += n;
-          }
+        // Cut what the buffer holds; an undecidable last piece waits for more data.
+        while (pos < fill) {
+          const len = eof ? chunker.cut(buf, pos, fill, true) : chunker.tryCut(buf, pos, fill);
+          if (len === 0) break;
+          chunks.push({ file: f, offset: pos, length: len });
+          chunkIds.push(chunkId(chunkIdKey, buf.subarray(pos, pos + len)));
+          pos += len;
         }
-        if (pos === fill && eof) break;
-        const len = chunker.cut(buf, pos, fill, eof);
-        chunks.push({ file: f, offset: pos, length: len });
-        chunkIds.push(chunkId(chunkIdKey, buf.subarray(pos, pos + len)));
-        windowBytes += len;
-        pos += len;
-        if (windowBytes >= init.windowBytes) pos = await flush(pos, false);
+        if (eof) break;
+        // A full buffer becomes a window; only the uncut tail (less than maxBytes) is copied on.
+        if (capacity - fill < MIN_READ) pos = await flush(pos, false);
+        let n: number;
+        if (inline) {
+          n = Math.min(capacity - fill, inline.length - inlinePos);
+          inline.copy(buf, fill, inlinePos, inlinePos + n);
+          inlinePos += n;
+        } else n = readSync(fd!, buf, fill, capacity - fill, null);
+        if (n === 0) eof = true;
+        else {
+          fill += n;
+          size += n;
+        }
       }
       ended.push({ file: f, size });
     } catch (e) {

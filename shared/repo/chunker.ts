@@ -64,8 +64,25 @@ export class Chunker {
    */
   cut(data: Uint8Array, start: number, end: number, final: boolean): number {
     const n = end - start;
+    if (!final && n < this.max && n > this.min) throw new RangeError('chunker needs maxBytes of lookahead');
+    return this.scan(data, start, end);
+  }
+
+  /**
+   * Length of the next chunk of data[start, end) when more data may follow, or 0 when the cut cannot
+   * be known yet (no boundary in the data and fewer than maxBytes of it). A cut found here is the cut
+   * `cut` finds with all the data: a boundary depends only on the bytes before it.
+   */
+  tryCut(data: Uint8Array, start: number, end: number): number {
+    const n = end - start;
+    if (n <= this.min) return 0;
+    const len = this.scan(data, start, end);
+    return len === n && n < this.max ? 0 : len;
+  }
+
+  private scan(data: Uint8Array, start: number, end: number): number {
+    const n = end - start;
     if (n <= this.min) return n;
-    if (!final && n < this.max) throw new RangeError('chunker needs maxBytes of lookahead');
     const gear = this.gear;
     const normalEnd = start + Math.min(this.normal, n);
     const hardEnd = start + Math.min(this.max, n);

@@ -64,4 +64,21 @@ describe('chunker', () => {
     const zeros = runs.buffer(20 * 1024 * 1024).fill(7);
     assert.deepEqual(cutAll(runs, zeros), cutAll(new Chunker(key, DEFAULT_CHUNKER), Buffer.alloc(20 * 1024 * 1024, 7)));
   });
+
+  test('tryCut on growing prefixes finds the cuts of the whole data, or says it cannot know yet', () => {
+    const rnd = new SeededRandom(2);
+    const cuts: number[] = [];
+    let pos = 0;
+    let end = 0;
+    while (pos < data.length) {
+      const len = end === data.length ? chunker.cut(data, pos, end, true) : chunker.tryCut(data, pos, end);
+      if (len === 0) end = Math.min(data.length, end + rnd.int(1, 3 * 1024 * 1024));
+      else {
+        cuts.push(len);
+        pos += len;
+      }
+    }
+    assert.deepEqual(cuts, cutAll(chunker, data));
+  });
 });
+
