@@ -1,5 +1,9 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { forEachConcurrent } from '../concurrency';
+
+/** lstat calls in flight per folder: a cold disk or a network share answers many at once. */
+const STAT_CONCURRENCY = 16;
 
 export type EntryType = 'file' | 'dir' | 'symlink';
 
@@ -63,18 +67,17 @@ export async function walkFolder(root: string): Promise<WalkResult> {
       continue;
     }
     const subdirs: string[] = [];
-    for (const name of names) {
-      const childRel = rel ? `${rel}/${name}` : name;
-      try {
-        const entry = await entryOf(join(root, childRel), childRel);
-        if (!entry) {
-          skipped++;
-          continue;
-        }
-        entries.push(entry);
-        if (entry.type === 'dir') subdirs.push(childRel);
-      } catch (e) {
-        failures.push({ path: childRel, reason: reason(e) });
+    const found: (FolderEntry | WalkFailure | undefined)[] = new Array(names.length);
+    await forEachConcurrent(names.map((_, i) => i), STAT_CONCURRENCY, async (i) => {
+      const childRel = rel ? `${rel}/${names[i]}` : names[i]!;
+      found[i] = await entryOf(join(root, childRel), childRel).catch((e: unknown): WalkFailure => ({ path: childRel, reason: reason(e) }));
+    });
+    for (const r of found) {
+      if (!r) skipped++;
+      else if ('reason' in r) failures.push(r);
+      else {
+        entries.push(r);
+        if (r.type === 'dir') subdirs.push(r.path);
       }
     }
     for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);

@@ -4,7 +4,7 @@ import { cpus } from 'node:os';
 import type { ChunkIndex } from './chunkIndex';
 import { PackWriter } from './packWriter';
 import type { Repository } from './repository';
-import type { FatalMessage, JobFile, SealedMessage, WindowMessage, WorkerInit } from './workerProtocol';
+import type { BlockMessage, FinishedMessage, FromWorker, JobFile, SealedMessage, ToWorker, WindowMessage, WorkerInit } from './workerProtocol';
 
 export interface ContentResult {
   /** Chunk IDs in content order, 32 bytes each, concatenated. */
@@ -29,8 +29,21 @@ export interface ContentWriterOptions {
   onBytes?: (n: number) => void;
 }
 
-/** Packs committed in the background at once; more would only buffer memory while storage catches up. */
-const MAX_FINISHING_PACKS = 1;
+/**
+ * Packs committed in the background at once: their blocks are already staged, so they hold no
+ * memory, only round trips (commit, pack-index blob, rows); a few overlap with the next packs.
+ */
+const MAX_FINISHING_PACKS = 3;
+/** Upload blocks: ~4 MiB requests; a worker's ring holds RING_BLOCKS of them (staged or being filled). */
+const BLOCK_BYTES = 4 * 1024 * 1024;
+const RING_BLOCKS = 8;
+/** stageBlock requests in flight across all packs. */
+const MAX_UPLOADS = 4;
+/** Jobs handed to one worker ahead: the next is ready when the current one ends, so it never idles. */
+const JOBS_AHEAD = 2;
+/** Queued sources merged into one job message, so many small items cost few messages. */
+const JOB_FILES = 128;
+const JOB_INLINE_BYTES = 16 * 1024 * 1024;
 
 interface Task {
   ids: Buffer[];
@@ -44,14 +57,29 @@ interface Task {
 interface PendingWindow {
   msg: WindowMessage;
   want: number[];
+  writer: OpenPack;
+}
+
+/** A slot's pack writer and how many of its windows still wait for their sealed chunks. */
+interface OpenPack {
   writer: PackWriter;
+  /** raw bytes assigned to it so far (the rollover decision is made when a window is planned) */
+  planned: number;
+  outstanding: number;
+  retired: boolean;
 }
 
 interface Slot {
   worker: Worker;
-  tasks?: Task[];
-  writer?: PackWriter;
-  pending?: PendingWindow;
+  ring: SharedArrayBuffer;
+  jobs: Map<number, Task[]>;
+  /** the pack new windows go to */
+  pack?: OpenPack;
+  /** every pack the worker still appends to or finishes, by pack ID (blocks are routed by it) */
+  packs: Map<string, OpenPack>;
+  pending: PendingWindow[];
+  finished: Map<string, (sha256: Buffer) => void>;
+  /** window messages, handled one after another (they wait for the index and for backpressure) */
   chain: Promise<void>;
 }
 
@@ -71,6 +99,9 @@ export class ContentWriter {
   private idle?: () => void;
   private failure?: unknown;
   private nextJob = 0;
+  private uploads = 0;
+  private readonly uploadQueue: (() => void)[] = [];
+  private readonly failed = new Set<(e: unknown) => void>();
   readonly stats: ContentStats = { bytesRead: 0, chunks: 0, newChunks: 0, newBytes: 0, storedBytes: 0, packs: 0 };
 
   constructor(
@@ -84,12 +115,19 @@ export class ContentWriter {
       chunkIdKey: repo.keys.chunkIdKey,
       chunker: repo.config.chunker,
       windowBytes: options.windowBytes ?? 4 * 1024 * 1024,
+      ring: new SharedArrayBuffer(0),
+      blockBytes: BLOCK_BYTES,
     };
     for (let i = 0; i < n; i++) {
-      const worker = new Worker(join(__dirname, 'chunkWorker.js'), { workerData: init });
-      const slot: Slot = { worker, chain: Promise.resolve() };
-      worker.on('message', (m: WindowMessage | SealedMessage | FatalMessage) => {
-        slot.chain = slot.chain.then(() => this.onMessage(slot, m)).catch((e: unknown) => this.fail(e));
+      const ring = new SharedArrayBuffer(RING_BLOCKS * BLOCK_BYTES);
+      const worker = new Worker(join(__dirname, 'chunkWorker.js'), { workerData: { ...init, ring } });
+      const slot: Slot = { worker, ring, jobs: new Map(), packs: new Map(), pending: [], finished: new Map(), chain: Promise.resolve() };
+      worker.on('message', (m: FromWorker) => {
+        try {
+          this.onMessage(slot, m);
+        } catch (e) {
+          this.fail(e);
+        }
       });
       worker.on('error', (e) => this.fail(e));
       this.slots.push(slot);
@@ -106,99 +144,171 @@ export class ContentWriter {
   }
 
   private dispatch(): void {
-    for (const slot of this.slots) {
-      if (slot.tasks || this.queue.length === 0) continue;
-      const job = this.queue.shift()!;
-      slot.tasks = job.tasks;
-      slot.worker.postMessage({ t: 'job', job: this.nextJob++, files: job.files });
-    }
+    for (let ahead = 1; ahead <= JOBS_AHEAD; ahead++)
+      for (const slot of this.slots) {
+        if (slot.jobs.size >= ahead || this.queue.length === 0) continue;
+        const files: JobFile[] = [];
+        const tasks: Task[] = [];
+        let inline = 0;
+        while (this.queue.length > 0) {
+          const next = this.queue[0]!;
+          // Only sources given as bytes are merged: paths come batched by their caller, who knows their sizes.
+          const allInline = next.files.every((f) => f.data);
+          const bytes = next.files.reduce((n, f) => n + (f.data?.byteLength ?? 0), 0);
+          if (files.length > 0 && (!allInline || files.length + next.files.length > JOB_FILES || inline + bytes > JOB_INLINE_BYTES)) break;
+          this.queue.shift();
+          files.push(...next.files);
+          tasks.push(...next.tasks);
+          inline += bytes;
+          if (!allInline) break;
+        }
+        const job = this.nextJob++;
+        slot.jobs.set(job, tasks);
+        this.post(slot, { t: 'job', job, files });
+      }
+  }
+
+  private post(slot: Slot, m: ToWorker): void {
+    slot.worker.postMessage(m);
   }
 
   private fail(e: unknown): void {
     this.failure ??= e;
+    for (const reject of this.failed) reject(e);
+    this.failed.clear();
     this.idle?.();
   }
 
-  private writerFor(slot: Slot): PackWriter {
-    slot.writer ??= new PackWriter(this.repo.blobs, this.repo.layout.packContainer, this.repo.keys.publicKey);
-    return slot.writer;
+  /** Runs an upload within MAX_UPLOADS. */
+  private readonly schedule = async (upload: () => Promise<void>): Promise<void> => {
+    while (this.uploads >= MAX_UPLOADS) await new Promise<void>((resolve) => this.uploadQueue.push(resolve));
+    this.uploads++;
+    try {
+      await upload();
+    } finally {
+      this.uploads--;
+      this.uploadQueue.shift()?.();
+    }
+  };
+
+  /** The slot's open pack for a window of `bytes` new raw bytes; a full one retires (it finishes once sealed). */
+  private packFor(slot: Slot, bytes: number): OpenPack {
+    if (slot.pack && slot.pack.planned >= this.repo.config.packTargetBytes) this.retire(slot);
+    if (!slot.pack) {
+      slot.pack = { writer: new PackWriter(this.repo.blobs, this.repo.layout.packContainer, this.repo.keys.publicKey, this.schedule), planned: 0, outstanding: 0, retired: false };
+      slot.packs.set(slot.pack.writer.packId, slot.pack);
+    }
+    slot.pack.planned += bytes;
+    return slot.pack;
   }
 
-  private async onMessage(slot: Slot, m: WindowMessage | SealedMessage | FatalMessage): Promise<void> {
+  private retire(slot: Slot): void {
+    const pack = slot.pack;
+    if (!pack) return;
+    slot.pack = undefined;
+    pack.retired = true;
+    if (pack.outstanding === 0) this.finishPack(slot, pack);
+  }
+
+  /**
+   * Window messages queue on the slot's chain; the others are handled at once: they free worker
+   * memory (blocks, buffers) that a waiting window may need, so they must never queue behind it.
+   */
+  private onMessage(slot: Slot, m: FromWorker): void {
     if (this.failure) return;
-    if (m.t === 'fatal') throw new Error(`chunk worker failed: ${m.message}`);
-    if (m.t === 'window') return this.onWindow(slot, m);
-    return this.onSealed(slot, m);
+    switch (m.t) {
+      case 'fatal':
+        throw new Error(`chunk worker failed: ${m.message}`);
+      case 'window':
+        slot.chain = slot.chain.then(() => this.onWindow(slot, m)).catch((e: unknown) => this.fail(e));
+        return;
+      case 'sealed':
+        return this.onSealed(slot, m);
+      case 'block':
+        return this.onBlock(slot, m);
+      case 'finished':
+        return this.onFinished(slot, m);
+    }
+  }
+
+  private onBlock(slot: Slot, m: BlockMessage): void {
+    const data = Buffer.from(slot.ring, m.block * BLOCK_BYTES, m.bytes);
+    slot.packs.get(m.packId)!.writer.stageBlock(data, () => {
+      if (!this.failure) this.post(slot, { t: 'free', block: m.block });
+    });
+  }
+
+  private onFinished(slot: Slot, m: FinishedMessage): void {
+    const resolve = slot.finished.get(m.packId)!;
+    slot.finished.delete(m.packId);
+    resolve(Buffer.from(m.sha256));
   }
 
   private async onWindow(slot: Slot, msg: WindowMessage): Promise<void> {
-    const tasks = slot.tasks!;
+    const tasks = slot.jobs.get(msg.job)!;
     const failed = new Set(msg.ended.filter((e) => e.error).map((e) => e.file));
     const n = msg.lengths.length;
     const ids: Buffer[] = [];
-    for (let i = 0; i < n; i++) ids.push(Buffer.from(msg.ids.buffer, msg.ids.byteOffset + i * 32, 32));
+    const hexes: string[] = [];
+    for (let i = 0; i < n; i++) {
+      ids.push(Buffer.from(msg.ids.buffer, msg.ids.byteOffset + i * 32, 32));
+      hexes.push(ids[i]!.toString('hex'));
+    }
     // Ask the index only about IDs this run has not seen.
     const unknown: Buffer[] = [];
+    const unknownHex: string[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < n; i++) {
-      const hex = ids[i]!.toString('hex');
+      const hex = hexes[i]!;
       if (!this.runChunks.has(hex) && !seen.has(hex) && !failed.has(msg.files[i]!)) {
         seen.add(hex);
         unknown.push(ids[i]!);
+        unknownHex.push(hex);
       }
     }
-    const present = await this.index.contains(unknown);
-    unknown.forEach((id, i) => {
-      if (present[i]) this.runChunks.set(id.toString('hex'), null);
+    const present = unknown.length > 0 ? await this.index.contains(unknown) : [];
+    unknownHex.forEach((hex, i) => {
+      if (present[i]) this.runChunks.set(hex, null);
     });
     // Backpressure: packs being committed hold their buffered blocks; never let them pile up.
     while (this.finishing.size >= MAX_FINISHING_PACKS) await Promise.race(this.finishing);
-    const writer = this.writerFor(slot);
+    let newBytes = 0;
+    for (let i = 0; i < n; i++) if (!failed.has(msg.files[i]!) && this.runChunks.get(hexes[i]!) === undefined) newBytes += msg.lengths[i]!;
+    const pack = this.packFor(slot, newBytes);
     const want: number[] = [];
+    let windowBytes = 0;
     for (let i = 0; i < n; i++) {
+      windowBytes += msg.lengths[i]!;
       const task = tasks[msg.files[i]!]!;
       if (failed.has(msg.files[i]!)) continue;
-      const hex = ids[i]!.toString('hex');
+      const hex = hexes[i]!;
       this.stats.chunks++;
       this.stats.bytesRead += msg.lengths[i]!;
-      let pack = this.runChunks.get(hex);
-      if (pack === undefined) {
+      let packId = this.runChunks.get(hex);
+      if (packId === undefined) {
         want.push(i);
-        pack = writer.packId;
-        this.runChunks.set(hex, pack);
+        packId = pack.writer.packId;
+        this.runChunks.set(hex, packId);
         this.stats.newChunks++;
         this.stats.newBytes += msg.lengths[i]!;
       }
-      if (pack !== null && !this.durablePacks.has(pack)) task.deps.add(pack);
+      if (packId !== null && !this.durablePacks.has(packId)) task.deps.add(packId);
       task.ids.push(ids[i]!);
     }
-    this.options.onBytes?.(msg.lengths.reduce((a, b) => a + b, 0));
-    await writer.waitForCapacity();
-    slot.pending = { msg, want, writer };
-    slot.worker.postMessage({ t: 'seal', job: msg.job, window: msg.window, packKey: writer.packKey, want });
+    this.options.onBytes?.(windowBytes);
+    pack.outstanding++;
+    slot.pending.push({ msg, want, writer: pack });
+    this.post(slot, { t: 'seal', job: msg.job, window: msg.window, packId: pack.writer.packId, packKey: pack.writer.packKey, want });
   }
 
-  private async onSealed(slot: Slot, m: SealedMessage): Promise<void> {
-    const { msg, want, writer } = slot.pending!;
-    slot.pending = undefined;
-    const small = m.small ? Buffer.from(m.small) : undefined;
-    let smallAt = 0;
-    let part = 0;
-    let seg = 0;
+  private onSealed(slot: Slot, m: SealedMessage): void {
+    const { msg, want, writer: pack } = slot.pending.shift()!;
     want.forEach((i, j) => {
-      const pieces: Buffer[] = [];
-      for (let k = 0; k < m.counts[j]!; k++, seg++) {
-        const len = m.segments[seg * 2 + 1]!;
-        if (m.segments[seg * 2] === 1) pieces.push(Buffer.from(m.parts[part++]!));
-        else {
-          pieces.push(small!.subarray(smallAt, smallAt + len));
-          smallAt += len;
-        }
-      }
-      const sealedLength = writer.add(Buffer.from(msg.ids.subarray(i * 32, i * 32 + 32)), pieces, msg.lengths[i]!);
-      this.stats.storedBytes += sealedLength;
+      pack.writer.addEntry(Buffer.from(msg.ids.buffer, msg.ids.byteOffset + i * 32, 32), m.lengths[j]!, msg.lengths[i]!);
+      this.stats.storedBytes += m.lengths[j]!;
     });
-    const tasks = slot.tasks!;
+    pack.outstanding--;
+    const tasks = slot.jobs.get(msg.job)!;
     for (const e of msg.ended) {
       const task = tasks[e.file]!;
       task.ended = true;
@@ -206,20 +316,27 @@ export class ContentWriter {
       task.error = e.error;
       this.settle(task);
     }
-    if (writer.size >= this.repo.config.packTargetBytes) {
-      slot.writer = undefined;
-      this.finishPack(writer);
-    }
+    if (pack.retired && pack.outstanding === 0) this.finishPack(slot, pack);
     if (msg.last) {
-      slot.tasks = undefined;
+      slot.jobs.delete(msg.job);
       this.dispatch();
     }
   }
 
-  private finishPack(writer: PackWriter): void {
+  /** Has the worker append the pack's tail and hash it, then commits and indexes the pack. */
+  private finishPack(slot: Slot, pack: OpenPack): void {
+    const writer = pack.writer;
     const p = (async () => {
-      if (writer.chunkCount === 0) return;
-      const d = await writer.finish();
+      if (writer.chunkCount === 0) return; // nothing was appended: the worker never saw this pack
+      const sha256 = new Promise<Buffer>((resolve, reject) => {
+        this.failed.add(reject);
+        slot.finished.set(writer.packId, (h) => {
+          this.failed.delete(reject);
+          resolve(h);
+        });
+      });
+      this.post(slot, { t: 'finish', packId: writer.packId, tail: writer.tail() });
+      const d = await writer.finish(await sha256);
       await this.index.recordPack(d);
       this.stats.packs++;
       this.durablePacks.add(d.packId);
@@ -228,7 +345,10 @@ export class ContentWriter {
       for (const t of waiters ?? []) this.settle(t);
     })()
       .catch((e: unknown) => this.fail(e))
-      .finally(() => this.finishing.delete(p));
+      .finally(() => {
+        this.finishing.delete(p);
+        slot.packs.delete(writer.packId);
+      });
     this.finishing.add(p);
   }
 
@@ -256,10 +376,7 @@ export class ContentWriter {
   sealOpenPacks(): void {
     for (const slot of this.slots)
       slot.chain = slot.chain.then(() => {
-        if (!slot.pending && slot.writer && slot.writer.chunkCount > 0) {
-          this.finishPack(slot.writer);
-          slot.writer = undefined;
-        }
+        if (slot.pack && slot.pack.outstanding === 0 && slot.pack.writer.chunkCount > 0) this.retire(slot);
       });
   }
 
@@ -270,14 +387,11 @@ export class ContentWriter {
   async flush(): Promise<void> {
     while (true) {
       if (this.failure) throw this.failure;
-      const busy = this.queue.length > 0 || this.slots.some((s) => s.tasks);
+      const busy = this.queue.length > 0 || this.slots.some((s) => s.jobs.size > 0);
       if (!busy) {
         for (const s of this.slots) {
           await s.chain;
-          if (s.writer) {
-            this.finishPack(s.writer);
-            s.writer = undefined;
-          }
+          this.retire(s);
         }
         await Promise.all(this.finishing);
         if (this.failure) throw this.failure;

@@ -46,5 +46,39 @@ describe('chunker', () => {
     const other = new Chunker(randomBytes(32), DEFAULT_CHUNKER);
     assert.notDeepEqual(cutAll(other, data).slice(0, 5), cutAll(chunker, data).slice(0, 5));
   });
+
+  test('the WebAssembly gear scan cuts exactly where the JavaScript loop does', () => {
+    const small = { minBytes: 2048, avgBytes: 8192, maxBytes: 32768 };
+    for (const params of [DEFAULT_CHUNKER, small]) {
+      const wasm = new Chunker(key, params, data.length);
+      const inWasm = wasm.buffer(data.length);
+      data.copy(inWasm);
+      const plain = new Chunker(key, params);
+      assert.deepEqual(cutAll(wasm, inWasm), cutAll(plain, data));
+      // Views at an offset and with a short, non-final window (the workers' lookahead rule).
+      const view = inWasm.subarray(12345);
+      assert.equal(wasm.cut(view, 0, params.maxBytes, false), plain.cut(data.subarray(12345), 0, params.maxBytes, false));
+    }
+    // Runs of one byte value stress the hard and easy masks and the max-size cut.
+    const runs = new Chunker(key, DEFAULT_CHUNKER, 20 * 1024 * 1024);
+    const zeros = runs.buffer(20 * 1024 * 1024).fill(7);
+    assert.deepEqual(cutAll(runs, zeros), cutAll(new Chunker(key, DEFAULT_CHUNKER), Buffer.alloc(20 * 1024 * 1024, 7)));
+  });
+
+  test('tryCut on growing prefixes finds the cuts of the whole data, or says it cannot know yet', () => {
+    const rnd = new SeededRandom(2);
+    const cuts: number[] = [];
+    let pos = 0;
+    let end = 0;
+    while (pos < data.length) {
+      const len = end === data.length ? chunker.cut(data, pos, end, true) : chunker.tryCut(data, pos, end);
+      if (len === 0) end = Math.min(data.length, end + rnd.int(1, 3 * 1024 * 1024));
+      else {
+        cuts.push(len);
+        pos += len;
+      }
+    }
+    assert.deepEqual(cuts, cutAll(chunker, data));
+  });
 });
 
