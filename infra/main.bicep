@@ -32,7 +32,7 @@ param garbageDeleteAfterDays int = 1
 param backupSchedule string = '0 0 2 * * *'
 
 @description('Users of one tenant backed up at once.')
-param userParallelism int = 4
+param userParallelism int = 8
 
 @description('Rehydration priority when a restore needs archived packs: Standard or High.')
 @allowed(['Standard', 'High'])

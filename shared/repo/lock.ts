@@ -134,6 +134,13 @@ export class Lease {
       const holder = parseBody(data);
       const mine = holder?.owner === this.body.owner;
       const stale = !holder || holder.expires < Date.now() || (holder.process && holder.host === hostname() && !processAlive(holder.pid));
+      // A sibling work unit of the same run renewed it a moment ago (or won the race to): it is ours
+      // with more than half its TTL left, so there is nothing to write.
+      if (mine && holder && holder.expires - Date.now() > this.ttlMs / 2) {
+        this.etag = stat.etag;
+        remember(this.repo, this.name, this.body.owner, Date.now());
+        return;
+      }
       if (!mine && !stale)
         throw new BackupError('LOCKED', `${capitalise(this.what)} is already running: the lock is ${describe(holder)}.`, {
           hint: `Wait for it to finish; a lock left by a crashed run expires at ${new Date(holder.expires).toISOString()}.`,
