@@ -8,6 +8,9 @@ const RETRY = new df.RetryOptions(5_000, 3);
 const MAX_POLLS = 200;
 /** Users whose part of the zip is written at once (activities; the Function App scales them out). */
 export const RESTORE_PART_PARALLELISM = 4;
+/** Poll interval bounds of the part window (see below). */
+const PART_POLL_MIN_MS = 1_000;
+const PART_POLL_MAX_MS = 30_000;
 
 /**
  * restore: plan (stored once) -> rehydrate archived packs -> poll with durable timers until readable
@@ -38,17 +41,53 @@ const restore: OrchestrationHandler = function* (context: OrchestrationContext) 
     const progress = { phase: 'restoring', packs: state.packs, files: planned.files, parts, partsDone: 0, filesDone: 0, bytesDone: 0, failures: 0 };
     context.df.setCustomStatus(progress);
     // Sliding window: the next user's part starts as soon as one finishes (a big user stalls no one).
-    const running: Task[] = [];
-    for (let next = 0; next < parts || running.length > 0; ) {
-      while (running.length < limit && next < parts) running.push(context.df.callActivityWithRetry('writeRestorePart', RETRY, { ...step, part: next++ }));
-      const done = (yield context.df.Task.any(running)) as Task;
-      running.splice(running.indexOf(done), 1);
-      const c = done.result as RestorePartCounts;
+    // Each part task goes into exactly one Task.any, the one that starts it, with a poll timer:
+    // Azure's extension schedules a task put into a second Task.any again (azure-functions-durable-js#574;
+    // see backupTenant). Completions of older parts are recorded on their tasks by replay and
+    // picked up when the timer fires; the last parts are each waited for on their own.
+    const harvest = (t: Task, part: number) => {
+      if (!t.isCompleted) throw new Error(`Part ${part} of the restore (one user) could not be written after its retries.`);
+      const c = t.result as RestorePartCounts;
       progress.partsDone++;
       progress.filesDone += c.files;
       progress.bytesDone += c.bytes;
       progress.failures += c.failureCount;
       context.df.setCustomStatus(progress);
+    };
+    const nowMs = () => context.df.currentUtcDateTime.getTime();
+    let running: { part: number; task: Task }[] = [];
+    let pollMs = PART_POLL_MIN_MS;
+    for (let next = 0; next < parts || running.length > 0; ) {
+      const fresh: Task[] = [];
+      while (running.length < limit && next < parts) {
+        const task = context.df.callActivityWithRetry('writeRestorePart', RETRY, { ...step, part: next });
+        running.push({ part: next++, task });
+        fresh.push(task);
+      }
+      if (next >= parts) {
+        if (fresh.length > 0) yield context.df.Task.any(fresh);
+        for (const r of running) {
+          try {
+            yield r.task;
+          } catch {
+            // reported by harvest
+          }
+          harvest(r.task, r.part);
+        }
+        running = [];
+        break;
+      }
+      const timer = context.df.createTimer(new Date(nowMs() + pollMs));
+      const woke = yield fresh.length > 0 ? context.df.Task.any([...fresh, timer]) : timer;
+      if (woke !== timer && !timer.isCompleted) timer.cancel();
+      const still: typeof running = [];
+      for (const r of running) {
+        if (r.task.isCompleted || r.task.isFaulted) harvest(r.task, r.part);
+        else still.push(r);
+      }
+      // Nothing finished: poll less often (up to PART_POLL_MAX_MS), so a long part costs few timers.
+      pollMs = still.length < running.length ? PART_POLL_MIN_MS : Math.min(PART_POLL_MAX_MS, pollMs * 2);
+      running = still;
     }
     out = (yield context.df.callActivityWithRetry('finishRestoreZip', RETRY, step)) as RestoreOutput;
   } finally {
