@@ -60,7 +60,9 @@ Retention (restic's grammar; a folder repository with --partition, or a tenant w
   policy show | policy set [--keep-* ...] [--legal-hold on|off] [--inherit]   (also: tenant policy ... --tenant <n>)
   forget [--keep-last N] [--keep-hourly N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N]
          [--keep-yearly N] [--keep-within 30d] [--prune] [--dry-run]   (no --keep-*: the stored policy)
-  prune [--dry-run]                      delete what no kept snapshot needs (item versions, chunks, packs)
+  prune [--dry-run] [--delete-early]     delete what no kept snapshot needs (item versions, chunks, packs);
+                                         dead packs inside their tier minimum wait for it (--delete-early: pay the fee)
+  report [--tenant <n>] [--json]         storage per tier and immutable generation, garbage, estimated cost per month
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 finished but some items failed.`;
 
@@ -103,6 +105,7 @@ const OPTIONS = {
   inherit: { type: 'boolean' },
   prune: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  'delete-early': { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
 
 export interface ParsedArgs {
@@ -131,6 +134,8 @@ export interface RetentionArgs {
   inherit: boolean;
   prune: boolean;
   dryRun: boolean;
+  /** prune: delete dead packs inside their tier minimum now and pay the early-deletion fee. */
+  deleteEarly: boolean;
 }
 
 function parseRetention(v: Record<string, unknown>): RetentionArgs {
@@ -144,7 +149,7 @@ function parseRetention(v: Record<string, unknown>): RetentionArgs {
   if (v['keep-within'] !== undefined) keep.within = nonEmpty('keep-within', v['keep-within'] as string);
   const hold = v['legal-hold'] as string | undefined;
   if (hold !== undefined && !['on', 'off'].includes(hold)) throw new BackupError('USAGE', '--legal-hold takes on or off.');
-  return { keep, ...(hold !== undefined ? { legalHold: hold === 'on' } : {}), inherit: v.inherit === true, prune: v.prune === true, dryRun: v['dry-run'] === true };
+  return { keep, ...(hold !== undefined ? { legalHold: hold === 'on' } : {}), inherit: v.inherit === true, prune: v.prune === true, dryRun: v['dry-run'] === true, deleteEarly: v['delete-early'] === true };
 }
 
 /** A selection flag given as "" would select nothing or everything: either way not what was meant. */

@@ -15,6 +15,7 @@ import { tenantCommand } from './commands/tenant';
 import { policyCommand } from './commands/policy';
 import { forgetCommand } from './commands/forget';
 import { pruneCommand } from './commands/prune';
+import { reportCommand } from './commands/report';
 
 type Command = (ctx: CliContext, args: ParsedArgs) => Promise<number>;
 
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   policy: policyCommand,
   forget: forgetCommand,
   prune: pruneCommand,
+  report: reportCommand,
 };
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 error, 2 usage, 3 some items failed. */

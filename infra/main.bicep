@@ -31,6 +31,12 @@ param garbageDeleteAfterDays int = 1
 @description('NCRONTAB of the nightly backup (UTC).')
 param backupSchedule string = '0 0 2 * * *'
 
+@description('NCRONTAB of the weekly prune (UTC): forget by each tenant\'s retention policy, then prune.')
+param pruneSchedule string = '0 0 3 * * 0'
+
+@description('Storage price per GiB-month by tier for cost figures, e.g. "Hot=0.0458,Cool=0.025,Cold=0.0081,Archive=0.0036"; empty = the built-in defaults.')
+param storagePrices string = ''
+
 @description('Users of one tenant backed up at once.')
 param userParallelism int = 8
 
@@ -101,6 +107,8 @@ module app 'modules/functionapp.bicep' = {
     wrapKeyName: wrapKeyName
     appInsightsConnectionString: monitoring.outputs.connectionString
     backupSchedule: backupSchedule
+    pruneSchedule: pruneSchedule
+    storagePrices: storagePrices
     userParallelism: userParallelism
     rehydratePriority: rehydratePriority
     tenantSecrets: tenantSecrets

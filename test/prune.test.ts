@@ -16,7 +16,7 @@ import { diffManifests, manifest, type Manifest } from './support/tree';
 
 const PASSWORD = 'prune test password';
 const HOUR = 3_600_000;
-const BACKUPS = 20; // 10 simulated days, a backup every 12 hours
+const BACKUPS = 20; // 60 simulated days, a backup every 3 days (so every pack is past Cool's 30-day minimum at the end)
 
 /** Sum of the pack container's blob sizes. */
 async function packBytes(repo: Repository): Promise<number> {
@@ -54,7 +54,7 @@ describe('forget + prune over simulated days of a changing folder (virtual clock
       if (day >= 3) unlinkSync(join(src(), 'new', `${day - 3}.bin`)); // a file lives three backups
       const r = await backupFolder(repo, { partition: 'laptop', source: src(), workers: 1 });
       expected.set(r.snapshot.seq, await manifest(src()));
-      mock.timers.tick(12 * HOUR);
+      mock.timers.tick(72 * HOUR);
     }
   });
   after(async () => {

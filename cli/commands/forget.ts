@@ -1,12 +1,10 @@
 import { BackupError } from '../../shared/errors';
-import { servicePartition } from '../../shared/m365';
 import { prune } from '../../shared/repo';
-import { readDirectory, selectUsers } from '../../shared/restore/m365/restoreTenant';
-import { applyRetention, validateKeepRules, type KeepRules, type RetentionTarget } from '../../shared/retention';
+import { applyRetention, forgetTenantPage, validateKeepRules, type ForgetOutcome, type KeepRules } from '../../shared/retention';
 import type { ParsedArgs } from '../args';
 import type { CliContext } from '../context';
 import { refuseAt, servicesOf } from '../selection';
-import { printPrune } from './prune';
+import { printPrune, pruneOptions } from './prune';
 
 /**
  * forget [--keep-* ...] [--prune] [--dry-run]: restic's forget. With no --keep-* flag the stored
@@ -20,13 +18,15 @@ export async function forgetCommand(ctx: CliContext, args: ParsedArgs): Promise<
   const r = args.retention;
   const rules: KeepRules | undefined = Object.keys(r.keep).length ? validateKeepRules(r.keep, 'the command line') : undefined;
   const { repo } = await ctx.repositoryFor(args.m365.tenant);
-  const targets: RetentionTarget[] = [];
+  let outcomes: ForgetOutcome[] = [];
   if (args.m365.tenant) {
-    const tenant = args.m365.tenant;
-    for (const u of selectUsers(await readDirectory(repo, tenant), tenant, args.m365.user))
-      for (const s of servicesOf(args)) targets.push({ partitionName: servicePartition(tenant, u.id, s), user: u.userPrincipalName, service: s, label: `${u.userPrincipalName} ${s}` });
-  } else targets.push({ partitionName: ctx.options.partition, user: ctx.options.partition, label: `partition ${ctx.options.partition}` });
-  const outcomes = await applyRetention(repo, targets, { rules, dryRun: r.dryRun });
+    let after: string | undefined;
+    do {
+      const page = await forgetTenantPage(repo, args.m365.tenant, { services: servicesOf(args), user: args.m365.user, after, rules, dryRun: r.dryRun });
+      outcomes = outcomes.concat(page.outcomes);
+      after = page.next;
+    } while (after);
+  } else outcomes = await applyRetention(repo, [{ partitionName: ctx.options.partition, user: ctx.options.partition, label: `partition ${ctx.options.partition}` }], { rules, dryRun: r.dryRun });
   if (ctx.options.json && !r.prune) console.log(JSON.stringify(outcomes, null, 2));
   else if (!ctx.options.json)
     for (const o of outcomes) {
@@ -34,6 +34,6 @@ export async function forgetCommand(ctx: CliContext, args: ParsedArgs): Promise<
       console.log(`${o.label} (${o.applied}): keep ${o.decisions.length - drop.length}, ${r.dryRun ? 'would forget' : 'forgot'} ${r.dryRun ? drop.length : o.forgotten.length}`);
       for (const d of o.decisions) if (!ctx.options.quiet) console.log(`  ${String(d.seq).padStart(5)}  ${d.time}  ${d.keep ? `keep (${d.reasons.join(', ')})` : r.dryRun ? 'would forget' : 'forgotten'}`);
     }
-  if (r.prune) printPrune(ctx, await prune(repo, { dryRun: r.dryRun }));
+  if (r.prune) printPrune(ctx, await prune(repo, pruneOptions(ctx, args)));
   return 0;
 }

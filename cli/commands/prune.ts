@@ -1,5 +1,5 @@
 import { BackupError } from '../../shared/errors';
-import { prune, type PruneResult } from '../../shared/repo';
+import { prune, type PruneResult, type TierPrices } from '../../shared/repo';
 import type { ParsedArgs } from '../args';
 import type { CliContext } from '../context';
 import { formatBytes } from '../format';
@@ -11,8 +11,13 @@ export async function pruneCommand(ctx: CliContext, args: ParsedArgs): Promise<n
   if (args.positionals.length) throw new BackupError('USAGE', 'prune takes no arguments: m365-backup prune [--dry-run] [--tenant <n>].');
   if (args.m365.user || args.m365.services) throw new BackupError('USAGE', 'prune acts on the whole repository (chunks are shared): it takes no --user or --service.');
   const { repo } = await ctx.repositoryFor(args.m365.tenant);
-  printPrune(ctx, await prune(repo, { dryRun: args.retention.dryRun }));
+  printPrune(ctx, await prune(repo, pruneOptions(ctx, args)));
   return 0;
+}
+
+/** The prune options the flags give (also used by forget --prune). */
+export function pruneOptions(ctx: CliContext, args: ParsedArgs): { dryRun: boolean; earlyDeletion: 'defer' | 'pay'; prices: TierPrices } {
+  return { dryRun: args.retention.dryRun, earlyDeletion: args.retention.deleteEarly ? 'pay' : 'defer', prices: ctx.settings.storagePrices };
 }
 
 export function printPrune(ctx: CliContext, r: PruneResult): void {
@@ -26,5 +31,20 @@ export function printPrune(ctx: CliContext, r: PruneResult): void {
       `${r.dryRun ? 'would reclaim' : 'reclaimed'} ${formatBytes(r.reclaimBytes)}; ${r.keptPacks} pack(s) kept.`,
   );
   if (r.partlyUsedPacks) console.log(`${r.partlyUsedPacks} partly used pack(s) kept whole (${formatBytes(r.partlyUsedDeadBytes)} of dead chunks in them; repacking is not implemented yet).`);
+  if (r.deferredPacks)
+    console.log(
+      `${r.deferredPacks} dead pack(s) (${formatBytes(r.deferredBytes)}) kept for now: ${describeDeferred(r)}; deletable from ${r.nextDeletableAt ?? 'never (legal hold)'}.` +
+        (r.feeAvoided > 0 ? ` Deleting them now would be billed ~${r.feeAvoided.toFixed(4)} in early-deletion fees (--delete-early).` : ''),
+    );
+  if (r.feePaid > 0) console.log(`Early-deletion fees this prune caused: ~${r.feePaid.toFixed(4)}.`);
+  if (r.taggedGarbage) console.log(`${r.taggedGarbage} pack blob(s) could not be deleted (immutable): tagged garbage for the storage account's lifecycle rule.`);
   if (r.rescued) console.log(`${r.rescued} chunk(s) a concurrent backup started using were kept.`);
+}
+
+function describeDeferred(r: PruneResult): string {
+  const parts: string[] = [];
+  if (r.deferredFor['tier-minimum']) parts.push(`${r.deferredFor['tier-minimum']} inside their tier's minimum days`);
+  if (r.deferredFor.immutability) parts.push(`${r.deferredFor.immutability} under an immutability policy`);
+  if (r.deferredFor['legal-hold']) parts.push(`${r.deferredFor['legal-hold']} under a legal hold`);
+  return parts.join(', ');
 }

@@ -9,6 +9,8 @@ param vaultName string
 param wrapKeyName string
 param appInsightsConnectionString string
 param backupSchedule string
+param pruneSchedule string
+param storagePrices string
 param userParallelism int
 param rehydratePriority string
 param tenantSecrets array
@@ -70,6 +72,8 @@ var appSettings = concat([
   { name: 'BACKUP_UNIT_SECONDS', value: '600' }
   { name: 'DIRECTORY_PROBE_DAYS', value: '7' }
   { name: 'REHYDRATE_PRIORITY', value: rehydratePriority }
+  { name: 'PRUNE_SCHEDULE', value: pruneSchedule }
+  { name: 'STORAGE_PRICES', value: storagePrices }
   { name: 'RESTORE_POLL_SECONDS', value: '900' }
   { name: 'RESTORE_LINK_MINUTES', value: '1440' }
   // Who may call the API: behind App Service Authentication every function reads X-MS-CLIENT-PRINCIPAL.

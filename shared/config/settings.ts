@@ -32,6 +32,10 @@ export const SETTING_NAMES = {
   /** Days after which a known user's drive and mailbox are probed again (0: every run). */
   directoryProbeDays: 'DIRECTORY_PROBE_DAYS',
   rehydratePriority: 'REHYDRATE_PRIORITY',
+  /** Price per GiB-month by tier, "Hot=0.0458,Cool=0.025,Cold=0.0081,Archive=0.0036": the report's and prune's cost figures. */
+  storagePrices: 'STORAGE_PRICES',
+  /** NCRONTAB of the weekly prune timer; read by the Functions runtime as %PRUNE_SCHEDULE%. */
+  pruneSchedule: 'PRUNE_SCHEDULE',
   restorePollSeconds: 'RESTORE_POLL_SECONDS',
   restoreLinkMinutes: 'RESTORE_LINK_MINUTES',
   /**
@@ -40,6 +44,14 @@ export const SETTING_NAMES = {
    */
   emulateArchiveSeconds: 'M365_BACKUP_EMULATE_ARCHIVE',
 } as const;
+
+/**
+ * STORAGE_PRICES' defaults: roughly Azure's pay-as-you-go prices of a Standard GRS account in a US
+ * region, USD per GiB-month, from memory of the published price list (not checked against it from
+ * here; set your region's). They only scale cost figures: prune decides by Azure's tier minimums.
+ */
+export const DEFAULT_STORAGE_PRICES: Readonly<Record<StorageTier, number>> = { Hot: 0.0458, Cool: 0.025, Cold: 0.0081, Archive: 0.0036 };
+export type StorageTier = 'Hot' | 'Cool' | 'Cold' | 'Archive';
 
 /** BACKUP_USER_PARALLELISM's default (see Settings.userParallelism for why 8). */
 export const DEFAULT_USER_PARALLELISM = 8;
@@ -97,6 +109,7 @@ export interface Settings {
   directoryProbeDays: number;
   rehydratePriority: 'Standard' | 'High';
   restorePollSeconds: number;
+  storagePrices: Readonly<Record<StorageTier, number>>;
   /** How long a restore's download link (and so its zip, deleted then) lasts; default 24 h. */
   restoreLinkMinutes: number;
   /** Archive-tier emulation for local tests: rehydration delay in seconds; undefined = off. */
@@ -132,6 +145,19 @@ function parseMailboxBudget(v: string | undefined): Settings['mailboxBudget'] {
   if (!m || Number(m[1]) < 1 || Number(m[2]) < 1 || Number(m[3]) <= 0)
     throw new BackupError('USAGE', `GRAPH_MAILBOX_BUDGET must look like "4,10000/600" (concurrency, requests per seconds), not "${v}".`);
   return { concurrency: Number(m[1]), budget: Number(m[2]), windowMs: Math.round(Number(m[3]) * 1000) };
+}
+
+/** "Hot=0.0458,Cool=0.025" (any subset; the others keep their defaults). */
+function parseStoragePrices(v: string | undefined): Settings['storagePrices'] {
+  if (!v || v.trim() === '') return DEFAULT_STORAGE_PRICES;
+  const out: Record<StorageTier, number> = { ...DEFAULT_STORAGE_PRICES };
+  for (const part of v.split(',')) {
+    const m = /^\s*(hot|cool|cold|archive)\s*=\s*(\d+(?:\.\d+)?)\s*$/i.exec(part);
+    if (!m) throw new BackupError('USAGE', `STORAGE_PRICES must look like "Hot=0.0458,Cool=0.025,Cold=0.0081,Archive=0.0036" (price per GiB-month), not "${v}".`);
+    const t = m[1]!.toLowerCase();
+    out[(t[0]!.toUpperCase() + t.slice(1)) as StorageTier] = Number(m[2]);
+  }
+  return out;
 }
 
 /** "1200/60" = 1,200 requests per 60 s. */
@@ -178,6 +204,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     directoryProbeDays: env[SETTING_NAMES.directoryProbeDays] === '0' ? 0 : positiveInt(SETTING_NAMES.directoryProbeDays, env[SETTING_NAMES.directoryProbeDays], 7),
     rehydratePriority: env[SETTING_NAMES.rehydratePriority] === 'High' ? 'High' : 'Standard',
     restorePollSeconds: positiveInt(SETTING_NAMES.restorePollSeconds, env[SETTING_NAMES.restorePollSeconds], 900),
+    storagePrices: parseStoragePrices(env[SETTING_NAMES.storagePrices]),
     restoreLinkMinutes: positiveMinutes(SETTING_NAMES.restoreLinkMinutes, env[SETTING_NAMES.restoreLinkMinutes], 24 * 60),
     emulateArchiveSeconds: nonNegativeSeconds(SETTING_NAMES.emulateArchiveSeconds, env[SETTING_NAMES.emulateArchiveSeconds]),
   };

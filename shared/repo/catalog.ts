@@ -37,6 +37,15 @@ export interface SnapshotRecord {
   row: StoredRow;
 }
 
+/**
+ * Every committed snapshot of the repository, all partitions, in table order (one scan of the
+ * snapshot table; rows are MAC-checked as by `Catalog.snapshots`). For reports over a whole tenant.
+ */
+export async function* allSnapshots(repo: Repository): AsyncIterableIterator<SnapshotRecord> {
+  for await (const row of repo.tables.query(repo.layout.snapshotTable, { filter: `RowKey lt 'a'` }))
+    if (/^p[0-9a-f]{32}$/.test(row.partitionKey)) yield parseSnapshot(row);
+}
+
 /** What the backup needs of an item's current version to detect change without reading names. */
 export interface CurrentVersion {
   rowKey: string;

@@ -24,5 +24,7 @@ export { sweepRestoreArea } from './restoreSweep';
 export { readPolicyDocument, writePolicyDocument, type StoredPolicyDocument } from './retentionPolicyRecord';
 export { GARBAGE_TAGS } from './pruneTags';
 export { forgetSnapshots, partitionSnapshots } from './forget';
-export { prune, PRUNE_LEASE, type PruneOptions, type PruneResult, type PrunePhase } from './prune';
+export { packDeletion, monthlyCost, NO_PRICES, type TierPrices, type PackDeletion, type DeletionWait } from './packEconomics';
+export { repositoryStorage, partitionTotals, type RepositoryStorage, type TierUsage, type PackGeneration, type PartitionTotals } from './storageReport';
+export { prune, pruneEstimate, PRUNE_LEASE, type PruneOptions, type PruneResult, type PrunePhase } from './prune';
 export { Directory, DIRECTORY_PAGE, type DirectoryShape, type DirectoryPage } from './directory';

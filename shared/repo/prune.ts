@@ -1,10 +1,12 @@
 import { forEachConcurrent } from '../concurrency';
 import { BackupError, isBackupError } from '../errors';
-import type { RowOperation, StoredRow } from '../storage';
+import type { BlobInfo, RowOperation, StoredRow } from '../storage';
 import { OPEN_END, packBlobName, packIndexBlobName } from './layout';
 import { Lease, TENANT_RUN_LEASE } from './lock';
 import type { Repository } from './repository';
 import { joinPayload, splitPayload } from './itemRow';
+import { NO_PRICES, packDeletion, type TierPrices } from './packEconomics';
+import { GARBAGE_TAGS } from './pruneTags';
 
 /**
  * prune (docs/repository-format.md, "Prune"): deletes what no kept snapshot needs. Needs no password
@@ -25,7 +27,14 @@ import { joinPayload, splitPayload } from './itemRow';
  *     prune could not lock, e.g. a brand-new one): once the dead chunk rows are gone no new lookup can
  *     find them, then after `graceMs` the item table is scanned again; a dead chunk that a new row lists
  *     gets its chunk row back and its pack is kept.
- * Partly used packs are kept whole (their dead bytes are reported): repacking is not implemented yet.
+ *  5. Archive-aware (packEconomics.ts): a dead pack under a legal hold or an immutability policy, or
+ *     not yet past its tier's minimum days (Cool 30, Cold 90, Archive 180), is kept whole — rows and
+ *     blob — and reported with the date it becomes deletable; the next prune after that date deletes
+ *     it. `earlyDeletion: 'pay'` deletes unlocked packs now and pays the fee. A pack blob whose delete
+ *     is refused as IMMUTABLE (a container policy, or an identity without delete rights) is tagged
+ *     garbage instead (GARBAGE_TAGS): the storage account's lifecycle rule deletes it once it can.
+ * Partly used packs are kept whole (their dead bytes are reported): repacking is not implemented yet,
+ * and an Archive pack is never rewritten (its data would have to be rehydrated and the fee paid).
  */
 export interface PruneOptions {
   dryRun?: boolean;
@@ -34,6 +43,10 @@ export interface PruneOptions {
   /** Wait between deleting dead chunk rows and the re-check (default 0; see step 4). */
   graceMs?: number;
   now?: () => number;
+  /** Dead packs still inside their tier minimum: 'defer' (default) keeps them until it ends; 'pay' deletes them now. */
+  earlyDeletion?: 'defer' | 'pay';
+  /** Prices for the fee figures (STORAGE_PRICES). */
+  prices?: TierPrices;
   /** Test seam: called at each phase boundary (a crash or a concurrent backup can be injected there). */
   onPhase?: (phase: PrunePhase) => Promise<void> | void;
 }
@@ -54,6 +67,19 @@ export interface PruneResult {
   keptPacks: number;
   /** Dead chunks a backup started using during prune: their packs were kept. */
   rescued: number;
+  /** Dead packs kept whole for now (locked, held, or inside their tier minimum), with their bytes. */
+  deferredPacks: number;
+  deferredBytes: number;
+  /** Of those, why: legal hold, immutability policy, tier minimum. */
+  deferredFor: Record<'legal-hold' | 'immutability' | 'tier-minimum', number>;
+  /** The earliest date a deferred pack becomes deletable (ISO), when one does. */
+  nextDeletableAt?: string;
+  /** Early-deletion fee that deleting the deferred packs now would have been billed (STORAGE_PRICES currency). */
+  feeAvoided: number;
+  /** Early-deletion fee paid by this prune ('pay'), estimated. */
+  feePaid: number;
+  /** Pack blobs whose delete storage refused (IMMUTABLE): tagged garbage for the lifecycle rule (not in reclaimBytes). */
+  taggedGarbage: number;
 }
 
 export const PRUNE_LEASE = 'prune';
@@ -97,12 +123,34 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
       p.deadBytes += Number(r.len ?? 0);
     }
   }
-  const deadPacks = [...perPack].filter(([, p]) => p.live === 0).map(([id]) => id);
+  const allDead = [...perPack].filter(([, p]) => p.live === 0).map(([id]) => id);
   const partly = [...perPack.values()].filter((p) => p.live > 0 && p.dead.length > 0);
-  const blobInfo = new Map<string, { name: string; size: number; lastModified?: Date }>();
+  const blobInfo = new Map<string, BlobInfo>();
   for await (const b of blobs.list(layout.packContainer)) blobInfo.set(b.name.split('/').pop()!, b);
   const old = (b: { lastModified?: Date }) => b.lastModified !== undefined && now() - b.lastModified.getTime() >= (o.marginMs ?? DEFAULT_MARGIN_MS);
   const unreferenced = [...blobInfo].filter(([id, b]) => !packs.has(id) && old(b)).map(([id]) => id);
+  const prices = o.prices ?? NO_PRICES;
+  const deferredFor = { 'legal-hold': 0, immutability: 0, 'tier-minimum': 0 };
+  let deferredBytes = 0;
+  let feeAvoided = 0;
+  let feePaid = 0;
+  let nextDeletable = Infinity;
+  const deadPacks: string[] = [];
+  for (const id of allDead) {
+    const info = blobInfo.get(id);
+    const d = info ? packDeletion(info, now(), prices) : undefined;
+    const wait = d?.waitingFor;
+    if (d && wait && (wait !== 'tier-minimum' || o.earlyDeletion !== 'pay')) {
+      deferredFor[wait]++;
+      deferredBytes += info!.size;
+      feeAvoided += d.feeNow;
+      nextDeletable = Math.min(nextDeletable, d.deletableAt);
+      continue;
+    }
+    if (d) feePaid += d.feeNow;
+    deadPacks.push(id);
+  }
+  const deferredPacks = allDead.length - deadPacks.length;
   const result: PruneResult = {
     dryRun: !!o.dryRun,
     deadItemRows: mark.deadItemRows.length,
@@ -114,6 +162,13 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
     partlyUsedDeadBytes: partly.reduce((n, p) => n + p.deadBytes, 0),
     keptPacks: packs.size - deadPacks.length,
     rescued: 0,
+    deferredPacks,
+    deferredBytes,
+    deferredFor,
+    ...(Number.isFinite(nextDeletable) ? { nextDeletableAt: new Date(nextDeletable).toISOString() } : {}),
+    feeAvoided: round(feeAvoided),
+    feePaid: round(feePaid),
+    taggedGarbage: 0,
   };
   if (o.dryRun) return result;
   await o.onPhase?.('marked');
@@ -130,14 +185,33 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
   await o.onPhase?.('rechecked');
 
   const toDelete = deadPacks.filter((id) => !rescuedPacks.packs.has(id));
+  const deletePackBlob = async (id: string) => {
+    try {
+      await blobs.deleteBlob(layout.packContainer, packBlobName(id));
+    } catch (e) {
+      if (!isBackupError(e, 'IMMUTABLE')) throw e;
+      // Nothing references it any more (its rows are gone): the lifecycle rule removes it once its lock ends.
+      await blobs.setTags(layout.packContainer, packBlobName(id), GARBAGE_TAGS);
+      result.taggedGarbage++;
+      result.reclaimBytes -= blobInfo.get(id)?.size ?? 0;
+    }
+  };
   await forEachConcurrent(toDelete, 8, async (id) => {
     await tables.delete(layout.packTable, packs.get(id)!.partitionKey, id);
     await blobs.deleteBlob(layout.metaContainer, packIndexBlobName(id));
-    await blobs.deleteBlob(layout.packContainer, packBlobName(id));
+    await deletePackBlob(id);
   });
-  await forEachConcurrent(unreferenced, 8, async (id) => {
+  // Unreferenced blobs already tagged garbage wait for the lifecycle rule; trying again would only fail again.
+  const untagged: string[] = [];
+  for (const id of unreferenced) {
+    const info = blobInfo.get(id)!;
+    const locked = info.legalHold || (info.immutableUntil !== undefined && info.immutableUntil.getTime() > now());
+    if (locked && (await blobs.getTags(layout.packContainer, packBlobName(id))).m365backup === GARBAGE_TAGS.m365backup) continue;
+    untagged.push(id);
+  }
+  await forEachConcurrent(untagged, 8, async (id) => {
     await blobs.deleteBlob(layout.metaContainer, packIndexBlobName(id));
-    await blobs.deleteBlob(layout.packContainer, packBlobName(id));
+    await deletePackBlob(id);
   });
   await deleteOrphanedPackIndexes(repo, old);
   await o.onPhase?.('packs-deleted');
@@ -147,6 +221,16 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
     result.reclaimBytes -= [...rescuedPacks.packs].reduce((n, id) => n + (blobInfo.get(id)?.size ?? 0), 0);
   }
   return result;
+}
+
+const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/**
+ * What prune would do now, without taking its leases (for the storage report): a dry run whose
+ * figures may be slightly off while a backup is writing. Never deletes anything.
+ */
+export function pruneEstimate(repo: Repository, options: Pick<PruneOptions, 'prices' | 'now' | 'earlyDeletion' | 'marginMs'> = {}): Promise<PruneResult> {
+  return pruneLocked(repo, { ...options, dryRun: true });
 }
 
 /** Partition tokens that have committed snapshots (their writer locks are what prune takes). */

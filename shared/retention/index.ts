@@ -17,3 +17,5 @@ export { parseDuration, subtractDuration, type Duration } from './duration';
 export { selectSnapshots, type SnapshotTime, type KeepDecision } from './selectSnapshots';
 export { getRetentionPolicy, setRetentionPolicy, replaceRetentionPolicy } from './policyStore';
 export { applyRetention, type RetentionTarget, type ForgetOutcome } from './applyRetention';
+export { forgetTenantPage, type ForgetTenantPage } from './forgetTenant';
+export { tenantReport, type TenantReport, type ServiceTotals } from './tenantReport';

@@ -210,7 +210,7 @@ export class ArchiveTierBlobStore implements BlobStore {
 
   private withState(info: BlobInfo, s: TierState | undefined): BlobInfo {
     if (!s) return info;
-    return { ...info, tier: s.tier, archiveStatus: s.rehydrate ? `rehydrate-pending-to-${s.rehydrate.to.toLowerCase()}` : undefined };
+    return { ...info, tier: s.tier, tierSince: new Date(s.since), archiveStatus: s.rehydrate ? `rehydrate-pending-to-${s.rehydrate.to.toLowerCase()}` : undefined };
   }
 
   async *list(container: string, options: ListOptions = {}): AsyncIterableIterator<BlobInfo> {
@@ -230,6 +230,10 @@ export class ArchiveTierBlobStore implements BlobStore {
 
   getTags(container: string, name: string, options?: CallOptions): Promise<Record<string, string>> {
     return this.inner.getTags(container, name, options);
+  }
+
+  setTags(container: string, name: string, tags: Record<string, string>, options?: CallOptions): Promise<void> {
+    return this.inner.setTags(container, name, tags, options);
   }
 
   async setTier(container: string, name: string, tier: AccessTier, options: SetTierOptions = {}): Promise<void> {

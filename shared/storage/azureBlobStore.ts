@@ -156,6 +156,7 @@ export class AzureBlobStore implements BlobStore {
         etag: p.etag ?? '',
         lastModified: p.lastModified,
         tier: p.accessTier as AccessTier | undefined,
+        tierSince: p.accessTierChangedOn ?? p.createdOn,
         archiveStatus: p.archiveStatus,
         immutableUntil: p.immutabilityPolicyExpiresOn,
         immutabilityMode: immutabilityMode(p.immutabilityPolicyMode),
@@ -184,6 +185,7 @@ export class AzureBlobStore implements BlobStore {
           etag: quoted(b.properties.etag ?? ''),
           lastModified: b.properties.lastModified,
           tier: b.properties.accessTier as AccessTier | undefined,
+          tierSince: b.properties.accessTierChangedOn ?? b.properties.createdOn,
           archiveStatus: b.properties.archiveStatus,
           immutableUntil: b.properties.immutabilityPolicyExpiresOn,
           immutabilityMode: immutabilityMode(b.properties.immutabilityPolicyMode),
@@ -213,6 +215,11 @@ export class AzureBlobStore implements BlobStore {
     const { abortSignal } = options;
     const res = await storageCall(`read tags of ${container}/${name}`, () => this.block(container, name).getTags({ abortSignal }), abortSignal);
     return { ...res.tags };
+  }
+
+  async setTags(container: string, name: string, tags: Record<string, string>, options: CallOptions = {}): Promise<void> {
+    const { abortSignal } = options;
+    await storageCall(`write tags of ${container}/${name}`, () => this.block(container, name).setTags(tags, { abortSignal }), abortSignal);
   }
 
   async setTier(container: string, name: string, tier: AccessTier, options: SetTierOptions = {}): Promise<void> {

@@ -79,6 +79,13 @@ export interface BlobStore {
   getTags(container: string, name: string, options?: CallOptions): Promise<Record<string, string>>;
 
   /**
+   * Replaces the blob's index tags. Tags are not content: allowed on a blob under an immutability
+   * policy or a legal hold (Azure permits Set Blob Tags on immutable blobs), and the blob's ETag and
+   * tier-minimum clock do not change. NOT_FOUND.
+   */
+  setTags(container: string, name: string, tags: Record<string, string>, options?: CallOptions): Promise<void>;
+
+  /**
    * Moves a blob to another tier. From Archive to Hot/Cool/Cold it starts rehydration: `stat` shows
    * tier Archive and archiveStatus `rehydrate-pending-to-<tier>` until it completes (hours in Azure),
    * reads fail with BLOB_ARCHIVED meanwhile. Setting the tier a blob already has is a no-op. Leaving
@@ -130,6 +137,11 @@ export interface BlobInfo {
   /** When the blob's content was last written. */
   lastModified?: Date;
   tier?: AccessTier;
+  /**
+   * Since when the blob is in its tier (Azure's access-tier change time, else its creation): the
+   * start of the tier's minimum-days clock (early deletion). Undefined when the store cannot tell.
+   */
+  tierSince?: Date;
   /** Azure's value while rehydrating, e.g. `rehydrate-pending-to-cool`; undefined otherwise. */
   archiveStatus?: string;
   /** End of the immutability policy, when the blob has one (expired policies may still be shown). */

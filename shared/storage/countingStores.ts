@@ -91,6 +91,10 @@ export class CountingBlobStore implements BlobStore {
     this.read('getTags');
     return this.inner.getTags(c, n, o);
   }
+  setTags(c: string, n: string, t: Record<string, string>, o?: CallOptions) {
+    this.write('setTags', n);
+    return this.inner.setTags(c, n, t, o);
+  }
   setTier(c: string, n: string, t: AccessTier, o?: SetTierOptions) {
     this.write('setTier', n);
     return this.inner.setTier(c, n, t, o);

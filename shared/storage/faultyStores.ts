@@ -154,6 +154,9 @@ export class FaultyBlobStore implements BlobStore {
   getTags(container: string, name: string, options?: CallOptions): Promise<Record<string, string>> {
     return this.plan.run('getTags', `${container}/${name}`, () => this.inner.getTags(container, name, options));
   }
+  setTags(container: string, name: string, tags: Record<string, string>, options?: CallOptions): Promise<void> {
+    return this.plan.run('setTags', `${container}/${name}`, () => this.inner.setTags(container, name, tags, options));
+  }
   setTier(container: string, name: string, tier: AccessTier, options?: SetTierOptions): Promise<void> {
     return this.plan.run('setTier', `${container}/${name}`, () => this.inner.setTier(container, name, tier, options));
   }

@@ -152,6 +152,11 @@ export class ImmutableBlobStore implements BlobStore {
     return this.inner.getTags(container, name, options);
   }
 
+  /** Tags are not content: Azure allows them on an immutable blob. The inner write changes no ETag the state protects. */
+  setTags(container: string, name: string, tags: Record<string, string>, options?: CallOptions): Promise<void> {
+    return this.inner.setTags(container, name, tags, options);
+  }
+
   /** Tiering is allowed on immutable blobs (as in Azure): it changes where, not what, is stored. */
   setTier(container: string, name: string, tier: AccessTier, options?: SetTierOptions): Promise<void> {
     return this.inner.setTier(container, name, tier, options);

@@ -51,7 +51,13 @@ describe('m365-backup forget / prune (restic grammar), and SIGKILL during prune'
     assert.match(pruneDry.stdout, /would delete 0 item row/);
     const r = await ok('forget', '--keep-last', '2', '--prune');
     assert.match(r.stdout, /keep 2, forgot 2/);
-    assert.match(r.stdout, /prune deleted \d+ item row\(s\), \d+ chunk\(s\) in [1-9]\d* pack\(s\)/);
+    // Packs are written to Cool (30-day minimum): dead ones wait for it, whole, instead of paying the fee.
+    assert.match(r.stdout, /prune deleted [1-9]\d* item row\(s\), 0 chunk\(s\) in 0 pack\(s\)/);
+    assert.match(r.stdout, /[1-9]\d* dead pack\(s\) \(.*\) kept for now: [1-9]\d* inside their tier's minimum days; deletable from 20\d\d-/);
+    assert.match((await ok('verify', '--read-data')).stdout, /No problems found/);
+    const paid = await ok('prune', '--delete-early');
+    assert.match(paid.stdout, /prune deleted 0 item row\(s\), [1-9]\d* chunk\(s\) in [1-9]\d* pack\(s\)/);
+    assert.match(paid.stdout, /Early-deletion fees this prune caused: ~0\.\d+/);
     assert.equal((JSON.parse((await ok('snapshots', '--json')).stdout) as unknown[]).length, 2);
     assert.match((await ok('verify', '--read-data')).stdout, /No problems found/);
     await latestRestoresExact();
@@ -71,8 +77,8 @@ describe('m365-backup forget / prune (restic grammar), and SIGKILL during prune'
       await changeAndBackup();
       await changeAndBackup();
       await ok('forget', '--keep-last', '1');
-      const killed = await runCli(['prune'], suite.env, { killAfterMs: 300 + rnd.int(0, 1500) });
-      const rerun = JSON.parse((await ok('prune', '--json')).stdout) as { deadPacks: number; dryRun: boolean };
+      const killed = await runCli(['prune', '--delete-early'], suite.env, { killAfterMs: 300 + rnd.int(0, 1500) });
+      const rerun = JSON.parse((await ok('prune', '--delete-early', '--json')).stdout) as { deadPacks: number; dryRun: boolean };
       assert.equal(rerun.dryRun, false, `trial ${trial} (first run ${killed.signal ?? `exit ${killed.code}`})`);
       assert.match((await ok('verify', '--read-data')).stdout, /No problems found/);
       await latestRestoresExact();

@@ -209,6 +209,16 @@ export function describeBlobContract(label: string, setup: () => Promise<BlobSub
       await rejectsWith(blobs.getTags(c, 'absent'), 'NOT_FOUND');
     });
 
+    test('tags: setTags replaces them without changing the content or the ETag; absent is NOT_FOUND', async () => {
+      const c = await container();
+      const etag = await blobs.putBlob(c, 'g', Buffer.from('g'), { tags: { m365backup: 'pack' } });
+      await blobs.setTags(c, 'g', { m365backup: 'garbage' });
+      assert.deepEqual(await blobs.getTags(c, 'g'), { m365backup: 'garbage' });
+      assert.equal((await blobs.stat(c, 'g'))?.etag, etag);
+      assert.equal(text(await blobs.getBlob(c, 'g')), 'g');
+      await rejectsWith(blobs.setTags(c, 'absent', { a: 'b' }), 'NOT_FOUND');
+    });
+
     test('tiers: written in a tier, moved between online tiers, same tier is a no-op; absent is NOT_FOUND', async () => {
       const c = await container();
       await blobs.putBlob(c, 'cool', Buffer.from('c'), { tier: 'Cool' });
@@ -316,6 +326,9 @@ export function describeBlobContract(label: string, setup: () => Promise<BlobSub
       await rejectsWith(blobs.deleteBlob(c, 'u'), 'IMMUTABLE');
       await rejectsWith(blobs.deleteContainer(c), 'IMMUTABLE');
       assert.equal(text(await blobs.getBlob(c, 'u')), 'kept');
+      await blobs.setTags(c, 'u', { m365backup: 'garbage' });
+      assert.deepEqual(await blobs.getTags(c, 'u'), { m365backup: 'garbage' }, 'tags can be set on an immutable blob');
+      await rejectsWith(blobs.deleteBlob(c, 'u'), 'IMMUTABLE');
       await blobs.setImmutability(c, 'u', { until: new Date(now() + DAY), mode: 'Unlocked' });
       assert.ok((await blobs.stat(c, 'u'))!.immutableUntil!.getTime() < until.getTime(), 'an Unlocked policy can be shortened');
       await blobs.removeImmutability(c, 'u');

@@ -1,0 +1,57 @@
+import { MIN_DAYS, type AccessTier, type BlobInfo } from '../storage';
+
+const DAY_MS = 86_400_000;
+const GIB = 1024 ** 3;
+
+/** Storage price per GiB-month of each tier, in the account's currency (the STORAGE_PRICES setting, shared/config). */
+export type TierPrices = Readonly<Record<AccessTier, number>>;
+
+/** No prices given: fees and costs come out as 0 (decisions do not depend on prices). */
+export const NO_PRICES: TierPrices = { Hot: 0, Cool: 0, Cold: 0, Archive: 0 };
+
+/** Why a dead pack is not deleted yet. */
+export type DeletionWait = 'legal-hold' | 'immutability' | 'tier-minimum';
+
+export interface PackDeletion {
+  /** Epoch ms from which deleting the pack costs nothing extra and is allowed; Infinity under a legal hold. */
+  deletableAt: number;
+  /** Undefined when it can be deleted now. */
+  waitingFor?: DeletionWait;
+  /**
+   * The early-deletion fee deleting it now would cost (the prorated rest of its tier's minimum that
+   * lies after any lock), which waiting avoids. Zero when nothing is owed.
+   */
+  feeNow: number;
+}
+
+/** The pack's tier and since when (the start of its minimum-days clock). */
+function tierClock(info: BlobInfo): { tier: AccessTier; since?: number } {
+  const tier = info.tier ?? 'Hot';
+  const since = (info.tierSince ?? info.lastModified)?.getTime();
+  return { tier, since };
+}
+
+/**
+ * When a dead pack may be deleted (docs/retention.md, "Archive-aware prune"): not while a legal hold
+ * or an immutability policy protects it (Azure refuses), and not before its tier's minimum is served
+ * (Cool 30, Cold 90, Archive 180 days: deleting earlier is billed for the days left). Waiting out the
+ * minimum costs the same storage as the fee would, and the pack's chunks stay usable by backups
+ * meanwhile, so a deferred pack is kept whole; `feeNow` is what deleting it now would have been billed.
+ */
+export function packDeletion(info: BlobInfo, now: number, prices: TierPrices = NO_PRICES): PackDeletion {
+  if (info.legalHold) return { deletableAt: Infinity, waitingFor: 'legal-hold', feeNow: 0 };
+  const lockEnd = info.immutableUntil && info.immutableUntil.getTime() > now ? info.immutableUntil.getTime() : now;
+  const { tier, since } = tierClock(info);
+  const minimumEnd = since === undefined ? now : since + MIN_DAYS[tier] * DAY_MS;
+  const deletableAt = Math.max(lockEnd, minimumEnd, now);
+  // The fee owed past the lock: days of the minimum still left once the lock has ended.
+  const owedDays = Math.max(0, (minimumEnd - lockEnd) / DAY_MS);
+  const feeNow = (owedDays / 30) * (info.size / GIB) * prices[tier];
+  if (deletableAt <= now) return { deletableAt: now, feeNow: 0 };
+  return { deletableAt, waitingFor: lockEnd > now ? 'immutability' : 'tier-minimum', feeNow };
+}
+
+/** Estimated monthly storage cost of `bytes` in `tier`. */
+export function monthlyCost(bytes: number, tier: AccessTier, prices: TierPrices = NO_PRICES): number {
+  return (bytes / GIB) * prices[tier];
+}
