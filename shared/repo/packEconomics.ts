@@ -15,6 +15,8 @@ export type DeletionWait = 'legal-hold' | 'immutability' | 'tier-minimum';
 export interface PackDeletion {
   /** Epoch ms from which deleting the pack costs nothing extra and is allowed; Infinity under a legal hold. */
   deletableAt: number;
+  /** Epoch ms from which storage allows the delete (the lock's end; now when unlocked; Infinity under a legal hold). */
+  unlockedAt: number;
   /** Undefined when it can be deleted now. */
   waitingFor?: DeletionWait;
   /**
@@ -39,7 +41,7 @@ function tierClock(info: BlobInfo): { tier: AccessTier; since?: number } {
  * meanwhile, so a deferred pack is kept whole; `feeNow` is what deleting it now would have been billed.
  */
 export function packDeletion(info: BlobInfo, now: number, prices: TierPrices = NO_PRICES): PackDeletion {
-  if (info.legalHold) return { deletableAt: Infinity, waitingFor: 'legal-hold', feeNow: 0 };
+  if (info.legalHold) return { deletableAt: Infinity, unlockedAt: Infinity, waitingFor: 'legal-hold', feeNow: 0 };
   const lockEnd = info.immutableUntil && info.immutableUntil.getTime() > now ? info.immutableUntil.getTime() : now;
   const { tier, since } = tierClock(info);
   const minimumEnd = since === undefined ? now : since + MIN_DAYS[tier] * DAY_MS;
@@ -47,8 +49,8 @@ export function packDeletion(info: BlobInfo, now: number, prices: TierPrices = N
   // The fee owed past the lock: days of the minimum still left once the lock has ended.
   const owedDays = Math.max(0, (minimumEnd - lockEnd) / DAY_MS);
   const feeNow = (owedDays / 30) * (info.size / GIB) * prices[tier];
-  if (deletableAt <= now) return { deletableAt: now, feeNow: 0 };
-  return { deletableAt, waitingFor: lockEnd > now ? 'immutability' : 'tier-minimum', feeNow };
+  if (deletableAt <= now) return { deletableAt: now, unlockedAt: now, feeNow: 0 };
+  return { deletableAt, unlockedAt: lockEnd, waitingFor: lockEnd > now ? 'immutability' : 'tier-minimum', feeNow };
 }
 
 /** Estimated monthly storage cost of `bytes` in `tier`. */

@@ -80,6 +80,8 @@ export interface PruneResult {
   feePaid: number;
   /** Pack blobs whose delete storage refused (IMMUTABLE): tagged garbage for the lifecycle rule (not in reclaimBytes). */
   taggedGarbage: number;
+  /** Garbage-tagged pack blobs of earlier prunes still locked: the lifecycle rule deletes them once it can. */
+  garbageWaiting: number;
 }
 
 export const PRUNE_LEASE = 'prune';
@@ -128,7 +130,16 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
   const blobInfo = new Map<string, BlobInfo>();
   for await (const b of blobs.list(layout.packContainer)) blobInfo.set(b.name.split('/').pop()!, b);
   const old = (b: { lastModified?: Date }) => b.lastModified !== undefined && now() - b.lastModified.getTime() >= (o.marginMs ?? DEFAULT_MARGIN_MS);
-  const unreferenced = [...blobInfo].filter(([id, b]) => !packs.has(id) && old(b)).map(([id]) => id);
+  const orphanBlobs = [...blobInfo].filter(([id, b]) => !packs.has(id) && old(b)).map(([id]) => id);
+  // Unreferenced blobs already tagged garbage and still locked wait for the lifecycle rule: deleting them would only fail again.
+  const unreferenced: string[] = [];
+  let taggedWaiting = 0;
+  for (const id of orphanBlobs) {
+    const info = blobInfo.get(id)!;
+    const locked = info.legalHold || (info.immutableUntil !== undefined && info.immutableUntil.getTime() > now());
+    if (locked && (await blobs.getTags(layout.packContainer, packBlobName(id))).m365backup === GARBAGE_TAGS.m365backup) taggedWaiting++;
+    else unreferenced.push(id);
+  }
   const prices = o.prices ?? NO_PRICES;
   const deferredFor = { 'legal-hold': 0, immutability: 0, 'tier-minimum': 0 };
   let deferredBytes = 0;
@@ -144,7 +155,7 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
       deferredFor[wait]++;
       deferredBytes += info!.size;
       feeAvoided += d.feeNow;
-      nextDeletable = Math.min(nextDeletable, d.deletableAt);
+      nextDeletable = Math.min(nextDeletable, o.earlyDeletion === 'pay' ? d.unlockedAt : d.deletableAt);
       continue;
     }
     if (d) feePaid += d.feeNow;
@@ -169,6 +180,7 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
     feeAvoided: round(feeAvoided),
     feePaid: round(feePaid),
     taggedGarbage: 0,
+    garbageWaiting: taggedWaiting,
   };
   if (o.dryRun) return result;
   await o.onPhase?.('marked');
@@ -201,15 +213,7 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
     await blobs.deleteBlob(layout.metaContainer, packIndexBlobName(id));
     await deletePackBlob(id);
   });
-  // Unreferenced blobs already tagged garbage wait for the lifecycle rule; trying again would only fail again.
-  const untagged: string[] = [];
-  for (const id of unreferenced) {
-    const info = blobInfo.get(id)!;
-    const locked = info.legalHold || (info.immutableUntil !== undefined && info.immutableUntil.getTime() > now());
-    if (locked && (await blobs.getTags(layout.packContainer, packBlobName(id))).m365backup === GARBAGE_TAGS.m365backup) continue;
-    untagged.push(id);
-  }
-  await forEachConcurrent(untagged, 8, async (id) => {
+  await forEachConcurrent(unreferenced, 8, async (id) => {
     await blobs.deleteBlob(layout.metaContainer, packIndexBlobName(id));
     await deletePackBlob(id);
   });

@@ -34,7 +34,7 @@ export interface RepositoryStorage {
 
 const TIERS: AccessTier[] = ['Hot', 'Cool', 'Cold', 'Archive'];
 const usage = (): TierUsage => ({ blobs: 0, bytes: 0, monthlyCost: 0 });
-const round = (x: number) => Math.round(x * 1e4) / 1e4;
+const round = (x: number) => Math.round(x * 1e9) / 1e9;
 
 /**
  * The repository's storage as billed: pack blobs per tier and per immutability generation, the

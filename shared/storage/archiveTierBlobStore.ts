@@ -121,6 +121,7 @@ export class ArchiveTierBlobStore implements BlobStore {
   }
 
   private async charge(container: string, name: string, tier: AccessTier, since: number, reason: EarlyDeletionCharge['reason']): Promise<void> {
+    if (MIN_DAYS[tier] === 0) return; // Hot has no minimum (and a clock skewed against the blob's time must not invent one)
     const now = this.clock();
     const owed = MIN_DAYS[tier] - (now - since) / DAY_MS;
     if (owed <= 0) return;
