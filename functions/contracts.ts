@@ -105,3 +105,56 @@ export type RestoreStepInput = { tenant: string } & RestoreJobRef;
 
 export type { ServiceOutcome, RunTotals } from '../shared/m365';
 export { addOutcome, emptyTotals } from '../shared/m365';
+
+/** The weekly (or on-demand) retention run of one tenant: forget by the stored policy, then prune. */
+export interface PruneTenantInput {
+  tenant: string;
+  dryRun: boolean;
+  /** 'pay': delete dead packs inside their tier minimum now (the API's deleteEarly). */
+  earlyDeletion: 'defer' | 'pay';
+}
+
+/** One page of the tenant's directory: its users' partitions are forgotten by the policy. */
+export interface ForgetPageInput {
+  tenant: string;
+  dryRun: boolean;
+  /** Directory cursor (an opaque row key, no personal data); absent for the first page. */
+  after?: string;
+}
+
+export interface ForgetPageOutput {
+  partitions: number;
+  kept: number;
+  forgotten: number;
+  next?: string;
+}
+
+/** Counts only: PruneResult without anything that grows with the repository. */
+export interface PruneCounts {
+  dryRun: boolean;
+  deadItemRows: number;
+  deadPacks: number;
+  deadChunks: number;
+  reclaimBytes: number;
+  unreferencedPacks: number;
+  partlyUsedPacks: number;
+  partlyUsedDeadBytes: number;
+  keptPacks: number;
+  rescued: number;
+  deferredPacks: number;
+  deferredBytes: number;
+  nextDeletableAt?: string;
+  feeAvoided: number;
+  feePaid: number;
+  taggedGarbage: number;
+  garbageWaiting: number;
+}
+
+export interface PruneTenantOutput {
+  tenant: string;
+  dryRun: boolean;
+  partitions: number;
+  kept: number;
+  forgotten: number;
+  prune: PruneCounts;
+}

@@ -6,7 +6,7 @@ import { startM365Suite, type M365Suite } from './support/m365';
 import { getJson, startFunctionsHost, waitForInstance, type FunctionsHostProcess } from './support/functionsHost';
 import { AppServices } from '../shared/app/services';
 import { loadSettings } from '../shared/config';
-import { Lease, TENANT_RUN_LEASE, verifyRepository, type Repository } from '../shared/repo';
+import { Lease, PRUNE_LEASE, TENANT_RUN_LEASE, verifyRepository, type Repository } from '../shared/repo';
 import { seal } from '../shared/crypto';
 import { beginTenantRestore, endRestoreJob, planRestoreJob } from '../shared/restore/m365/restoreJob';
 
@@ -124,6 +124,66 @@ describe('Function App runs leave a sealed repository: verify is clean, one run 
       await held.release();
     }
     assert.equal(await Lease.holder(repo, TENANT_RUN_LEASE), undefined);
+  });
+
+  test('prune over HTTP: forget by the stored policy one directory page per activity, then prune; dry run, LOCKED, report, bad input', async () => {
+    // Day 2: every user's OneDrive changes, so their onedrive partitions get a second snapshot.
+    const small = suite.tenants.get('small')!;
+    for (const u of small.tenant.users.values()) small.editor.addFile(u.user.userPrincipalName, `day2-${u.user.id.slice(0, 6)}.txt`, Buffer.from(`day 2 of ${u.user.id}`));
+    const second = await start('small');
+    assert.equal((await waitForInstance(host.origin, second)).runtimeStatus, 'Completed');
+    const put = await getJson(`${host.origin}/api/tenants/small/policy`, { method: 'PUT', body: JSON.stringify({ version: 1, keep: { last: 1 } }) });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    const prune = async (body: unknown) => {
+      const r = await getJson(`${host.origin}/api/prune`, { method: 'POST', body: JSON.stringify(body) });
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      const id = String(r.body.id);
+      assert.equal((await waitForInstance(host.origin, id)).runtimeStatus, 'Completed');
+      return (await getJson(`${host.origin}/api/prune/${id}`)).body as { output: { partitions: number; kept: number; forgotten: number; prune: { dryRun: boolean; deadItemRows: number } }; progress: { phase: string } };
+    };
+    const snapshotsOf = async () => (await getJson(`${host.origin}/api/snapshots?tenant=small&limit=200`)).body;
+    const before = JSON.stringify(await snapshotsOf());
+    const dry = await prune({ tenant: 'small', dryRun: true });
+    assert.equal(dry.progress.phase, 'done');
+    assert.ok(dry.output.forgotten >= 3 && dry.output.partitions >= 3, JSON.stringify(dry.output));
+    assert.equal(dry.output.prune.dryRun, true);
+    assert.equal(JSON.stringify(await snapshotsOf()), before, 'a dry run changes nothing');
+
+    const repo = await repoOf('small');
+    const held = await Lease.acquire(repo, PRUNE_LEASE, { owner: 'another-prune', ttlMs: 60_000, autoRenew: false });
+    try {
+      const locked = await getJson(`${host.origin}/api/prune`, { method: 'POST', body: JSON.stringify({ tenant: 'small' }) });
+      assert.equal(locked.status, 409, JSON.stringify(locked.body));
+      assert.equal((locked.body.error as { code: string }).code, 'LOCKED');
+      assert.match((locked.body.error as { message: string }).message, /A prune of tenant "small" is running/);
+    } finally {
+      await held.release();
+    }
+    const done = await prune({ tenant: 'small', deleteEarly: true });
+    assert.equal(done.output.forgotten, dry.output.forgotten, 'the run forgets what the dry run said');
+    assert.deepEqual((await verifyRepository(repo)).issues, []);
+    const again = await prune({ tenant: 'small' });
+    assert.equal(again.output.forgotten, 0, 'nothing left to forget');
+
+    const report = await getJson(`${host.origin}/api/report?tenant=small`);
+    assert.equal(report.status, 200, JSON.stringify(report.body));
+    const r = report.body as { users: number; services: Record<string, { snapshots: number; users: number }>; storage: { packs: { Cool: { blobs: number } }; monthlyCost: number } };
+    assert.equal(r.users, 3);
+    assert.equal(r.services.mail!.snapshots, r.services.mail!.users, 'one snapshot per partition is kept');
+    assert.ok(r.storage.packs.Cool.blobs > 0 && r.storage.monthlyCost > 0, JSON.stringify(r.storage));
+
+    const bad: [string, unknown, number, RegExp][] = [
+      ['/api/prune', { tenant: 'nosuch' }, 404, /nosuch/],
+      ['/api/prune', { tenant: 'small', dryRun: 'yes' }, 400, /"dryRun" must be true or false/],
+      ['/api/prune', { tenant: 'small', keep: 3 }, 400, /keep/],
+    ];
+    for (const [path, body, status, re] of bad) {
+      const res = await getJson(`${host.origin}${path}`, { method: 'POST', body: JSON.stringify(body) });
+      assert.equal(res.status, status, JSON.stringify(res.body));
+      assert.match(String((res.body.error as { message?: string }).message), re);
+    }
+    assert.equal((await getJson(`${host.origin}/api/report?tenant=nosuch`)).status, 404);
+    assert.equal((await getJson(`${host.origin}/api/report`)).status, 400);
   });
 
   test('a crashed run (host killed, its Durable state lost) leaves nothing that verify reports, and real tampering is named', async () => {

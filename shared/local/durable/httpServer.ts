@@ -150,7 +150,9 @@ export async function startLocalFunctionsServer(host: LocalDurableHost, options:
       await fireTimer(fn.name, at);
       return send(202);
     }
-    const route = routes.find((r) => r.pattern.test(url.pathname));
+    // Several functions may share a route with different methods (GET and PUT of a policy), as in Azure.
+    const matching = routes.filter((r) => r.pattern.test(url.pathname));
+    const route = matching.find((r) => r.methods.includes(req.method ?? 'GET')) ?? matching[0];
     if (!route) return send(404, { error: { code: 'NOT_FOUND', message: `No function answers ${url.pathname}.` } });
     if (!route.methods.includes(req.method ?? 'GET')) return send(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${req.method} is not allowed on ${url.pathname}.` } });
     const m = route.pattern.exec(url.pathname)!;

@@ -1,0 +1,74 @@
+import { app, type InvocationContext, type Timer } from '@azure/functions';
+import * as df from 'durable-functions';
+import { SERVICES } from '../shared/m365';
+import { prune, type PruneResult } from '../shared/repo';
+import { forgetTenantPage } from '../shared/retention';
+import { redactingErrors } from '../shared/redact';
+import type { ForgetPageInput, ForgetPageOutput, PruneCounts, PruneTenantInput } from './contracts';
+import { appServices } from './runtime';
+
+/** The instance id of a tenant's weekly prune: one per tenant and ISO week, so a week never prunes twice. */
+export const weeklyPruneInstanceId = (tenant: string, when: Date) => `prune-${tenant}-${isoWeek(when)}`;
+
+function isoWeek(d: Date): string {
+  const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+  const day = t.getUTCDay() || 7;
+  t.setUTCDate(t.getUTCDate() + 4 - day); // the Thursday of this ISO week names its year
+  const week = Math.ceil(((t.getTime() - Date.UTC(t.getUTCFullYear(), 0, 1)) / 86_400_000 + 1) / 7);
+  return `${t.getUTCFullYear()}w${String(week).padStart(2, '0')}`;
+}
+
+/** One directory page: forget its users' snapshots the stored policy does not keep. Counts only out. */
+df.app.activity('forgetTenantPage', {
+  handler: redactingErrors(async (input: ForgetPageInput): Promise<ForgetPageOutput> => {
+    const { repo } = await appServices().tenant(input.tenant);
+    const page = await forgetTenantPage(repo, input.tenant, { services: SERVICES, after: input.after, dryRun: input.dryRun });
+    let kept = 0;
+    let forgotten = 0;
+    for (const o of page.outcomes) {
+      const drop = o.decisions.filter((d) => !d.keep).length;
+      kept += o.decisions.length - drop;
+      forgotten += input.dryRun ? drop : o.forgotten.length;
+    }
+    return { partitions: page.outcomes.length, kept, forgotten, ...(page.next ? { next: page.next } : {}) };
+  }),
+});
+
+/** Prunes the tenant's repository (leases, mark, sweep; Archive- and WORM-aware). */
+df.app.activity('pruneTenantRepository', {
+  handler: redactingErrors(async (input: PruneTenantInput): Promise<PruneCounts> => {
+    const { repo } = await appServices().tenant(input.tenant);
+    return pruneCounts(await prune(repo, { dryRun: input.dryRun, earlyDeletion: input.earlyDeletion, prices: appServices().settings.storagePrices }));
+  }),
+});
+
+export function pruneCounts(r: PruneResult): PruneCounts {
+  const { deferredFor: _why, ...counts } = r;
+  return counts;
+}
+
+/**
+ * Starts `pruneTenant` for every registered tenant on PRUNE_SCHEDULE (NCRONTAB, default weekly,
+ * "0 0 3 * * 0": Sunday 03:00 UTC, after the nightly backup). A second firing the same week finds
+ * the instance and starts nothing. Nothing is forgotten unless a tenant has a retention policy.
+ */
+app.timer('weeklyPrune', {
+  schedule: '%PRUNE_SCHEDULE%',
+  extraInputs: [df.input.durableClient()],
+  handler: async (timer: Timer, context: InvocationContext) => {
+    const client = df.getClient(context);
+    const updated = Date.parse(timer?.scheduleStatus?.lastUpdated ?? '');
+    const now = Number.isNaN(updated) ? new Date() : new Date(updated);
+    for (const t of await (await appServices().tenants()).list()) {
+      const instanceId = weeklyPruneInstanceId(t.name, now);
+      const existing = await client.getStatus(instanceId).catch(() => undefined);
+      if (existing?.runtimeStatus) {
+        context.log(`weekly prune of ${t.name} already started as ${instanceId} (${existing.runtimeStatus})`);
+        continue;
+      }
+      const input: PruneTenantInput = { tenant: t.name, dryRun: false, earlyDeletion: 'defer' };
+      await client.startNew('pruneTenant', { instanceId, input });
+      context.log(`started weekly prune of ${t.name} as ${instanceId}`);
+    }
+  },
+});
