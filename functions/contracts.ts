@@ -148,6 +148,7 @@ export interface PruneCounts {
   feePaid: number;
   taggedGarbage: number;
   garbageWaiting: number;
+  locksExtended: number;
 }
 
 export interface PruneTenantOutput {

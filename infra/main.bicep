@@ -108,6 +108,7 @@ module app 'modules/functionapp.bicep' = {
     appInsightsConnectionString: monitoring.outputs.connectionString
     backupSchedule: backupSchedule
     pruneSchedule: pruneSchedule
+    packLockDays: packImmutabilityDays
     storagePrices: storagePrices
     userParallelism: userParallelism
     rehydratePriority: rehydratePriority

@@ -113,6 +113,8 @@ test('pack container: blob versioning, version-level immutability for packImmuta
   assert.equal(policy.properties!.allowProtectedAppendWrites, false);
   assert.equal(main.parameters.packImmutabilityDays!.defaultValue, 30);
   assert.equal(main.parameters.repositoryName!.defaultValue, 'm365backup');
+  const account = one(storage, 'Microsoft.Storage/storageAccounts');
+  assert.deepEqual(account.properties!.immutableStorageWithVersioning, { enabled: true }, 'every tenant repository can lock its blobs per version');
   const lock = one(storage, 'Microsoft.Authorization/locks');
   assert.equal(lock.properties!.level, 'CanNotDelete');
   assert.equal(lock.scope, "[resourceId('Microsoft.Storage/storageAccounts', parameters('name'))]");

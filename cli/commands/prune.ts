@@ -38,6 +38,7 @@ export function printPrune(ctx: CliContext, r: PruneResult): void {
     );
   if (r.feePaid > 0) console.log(`Early-deletion fees this prune caused: ~${r.feePaid.toFixed(4)}.`);
   if (r.taggedGarbage) console.log(`${r.taggedGarbage} pack blob(s) could not be deleted (immutable): tagged garbage for the storage account's lifecycle rule.`);
+  if (r.locksExtended) console.log(`${r.locksExtended} lock(s) of kept packs, pack indexes and catalogs extended to the current immutability generation.`);
   if (r.rescued) console.log(`${r.rescued} chunk(s) a concurrent backup started using were kept.`);
 }
 

@@ -10,6 +10,7 @@ param wrapKeyName string
 param appInsightsConnectionString string
 param backupSchedule string
 param pruneSchedule string
+param packLockDays int
 param storagePrices string
 param userParallelism int
 param rehydratePriority string
@@ -73,6 +74,7 @@ var appSettings = concat([
   { name: 'DIRECTORY_PROBE_DAYS', value: '7' }
   { name: 'REHYDRATE_PRIORITY', value: rehydratePriority }
   { name: 'PRUNE_SCHEDULE', value: pruneSchedule }
+  { name: 'PACK_LOCK_DAYS', value: string(packLockDays) }
   { name: 'STORAGE_PRICES', value: storagePrices }
   { name: 'RESTORE_POLL_SECONDS', value: '900' }
   { name: 'RESTORE_LINK_MINUTES', value: '1440' }

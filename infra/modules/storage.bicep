@@ -34,6 +34,11 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     defaultToOAuthAuthentication: true
+    // Version-level immutability in every container (set at creation only): each tenant's repository
+    // creates its own containers, and the app locks their packs, pack indexes and catalogs per blob
+    // version in generations (PACK_LOCK_DAYS; docs/retention.md, "Immutable packs"). No account
+    // default policy: lease and Bloom blobs are rewritten all the time.
+    immutableStorageWithVersioning: { enabled: true }
   }
 }
 

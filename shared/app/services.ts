@@ -58,7 +58,9 @@ export class AppServices {
   }
 
   async repository(name = this.settings.repository): Promise<Repository> {
-    return Repository.open(await this.stores(), () => this.provider(), name);
+    const repo = await Repository.open(await this.stores(), () => this.provider(), name);
+    if (this.settings.packLockDays > 0) repo.lockPolicy = { days: this.settings.packLockDays };
+    return repo;
   }
 
   /** The tenant registry; `create` makes the local key file when none exists yet (tenant add). */

@@ -36,6 +36,8 @@ export const SETTING_NAMES = {
   storagePrices: 'STORAGE_PRICES',
   /** NCRONTAB of the weekly prune timer; read by the Functions runtime as %PRUNE_SCHEDULE%. */
   pruneSchedule: 'PRUNE_SCHEDULE',
+  /** Days every pack, pack index and catalog blob is locked (version-level WORM, in generations); 0 = the app sets no locks. */
+  packLockDays: 'PACK_LOCK_DAYS',
   restorePollSeconds: 'RESTORE_POLL_SECONDS',
   restoreLinkMinutes: 'RESTORE_LINK_MINUTES',
   /**
@@ -110,6 +112,8 @@ export interface Settings {
   rehydratePriority: 'Standard' | 'High';
   restorePollSeconds: number;
   storagePrices: Readonly<Record<StorageTier, number>>;
+  /** PACK_LOCK_DAYS (0: off). */
+  packLockDays: number;
   /** How long a restore's download link (and so its zip, deleted then) lasts; default 24 h. */
   restoreLinkMinutes: number;
   /** Archive-tier emulation for local tests: rehydration delay in seconds; undefined = off. */
@@ -205,6 +209,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     rehydratePriority: env[SETTING_NAMES.rehydratePriority] === 'High' ? 'High' : 'Standard',
     restorePollSeconds: positiveInt(SETTING_NAMES.restorePollSeconds, env[SETTING_NAMES.restorePollSeconds], 900),
     storagePrices: parseStoragePrices(env[SETTING_NAMES.storagePrices]),
+    packLockDays: env[SETTING_NAMES.packLockDays] === undefined || env[SETTING_NAMES.packLockDays]!.trim() === '' || env[SETTING_NAMES.packLockDays] === '0' ? 0 : positiveInt(SETTING_NAMES.packLockDays, env[SETTING_NAMES.packLockDays], 0),
     restoreLinkMinutes: positiveMinutes(SETTING_NAMES.restoreLinkMinutes, env[SETTING_NAMES.restoreLinkMinutes], 24 * 60),
     emulateArchiveSeconds: nonNegativeSeconds(SETTING_NAMES.emulateArchiveSeconds, env[SETTING_NAMES.emulateArchiveSeconds]),
   };

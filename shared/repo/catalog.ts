@@ -5,6 +5,7 @@ import type { Row, RowOperation, StoredRow } from '../storage';
 import { OPEN_END, catalogBlobName, padSeq } from './layout';
 import { encodeItemRows, decodeItem, joinPayload, openRunKey, splitPayload, type ItemVersion, type NewVersion } from './itemRow';
 import type { Repository } from './repository';
+import { lockNewBlob } from './packLocks';
 import { endMac, macValid, withMac } from './rowMac';
 
 export interface SnapshotStats {
@@ -217,6 +218,8 @@ export class Catalog {
     } catch (e) {
       throw new BackupError('LOCKED', `Snapshot ${seq} of this partition was committed concurrently by another backup.`, { cause: e });
     }
+    // Locked once committed: until then a rerun after a crash may rewrite the catalog blob of this seq.
+    await lockNewBlob(this.repo, this.repo.layout.metaContainer, catalogBlobName(this.partition, seq));
     return parseSnapshot({ ...row, etag: '' });
   }
 
@@ -244,6 +247,7 @@ export class Catalog {
     const body = Buffer.from(JSON.stringify({ snapshot: snap, keys: keyRows, added, ended }, binaryReplacer));
     const blob = seal(this.repo.keys.indexKey, body, Buffer.from(`catalog/${this.partition}/${seq}`));
     await this.repo.blobs.putBlob(this.repo.layout.metaContainer, catalogBlobName(this.partition, seq), blob, { tier: 'Hot' });
+
   }
 
   /** Item rows (head rows) valid at snapshot `seq`. */

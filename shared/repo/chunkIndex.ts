@@ -4,6 +4,8 @@ import type { Row } from '../storage';
 import type { BloomFilter } from './bloom';
 import { rebuildFromChunkTable, sharedBloom, type SharedBloom } from './bloomCache';
 import { packIndexBlobName } from './layout';
+import { extendPackLocks, lockNewPack } from './packLocks';
+import { ensureConfigBackup } from './configBackup';
 import { encodePackIndex, type PackDescription } from './packFormat';
 import type { Repository } from './repository';
 import { withMac } from './rowMac';
@@ -53,6 +55,8 @@ export function packRow(repo: Repository, d: PackDescription, indexSha256: Buffe
  */
 export class ChunkIndex {
   private readonly pending: Buffer[] = [];
+  /** Packs this session deduplicated against (only tracked under a lock policy). */
+  private readonly reusedPacks = new Set<string>();
   private ready?: Promise<void>;
   private rebuilt?: BloomFilter;
 
@@ -100,7 +104,11 @@ export class ChunkIndex {
     const found = new Set<string>();
     await forEachConcurrent(queries, 8, async (q) => {
       const filter = `PartitionKey eq '${q.pk}' and (${q.keys.map((k) => `RowKey eq '${k}'`).join(' or ')})`;
-      for await (const row of this.repo.tables.query(this.repo.layout.chunkTable, { filter, select: ['RowKey'] })) found.add(row.rowKey);
+      for await (const row of this.repo.tables.query(this.repo.layout.chunkTable, { filter, select: ['RowKey', 'pack'] })) {
+        found.add(row.rowKey);
+        // A reused chunk: its pack's lock may need extending (packLocks.ts), once per session.
+        if (this.repo.lockPolicy && typeof row.pack === 'string') this.reusedPacks.add(row.pack);
+      }
     });
     return ids.map((id) => found.has(id.toString('hex')));
   }
@@ -117,6 +125,8 @@ export class ChunkIndex {
       layout.chunkTable,
       d.entries.map((e) => ({ kind: 'upsert' as const, row: chunkRow(this.repo, e.chunkId, { packId: d.packId, ...e }) })),
     );
+    // Locked last: a retried recordPack rewrites the pack-index blob, which a lock would refuse.
+    await lockNewPack(this.repo, d.packId);
     await this.refreshOnce();
     const ids = d.entries.map((e) => Buffer.from(e.chunkId));
     this.bloom.add(ids);
@@ -128,6 +138,12 @@ export class ChunkIndex {
    * then thrown (STORAGE) so the caller reports it: a lost save is never silent.
    */
   async save(): Promise<void> {
+    if (this.repo.lockPolicy && (this.reusedPacks.size || this.pending.length)) {
+      // Under a lock policy a repository from before configuration backups gets one (once per process).
+      await ensureConfigBackup(this.repo, () => this.repo.configRows());
+      await extendPackLocks(this.repo, this.reusedPacks);
+      this.reusedPacks.clear();
+    }
     if (this.rebuilt) {
       await this.bloom.replaceBase(this.rebuilt);
       this.rebuilt = undefined;

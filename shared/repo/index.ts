@@ -26,5 +26,6 @@ export { GARBAGE_TAGS } from './pruneTags';
 export { forgetSnapshots, partitionSnapshots } from './forget';
 export { packDeletion, monthlyCost, NO_PRICES, type TierPrices, type PackDeletion, type DeletionWait } from './packEconomics';
 export { repositoryStorage, partitionTotals, type RepositoryStorage, type TierUsage, type PackGeneration, type PartitionTotals } from './storageReport';
+export { generationEnd, extendPackLocks, type LockPolicy } from './packLocks';
 export { prune, pruneEstimate, PRUNE_LEASE, type PruneOptions, type PruneResult, type PrunePhase } from './prune';
 export { Directory, DIRECTORY_PAGE, type DirectoryShape, type DirectoryPage } from './directory';

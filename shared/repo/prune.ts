@@ -1,7 +1,9 @@
 import { forEachConcurrent } from '../concurrency';
 import { BackupError, isBackupError } from '../errors';
 import type { BlobInfo, RowOperation, StoredRow } from '../storage';
-import { OPEN_END, packBlobName, packIndexBlobName } from './layout';
+import { catalogBlobName, OPEN_END, packBlobName, packIndexBlobName } from './layout';
+import { generationEnd } from './packLocks';
+import { ensureConfigBackup } from './configBackup';
 import { Lease, TENANT_RUN_LEASE } from './lock';
 import type { Repository } from './repository';
 import { joinPayload, splitPayload } from './itemRow';
@@ -82,6 +84,8 @@ export interface PruneResult {
   taggedGarbage: number;
   /** Garbage-tagged pack blobs of earlier prunes still locked: the lifecycle rule deletes them once it can. */
   garbageWaiting: number;
+  /** Blobs whose lock prune extended to the current generation (packs, pack indexes, catalogs, the configuration backup). */
+  locksExtended: number;
 }
 
 export const PRUNE_LEASE = 'prune';
@@ -181,6 +185,7 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
     feePaid: round(feePaid),
     taggedGarbage: 0,
     garbageWaiting: taggedWaiting,
+    locksExtended: 0,
   };
   if (o.dryRun) return result;
   await o.onPhase?.('marked');
@@ -198,33 +203,75 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
 
   const toDelete = deadPacks.filter((id) => !rescuedPacks.packs.has(id));
   const deletePackBlob = async (id: string) => {
-    try {
-      await blobs.deleteBlob(layout.packContainer, packBlobName(id));
-    } catch (e) {
-      if (!isBackupError(e, 'IMMUTABLE')) throw e;
+    if (!(await deleteOrTag(repo, layout.packContainer, packBlobName(id)))) {
       // Nothing references it any more (its rows are gone): the lifecycle rule removes it once its lock ends.
-      await blobs.setTags(layout.packContainer, packBlobName(id), GARBAGE_TAGS);
       result.taggedGarbage++;
       result.reclaimBytes -= blobInfo.get(id)?.size ?? 0;
     }
   };
   await forEachConcurrent(toDelete, 8, async (id) => {
     await tables.delete(layout.packTable, packs.get(id)!.partitionKey, id);
-    await blobs.deleteBlob(layout.metaContainer, packIndexBlobName(id));
+    await deleteOrTag(repo, layout.metaContainer, packIndexBlobName(id));
     await deletePackBlob(id);
   });
   await forEachConcurrent(unreferenced, 8, async (id) => {
-    await blobs.deleteBlob(layout.metaContainer, packIndexBlobName(id));
+    await deleteOrTag(repo, layout.metaContainer, packIndexBlobName(id));
     await deletePackBlob(id);
   });
   await deleteOrphanedPackIndexes(repo, old);
   await o.onPhase?.('packs-deleted');
+  result.locksExtended = await extendLiveLocks(repo, [...perPack].filter(([id, p]) => p.live > 0 || rescuedPacks.packs.has(id)).map(([id]) => id), blobInfo, now());
   if (rescuedPacks.packs.size) {
     result.deadPacks -= rescuedPacks.packs.size;
     result.keptPacks += rescuedPacks.packs.size;
     result.reclaimBytes -= [...rescuedPacks.packs].reduce((n, id) => n + (blobInfo.get(id)?.size ?? 0), 0);
   }
   return result;
+}
+
+/**
+ * Maintenance of immutability generations (packLocks.ts), as kopia's maintenance extends retention:
+ * a kept snapshot's data must stay locked even when no backup re-reads it (an unchanged item is
+ * carried into new snapshots without a chunk lookup). Every kept pack (and its pack index), every
+ * committed snapshot's catalog and the newest configuration backup whose lock ends before the
+ * horizon (now + days) is extended to the current generation's end. Locks known from the listings:
+ * only blobs that need it cost a request. No-op without a lock policy.
+ */
+async function extendLiveLocks(repo: Repository, keptPacks: string[], blobInfo: Map<string, BlobInfo>, now: number): Promise<number> {
+  const policy = repo.lockPolicy;
+  if (!policy || policy.days <= 0 || !repo.blobs.capabilities.immutability) return 0;
+  const horizon = now + policy.days * 86_400_000;
+  const until = new Date(generationEnd(policy, now));
+  const needs = (b: BlobInfo | undefined) => !!b && (b.immutableUntil?.getTime() ?? 0) < horizon;
+  const jobs: [string, string][] = [];
+  for (const id of keptPacks) if (needs(blobInfo.get(id))) jobs.push([repo.layout.packContainer, packBlobName(id)], [repo.layout.metaContainer, packIndexBlobName(id)]);
+  const seqs = await committedSeqs(repo);
+  const committed = new Set([...seqs].flatMap(([p, list]) => list.map((q) => catalogBlobName(p, q))));
+  for await (const b of repo.blobs.list(repo.layout.metaContainer, { prefix: 'catalog/' })) if (committed.has(b.name) && needs(b)) jobs.push([repo.layout.metaContainer, b.name]);
+  await forEachConcurrent(jobs, 8, async ([c, n]) => {
+    try {
+      await repo.blobs.setImmutability(c, n, { until, mode: 'Locked' });
+    } catch (e) {
+      if (!isBackupError(e, 'NOT_FOUND')) throw e;
+    }
+  });
+  await ensureConfigBackup(repo, () => repo.configRows(), now);
+  return jobs.length;
+}
+
+/**
+ * Deletes a blob nothing references any more; when storage refuses (IMMUTABLE: locked or held), tags
+ * it garbage for the lifecycle rule instead. True when deleted (or already gone).
+ */
+async function deleteOrTag(repo: Repository, container: string, name: string): Promise<boolean> {
+  try {
+    await repo.blobs.deleteBlob(container, name);
+    return true;
+  } catch (e) {
+    if (!isBackupError(e, 'IMMUTABLE')) throw e;
+    await repo.blobs.setTags(container, name, GARBAGE_TAGS);
+    return false;
+  }
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
@@ -341,7 +388,7 @@ async function deleteOrphanedPackIndexes(repo: Repository, old: (b: { lastModifi
   const orphans: string[] = [];
   for await (const b of repo.blobs.list(repo.layout.metaContainer, { prefix: 'packindex/' }))
     if (!known.has(b.name.split('/').pop()!) && old(b)) orphans.push(b.name);
-  await forEachConcurrent(orphans, 8, async (n) => void (await repo.blobs.deleteBlob(repo.layout.metaContainer, n)));
+  await forEachConcurrent(orphans, 8, async (n) => void (await deleteOrTag(repo, repo.layout.metaContainer, n)));
 }
 
 /** Deletes rows (absent ones included) in 100-row batches per partition; a batch that meets an absent row is redone row by row. */

@@ -1,3 +1,5 @@
+import type { LockPolicy } from './packLocks';
+import { newestConfigBackup, writeConfigBackup, type ConfigBackup } from './configBackup';
 import { randomBytes } from 'node:crypto';
 import {
   changePrivateKeyPassword,
@@ -60,6 +62,12 @@ const KEY_RK = 'private-key';
  * Reading (restore, ls, verify --read-data) needs `unlock(password)`.
  */
 export class Repository {
+  /**
+   * Immutability generations (packLocks.ts): set by the app from PACK_LOCK_DAYS; undefined = no
+   * locks written by the product (a container default policy may still lock blobs).
+   */
+  lockPolicy?: LockPolicy;
+
   private constructor(
     readonly layout: RepositoryLayout,
     readonly stores: Stores,
@@ -101,16 +109,24 @@ export class Repository {
       packTarget: options.packTargetBytes ?? DEFAULT_PACK_TARGET,
       created: new Date().toISOString(),
     };
+    // A repository whose tables are gone but whose configuration backup remains is not new: init
+    // would give it new keys and orphan every backup. Opening it recovers the rows (see open).
+    if (await newestConfigBackup(stores.blobs, layout))
+      throw new BackupError('ALREADY_INITIALISED', `Repository "${layout.name}" exists (its tables are missing, its configuration backup is not): open it, then run rebuild-index.`);
     // The key row goes first: a config row is only ever visible together with its key.
-    await stores.tables.upsert(layout.configTable, keyRow(writeKeys.macKey, layout, keys.privateKey));
+    const key = keyRow(writeKeys.macKey, layout, keys.privateKey);
+    const config = withMac(writeKeys.macKey, layout.configTable, configRow);
+    await stores.tables.upsert(layout.configTable, key);
     try {
-      await stores.tables.create(layout.configTable, withMac(writeKeys.macKey, layout.configTable, configRow));
+      await stores.tables.create(layout.configTable, config);
     } catch (e) {
       if (isBackupError(e, 'ALREADY_EXISTS'))
         throw new BackupError('ALREADY_INITIALISED', `Repository "${layout.name}" was initialised concurrently by someone else.`);
       throw e;
     }
-    return new Repository(layout, stores, provider, parseConfig(configRow), writeKeys);
+    const repo = new Repository(layout, stores, provider, parseConfig(configRow), writeKeys);
+    await writeConfigBackup(repo, { config, key });
+    return repo;
   }
 
   /**
@@ -119,10 +135,16 @@ export class Repository {
    */
   static async open(stores: Stores, providerOrFactory: KeyWrapProvider | (() => KeyWrapProvider), name: string): Promise<Repository> {
     const layout = repositoryLayout(name);
-    const row = await stores.tables.get(layout.configTable, CONFIG_PK, CONFIG_RK).catch((e: unknown) => {
+    let row: StoredRow | undefined = await stores.tables.get(layout.configTable, CONFIG_PK, CONFIG_RK).catch((e: unknown) => {
       if (isBackupError(e, 'NOT_FOUND')) return undefined;
       throw e;
     });
+    let recovered: ConfigBackup | undefined;
+    if (!row) {
+      // The tables may have been deleted: the configuration backup (a locked blob) brings the rows back.
+      recovered = await newestConfigBackup(stores.blobs, layout);
+      if (recovered) row = { ...recovered.config, etag: '' };
+    }
     if (!row)
       throw new BackupError('NOT_INITIALISED', `No repository "${layout.name}" exists in this storage account.`, {
         hint: 'Run `m365-backup init` first.',
@@ -137,6 +159,13 @@ export class Repository {
     const keys = deriveWriteKeys(master, config.publicKey);
     if (!macValid(keys.macKey, layout.configTable, row))
       throw new BackupError('CONFIG_CORRUPT', `The configuration row of repository "${layout.name}" was altered or is corrupted.`);
+    if (recovered) {
+      if (!macValid(keys.macKey, layout.configTable, recovered.key))
+        throw new BackupError('CONFIG_CORRUPT', `The configuration backup of repository "${layout.name}" has an altered key row.`);
+      await ensureStructure(stores, layout);
+      await stores.tables.upsert(layout.configTable, recovered.key);
+      await stores.tables.upsert(layout.configTable, recovered.config);
+    }
     return new Repository(layout, stores, provider, config, keys);
   }
 
@@ -161,13 +190,23 @@ export class Repository {
   async changePassword(oldPassword: string, newPassword: string, argon2: Argon2Params): Promise<void> {
     const { record, etag } = await this.readKeyRow();
     const next = await changePrivateKeyPassword(this.provider, record, oldPassword, newPassword, argon2, this.config.publicKey);
+    const key = keyRow(this.keys.macKey, this.layout, next);
     try {
-      await this.tables.update(this.layout.configTable, keyRow(this.keys.macKey, this.layout, next), etag);
+      await this.tables.update(this.layout.configTable, key, etag);
     } catch (e) {
       if (isBackupError(e, 'PRECONDITION_FAILED'))
         throw new BackupError('PRECONDITION_FAILED', 'The password was changed concurrently by someone else; nothing was changed here.');
       throw e;
     }
+    await writeConfigBackup(this, await this.configRows());
+  }
+
+  /** The configuration and key rows as stored (what a configuration backup copies). */
+  async configRows(): Promise<ConfigBackup> {
+    const config = await this.tables.get(this.layout.configTable, CONFIG_PK, CONFIG_RK);
+    const key = await this.tables.get(this.layout.configTable, CONFIG_PK, KEY_RK);
+    if (!config || !key) throw new BackupError('CONFIG_CORRUPT', `The configuration rows of repository "${this.layout.name}" are missing.`);
+    return { config, key };
   }
 }
 
