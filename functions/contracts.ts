@@ -149,6 +149,7 @@ export interface PruneCounts {
   taggedGarbage: number;
   garbageWaiting: number;
   locksExtended: number;
+  forgottenCatalogs: number;
 }
 
 export interface PruneTenantOutput {

@@ -1,3 +1,5 @@
+import { timingSafeEqual } from 'node:crypto';
+import { hmac } from '../crypto';
 import { BackupError } from '../errors';
 import { Catalog, type SnapshotRecord } from './catalog';
 import { padSeq } from './layout';
@@ -23,6 +25,9 @@ export async function forgetSnapshots(repo: Repository, partitionName: string, s
     const forgotten: number[] = [];
     for (const seq of seqs) {
       if (!known.has(seq)) continue;
+      // The marker first: its catalog blob stays (it may be locked), and rebuild-index must not bring
+      // the snapshot back from it.
+      await writeForgottenMarker(repo, catalog.partition, seq);
       await repo.tables.delete(repo.layout.snapshotTable, catalog.partition, padSeq(seq));
       forgotten.push(seq);
     }
@@ -30,6 +35,29 @@ export async function forgetSnapshots(repo: Repository, partitionName: string, s
   } finally {
     await lock.release().catch(() => undefined);
   }
+}
+
+export const FORGOTTEN_PREFIX = 'forgotten/';
+const forgottenName = (partition: string, seq: number) => `${FORGOTTEN_PREFIX}${partition}/${padSeq(seq)}`;
+const forgottenMac = (repo: Repository, partition: string, seq: number) => hmac(repo.keys.macKey, 'forgotten\0', partition, '\0', String(seq));
+
+/** `forgotten/<partition token>/<seq>` in the meta container: 32 bytes, the MAC of (partition, seq). */
+async function writeForgottenMarker(repo: Repository, partition: string, seq: number): Promise<void> {
+  await repo.blobs.putBlob(repo.layout.metaContainer, forgottenName(partition, seq), forgottenMac(repo, partition, seq), { tier: 'Hot' });
+}
+
+/** Authentic forgotten markers, as "<partition token>/<seq>" (a marker whose MAC fails is ignored). */
+export async function forgottenSnapshots(repo: Repository): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const b of repo.blobs.list(repo.layout.metaContainer, { prefix: FORGOTTEN_PREFIX })) {
+    const [, partition, seqText] = b.name.split('/');
+    const seq = Number(seqText);
+    if (!partition || !Number.isSafeInteger(seq)) continue;
+    const body = await repo.blobs.getBlob(repo.layout.metaContainer, b.name).catch(() => undefined);
+    const want = forgottenMac(repo, partition, seq);
+    if (body && body.length === want.length && timingSafeEqual(body, want)) out.set(`${partition}/${seq}`, b.name);
+  }
+  return out;
 }
 
 /** The committed snapshots of a partition (what forget decides on), oldest first. */

@@ -4,6 +4,7 @@ import type { BlobInfo, RowOperation, StoredRow } from '../storage';
 import { catalogBlobName, OPEN_END, packBlobName, packIndexBlobName } from './layout';
 import { generationEnd } from './packLocks';
 import { ensureConfigBackup } from './configBackup';
+import { forgottenSnapshots } from './forget';
 import { Lease, TENANT_RUN_LEASE } from './lock';
 import type { Repository } from './repository';
 import { joinPayload, splitPayload } from './itemRow';
@@ -86,6 +87,8 @@ export interface PruneResult {
   garbageWaiting: number;
   /** Blobs whose lock prune extended to the current generation (packs, pack indexes, catalogs, the configuration backup). */
   locksExtended: number;
+  /** Catalog blobs of forgotten snapshots deleted (their markers too). */
+  forgottenCatalogs: number;
 }
 
 export const PRUNE_LEASE = 'prune';
@@ -186,6 +189,7 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
     taggedGarbage: 0,
     garbageWaiting: taggedWaiting,
     locksExtended: 0,
+    forgottenCatalogs: 0,
   };
   if (o.dryRun) return result;
   await o.onPhase?.('marked');
@@ -219,6 +223,7 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
     await deletePackBlob(id);
   });
   await deleteOrphanedPackIndexes(repo, old);
+  result.forgottenCatalogs = await deleteForgottenCatalogs(repo);
   await o.onPhase?.('packs-deleted');
   result.locksExtended = await extendLiveLocks(repo, [...perPack].filter(([id, p]) => p.live > 0 || rescuedPacks.packs.has(id)).map(([id]) => id), blobInfo, now());
   if (rescuedPacks.packs.size) {
@@ -282,6 +287,32 @@ const round = (x: number) => Math.round(x * 1e6) / 1e6;
  */
 export function pruneEstimate(repo: Repository, options: Pick<PruneOptions, 'prices' | 'now' | 'earlyDeletion' | 'marginMs'> = {}): Promise<PruneResult> {
   return pruneLocked(repo, { ...options, dryRun: true });
+}
+
+/** Deletes the item versions no committed snapshot needs (prune's first sweep step, for rebuild-index after a forget). */
+export async function deleteDeadItemRows(repo: Repository): Promise<number> {
+  const mark = await markLive(repo);
+  await deleteRows(repo, repo.layout.itemTable, mark.deadItemRows);
+  return mark.deadItemRows.length;
+}
+
+/**
+ * Catalog blobs of forgotten snapshots (an authentic marker, no snapshot row) are deleted, then their
+ * markers; a locked catalog is tagged garbage and keeps its marker (rebuild-index must still skip it).
+ */
+async function deleteForgottenCatalogs(repo: Repository): Promise<number> {
+  const seqs = await committedSeqs(repo);
+  let deleted = 0;
+  for (const [key, marker] of await forgottenSnapshots(repo)) {
+    const [partition, seqText] = key.split('/') as [string, string];
+    const seq = Number(seqText);
+    if (seqs.get(partition)?.includes(seq)) continue; // committed again? never delete what a snapshot row names
+    if (await deleteOrTag(repo, repo.layout.metaContainer, catalogBlobName(partition, seq))) {
+      await repo.blobs.deleteBlob(repo.layout.metaContainer, marker);
+      deleted++;
+    }
+  }
+  return deleted;
 }
 
 /** Partition tokens that have committed snapshots (their writer locks are what prune takes). */

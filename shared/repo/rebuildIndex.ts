@@ -6,6 +6,8 @@ import { binaryReviver } from './catalog';
 import { ChunkIndex, chunkRow, packRow } from './chunkIndex';
 import { OPEN_END } from './layout';
 import { decodePackIndex } from './packFormat';
+import { forgottenSnapshots } from './forget';
+import { deleteDeadItemRows } from './prune';
 import { ensureStructure, type Repository } from './repository';
 import { endMac, withMac } from './rowMac';
 
@@ -15,6 +17,10 @@ export interface RebuildResult {
   snapshots: number;
   itemRows: number;
   damaged: string[];
+  /** Catalog blobs of forgotten snapshots: their item versions replayed, their snapshot rows not. */
+  forgotten: number;
+  /** Item versions only forgotten snapshots had, dropped after the replay. */
+  droppedItemRows: number;
 }
 
 interface CatalogBlob {
@@ -32,7 +38,8 @@ interface CatalogBlob {
 export async function rebuildIndex(repo: Repository, onProgress?: (what: string, n: number) => void): Promise<RebuildResult> {
   const { blobs, tables, layout, keys } = repo;
   await ensureStructureWithRetry(repo);
-  const result: RebuildResult = { packs: 0, chunks: 0, snapshots: 0, itemRows: 0, damaged: [] };
+  const result: RebuildResult = { packs: 0, chunks: 0, snapshots: 0, itemRows: 0, damaged: [], forgotten: 0, droppedItemRows: 0 };
+  const forgotten = await forgottenSnapshots(repo);
 
   for await (const b of blobs.list(layout.metaContainer, { prefix: 'packindex/' })) {
     const packId = b.name.split('/').pop()!;
@@ -80,12 +87,19 @@ export async function rebuildIndex(repo: Repository, onProgress?: (what: string,
       const tm = endMac(keys.macKey, layout.itemTable, pk, rk, c.seq, row.mac as Uint8Array);
       await tables.batch(layout.itemTable, [{ kind: 'merge', row: { partitionKey: pk, rowKey: rk, t: c.seq, tm } }]);
     }
+    // A forgotten snapshot's versions are replayed (later snapshots may still list them), its row is not.
+    if (forgotten.has(`${c.partition}/${c.seq}`)) {
+      result.forgotten++;
+      result.itemRows += body.added.length;
+      continue;
+    }
     await tables.upsert(layout.snapshotTable, mac(layout.snapshotTable, body.snapshot));
     result.snapshots++;
     result.itemRows += body.added.length;
     onProgress?.('snapshots', result.snapshots);
   }
 
+  if (result.forgotten) result.droppedItemRows = await deleteDeadItemRows(repo);
   const index = await ChunkIndex.rebuildBloom(repo);
   await index.save();
   return result;
