@@ -19,9 +19,10 @@ import { cpuSeconds, measure, median, type Measured } from './measure';
 const MB = 1e6;
 const CLI = join(__dirname, '..', 'cli', 'main.js');
 
-type Step = 'first' | 'incremental' | 'unchanged' | 'restore';
+type Step = 'first' | 'incremental' | 'unchanged' | 'restore' | 'prune';
 const BACKUP_STEPS = ['first', 'incremental', 'unchanged'] as const;
-const STEPS: Step[] = [...BACKUP_STEPS, 'restore'];
+/** prune: forget the older half of the snapshots (keep the last), then prune; "bytes" = bytes reclaimed. */
+const STEPS: Step[] = [...BACKUP_STEPS, 'restore', 'prune'];
 const ALL_TOOLS = ['m365-backup', 'restic', 'restic-azurite'] as const;
 type Tool = (typeof ALL_TOOLS)[number];
 interface Sample {
@@ -103,6 +104,11 @@ async function main(): Promise<void> {
       out.push({ wallMs: m.wallMs, cpuS: m.cpuS, storageCpuS: cpuSeconds(azurite.pid) - storageBefore, peakRssMiB: Math.max(m.peakRssMiB, j.peakRssMiB), addedBytes: j.storedBytes });
     }
     out.push(await restoreInto('m365 restore', process.execPath, [CLI, 'restore', '1', restored, '--json', '--quiet', ...repo], { ...m365Env, M365_BACKUP_PASSWORD: 'bench' }, true));
+    // Packs were just written to Cool (30-day minimum): --delete-early, as restic deletes at once.
+    const storageBefore = cpuSeconds(azurite.pid);
+    const p = check(await measure(process.execPath, [CLI, 'forget', '--keep-last', '1', '--prune', '--delete-early', '--json', '--quiet', ...repo], m365Env), 'm365 forget --prune');
+    const pr = JSON.parse(p.stdout.slice(p.stdout.indexOf('{'))) as { reclaimBytes: number };
+    out.push({ wallMs: p.wallMs, cpuS: p.cpuS, storageCpuS: cpuSeconds(azurite.pid) - storageBefore, peakRssMiB: p.peakRssMiB, addedBytes: pr.reclaimBytes });
     return out;
   };
   const runRestic = async (trial: number, onAzurite: boolean) => {
@@ -124,6 +130,10 @@ async function main(): Promise<void> {
     const snapshots = JSON.parse(execFileSync('restic', ['-r', repo, 'snapshots', '--json'], { env }).toString()) as { id: string; time: string }[];
     const first = snapshots.sort((a, b) => (a.time < b.time ? -1 : 1))[0]!.id;
     out.push(await restoreInto(`${tool} restore`, 'restic', ['-r', repo, 'restore', first, '--target', restored, '--quiet'], env, onAzurite));
+    const before = await size();
+    const storageBefore = cpuSeconds(azurite.pid);
+    const p = check(await measure('restic', ['-r', repo, 'forget', '--keep-last', '1', '--prune', '--quiet'], env), `${tool} forget --prune`);
+    out.push({ wallMs: p.wallMs, cpuS: p.cpuS, storageCpuS: onAzurite ? cpuSeconds(azurite.pid) - storageBefore : 0, peakRssMiB: p.peakRssMiB, addedBytes: before - (await size()) });
     if (onAzurite) execFileSync('rclone', ['purge', `azurite:restic-${trial}`], { env });
     else rmSync(repo, { recursive: true, force: true });
     return out;
@@ -153,13 +163,13 @@ async function main(): Promise<void> {
   }
 
   console.log('');
-  console.log(`| step | tool | wall s (median) | MB/s | CPU s (tool) | CPU s (Azurite) | bytes added (restored) MB | peak RSS MiB |`);
+  console.log(`| step | tool | wall s (median) | MB/s | CPU s (tool) | CPU s (Azurite) | bytes added (restored; prune: reclaimed) MB | peak RSS MiB |`);
   console.log(`|---|---|---|---|---|---|---|---|`);
   const med = (tool: Tool, step: Step, k: keyof Sample) => median(results[tool][step].map((s) => s[k]));
   for (const step of STEPS)
     for (const tool of tools) {
       const wall = med(tool, step, 'wallMs') / 1000;
-      const size = step === 'first' || step === 'restore' ? d.bytes : dirBytes(v2);
+      const size = step === 'first' || step === 'restore' || step === 'prune' ? d.bytes : dirBytes(v2);
       const storage = tool === 'restic' ? '—' : med(tool, step, 'storageCpuS').toFixed(1);
       console.log(
         `| ${step} | ${tool} | ${wall.toFixed(2)} | ${(size / MB / wall).toFixed(0)} | ${med(tool, step, 'cpuS').toFixed(1)} | ${storage} | ${(med(tool, step, 'addedBytes') / MB).toFixed(1)} | ${med(tool, step, 'peakRssMiB').toFixed(0)} |`,
@@ -169,7 +179,7 @@ async function main(): Promise<void> {
   const ratio = (step: Step, against: Tool, k: keyof Sample = 'wallMs') => (med('m365-backup', step, k) / Math.max(0.01, med(against, step, k))).toFixed(2);
   if (tools.includes('m365-backup')) {
     console.log('Ratios m365-backup / restic (targets: first <= 0.8 vs restic-azurite and <= 1.0 vs restic, incremental <= 0.8 vs restic,');
-    console.log('bytes added on the incremental <= 0.8, unchanged <= 1.0, restore <= 1.0 vs restic-azurite, peak RSS <= 512 MiB):');
+    console.log('bytes added on the incremental <= 0.8, unchanged <= 1.0, restore <= 1.0 vs restic-azurite, prune <= 1.0, peak RSS <= 512 MiB):');
     for (const against of tools.filter((t) => t !== 'm365-backup'))
       for (const step of STEPS) console.log(`  vs ${against.padEnd(14)} ${step.padEnd(11)} wall ${ratio(step, against)}x, own CPU ${ratio(step, against, 'cpuS')}x`);
     if (tools.includes('restic')) console.log(`  incremental bytes added vs restic ${ratio('incremental', 'restic', 'addedBytes')}x`);
