@@ -38,12 +38,14 @@ export async function forgetSnapshots(repo: Repository, partitionName: string, s
 }
 
 export const FORGOTTEN_PREFIX = 'forgotten/';
-const forgottenName = (partition: string, seq: number) => `${FORGOTTEN_PREFIX}${partition}/${padSeq(seq)}`;
-const forgottenMac = (repo: Repository, partition: string, seq: number) => hmac(repo.keys.macKey, 'forgotten\0', partition, '\0', String(seq));
+/** The 32-byte body of a forgotten marker: HMAC-SHA256(macKey, "forgotten\0" ‖ partition token ‖ "\0" ‖ decimal seq). */
+export const forgottenMarker = (macKey: Uint8Array, partition: string, seq: number) => hmac(macKey, 'forgotten\0', partition, '\0', String(seq));
+export const forgottenMarkerName = (partition: string, seq: number) => `${FORGOTTEN_PREFIX}${partition}/${padSeq(seq)}`;
+const forgottenMac = (repo: Repository, partition: string, seq: number) => forgottenMarker(repo.keys.macKey, partition, seq);
 
 /** `forgotten/<partition token>/<seq>` in the meta container: 32 bytes, the MAC of (partition, seq). */
 async function writeForgottenMarker(repo: Repository, partition: string, seq: number): Promise<void> {
-  await repo.blobs.putBlob(repo.layout.metaContainer, forgottenName(partition, seq), forgottenMac(repo, partition, seq), { tier: 'Hot' });
+  await repo.blobs.putBlob(repo.layout.metaContainer, forgottenMarkerName(partition, seq), forgottenMac(repo, partition, seq), { tier: 'Hot' });
 }
 
 /** Authentic forgotten markers, as "<partition token>/<seq>" (a marker whose MAC fails is ignored). */

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,8 @@ import { chunkId, openChunk, sealChunk } from '../../shared/repo/chunkCodec';
 import { Chunker, gearTable } from '../../shared/repo/chunker';
 import { BloomFilter } from '../../shared/repo/bloom';
 import { bloomDeltaName, decodeBloomDelta, encodeBloomDelta } from '../../shared/repo/bloomDelta';
+import { forgottenMarker } from '../../shared/repo/forget';
+import { generationEnd } from '../../shared/repo/packLocks';
 import { endMac, macNumber, macValid, rowMac, withMac } from '../../shared/repo/rowMac';
 import { decodeItem, encodeItemRows, joinPayload, openRunKey, splitPayload } from '../../shared/repo/itemRow';
 import { decodePackIndex, encodeEntries, encodePackIndex, packTail, readPackTail, type PackEntry } from '../../shared/repo/packFormat';
@@ -314,6 +317,22 @@ describe('format vectors: Bloom filter and chunker', () => {
     const bad = h(d.blob);
     bad[20]! ^= 1;
     assert.equal(decodeBloomDelta(macKey, bad), undefined);
+  });
+
+  test('forgotten marker: name and body (HMAC-SHA256 by the spec, recomputed here)', () => {
+    const f = V.forgottenMarker;
+    assert.equal(f.name, `forgotten/${f.partition}/${String(f.seq).padStart(10, '0')}`);
+    const spec = createHmac('sha256', h(f.macKey)).update(Buffer.concat([Buffer.from('forgotten\0'), Buffer.from(f.partition), Buffer.from('\0'), Buffer.from(String(f.seq))])).digest();
+    assert.equal(hex(spec), f.body);
+    assert.equal(hex(forgottenMarker(h(f.macKey), f.partition, f.seq)), f.body);
+  });
+
+  test('immutability generation ends (the rule, recomputed here)', () => {
+    for (const c of V.lockGeneration.cases) {
+      const g = c.generationDays * 86_400_000;
+      assert.equal(Math.ceil((c.now + c.days * 86_400_000) / g) * g, c.until);
+      assert.equal(generationEnd({ days: c.days, generationDays: c.generationDays }, c.now), c.until);
+    }
   });
 
   test('FastCDC gear table and cut points', () => {

@@ -6,6 +6,8 @@ import { chunkId } from '../../shared/repo/chunkCodec';
 import { gearTable, Chunker } from '../../shared/repo/chunker';
 import { BloomFilter } from '../../shared/repo/bloom';
 import { bloomDeltaName, encodeBloomDelta } from '../../shared/repo/bloomDelta';
+import { forgottenMarker, forgottenMarkerName } from '../../shared/repo/forget';
+import { generationEnd } from '../../shared/repo/packLocks';
 import { rowMac } from '../../shared/repo/rowMac';
 import { repositoryLayout, packBlobName, packIndexBlobName, catalogBlobName, lockBlobName, BLOOM_BLOB, OPEN_END, padSeq } from '../../shared/repo/layout';
 import {
@@ -284,6 +286,21 @@ export async function buildVectors(): Promise<Record<string, unknown>> {
       name: { time: 1700000000123, random: hex(fixedBytes('bloom delta name', 8)), value: bloomDeltaName(1700000000123, fixedBytes('bloom delta name', 8)) },
       ids: bloomIds.map(hex),
       blob: hex(encodeBloomDelta(macKey, bloomIds)),
+    },
+    forgottenMarker: {
+      macKey: hex(macKey),
+      partition: 'p0123456789abcdef0123456789abcdef',
+      seq: 42,
+      name: forgottenMarkerName('p0123456789abcdef0123456789abcdef', 42),
+      body: hex(forgottenMarker(macKey, 'p0123456789abcdef0123456789abcdef', 42)),
+    },
+    lockGeneration: {
+      rule: 'until = ceil((now + days * 86400000) / (generationDays * 86400000)) * generationDays * 86400000',
+      cases: [
+        { now: 1700000000123, days: 30, generationDays: 10, until: generationEnd({ days: 30, generationDays: 10 }, 1700000000123) },
+        { now: 1728000000000, days: 30, generationDays: 10, until: generationEnd({ days: 30, generationDays: 10 }, 1728000000000) },
+        { now: 1700000000000, days: 365, generationDays: 7, until: generationEnd({ days: 365, generationDays: 7 }, 1700000000000) },
+      ],
     },
     chunker: {
       gearKey: hex(gearKey),
