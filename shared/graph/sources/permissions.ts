@@ -22,8 +22,9 @@ function summary(p: unknown): Record<string, unknown> | undefined {
 }
 
 /**
- * Adds each drive item's sharing permissions (GET /items/{id}/permissions) as a metadata record
- * beside it: `perm:<item id>`, in the item's scope, versioned by the item's eTag. Only items a
+ * Adds each drive item's sharing permissions (GET /items/{id}/permissions, those set on the item
+ * itself: links and direct grants) as a metadata record beside it: `perm:<item id>`, in the item's
+ * scope, versioned by the item's eTag; an item shared with no one has none. Only items a
  * delta reports (new or changed ones; every item on a full listing) are asked, one request each.
  * A sharing change alone does not change an item's eTag, so it is seen when the item next changes
  * or on the next full listing (docs/repository-format.md, "Sharing permissions").
@@ -35,8 +36,12 @@ export async function* withPermissions(conn: GraphConnection, feed: AsyncIterabl
     if (c.kind !== 'item' || c.meta.parentId === null || (c.meta.type !== 'file' && c.meta.type !== 'folder')) continue;
     try {
       const body = await getJson<{ value?: unknown[] }>(conn, `${itemPath(c.id)}/permissions`, `the permissions of drive item ${c.id}`);
-      const permissions = (Array.isArray(body.value) ? body.value : []).map(summary).filter((p) => p !== undefined);
-      yield { kind: 'item', id: permissionsId(c.id), scope: c.scope, version: c.version, meta: { type: 'permissions', itemId: c.id, permissions } };
+      // Inherited permissions (the site's owners and members, the drive owner) repeat on every item below where they are set: kept where they are set only.
+      const own = (Array.isArray(body.value) ? body.value : []).filter((p) => !(isObject(p) && isObject(p.inheritedFrom)));
+      const permissions = own.map(summary).filter((p) => p !== undefined);
+      // An item shared with no one has no record (one it had ends: its sharing was removed).
+      if (permissions.length === 0) yield { kind: 'removed', id: permissionsId(c.id), scope: c.scope };
+      else yield { kind: 'item', id: permissionsId(c.id), scope: c.scope, version: c.version, meta: { type: 'permissions', itemId: c.id, permissions } };
     } catch (e) {
       if (!isGraphReadFailure(e)) throw e;
       yield { kind: 'failed', id: permissionsId(c.id), scope: c.scope, reason: e.message };
