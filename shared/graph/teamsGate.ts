@@ -6,7 +6,7 @@ import { sleep } from './gates';
  * together (Graph's Teams service limits). Every such request of a process passes this gate
  * first, so the run stays under it instead of bouncing off it (a 429 there would pause the whole
  * tenant in the retry layer). The gate keeps a margin below the limit (Graph counts arrivals, we
- * count sends). It is per process: the CLI run backs up every team in one process; Function App
+ * count sends). It is per process and tenant: the CLI run backs up every team in one process; Function App
  * instances backing up teams at the same time each keep their own window, so the app setting
  * TEAMS_MESSAGES_PER_MINUTE should be divided by the instances that run teams units (the retry layer
  * absorbs an overshoot with Retry-After). TEAMS_MESSAGES_WINDOW_MS shortens the window for tests.
@@ -55,11 +55,12 @@ export class TeamsMessageGate {
   }
 }
 
-const gates = new WeakMap<GraphConnection, TeamsMessageGate>();
+/** One gate per tenant and app registration in a process (the limit is per app per tenant; a Function App instance makes a connection per activity). */
+const gates = new Map<string, TeamsMessageGate>();
 
-/** The connection's gate (one per tenant connection, so per tenant in a process). */
 export function teamsGateOf(conn: GraphConnection): TeamsMessageGate {
-  let g = gates.get(conn);
-  if (!g) gates.set(conn, (g = new TeamsMessageGate(teamsMessageLimit())));
+  const key = `${conn.tenant.tenantId}/${conn.tenant.clientId}`;
+  let g = gates.get(key);
+  if (!g) gates.set(key, (g = new TeamsMessageGate(teamsMessageLimit())));
   return g;
 }

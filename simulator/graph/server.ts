@@ -75,6 +75,8 @@ export interface GraphSimulator {
   expireScopeTokens(tenant: SimTenant, scopeId: string): void;
   /** 429 answers of the Teams message limit (part of `stats.throttled`). */
   teamsThrottled(): number;
+  /** Arrival times of the requests the Teams message limit admitted (for the benchmark's budget use). */
+  teamsArrivals(): number[];
   /** Expires every delta token issued so far for this user (their next delta answers 410). */
   expireDeltaTokens(tenant: SimTenant, user: string): void;
   setLatency(ms: number): void;
@@ -116,6 +118,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
   const limiter = new MailboxLimiter(options.limits);
   const teamsLimiter = new MailboxLimiter(options.teamsLimits ?? TEAMS_MESSAGE_LIMITS);
   let teamsThrottled = 0;
+  const teamsArrivals: number[] = [];
   const tenantLimiter = new TenantLimiter(options.tenantLimits);
   /** Counts one request against its tenant's limits: undefined when admitted (call the release), else the 429. */
   const admitTenant = (tenantId: string): SimResponse | undefined => {
@@ -203,6 +206,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
           return graphError(429, 'TooManyRequests', 'Application is over its limit of channel message requests.', { 'Retry-After': String(admitted.retryAfterSeconds) });
         }
         teamsLimiter.release(tenant.tenantId);
+        teamsArrivals.push(Date.now());
       }
       if (route.mailbox) {
         let arrivals = stats.mailboxArrivals.get(route.mailbox);
@@ -313,6 +317,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     resetStats: () => Object.assign(stats, newStats()),
     expireScopeTokens: (tenant, scopeId) => floors.set(scopeId, tenant.version + 1),
     teamsThrottled: () => teamsThrottled,
+    teamsArrivals: () => [...teamsArrivals],
     expireDeltaTokens: (tenant, user) => floors.set(tenant.user(user).user.id, tenant.version + 1),
     setLatency: (ms) => {
       latency = ms;
