@@ -33,7 +33,7 @@ Microsoft 365 (per tenant; each tenant has its own repository and password):
   backup --tenant <n> [--service onedrive|mail|calendar|contacts|sharepoint|groups|teams|all]... [--user <upn>]
   snapshots --tenant <n> [--user <upn>] [--service <s>]...
   ls <snapshot> --tenant <n> --user <upn> --service <s>     (the snapshot defaults to latest)
-  restore <snapshot> <target-dir> --tenant <n> [--user <upn>] [--site <url|id>] [--team <name|id>] [--group <mail|id>] [--service <s>]...
+  restore <snapshot> <target-dir> --tenant <n> [--user <upn>] [--service <s>]... [--site <url|id>] [--team <name|id>] [--group <mail|id>]
   verify [--read-data] | change-password | rebuild-index  --tenant <n>
 
 <snapshot> is "latest", a snapshot number as "snapshots" lists it, or a date-time such as 2026-11-20 or

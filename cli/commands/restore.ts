@@ -7,7 +7,7 @@ import { formatBytes } from '../format';
 import { ProgressBar } from '../progressBar';
 import { refuseFolderOptions, servicesOf, snapshotSelector } from '../selection';
 
-const GRAMMAR = 'm365-backup restore <snapshot|latest|date-time> <target-dir> [--tenant <n> [--user <upn>] [--site <url|id>] [--team <name|id>] [--group <mail|id>] [--service <s>]]';
+const GRAMMAR = 'm365-backup restore <snapshot|latest|date-time> <target-dir> [--tenant <n> [--user <upn>] [--service <s>] [--site <url|id>] [--team <name|id>] [--group <mail|id>]]';
 
 /**
  * One grammar for folders and tenants: `restore <selector> <dir>`. Kept forms: `--at <time>` in
