@@ -30,10 +30,10 @@ and rebuild-index act on that tenant's repository instead):
 Microsoft 365 (per tenant; each tenant has its own repository and password):
   tenant add --name <n> --tenant-id <id> --client-id <id> (--client-secret-file <f> | --certificate <pem-file>)
   tenant list | tenant remove --name <n>
-  backup --tenant <n> [--service onedrive|mail|calendar|contacts|all]... [--user <upn>]
+  backup --tenant <n> [--service onedrive|mail|calendar|contacts|sharepoint|groups|teams|all]... [--user <upn>]
   snapshots --tenant <n> [--user <upn>] [--service <s>]...
   ls <snapshot> --tenant <n> --user <upn> --service <s>     (the snapshot defaults to latest)
-  restore <snapshot> <target-dir> --tenant <n> [--user <upn>] [--service <s>]...
+  restore <snapshot> <target-dir> --tenant <n> [--user <upn>] [--service <s>]... [--site <url|id>] [--team <name|id>] [--group <mail|id>]
   verify [--read-data] | change-password | rebuild-index  --tenant <n>
 
 <snapshot> is "latest", a snapshot number as "snapshots" lists it, or a date-time such as 2026-11-20 or
@@ -84,6 +84,9 @@ const OPTIONS = {
   workers: { type: 'string' },
   tenant: { type: 'string' },
   user: { type: 'string' },
+  site: { type: 'string' },
+  team: { type: 'string' },
+  group: { type: 'string' },
   service: { type: 'string', multiple: true },
   at: { type: 'string' },
   name: { type: 'string' },
@@ -122,7 +125,7 @@ export interface ParsedArgs {
   newPasswordFile?: string;
   help: boolean;
   /** Microsoft 365 selection: tenant, user, services, point in time. */
-  m365: { tenant?: string; user?: string; services?: Service[]; at?: Date };
+  m365: { tenant?: string; user?: string; services?: Service[]; at?: Date; site?: string; team?: string; group?: string };
   tenantAdd: { name?: string; tenantId?: string; clientId?: string; clientSecretFile?: string; certificate?: string; skipCheck: boolean };
   /** forget, prune, policy: keep rules as given (validated by shared/retention), legal hold, modes. */
   retention: RetentionArgs;
@@ -194,9 +197,9 @@ export function parseCli(argv: string[]): ParsedArgs {
     if (!Number.isInteger(workers) || workers < 1 || workers > 16) throw new BackupError('USAGE', '--workers takes a whole number from 1 to 16.');
   }
   const partition = nonEmpty('partition', v.partition) ?? 'default';
-  const m365 = { tenant: nonEmpty('tenant', v.tenant), user: nonEmpty('user', v.user), services: parseServices(v.service), at: parseAt(v.at) };
-  if (!m365.tenant && (m365.user !== undefined || m365.services !== undefined))
-    throw new BackupError('USAGE', `--${m365.user !== undefined ? 'user' : 'service'} selects within a tenant: add --tenant <name>.`);
+  const m365 = { tenant: nonEmpty('tenant', v.tenant), user: nonEmpty('user', v.user), services: parseServices(v.service), at: parseAt(v.at), site: nonEmpty('site', v.site), team: nonEmpty('team', v.team), group: nonEmpty('group', v.group) };
+  const within = (['user', 'site', 'team', 'group'] as const).find((k) => m365[k] !== undefined) ?? (m365.services !== undefined ? 'service' : undefined);
+  if (!m365.tenant && within) throw new BackupError('USAGE', `--${within} selects within a tenant: add --tenant <name>.`);
   return {
     command,
     positionals,

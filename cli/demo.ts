@@ -26,6 +26,8 @@ import { startGraphSimulator } from '../simulator/graph/server';
 import { demoSignInUsers } from '../simulator/graph/signIn';
 import { generateTenant } from '../simulator/tenant/generator';
 import { expectedRestore } from '../simulator/tenant/expected';
+import { seedScopes, type SeededScopes } from '../simulator/tenant/scopeSeed';
+import { compareScopeRestore } from '../simulator/tenant/scopeExpected';
 import { compareRestore } from '../simulator/tenant/compare';
 import type { TenantEditor } from '../simulator/tenant/editor';
 import type { SimTenant } from '../simulator/tenant/model';
@@ -68,6 +70,18 @@ function startHost(env: NodeJS.ProcessEnv, stateDir: string): { child: ChildProc
 }
 
 /** A day of changes across services and users. */
+/** A night's changes on the team site, the team and the group. */
+function changeScopes(x: SeededScopes): string {
+  const r = new SeededRandom(8);
+  x.sites.modifyFile(x.sites.library(x.site), 'Campaigns/2026/Budget.xlsx', r.bytes(14_000));
+  x.sites.addListItem(x.sites.list(x.site, 'Campaigns'), { Title: 'Winter sale', Status: 'Planned', Budget: 5000 });
+  const general = x.teams.channel(x.team, 'General');
+  const kickoff = [...general.messages.values()].find((m) => m.subject === 'Kickoff')!;
+  x.teams.post(general, { from: { id: 'demo', displayName: 'Night Owl' }, html: '<p>Overnight update</p>', replyTo: kickoff.id });
+  x.groups.reply([...x.group.threads.values()][0]!, { from: { name: 'Night Owl', address: 'owl@contoso.example' }, receivedDateTime: new Date().toISOString(), bodyHtml: '<p>A post overnight</p>', attachments: [] });
+  return '4 on the team site, the team and the group';
+}
+
 function changeTenant(tenant: SimTenant, editor: TenantEditor): string {
   const r = new SeededRandom(7);
   const users = [...tenant.users.values()];
@@ -123,6 +137,8 @@ async function main(): Promise<number> {
     const azurite = await teardown.start(() => startAzurite({ location: join(work, 'azurite') }), (a) => a.stop());
     const certFile = join(work, 'simulator-cert.pem');
     const { tenant, editor } = generateTenant({ seed: 2026, tenantId: '3f5c2a8e-0d6b-4b7e-9a41-5d2c7e1f0a11', domain: 'contoso.example', shape: SHAPE });
+    // A team site (two libraries, a list), a group with conversations, a team with channels, and a site and team the app may not read.
+    const scopes = seedScopes(tenant);
     const secret = randomBytes(24).toString('base64url');
     tenant.apps.push({ clientId: '7c1d9e52-8a3f-4f60-b2d4-61e0c9a7f3b2', clientSecret: secret });
     const tls = await loopbackCertificate(certFile);
@@ -190,7 +206,7 @@ async function main(): Promise<number> {
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
     await runNight('full', `${today}T02:00:00Z`);
     const full = nights[0]!.report.reduce((n, r) => n + r.fetched, 0);
-    log(`  tenant change: ${changeTenant(tenant, editor)}`);
+    log(`  tenant change: ${changeTenant(tenant, editor)}; ${changeScopes(scopes)}`);
     await runNight('incremental', `${tomorrow}T02:00:00Z`);
     const incremental = nights[1]!.report.reduce((n, r) => n + r.fetched, 0);
     checks.push({ name: 'incremental fetched only changes', ok: incremental > 0 && incremental < full / 5, detail: `${incremental} items vs ${full} in the full backup` });
@@ -210,13 +226,16 @@ async function main(): Promise<number> {
       const zip = Buffer.from(await (await fetch(String(restore.downloadUrl))).arrayBuffer());
       const target = join(work, 'restored');
       const n = await unzipBuffer(zip, target);
-      problems = compareRestore(target, expectedRestore(tenant, editor));
+      // Users as before; Sites/, Teams/ and Groups/ checked on their own.
+      problems = compareRestore(target, expectedRestore(tenant, editor)).filter((p) => !/^unexpected file (Sites|Teams|Groups)\//.test(p));
+      const scopeProblems = compareScopeRestore(target, tenant);
+      checks.push({ name: 'team site, team and group restored', ok: scopeProblems.length === 0, detail: scopeProblems.length ? scopeProblems.slice(0, 3).join('; ') : 'library files byte-identical, list items, every channel message once with its images, one .eml per post; the 403 site and team skipped' });
       log(`  restore     ${n} files (${formatBytes(Number(restore.bytes))}) as a ${formatBytes(zip.length)} zip via a time-limited link, in ${formatDuration(Date.now() - t0)}`);
     }
     checks.push({ name: 'restored content matches the tenant', ok: problems.length === 0, detail: problems.length ? problems.slice(0, 3).join('; ') : 'files and MIME byte-identical, .ics/.vcf parsed and equal' });
 
     // Summary.
-    const services4 = ['onedrive', 'mail', 'calendar', 'contacts'];
+    const services4 = ['onedrive', 'mail', 'calendar', 'contacts', 'sharepoint', 'groups', 'teams'];
     log('\nSummary (full backup, then incremental):');
     log('  service    items   full: fetched       bytes   incremental: fetched      bytes  removed');
     for (const svc of services4) {

@@ -108,7 +108,7 @@ describe('the Functions app on the local Durable host (timer, orchestrations, ac
       [{ path: '/api/backups', method: 'POST', body: '{not json' }, 400, /not valid JSON/],
       [{ path: '/api/backups', method: 'POST', body: '[1,2]' }, 400, /JSON object/],
       [{ path: '/api/backups', method: 'POST', body: JSON.stringify({ tenant: 'nosuch' }) }, 404, /Unknown tenant "nosuch"/],
-      [{ path: '/api/backups', method: 'POST', body: JSON.stringify({ tenant: 'contoso', services: ['teams'] }) }, 400, /Unknown service "teams"/],
+      [{ path: '/api/backups', method: 'POST', body: JSON.stringify({ tenant: 'contoso', services: ['yammer'] }) }, 400, /Unknown service "yammer"/],
       [{ path: '/api/backups', method: 'POST', body: JSON.stringify({ user: 'a@b.c' }) }, 400, /"user" needs "tenant"/],
       [{ path: '/api/backups/nope', method: 'GET' }, 404, /No backup run "nope"/],
       [{ path: '/api/snapshots', method: 'GET' }, 400, /"tenant" query parameter is required/],

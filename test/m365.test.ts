@@ -226,9 +226,9 @@ describe('Microsoft 365 through Graph (tenant simulator over HTTPS, real Graph S
     const unknownUser = await suite.cli(['backup', '--tenant', 'contoso', '--user', 'ghost@contoso.example'], contoso.password);
     assert.equal(unknownUser.code, 1);
     assert.match(unknownUser.stderr, /Tenant "contoso" has no user "ghost@contoso.example"/);
-    const unknownService = await suite.cli(['backup', '--tenant', 'contoso', '--service', 'teams'], contoso.password);
+    const unknownService = await suite.cli(['backup', '--tenant', 'contoso', '--service', 'yammer'], contoso.password);
     assert.equal(unknownService.code, 2);
-    assert.match(unknownService.stderr, /Unknown service "teams"/);
+    assert.match(unknownService.stderr, /Unknown service "yammer"/);
 
     const badSecret = join(suite.work, 'bad.secret');
     writeFileSync(badSecret, 'not-the-secret');

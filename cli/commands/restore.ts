@@ -7,7 +7,7 @@ import { formatBytes } from '../format';
 import { ProgressBar } from '../progressBar';
 import { refuseFolderOptions, servicesOf, snapshotSelector } from '../selection';
 
-const GRAMMAR = 'm365-backup restore <snapshot|latest|date-time> <target-dir> [--tenant <n> [--user <upn>] [--service <s>]]';
+const GRAMMAR = 'm365-backup restore <snapshot|latest|date-time> <target-dir> [--tenant <n> [--user <upn>] [--service <s>] [--site <url|id>] [--team <name|id>] [--group <mail|id>]]';
 
 /**
  * One grammar for folders and tenants: `restore <selector> <dir>`. Kept forms: `--at <time>` in
@@ -53,6 +53,7 @@ async function tenantRestore(ctx: CliContext, args: ParsedArgs, snapshot: string
     tenantName: t.record.name,
     services: servicesOf(args),
     user: args.m365.user,
+    scopes: { site: args.m365.site, team: args.m365.team, group: args.m365.group },
     snapshot,
     target,
     password: () => ctx.password('restore'),

@@ -12,7 +12,7 @@ import { limitQuery } from './snapshots';
 export function parseServices(v: unknown): Service[] {
   if (v === undefined || v === null) return [...SERVICES];
   const list = typeof v === 'string' ? [v] : v;
-  if (!Array.isArray(list) || list.length === 0) throw new BackupError('USAGE', '"services" must be a list of onedrive, mail, calendar, contacts.');
+  if (!Array.isArray(list) || list.length === 0) throw new BackupError('USAGE', `"services" must be a list of ${SERVICES.join(', ')}.`);
   return [...new Set((list as unknown[]).flatMap((s) => servicesNamed(s)))];
 }
 

@@ -11,3 +11,7 @@ export { MailSource } from './sources/mail';
 export { CalendarSource } from './sources/calendar';
 export { ContactsSource, DEFAULT_CONTACTS } from './sources/contacts';
 export { listUsers, userPages, probeServices, type GraphUser, type UserServices } from './users';
+export { SharePointSource } from './sources/sharePoint';
+export { GroupsSource } from './sources/groups';
+export { TeamsSource } from './sources/teams';
+export { discoverScopes } from './scopeDiscovery';

@@ -1,7 +1,7 @@
 import { BackupError } from '../errors';
 
-/** The Microsoft 365 workloads backed up per user. */
-export const SERVICES = ['onedrive', 'mail', 'calendar', 'contacts'] as const;
+/** The Microsoft 365 workloads: per user (the first four) and per tenant-level scope (site, group, team: shared/m365/scopes.ts). */
+export const SERVICES = ['onedrive', 'mail', 'calendar', 'contacts', 'sharepoint', 'groups', 'teams'] as const;
 export type Service = (typeof SERVICES)[number];
 
 export function isService(v: unknown): v is Service {

@@ -9,6 +9,9 @@ export interface MailboxLimits {
   windowMs: number;
 }
 
+/** Teams: channel message delta and replies share 60 requests a minute per app per tenant (concurrency not limited). */
+export const TEAMS_MESSAGE_LIMITS: MailboxLimits = { concurrency: 1_000_000, budget: 60, windowMs: 60_000 };
+
 export const OUTLOOK_LIMITS: MailboxLimits = { concurrency: 4, budget: 10_000, windowMs: 600_000 };
 
 interface MailboxState {

@@ -2,12 +2,18 @@ import type { SimTenant, SimUserData } from '../tenant/model';
 import { contactScope } from '../tenant/model';
 import { deltaPage, listPage } from './delta';
 import { graphError, json, type SimRequest, type SimResponse } from './http';
+import { matchSiteRoute } from './siteRoutes';
+import { matchGroupRoute } from './groupRoutes';
+import { matchTeamRoute } from './teamRoutes';
+import { scopesOf } from '../tenant/sites';
 import { contactFolderJson, contactJson, driveItemJson, driveTombstoneJson, eventJson, mailFolderJson, malformedJson, messageJson, removedJson } from './shapes';
 
 export interface RouteContext {
   origin: string;
   /** Counter value below which delta tokens of this user are expired. */
   floor(u: SimUserData): number;
+  /** Counter value below which delta tokens of a site or team (by id) are expired. */
+  floorOf(id: string): number;
   /** A fresh pre-authenticated download URL for a drive item. */
   downloadUrl(tenant: SimTenant, u: SimUserData, itemId: string): string;
 }
@@ -18,6 +24,8 @@ export interface RouteMatch {
   /** The mailbox the request counts against (Outlook routes only). */
   mailbox?: string;
   deltaWithToken: boolean;
+  /** Counts against Teams' shared limit of channel message delta and replies (per app per tenant). */
+  teamsMessages?: boolean;
   run(): SimResponse;
 }
 
@@ -38,6 +46,9 @@ export function matchRoute(req: SimRequest, tenant: SimTenant, ctx: RouteContext
   const withToken = req.url.searchParams.has('$deltatoken') || req.url.searchParams.has('$skiptoken');
   const plain = (name: string, run: () => SimResponse): RouteMatch => ({ name, deltaWithToken: false, run });
 
+  if (parts[0] === 'sites' || parts[0] === 'drives') return matchSiteRoute(req, tenant, ctx, parts);
+  if (parts[0] === 'groups') return matchGroupRoute(req, tenant, ctx, parts);
+  if (parts[0] === 'teams') return matchTeamRoute(req, tenant, ctx, parts);
   if (parts[0] !== 'users') return undefined;
   if (parts.length === 1)
     return plain('users', () =>
@@ -79,6 +90,7 @@ export function matchRoute(req: SimRequest, tenant: SimTenant, ctx: RouteContext
       const item = u.drive.get(rest[2]);
       if (rest.length === 3)
         return plain('drive.item', () => (!item ? graphError(404, 'itemNotFound', 'The resource could not be found.') : u.corrupt.has(item.id) ? brokenJson(item.id) : json(200, driveItemJson(u, item, item.folder ? undefined : ctx.downloadUrl(tenant, u, item.id)))));
+      if (rest[3] === 'permissions' && rest.length === 4) return plain('drive.permissions', () => (!item ? graphError(404, 'itemNotFound', 'The resource could not be found.') : json(200, { value: scopesOf(tenant).permissions.get(item.id) ?? [] })));
       if (rest[3] === 'content' && rest.length === 4)
         return plain('drive.content', () => (!item || item.folder ? graphError(404, 'itemNotFound', 'The resource could not be found.') : { status: 302, headers: { Location: ctx.downloadUrl(tenant, u, item.id) } }));
     }

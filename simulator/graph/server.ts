@@ -7,7 +7,7 @@ import type { LoopbackCertificate } from '../tls';
 import { FaultInjector, type FaultKind, type FaultOptions } from './faults';
 import { encode, graphError, json, readBody, type SimRequest, type SimResponse } from './http';
 import { SimIdentity } from './identity';
-import { MailboxLimiter, TenantLimiter, type MailboxLimits, type TenantLimits } from './limits';
+import { MailboxLimiter, TEAMS_MESSAGE_LIMITS, TenantLimiter, type MailboxLimits, type TenantLimits } from './limits';
 import { matchRoute } from './routes';
 import { forEachConcurrent } from '../../shared/concurrency';
 
@@ -22,6 +22,8 @@ export interface GraphSimulatorOptions {
   /** Limits per app per tenant across all clients (concurrency, requests per window); undefined = not enforced. */
   tenantLimits?: TenantLimits;
   faults?: FaultOptions;
+  /** Teams' limit shared by channel message delta and replies, per app per tenant (default 60 a minute, enforced). */
+  teamsLimits?: MailboxLimits;
   /** Lifetime of pre-authenticated download URLs. */
   downloadUrlTtlMs?: number;
 }
@@ -69,6 +71,12 @@ export interface GraphSimulator {
   tenantLimiter: TenantLimiter;
   identity: SimIdentity;
   resetStats(): void;
+  /** Expires every delta token issued so far for a site (its libraries and lists) or a team (its channels). */
+  expireScopeTokens(tenant: SimTenant, scopeId: string): void;
+  /** 429 answers of the Teams message limit (part of `stats.throttled`). */
+  teamsThrottled(): number;
+  /** Arrival times of the requests the Teams message limit admitted (for the benchmark's budget use). */
+  teamsArrivals(): number[];
   /** Expires every delta token issued so far for this user (their next delta answers 410). */
   expireDeltaTokens(tenant: SimTenant, user: string): void;
   setLatency(ms: number): void;
@@ -108,6 +116,9 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
   const stats = newStats();
   const faults = new FaultInjector(options.faults);
   const limiter = new MailboxLimiter(options.limits);
+  const teamsLimiter = new MailboxLimiter(options.teamsLimits ?? TEAMS_MESSAGE_LIMITS);
+  let teamsThrottled = 0;
+  const teamsArrivals: number[] = [];
   const tenantLimiter = new TenantLimiter(options.tenantLimits);
   /** Counts one request against its tenant's limits: undefined when admitted (call the release), else the 429. */
   const admitTenant = (tenantId: string): SimResponse | undefined => {
@@ -137,6 +148,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
       return origin;
     },
     floor: (u: SimUserData) => floors.get(u.user.id) ?? 0,
+    floorOf: (id: string) => floors.get(id) ?? 0,
     downloadUrl: (t: SimTenant, u: SimUserData, itemId: string) => {
       const token = randomBytes(18).toString('base64url');
       grants.set(token, { tenantId: t.tenantId, u, itemId, expires: Date.now() + ttl });
@@ -186,6 +198,16 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     if (refused) return refused;
     let mailboxAdmitted = false;
     try {
+      if (route.teamsMessages) {
+        const admitted = teamsLimiter.admit(tenant.tenantId);
+        if (!admitted.ok) {
+          stats.throttled++;
+          teamsThrottled++;
+          return graphError(429, 'TooManyRequests', 'Application is over its limit of channel message requests.', { 'Retry-After': String(admitted.retryAfterSeconds) });
+        }
+        teamsLimiter.release(tenant.tenantId);
+        teamsArrivals.push(Date.now());
+      }
       if (route.mailbox) {
         let arrivals = stats.mailboxArrivals.get(route.mailbox);
         if (!arrivals) stats.mailboxArrivals.set(route.mailbox, (arrivals = []));
@@ -293,6 +315,9 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     tenantLimiter,
     identity,
     resetStats: () => Object.assign(stats, newStats()),
+    expireScopeTokens: (tenant, scopeId) => floors.set(scopeId, tenant.version + 1),
+    teamsThrottled: () => teamsThrottled,
+    teamsArrivals: () => [...teamsArrivals],
     expireDeltaTokens: (tenant, user) => floors.set(tenant.user(user).user.id, tenant.version + 1),
     setLatency: (ms) => {
       latency = ms;

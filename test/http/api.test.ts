@@ -55,8 +55,8 @@ describe('HTTP API: validation and password throttling', () => {
       [post(a, '/api/backups', { tenant: 'contoso', user: '../../etc' }), 400, /User "\.\.\/\.\.\/etc" is not valid: give a user principal name/],
       [post(a, '/api/backups', { tenant: 'contoso', user: 'not a user' }), 400, /User "not a user" is not valid/],
       [getJson(`${a.origin}/api/snapshots?tenant=contoso&user=`), 400, /User "" is not valid/],
-      [getJson(`${a.origin}/api/snapshots?tenant=contoso&service=teams`), 400, /Unknown service "teams"/],
-      [post(a, '/api/backups', { tenant: 'contoso', services: ['onedrive', 'sharepoint'] }), 400, /Unknown service "sharepoint"/],
+      [getJson(`${a.origin}/api/snapshots?tenant=contoso&service=yammer`), 400, /Unknown service "yammer"/],
+      [post(a, '/api/backups', { tenant: 'contoso', services: ['onedrive', 'yammer'] }), 400, /Unknown service "yammer"/],
       // A restore body posted to /api/backups is refused, not read as "back up contoso".
       [post(a, '/api/backups', { tenant: 'contoso', password: PASSWORD }), 400, /Unknown field "password" in the request body/],
       [post(a, '/api/restores', { tenant: 'contoso', password: PASSWORD, target: '/tmp' }), 400, /Unknown field "target"/],

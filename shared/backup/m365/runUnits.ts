@@ -34,7 +34,7 @@ export async function beginTenantRun(
   }
   // The roster is written page by page as Graph lists the users; the directory is updated alongside.
   const roster = new RosterWriter(repo, o.runId);
-  await tenantUsers(repo, conn, { tenantName: o.tenant, user: o.user, probeDays: o.probeDays, onUsers: (users) => roster.add(users) });
+  await tenantUsers(repo, conn, { tenantName: o.tenant, user: o.user, probeDays: o.probeDays, services: o.services, onUsers: (users) => roster.add(users) });
   return { users: await roster.finish() };
 }
 

@@ -1,5 +1,5 @@
 import type { ContentWriter, Repository } from '../../repo';
-import { CalendarSource, ContactsSource, MailSource, OneDriveSource, type GraphConnection, type ServiceSource, type SourceContext } from '../../graph';
+import { CalendarSource, ContactsSource, GroupsSource, MailSource, OneDriveSource, SharePointSource, TeamsSource, type GraphConnection, type ServiceSource, type SourceContext } from '../../graph';
 import type { MemoryBudget } from '../../graph/gates';
 import { servicePartition, type ItemFailure, type Service, type ServiceOutcome, type TenantUser } from '../../m365';
 import { backupService } from './serviceBackup';
@@ -14,6 +14,12 @@ export function sourceFor(service: Service, ctx: SourceContext): ServiceSource {
       return new CalendarSource(ctx);
     case 'contacts':
       return new ContactsSource(ctx);
+    case 'sharepoint':
+      return new SharePointSource(ctx);
+    case 'groups':
+      return new GroupsSource(ctx);
+    case 'teams':
+      return new TeamsSource(ctx);
   }
 }
 

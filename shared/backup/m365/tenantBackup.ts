@@ -7,7 +7,7 @@ import { forEachConcurrent } from '../../concurrency';
 import { ContentSession, Lease, TENANT_RUN_LEASE, type ContentStats, type Repository } from '../../repo';
 import type { GraphConnection } from '../../graph';
 import { MemoryBudget } from '../../graph/gates';
-import { addOutcome, emptyTotals, lanesOf, type ItemFailure, type RunTotals, type Service, type ServiceOutcome } from '../../m365';
+import { addOutcome, emptyTotals, isScopeService, lanesOf, scopeOf, SCOPE_SERVICE, type ItemFailure, type RunTotals, type Service, type ServiceOutcome } from '../../m365';
 import { DEFAULT_USER_PARALLELISM } from '../../config/settings';
 import { backupServiceUnit } from './serviceUnit';
 import { hostname } from 'node:os';
@@ -81,7 +81,7 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
   const conn = o.conn;
   const lease = await Lease.acquire(repo, TENANT_RUN_LEASE, { what: `a backup run of tenant "${o.tenantName}"` });
   try {
-    const users = await listTenantUsers(repo, conn, { tenantName: o.tenantName, user: o.user, probeDays: o.probeDays });
+    const users = await listTenantUsers(repo, conn, { tenantName: o.tenantName, user: o.user, probeDays: o.probeDays, services: o.services });
     const runId = `cli-${started.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
     const failedUnits = new Set<string>();
     const spoolDir = o.spoolDir ?? join(tmpdir(), `m365-backup-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -96,8 +96,15 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
       await forEachConcurrent(users, o.userConcurrency ?? DEFAULT_USER_PARALLELISM, async (u) => {
         const report: UserReport = { id: u.id, userPrincipalName: u.userPrincipalName, services: [], skipped: [] };
         reports.push(report);
-        const available = o.services.filter((service) => {
+        // A site, group or team has one service: the others are not "skipped" for it, nor its service for a user.
+        const scope = scopeOf(u.id);
+        const applicable = o.services.filter((s) => (scope ? s === SCOPE_SERVICE[scope.kind] : !isScopeService(s)));
+        const available = applicable.filter((service) => {
           if (u.services.includes(service)) return true;
+          if (scope) {
+            report.skipped.push(u.notes?.[0] ?? `${service}: not available`);
+            return false;
+          }
           report.skipped.push(`${service}: ${u.notes?.find((n) => n.includes(service === 'onedrive' ? 'OneDrive' : 'mailbox')) ?? 'not available'}`);
           return false;
         });

@@ -1,6 +1,6 @@
 import { BackupError } from '../../errors';
-import { probeServices, userPages, type GraphConnection, type GraphUser, type UserServices } from '../../graph';
-import { matchUsers, type DirectoryUser, type Service, type TenantUser } from '../../m365';
+import { discoverScopes, probeServices, userPages, type GraphConnection, type GraphUser, type UserServices } from '../../graph';
+import { matchUsers, SCOPE_SERVICE, type DirectoryUser, type ScopeKind, type Service, type TenantUser } from '../../m365';
 import type { Repository } from '../../repo';
 import { tenantDirectory } from './runRecords';
 
@@ -14,7 +14,9 @@ export interface TenantUsersOptions {
   /** Probe a known user's services again after this many days (0: every run). */
   probeDays?: number;
   now?: Date;
-  /** Receives the users in listing order, one Graph page at a time (e.g. the roster writer). */
+  /** The services of the run: sites, groups and teams are listed only when their service is among them (default: all). */
+  services?: readonly Service[];
+  /** Receives the users in listing order, one Graph page at a time (e.g. the roster writer), then the sites, groups and teams. */
   onUsers: (users: TenantUser[]) => Promise<void>;
 }
 
@@ -24,6 +26,11 @@ export interface TenantUsersResult {
   probed: number;
   /** Directory rows written (new, renamed, re-probed or changed users). */
   written: number;
+  /** Sites, groups and teams listed (each a roster entry after the users), and those the app may not read. */
+  scopes?: number;
+  skippedScopes?: number;
+  /** Scope listings that failed (e.g. a permission not granted): named in the run's report. */
+  problems?: string[];
 }
 
 const servicesOf = (p: UserServices): Service[] => [...(p.drive ? (['onedrive'] as const) : []), ...(p.mailbox ? (['mail', 'calendar', 'contacts'] as const) : [])];
@@ -79,6 +86,25 @@ export async function tenantUsers(repo: Repository, conn: GraphConnection, o: Te
     if (o.user !== undefined && result.users > 0) break;
   }
   if (o.user !== undefined && result.users === 0) throw new BackupError('NOT_FOUND', `Tenant "${o.tenantName}" has no user "${o.user}".`);
+  if (o.user === undefined) {
+    // Sites, groups and teams: roster entries after the users, remembered in the directory for restores.
+    const kinds = (Object.keys(SCOPE_SERVICE) as ScopeKind[]).filter((k) => !o.services || o.services.includes(SCOPE_SERVICE[k]));
+    if (kinds.length > 0) {
+      const { scopes, problems } = await discoverScopes(conn, kinds);
+      const changes: { value: DirectoryUser; previous?: DirectoryUser }[] = [];
+      for (const s of scopes) {
+        const before = await knownOf(s.id);
+        const next: DirectoryUser = { ...s, probed: now.toISOString() };
+        if (!before || before.userPrincipalName !== next.userPrincipalName || before.displayName !== next.displayName || before.services.join() !== next.services.join()) changes.push({ value: next, previous: before });
+      }
+      await dir.put(changes);
+      result.written += changes.length;
+      result.scopes = scopes.length;
+      result.skippedScopes = scopes.filter((s) => s.services.length === 0).length;
+      if (problems.length) result.problems = problems;
+      if (scopes.length > 0) await o.onUsers(scopes);
+    }
+  }
   return result;
 }
 

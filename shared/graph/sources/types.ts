@@ -47,6 +47,8 @@ export interface SourceContext {
   /** Content held in memory by the whole run; beyond it, downloads spool to disk. */
   memory?: MemoryBudget;
   now?: Date;
+  /** Read each drive item's sharing permissions (OneDrive, SharePoint); default on. */
+  permissions?: boolean;
 }
 
 export interface ServiceSource {

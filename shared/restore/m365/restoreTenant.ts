@@ -68,6 +68,7 @@ export async function writeTenantPlan(repo: Repository, privateKey: PrivateKey, 
   for (const p of plan.partitions) {
     await mkdir(joinUnderTarget(root, p.dir), { recursive: true });
     await writeFile(joinUnderTarget(root, `${p.dir}/_items.json`), JSON.stringify(p.metas, null, 1));
+    for (const d of p.documents ?? []) await mkdir(dirname(joinUnderTarget(root, d.path)), { recursive: true }).then(() => writeFile(joinUnderTarget(root, d.path), d.text)).then(() => void result.files++, (e: unknown) => fail(d.path, reason(e)));
     for (const f of p.folders) await mkdir(joinUnderTarget(root, f), { recursive: true }).catch((e: unknown) => fail(f, reason(e)));
     files.push(...p.files);
   }

@@ -4,12 +4,15 @@ import { Catalog, type Repository } from '../../repo';
 import { servicePartition } from '../../m365';
 import { parseSnapshotSelector, selectSnapshot } from '../selectSnapshot';
 import { directoryUsers, restoreTenant, type TenantRestoreResult } from './restoreTenant';
+import type { ScopeFilter } from './scopeSelection';
 
 export interface TenantSnapshotRestoreInput {
   tenantName: string;
   services: readonly Service[];
   /** One user (id or UPN); every backed-up user when absent. */
   user?: string;
+  /** Sites, teams and groups by id or name (with any of these or `user`: only what they name). */
+  scopes?: ScopeFilter;
   /**
    * "latest", a date-time (each selected user's service as of then), or a snapshot number: numbers
    * count per user and service, so a number needs `user` and exactly one service.
@@ -41,7 +44,7 @@ async function pointInTimeOf(repo: Repository, input: TenantSnapshotRestoreInput
 export async function restoreTenantSnapshot(repo: Repository, input: TenantSnapshotRestoreInput): Promise<TenantRestoreResult> {
   const point = await pointInTimeOf(repo, input);
   const key = await repo.unlock(await input.password());
-  const result = await restoreTenant(repo, key, { tenantName: input.tenantName, services: input.services, user: input.user, pointInTime: point.at, target: input.target });
+  const result = await restoreTenant(repo, key, { tenantName: input.tenantName, services: input.services, user: input.user, scopes: input.scopes, pointInTime: point.at, target: input.target });
   if (result.partitions.length === 0)
     throw new BackupError('NOT_FOUND', `Nothing of tenant "${input.tenantName}" was backed up${point.at ? ` at or before ${point.at.toISOString()}` : ''}.`);
   return result;

@@ -3,7 +3,9 @@ import { BackupError } from '../../errors';
 import { Catalog, ChunkReader, Directory, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../../repo';
 import type { Service } from '../../graph';
 import { latestAtOrBefore } from '../selectSnapshot';
-import { directoryPartition, matchUsers, servicePartition, TENANT_DIRECTORY, type DirectoryUser } from '../../m365';
+import { directoryPartition, isScopeService, matchUsers, SCOPE_DIR, scopeOf, servicePartition, TENANT_DIRECTORY, type DirectoryUser } from '../../m365';
+import { layoutScope, permissionsDocument, type PlannedDocument } from './scopeLayout';
+import { selectEntries, type ScopeFilter } from './scopeSelection';
 import { itemFileName, NameSpace } from './naming';
 import { layoutTree, type TreeEntry } from './treeLayout';
 
@@ -12,6 +14,8 @@ export interface TenantSelection {
   tenantName: string;
   services: readonly Service[];
   user?: string;
+  /** Sites, teams, groups by id or name (URL, name, mail): with any of these or `user`, only what they name. */
+  scopes?: ScopeFilter;
   pointInTime?: Date;
 }
 
@@ -38,6 +42,8 @@ export interface PlannedPartition {
   /** Folders (empty ones included), relative to the target, ending in "/". */
   folders: string[];
   files: PlannedFile[];
+  /** Files made from the metadata alone (channel transcripts, list exports, _permissions.json), relative to the target. */
+  documents?: PlannedDocument[];
 }
 
 /**
@@ -54,7 +60,8 @@ export interface TenantRestorePlan {
   locations: [string, string, number, number, number][];
 }
 
-const SERVICE_DIR: Record<Service, string> = { onedrive: 'OneDrive', mail: 'Mail', calendar: 'Calendar', contacts: 'Contacts' };
+/** A user's service folder; a site's, team's or group's content is its folder itself (Sites/<site>/..., Teams/<team>/..., Groups/<group>/...). */
+const SERVICE_DIR: Record<Service, string> = { onedrive: 'OneDrive', mail: 'Mail', calendar: 'Calendar', contacts: 'Contacts', sharepoint: '', groups: '', teams: '' };
 const ITEMS_JSON = '_items.json';
 
 type Meta = Record<string, unknown> & { type?: string; id?: string };
@@ -88,11 +95,11 @@ export function selectUsers(users: DirectoryUser[], tenant: string, user?: strin
 
 /** The snapshot of each selected user and service (no password needed): what a restore would read. */
 export async function selectTenantSnapshots(repo: Repository, o: TenantSelection): Promise<{ user: DirectoryUser; service: Service; catalog: Catalog; snapshot: SnapshotRecord }[]> {
-  const users = await directoryUsers(repo, o.tenantName, o.user);
+  const users = o.scopes && Object.values(o.scopes).some((v) => v !== undefined) ? await selectEntries(readDirectory(repo, o.tenantName), o.tenantName, o.user, o.scopes) : await directoryUsers(repo, o.tenantName, o.user);
   if (users.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${o.tenantName}" has no backups yet.`);
   const out = [];
   for (const user of users)
-    for (const service of o.services) {
+    for (const service of o.services.filter((s) => (scopeOf(user.id) ? isScopeService(s) : !isScopeService(s)))) {
       const catalog = new Catalog(repo, servicePartition(o.tenantName, user.id, service));
       const snapshot = latestAtOrBefore(await catalog.snapshots(), o.pointInTime);
       if (snapshot) out.push({ user, service, catalog, snapshot });
@@ -103,17 +110,27 @@ export async function selectTenantSnapshots(repo: Repository, o: TenantSelection
 /** Plans the restore of a tenant selection: reads every item version once and locates its chunks. */
 export async function planTenantRestore(repo: Repository, privateKey: PrivateKey, o: TenantSelection): Promise<TenantRestorePlan> {
   const plan: TenantRestorePlan = { tenant: o.tenantName, partitions: [], failures: [], packs: [], locations: [] };
-  const users = new NameSpace();
+  // Users at the top by UPN; sites, teams and groups under Sites/, Teams/, Groups/ by display name (a UPN never is one of those).
+  const users = new NameSpace(Object.values(SCOPE_DIR));
+  const scopeNames = new Map<string, NameSpace>();
   const userDirs = new Map<string, string>();
   for (const { user, service, catalog, snapshot } of await selectTenantSnapshots(repo, o)) {
+    const scope = scopeOf(user.id);
     let userDir = userDirs.get(user.id);
-    if (userDir === undefined) userDirs.set(user.id, (userDir = users.claim(user.userPrincipalName, user.id)));
-    const dir = `${userDir}/${SERVICE_DIR[service]}`;
+    if (userDir === undefined) {
+      if (scope) {
+        let names = scopeNames.get(scope.kind);
+        if (!names) scopeNames.set(scope.kind, (names = new NameSpace()));
+        userDir = `${SCOPE_DIR[scope.kind]}/${names.claim(user.displayName || user.userPrincipalName, user.id)}`;
+      } else userDir = users.claim(user.userPrincipalName, user.id);
+      userDirs.set(user.id, userDir);
+    }
+    const dir = SERVICE_DIR[service] ? `${userDir}/${SERVICE_DIR[service]}` : userDir;
     const runKeys = await catalog.openRunKeys(privateKey);
     const versions: ItemVersion[] = [];
     const damaged = (row: string, reason: string) => plan.failures.push({ path: `${dir} (item row ${row})`, reason: `${reason} The item is not restored.` });
     for await (const v of catalog.versionsAt(snapshot.seq, runKeys, damaged)) versions.push(v);
-    const { folders, files } = layoutService(service, versions);
+    const { folders, files, documents } = isScopeService(service) ? layoutScope(service, versions, user.displayName || user.userPrincipalName) : layoutService(service, versions);
     plan.partitions.push({
       userPrincipalName: user.userPrincipalName,
       service,
@@ -124,6 +141,7 @@ export async function planTenantRestore(repo: Repository, privateKey: PrivateKey
       metas: versions.map((v) => v.meta),
       folders: folders.map((f) => `${dir}/${f}`),
       files: files.map((f) => ({ ...f, path: `${dir}/${f.path}` })),
+      ...(documents.length > 0 ? { documents: documents.map((d) => ({ ...d, path: `${dir}/${d.path}` })) } : {}),
     });
   }
   const wanted = new Set<string>();
@@ -148,7 +166,7 @@ export function planLocations(plan: TenantRestorePlan): Map<string, ChunkLocatio
 const dateOf = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** The folders and files of one service's items, each with a unique path under the service folder. */
-function layoutService(service: Service, versions: ItemVersion[]): { folders: string[]; files: PlannedFile[] } {
+function layoutService(service: Service, versions: ItemVersion[]): { folders: string[]; files: PlannedFile[]; documents: PlannedDocument[] } {
   const entries: { e: TreeEntry; file?: Omit<PlannedFile, 'path'> }[] = [];
   // The drive root (a folder without a parent) is the service folder itself.
   const roots = new Set(service === 'onedrive' ? versions.map((v) => v.meta as Meta).filter((m) => m.type === 'folder' && m.parentId == null).map((m) => String(m.id)) : []);
@@ -157,7 +175,7 @@ function layoutService(service: Service, versions: ItemVersion[]): { folders: st
     const m = v.meta as Meta;
     const chunks = v.chunkIds.toString('base64');
     if (service === 'onedrive') {
-      if (roots.has(String(m.id))) continue;
+      if (roots.has(String(m.id)) || m.type === 'permissions') continue; // sharing permissions: _permissions.json below
       entries.push({
         e: { id: String(m.id), parentId: parentOf(m.parentId), name: String(m.name ?? m.id), folder: m.type === 'folder' },
         ...(m.type === 'folder' ? {} : { file: { chunks, mtime: dateOf(m.modified) } }),
@@ -177,14 +195,17 @@ function layoutService(service: Service, versions: ItemVersion[]): { folders: st
   }
   const paths = layoutTree(
     entries.map((x) => x.e),
-    [ITEMS_JSON],
+    [ITEMS_JSON, '_permissions.json'],
   );
   const folders: string[] = [];
   const files: PlannedFile[] = [];
+  const byId = new Map<string, string>();
   for (const { e, file } of entries) {
     const path = paths.get(e)!;
+    byId.set(e.id, path);
     if (file) files.push({ path, ...file });
     else folders.push(path);
   }
-  return { folders, files };
+  const documents = service === 'onedrive' ? permissionsDocument(versions.map((v) => v.meta as Meta), byId) : [];
+  return { folders, files, documents };
 }

@@ -68,6 +68,7 @@ export async function writeZipPart(repo: Repository, key: PrivateKey, plan: Tena
   for (const p of partitions) {
     await folder(`${p.dir}/`);
     await whole(`${p.dir}/_items.json`, Buffer.from(JSON.stringify(p.metas, null, 1)), now);
+    for (const d of p.documents ?? []) await whole(d.path, Buffer.from(d.text), now);
     for (const f of p.folders) await folder(f.endsWith('/') ? f : `${f}/`);
     files.push(...p.files);
   }

@@ -41,7 +41,7 @@ describe('retention policy', () => {
     usage(() => changePolicy(EMPTY_POLICY, { keep: { within: '30x' } }), /is not a duration/);
     usage(() => changePolicy(EMPTY_POLICY, { keep: { within: '999999y' } }), /longer than 200 years/);
     usage(() => validatePolicy({ keep: { hourly: 1 }, extra: 1 }), /"extra" is not a field/);
-    usage(() => validatePolicy({ services: { teams: { last: 1 } } }), /"teams" is not a service/);
+    usage(() => validatePolicy({ services: { yammer: { last: 1 } } }), /"yammer" is not a service/);
     usage(() => validatePolicy([]), /must be a JSON object/);
   });
 
