@@ -13,3 +13,7 @@ import './restoreOrchestrator';
 import './http/restores';
 import './http/console';
 import './http/consoleAssets';
+import './http/browse';
+import './http/browseItems';
+import './http/browseRestore';
+import './http/audit';

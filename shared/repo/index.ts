@@ -26,3 +26,5 @@ export { GARBAGE_TAGS } from './pruneTags';
 export { forgetSnapshots, partitionSnapshots } from './forget';
 export { prune, PRUNE_LEASE, type PruneOptions, type PruneResult, type PrunePhase } from './prune';
 export { Directory, DIRECTORY_PAGE, type DirectoryShape, type DirectoryPage } from './directory';
+export { createBrowseSession, openBrowseSession, endBrowseSession, browseSessionsOf, BROWSE_IDLE_MS, BROWSE_MAX_MS, type BrowseSessionInfo } from './browseSession';
+export { appendAudit, readAudit, type AuditEntry } from './auditLog';

@@ -118,4 +118,4 @@ export async function signIn(suite: M365Suite, origin: string, user: { username:
   return { cookie: header(), csrf: jar.get('m365b-csrf') ?? '' };
 }
 
-export { getJson };
+export { getJson, waitForInstance };
