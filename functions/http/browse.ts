@@ -1,4 +1,3 @@
-import { BackupError } from '../../shared/errors';
 import { forgetSession } from '../../shared/browse';
 import { BROWSE_IDLE_MS, browseSessionsOf, createBrowseSession, endBrowseSession } from '../../shared/repo';
 import { withPasswordThrottle } from '../../shared/repo/passwordThrottle';
@@ -42,16 +41,22 @@ async function openSession(req: HttpRequest, caller: Caller): Promise<HttpRespon
   return { status: 201, jsonBody: { id: `${t.record.name}.${s.id}`, tenant: t.record.name, ...(forUser ? { forUser } : {}), expires: s.expires, ends: s.ends, idleMinutes: BROWSE_IDLE_MS / 60_000 } };
 }
 
-/** GET /api/browse/sessions?tenant=: the live sessions the caller opened or that were opened for them. */
+/**
+ * GET /api/browse/sessions[?tenant=]: the live sessions the caller opened or that were opened for
+ * them, in one tenant or in every tenant (a self-service user does not know the tenant's name).
+ */
 async function listSessions(req: HttpRequest, caller: Caller): Promise<HttpResponseInit> {
   checkQuery(req, ['tenant']);
   const tenant = req.query.get('tenant');
-  if (!tenant) throw new BackupError('USAGE', 'The "tenant" query parameter is required.');
-  const t = await appServices().tenant(tenant);
-  const sessions = await browseSessionsOf(t.repo, caller.upn);
-  // An admin's own sessions, or those opened for this caller (a self-service user never sees an admin's).
-  const usable = sessions.filter((s) => (caller.roles.includes('Backup.Admin') ? s.opener : !s.opener));
-  return { status: 200, jsonBody: { tenant: t.record.name, sessions: usable.map((s) => ({ id: `${t.record.name}.${s.id}`, forMe: !s.opener, expires: s.expires })) } };
+  const names = tenant ? [(await appServices().tenant(tenant)).record.name] : (await (await appServices().tenants()).list()).map((t) => t.name);
+  const out: { id: string; tenant: string; forMe: boolean; expires: string }[] = [];
+  for (const name of names) {
+    const t = await appServices().tenant(name);
+    // An admin's own sessions, or those opened for this caller (a self-service user never sees an admin's).
+    for (const s of await browseSessionsOf(t.repo, caller.upn))
+      if (caller.roles.includes('Backup.Admin') ? s.opener : !s.opener) out.push({ id: `${name}.${s.id}`, tenant: name, forMe: !s.opener, expires: s.expires });
+  }
+  return { status: 200, jsonBody: { sessions: out } };
 }
 
 /** DELETE /api/browse/sessions/{id} -> 204: the session row is deleted; its id opens nothing any more. */

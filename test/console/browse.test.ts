@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { signIn, startConsoleSuite, waitForInstance, type ConsoleSuite } from './consoleSuite';
+import { deletedMessageHistory, signIn, startConsoleSuite, type ConsoleSuite } from './consoleSuite';
 
 type Who = 'admin' | 'operator' | 'self' | 'none' | 'anonymous';
 const WHO: Who[] = ['admin', 'operator', 'self', 'none', 'anonymous'];
@@ -41,11 +41,6 @@ describe('browse sessions, browse, search, preview and console restores (API_AUT
     for (const w of WHO) got[w] = (await call(w, path, o)).status;
     assert.deepEqual(got, want, `${o.method ?? 'GET'} ${path}`);
   };
-  const backupMail = async (user: string) => {
-    const r = await call('operator', '/api/backups', { method: 'POST', body: { tenant: 'contoso', user, services: ['mail'] } });
-    assert.equal(r.status, 202, JSON.stringify(r.body));
-    await waitForInstance(c.host.origin, (r.body.backups as { id: string }[])[0]!.id);
-  };
   /** A restore keeps running after its zip is written (to delete it when the link ends): done is "Completed" in its status. */
   const restored = async (session: string, id: string, who: Who = 'admin') => {
     for (let i = 0; i < 600; i++) {
@@ -63,11 +58,7 @@ describe('browse sessions, browse, search, preview and console restores (API_AUT
     sessions.set('anonymous', { cookie: '', csrf: '' });
     owner = c.users.self.username;
     other = [...c.contoso.tenant.users.values()].map((u) => u.user).find((u) => u.userPrincipalName !== owner && u.hasMailbox)!.userPrincipalName;
-    const m = c.contoso.editor.addMessage(owner, 'Inbox', { subject: 'Quarterly numbers', from: { name: 'Carol Finance', address: 'carol@partner.example' }, to: [{ name: 'Owner', address: owner }], text: 'Revenue <script>alert(1)</script> up 4%.', received: '2026-10-15T09:30:00Z' });
-    deletedId = m.id;
-    await backupMail(owner);
-    c.contoso.editor.deleteMessage(owner, m.id);
-    await backupMail(owner);
+    deletedId = (await deletedMessageHistory(c)).id;
   });
   after(async () => c?.stop());
 
