@@ -17,3 +17,5 @@ import './http/browse';
 import './http/browseItems';
 import './http/browseRestore';
 import './http/audit';
+import './http/notify';
+import './notifyRuns';

@@ -13,8 +13,10 @@ const ALLOWED = new Set([
   'table', 'thead', 'tbody', 'tfoot', 'tr', 'td', 'th', 'caption', 'col', 'colgroup',
 ]);
 /** Elements dropped together with everything inside them. */
-const DROP_WITH_CONTENT = new Set(['script', 'style', 'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'noscript', 'template', 'svg', 'math', 'head', 'title', 'textarea', 'select', 'xmp', 'noembed', 'noframes', 'plaintext']);
+const DROP_WITH_CONTENT = new Set(['script', 'style', 'iframe', 'frameset', 'object', 'applet', 'noscript', 'template', 'svg', 'math', 'head', 'title', 'textarea', 'select', 'xmp', 'noembed', 'noframes', 'plaintext']);
 const VOID = new Set(['br', 'hr', 'col']);
+/** Void elements that are dropped (they have no content to drop with them). */
+const DROP_VOID = new Set(['embed', 'frame', 'param', 'source', 'track', 'link', 'meta', 'base', 'input', 'img', 'keygen', 'area', 'wbr']);
 const ATTRS = new Set(['align', 'valign', 'colspan', 'rowspan', 'width', 'height', 'color', 'size', 'face', 'dir', 'lang', 'title', 'border', 'cellpadding', 'cellspacing', 'bgcolor']);
 
 export const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -60,6 +62,7 @@ export function sanitizeHtml(html: string): string {
       continue;
     }
     if (tag) {
+      if (DROP_VOID.has(tag)) continue;
       if (DROP_WITH_CONTENT.has(tag)) {
         if (!closing && !token.endsWith('/>')) {
           dropping = tag;

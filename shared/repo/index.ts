@@ -28,3 +28,4 @@ export { prune, PRUNE_LEASE, type PruneOptions, type PruneResult, type PrunePhas
 export { Directory, DIRECTORY_PAGE, type DirectoryShape, type DirectoryPage } from './directory';
 export { createBrowseSession, openBrowseSession, endBrowseSession, browseSessionsOf, BROWSE_IDLE_MS, BROWSE_MAX_MS, type BrowseSessionInfo } from './browseSession';
 export { appendAudit, readAudit, type AuditEntry } from './auditLog';
+export { readWebhookUrl, writeWebhookUrl, claimNotification, releaseNotification } from './notifyState';
