@@ -80,7 +80,9 @@ describe('browse sessions, browse, search, preview and console restores (API_AUT
     await matrix(path, { admin: 200, operator: 403, self: 403, none: 403, anonymous: 401 });
     await matrix(`/api/browse/sessions/${adminSession}/search?${q({ text: 'x' })}`, { admin: 200, operator: 403, self: 403, none: 403, anonymous: 401 });
     await matrix(`/api/browse/sessions/${adminSession}/preview?${q({ user: owner, service: 'mail', item: 'nosuch' })}`, { admin: 404, operator: 403, self: 403, none: 403, anonymous: 401 });
-    assert.equal((await call('self', '/api/browse/sessions?tenant=contoso')).body.sessions instanceof Array, true);
+    await matrix('/api/browse/sessions', { admin: 200, operator: 403, self: 200, none: 403, anonymous: 401 });
+    await matrix(`/api/browse/sessions/${adminSession}/content?${q({ user: owner, service: 'mail', item: 'nosuch' })}`, { admin: 404, operator: 403, self: 403, none: 403, anonymous: 401 });
+    await matrix(`/api/browse/sessions/${adminSession}/restores/restore-contoso-nosuch`, { admin: 404, operator: 403, self: 403, none: 403, anonymous: 401 });
     assert.deepEqual((await call('self', '/api/browse/sessions?tenant=contoso')).body.sessions, []);
   });
 
