@@ -1,6 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deletedMessageHistory, signIn, startConsoleSuite, type ConsoleSuite } from './consoleSuite';
+import { AppServices } from '../../shared/app/services';
+import { loadSettings } from '../../shared/config';
+import { BROWSE_IDLE_MS, BROWSE_MAX_MS, createBrowseSession, openBrowseSession } from '../../shared/repo';
+import { isBackupError } from '../../shared/errors';
 
 type Who = 'admin' | 'operator' | 'self' | 'none' | 'anonymous';
 const WHO: Who[] = ['admin', 'operator', 'self', 'none', 'anonymous'];
@@ -192,6 +196,24 @@ describe('browse sessions, browse, search, preview and console restores (API_AUT
     assert.equal(started.status, 202, JSON.stringify(started.body));
     const done = await restored(adminSession, String(started.body.id));
     assert.ok((done.body.counts as { restored: number }).restored >= 1);
+  });
+
+  test('a session ends after 15 idle minutes (each use slides it) and after 8 hours whatever happens; its row holds no password, name or key in the clear', async () => {
+    const { repo } = await new AppServices(loadSettings(c.suite.processEnv())).tenant('contoso');
+    const t0 = Date.now();
+    const s = await createBrowseSession(repo, await repo.unlock(c.contoso.password), { owner: c.users.admin.username, forUser: owner }, t0);
+    const gone = (e: unknown) => isBackupError(e, 'NOT_FOUND');
+    const used = await openBrowseSession(repo, s.id, t0 + BROWSE_IDLE_MS - 60_000);
+    assert.equal(used.forUser, owner);
+    assert.equal(Date.parse(used.expires), t0 + 2 * BROWSE_IDLE_MS - 60_000, 'the use slid the idle expiry');
+    await openBrowseSession(repo, s.id, t0 + 2 * BROWSE_IDLE_MS - 120_000);
+    await assert.rejects(openBrowseSession(repo, s.id, t0 + 3 * BROWSE_IDLE_MS), gone, '15 minutes without use');
+    const k = await createBrowseSession(repo, await repo.unlock(c.contoso.password), { owner: '' }, t0);
+    let at = t0;
+    while (at + BROWSE_IDLE_MS / 2 < t0 + BROWSE_MAX_MS) await openBrowseSession(repo, k.id, (at += BROWSE_IDLE_MS / 2));
+    await assert.rejects(openBrowseSession(repo, k.id, t0 + BROWSE_MAX_MS + 1), gone, 'eight hours at most');
+    const rows = JSON.stringify(await repo.tables.get(repo.layout.restoreTable, 'session', `browse-${s.id}`), (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
+    for (const secret of [c.contoso.password, owner, c.users.admin.username]) assert.ok(!rows.includes(secret), `the session row holds ${secret}`);
   });
 
   test('closing a session ends it: its id opens nothing any more', async () => {
