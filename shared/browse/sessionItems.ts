@@ -5,14 +5,24 @@ import { Catalog, type ItemVersion, type Repository, type SnapshotRecord } from 
  * Decoded item versions of one snapshot of one partition, kept in this process for the browse
  * session that read them (listing a folder, then searching, then previewing must not decrypt
  * 10,000 rows three times). Bounded (least recently used out); a session's entries go when it
- * closes. Only a cache: another instance reads the rows again.
+ * closes or after 15 minutes unused. Only a cache: another instance reads the rows again.
  */
 const MAX_VERSIONS = 400_000;
-const cache = new Map<string, { versions: ItemVersion[] }>();
+/** Unused this long, an entry goes (a browse session ends after 15 idle minutes anyway). */
+const IDLE_MS = 15 * 60_000;
+const cache = new Map<string, { versions: ItemVersion[]; used: number }>();
 let held = 0;
 
+function dropIdle(now: number): void {
+  for (const [k, v] of cache)
+    if (now - v.used > IDLE_MS) {
+      cache.delete(k);
+      held -= v.versions.length;
+    }
+}
+
 function remember(k: string, versions: ItemVersion[]): void {
-  cache.set(k, { versions });
+  cache.set(k, { versions, used: Date.now() });
   held += versions.length;
   for (const [old, v] of cache) {
     if (held <= MAX_VERSIONS || old === k) break;
@@ -24,9 +34,11 @@ function remember(k: string, versions: ItemVersion[]): void {
 /** The versions valid at `snapshot` (damaged rows skipped and counted in `damaged`). */
 export async function versionsOfSnapshot(repo: Repository, key: PrivateKey, sessionId: string, catalog: Catalog, snapshot: SnapshotRecord): Promise<ItemVersion[]> {
   const k = `${sessionId}|${catalog.partitionName}|${snapshot.seq}`;
+  dropIdle(Date.now());
   const hit = cache.get(k);
   if (hit) {
     cache.delete(k);
+    hit.used = Date.now();
     cache.set(k, hit);
     return hit.versions;
   }
