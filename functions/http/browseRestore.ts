@@ -20,7 +20,8 @@ import { checkQuery, errorResponse, instanceOf, jsonBody, jsonEndpoint, optional
  * ({"kind":"folder"} = the zip download | {"kind":"in-place"} | {"kind":"user","user":upn}), path
  * (a folder prefix) and conflict (skip | rename | replace). This build's restore engine writes the
  * zip only: the other destinations and `path` are refused until the restore engine takes them
- * (RESTORE_DESTINATIONS), never silently turned into a zip.
+ * (RESTORE_DESTINATIONS; with h-restore merged: ['folder', 'in-place', 'user'], and the fields are
+ * passed on in the orchestration's input), never silently turned into a zip.
  */
 const RESTORE_DESTINATIONS: readonly string[] = ['folder'];
 const CONFLICTS = ['skip', 'rename', 'replace'];
@@ -47,7 +48,7 @@ jsonEndpoint('startBrowseRestore', { route: 'browse/sessions/{id}/restores', met
   const path = optionalString(body, 'path');
   const conflict = optionalString(body, 'conflict');
   if (conflict !== undefined && !CONFLICTS.includes(conflict)) throw new BackupError('USAGE', '"conflict" must be skip, rename or replace.');
-  if (!RESTORE_DESTINATIONS.includes(destination.kind) || path !== undefined)
+  if (!RESTORE_DESTINATIONS.includes(destination.kind) || (path !== undefined && RESTORE_DESTINATIONS.length === 1))
     throw new BackupError('USAGE', `This build's restore engine writes a zip download only: ${path !== undefined ? '"path"' : `destination "${destination.kind}"`} is not available yet.`);
   const { repo, tenantName } = s.scope;
   const session = (await beginTenantRestore(repo, s.scope.key, { tenantName, services, user, pointInTime: at })).sessionId;
@@ -61,7 +62,9 @@ jsonEndpoint('startBrowseRestore', { route: 'browse/sessions/{id}/restores', met
       restoreId: instanceId,
       via: 'browse-session',
     });
-    const input: RestoreInput & { pollSeconds: number } = { tenant: tenantName, sessionId: session, services, ...(user ? { user } : {}), ...(at ? { at: at.toISOString() } : {}), pollSeconds: appServices().settings.restorePollSeconds };
+    // The restore engine's own fields (POST /api/restores' contract), passed on once it takes them.
+    const engine = RESTORE_DESTINATIONS.length > 1 ? { destination, ...(path !== undefined ? { path } : {}), ...(conflict ? { conflict } : {}) } : {};
+    const input: RestoreInput & { pollSeconds: number } & Record<string, unknown> = { tenant: tenantName, sessionId: session, services, ...(user ? { user } : {}), ...(at ? { at: at.toISOString() } : {}), ...engine, pollSeconds: appServices().settings.restorePollSeconds };
     await df.getClient(context).startNew('restore', { instanceId, input });
     const base = new URL(req.url).origin;
     const statusUri = `${base}/api/browse/sessions/${s.scope.sessionId}/restores/${instanceId}`;
