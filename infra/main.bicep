@@ -59,6 +59,9 @@ param consoleAuthClientId string = ''
 @description('Name of the Key Vault secret holding that app registration\'s client secret; empty = id_token flow.')
 param consoleAuthClientSecretName string = ''
 
+@description('E-mail address for the Azure Monitor alert on failed, partial or missed backups (empty: no receiver).')
+param alertEmail string = ''
+
 var suffix = uniqueString(resourceGroup().id, namePrefix)
 var storageName = toLower('${namePrefix}st${take(suffix, 10)}')
 var vaultName = '${namePrefix}-kv-${take(suffix, 8)}'
@@ -93,6 +96,16 @@ module monitoring 'modules/monitoring.bicep' = {
     namePrefix: namePrefix
     location: location
   }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    namePrefix: namePrefix
+    location: location
+    alertEmail: alertEmail
+  }
+  dependsOn: [ monitoring ]
 }
 
 module app 'modules/functionapp.bicep' = {

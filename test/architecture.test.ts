@@ -69,6 +69,7 @@ const ALLOWED: Record<string, string[]> = {
   'shared/restore': [...LEAF, 'shared/repo', 'shared/graph', 'shared/m365', 'shared/crypto', 'shared/config', 'type:shared/storage'],
   'shared/browse': [...LEAF, 'shared/repo', 'shared/m365', 'shared/crypto', 'shared/restore', 'shared/tenants', 'shared/config', 'shared/app'],
   'shared/retention': [...LEAF, 'shared/repo', 'shared/m365'],
+  'shared/notify': [...LEAF, 'shared/repo'],
   'shared/app': [...LEAF, 'shared/config', 'shared/crypto', 'shared/graph', 'shared/repo', 'shared/storage', 'shared/tenants', 'shared/m365'],
   'shared/local': [...LEAF],
   functions: ['shared/*', '!shared/local', '!shared/storage'],

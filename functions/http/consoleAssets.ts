@@ -17,14 +17,15 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'console.css': { file: join(ROOT, 'web', 'static', 'console.css'), type: 'text/css; charset=utf-8' },
   'favicon.svg': { file: join(ROOT, 'web', 'static', 'favicon.svg'), type: 'image/svg+xml' },
 };
-const SCRIPTS = ['app.js', 'api.js', 'dom.js', 'dashboard.js', 'run.js', 'format.js'];
+const SCRIPTS = ['app.js', 'api.js', 'dom.js', 'dashboard.js', 'run.js', 'format.js', 'session.js', 'browse.js', 'restoreForm.js', 'search.js', 'preview.js', 'audit.js'];
 for (const s of SCRIPTS) ASSETS[s] = { file: join(ROOT, 'dist', 'web', s), type: 'text/javascript; charset=utf-8' };
 
 /**
  * Scripts and styles only from this origin, no inline script or style, no plugins, no framing, forms
- * and calls only to this origin (sign-in is a top-level navigation to /.auth/login/aad).
+ * and calls only to this origin (sign-in is a top-level navigation to /.auth/login/aad); frames only
+ * from this origin (a message preview, itself served sandboxed: shared/browse/sanitizeHtml.ts).
  */
-export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export const CONSOLE_HEADERS: Record<string, string> = {
   'Content-Security-Policy': CONSOLE_CSP,

@@ -3,3 +3,10 @@ export { listTenantSnapshots, listTenantSnapshotsPage, SNAPSHOT_PAGE_USERS, type
 export { listFolderSnapshot, type FolderEntry, type ListFolderSnapshotInput } from './listFolderSnapshot';
 export { listServiceSnapshot, type ServiceEntry, type ListServiceSnapshotInput } from './listServiceSnapshot';
 export type { SnapshotListing, PasswordSource } from './snapshotListing';
+export type { BrowseScope } from './browseTarget';
+export { listItems, LIST_LIMIT, type ItemListing } from './listItems';
+export { searchItems, matcher, SEARCH_LIMIT, type SearchQuery, type SearchHit } from './searchItems';
+export { previewItem, itemContent, PREVIEW_MAX_BYTES, type ItemPreview, type ItemContent } from './previewItem';
+export { sanitizeHtml, previewDocument, PREVIEW_CSP } from './sanitizeHtml';
+export { forgetSession } from './sessionItems';
+export type { ItemRow, FolderNode } from './itemView';

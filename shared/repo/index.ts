@@ -29,3 +29,6 @@ export { repositoryStorage, partitionTotals, type RepositoryStorage, type TierUs
 export { generationEnd, extendPackLocks, type LockPolicy } from './packLocks';
 export { prune, pruneEstimate, PRUNE_LEASE, type PruneOptions, type PruneResult, type PrunePhase } from './prune';
 export { Directory, DIRECTORY_PAGE, type DirectoryShape, type DirectoryPage } from './directory';
+export { createBrowseSession, openBrowseSession, endBrowseSession, browseSessionsOf, BROWSE_IDLE_MS, BROWSE_MAX_MS, type BrowseSessionInfo } from './browseSession';
+export { appendAudit, readAudit, type AuditEntry } from './auditLog';
+export { readWebhookUrl, writeWebhookUrl, claimNotification, releaseNotification } from './notifyState';

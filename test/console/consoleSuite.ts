@@ -118,4 +118,33 @@ export async function signIn(suite: M365Suite, origin: string, user: { username:
   return { cookie: header(), csrf: jar.get('m365b-csrf') ?? '' };
 }
 
-export { getJson };
+/** A message that was backed up, then deleted and backed up again: findable only in the history. */
+export interface DeletedMessage {
+  owner: string;
+  id: string;
+  subject: string;
+  sender: string;
+  received: string;
+}
+
+/**
+ * Gives the self-service user's mailbox a history: one more message ("Quarterly numbers" from
+ * carol@partner.example, 15 October 2026), a mail backup, the message deleted, another backup.
+ */
+export async function deletedMessageHistory(c: ConsoleSuite): Promise<DeletedMessage> {
+  const owner = c.users.self.username;
+  const m = { subject: 'Quarterly numbers', sender: 'carol@partner.example', received: '2026-10-15T09:30:00Z' };
+  const added = c.contoso.editor.addMessage(owner, 'Inbox', { subject: m.subject, from: { name: 'Carol Finance', address: m.sender }, to: [{ name: 'Owner', address: owner }], text: 'Revenue <script>alert(1)</script> up 4%.', received: m.received });
+  const operator = await signIn(c.suite, c.host.origin, c.users.operator);
+  const backup = async () => {
+    const r = await fetch(`${c.host.origin}/api/backups`, { method: 'POST', headers: { cookie: operator.cookie, 'x-csrf-token': operator.csrf }, body: JSON.stringify({ tenant: 'contoso', user: owner, services: ['mail'] }) });
+    assert.equal(r.status, 202);
+    await waitForInstance(c.host.origin, ((await r.json()) as { backups: { id: string }[] }).backups[0]!.id);
+  };
+  await backup();
+  c.contoso.editor.deleteMessage(owner, added.id);
+  await backup();
+  return { owner, id: added.id, ...m };
+}
+
+export { getJson, waitForInstance };

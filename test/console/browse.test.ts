@@ -1,0 +1,224 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { deletedMessageHistory, signIn, startConsoleSuite, type ConsoleSuite } from './consoleSuite';
+import { AppServices } from '../../shared/app/services';
+import { loadSettings } from '../../shared/config';
+import { BROWSE_IDLE_MS, BROWSE_MAX_MS, createBrowseSession, openBrowseSession } from '../../shared/repo';
+import { isBackupError } from '../../shared/errors';
+
+type Who = 'admin' | 'operator' | 'self' | 'none' | 'anonymous';
+const WHO: Who[] = ['admin', 'operator', 'self', 'none', 'anonymous'];
+
+/**
+ * Browse sessions, browse, search, preview, console restores and the audit log through the HTTP
+ * API, behind App Service Authentication with real sign-ins. The history: the suite's nightly run,
+ * then a backup with one more message, then one after that message was deleted.
+ */
+describe('browse sessions, browse, search, preview and console restores (API_AUTH=entra)', () => {
+  let c: ConsoleSuite;
+  const sessions = new Map<Who, { cookie: string; csrf: string }>();
+  let owner: string;
+  let other: string;
+  let adminSession: string;
+  let selfSession: string;
+  let deletedId: string;
+  /** The snapshot (of the owner's mail) that still holds the deleted message. */
+  let earlier: { snapshot: number; time: string };
+
+  const call = async (who: Who, path: string, o: { method?: string; body?: unknown } = {}) => {
+    const s = sessions.get(who)!;
+    const headers: Record<string, string> = {};
+    if (s.cookie) headers.cookie = s.cookie;
+    if (o.method && o.method !== 'GET' && s.csrf) headers['x-csrf-token'] = s.csrf;
+    const res = await fetch(`${c.host.origin}${path}`, { method: o.method ?? 'GET', headers, ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}) });
+    const text = await res.text();
+    let body: Record<string, unknown> = {};
+    try {
+      body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      body = { text };
+    }
+    return { status: res.status, body, headers: res.headers };
+  };
+  const matrix = async (path: string, want: Record<Who, number>, o: { method?: string; body?: unknown } = {}) => {
+    const got: Record<string, number> = {};
+    for (const w of WHO) got[w] = (await call(w, path, o)).status;
+    assert.deepEqual(got, want, `${o.method ?? 'GET'} ${path}`);
+  };
+  /** A restore keeps running after its zip is written (to delete it when the link ends): done is "Completed" in its status. */
+  const restored = async (session: string, id: string, who: Who = 'admin') => {
+    for (let i = 0; i < 600; i++) {
+      const r = await call(who, `/api/browse/sessions/${session}/restores/${id}`);
+      if (r.status !== 200 || ['Completed', 'Failed', 'Terminated'].includes(String(r.body.runtimeStatus))) return r;
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    throw new Error(`restore ${id} did not finish`);
+  };
+  const q = (p: Record<string, string>) => new URLSearchParams(p).toString();
+
+  before(async () => {
+    c = await startConsoleSuite({ apiAuth: 'entra' });
+    for (const w of ['admin', 'operator', 'self', 'none'] as const) sessions.set(w, await signIn(c.suite, c.host.origin, c.users[w]));
+    sessions.set('anonymous', { cookie: '', csrf: '' });
+    owner = c.users.self.username;
+    other = [...c.contoso.tenant.users.values()].map((u) => u.user).find((u) => u.userPrincipalName !== owner && u.hasMailbox)!.userPrincipalName;
+    deletedId = (await deletedMessageHistory(c)).id;
+  });
+  after(async () => c?.stop());
+
+  test('opening a browse session: admins only, the password checked (401), never echoed; the id is bound to its opener', async () => {
+    await matrix('/api/browse/sessions', { admin: 400, operator: 403, self: 403, none: 403, anonymous: 401 }, { method: 'POST', body: {} });
+    const wrong = await call('admin', '/api/browse/sessions', { method: 'POST', body: { tenant: 'contoso', password: 'not-the-password' } });
+    assert.equal(wrong.status, 401);
+    assert.doesNotMatch(JSON.stringify(wrong.body), /not-the-password/);
+    const opened = await call('admin', '/api/browse/sessions', { method: 'POST', body: { tenant: 'contoso', password: c.contoso.password } });
+    assert.equal(opened.status, 201, JSON.stringify(opened.body));
+    assert.doesNotMatch(JSON.stringify(opened.body), new RegExp(c.contoso.password));
+    adminSession = String(opened.body.id);
+    assert.match(adminSession, /^contoso\.[0-9a-f]{32}$/);
+    assert.equal(opened.body.idleMinutes, 15);
+    const listed = await call('admin', '/api/browse/sessions?tenant=contoso');
+    assert.ok((listed.body.sessions as { id: string }[]).some((s) => s.id === adminSession));
+    // Every browse call: the opener only; the others are refused before anything is read.
+    const path = `/api/browse/sessions/${adminSession}/items?${q({ user: owner, service: 'mail' })}`;
+    await matrix(path, { admin: 200, operator: 403, self: 403, none: 403, anonymous: 401 });
+    await matrix(`/api/browse/sessions/${adminSession}/search?${q({ text: 'x' })}`, { admin: 200, operator: 403, self: 403, none: 403, anonymous: 401 });
+    await matrix(`/api/browse/sessions/${adminSession}/preview?${q({ user: owner, service: 'mail', item: 'nosuch' })}`, { admin: 404, operator: 403, self: 403, none: 403, anonymous: 401 });
+    await matrix('/api/browse/sessions', { admin: 200, operator: 403, self: 200, none: 403, anonymous: 401 });
+    await matrix(`/api/browse/sessions/${adminSession}/content?${q({ user: owner, service: 'mail', item: 'nosuch' })}`, { admin: 404, operator: 403, self: 403, none: 403, anonymous: 401 });
+    await matrix(`/api/browse/sessions/${adminSession}/restores/restore-contoso-nosuch`, { admin: 404, operator: 403, self: 403, none: 403, anonymous: 401 });
+    assert.deepEqual((await call('self', '/api/browse/sessions?tenant=contoso')).body.sessions, []);
+  });
+
+  test("browse a user's mail at an earlier point in time: the deleted message is in that snapshot's Inbox, not in the newest", async () => {
+    const latest = await call('admin', `/api/browse/sessions/${adminSession}/items?${q({ user: owner, service: 'mail' })}`);
+    const timeline = latest.body.timeline as { snapshot: number; time: string }[];
+    assert.ok(timeline.length >= 3, JSON.stringify(timeline));
+    earlier = timeline.at(-2)!;
+    const inbox = (latest.body.folders as { id: string; name: string }[]).find((f) => f.name === 'Inbox')!;
+    assert.ok(inbox, 'the mail folders are listed');
+    const now = await call('admin', `/api/browse/sessions/${adminSession}/items?${q({ user: owner, service: 'mail', folder: inbox.id })}`);
+    assert.ok(!(now.body.items as { id: string }[]).some((i) => i.id === deletedId));
+    const then = await call('admin', `/api/browse/sessions/${adminSession}/items?${q({ user: owner, service: 'mail', folder: inbox.id, snapshot: earlier.time })}`);
+    assert.equal(then.status, 200, JSON.stringify(then.body));
+    assert.equal(then.body.snapshot, earlier.snapshot);
+    const item = (then.body.items as { id: string; name: string; sender: string; date: string; size: number }[]).find((i) => i.id === deletedId)!;
+    assert.equal(item.name, 'Quarterly numbers');
+    assert.match(item.sender, /carol@partner\.example/);
+    assert.equal(item.date, '2026-10-15T09:30:00Z');
+    assert.ok(item.size > 0);
+  });
+
+  test('search finds the deleted message by sender and date range across the history (not in the newest snapshot alone)', async () => {
+    const base = { sender: 'carol@partner', from: '2026-10-15', to: '2026-10-15' };
+    const hit = await call('admin', `/api/browse/sessions/${adminSession}/search?${q({ ...base, user: owner })}`);
+    assert.equal(hit.status, 200, JSON.stringify(hit.body));
+    const hits = hit.body.hits as { id: string; inLatest: boolean; snapshot: number; user: string; service: string }[];
+    assert.deepEqual(hits.map((h) => [h.id, h.inLatest, h.snapshot, h.user, h.service]), [[deletedId, false, earlier.snapshot, owner, 'mail']]);
+    const tenantWide = await call('admin', `/api/browse/sessions/${adminSession}/search?${q(base)}`);
+    assert.deepEqual((tenantWide.body.hits as { id: string }[]).map((h) => h.id), [deletedId]);
+    const latestOnly = await call('admin', `/api/browse/sessions/${adminSession}/search?${q({ ...base, history: 'false' })}`);
+    assert.deepEqual(latestOnly.body.hits, []);
+    const wrongDay = await call('admin', `/api/browse/sessions/${adminSession}/search?${q({ ...base, from: '2026-10-16', to: '2026-10-20' })}`);
+    assert.deepEqual(wrongDay.body.hits, []);
+    assert.equal((await call('admin', `/api/browse/sessions/${adminSession}/search?${q({ text: 'quarterly', hasAttachments: 'false' })}`)).body.hits instanceof Array, true);
+    assert.equal((await call('admin', `/api/browse/sessions/${adminSession}/search`)).status, 400, 'an empty query is refused');
+    assert.equal((await call('admin', `/api/browse/sessions/${adminSession}/search?${q({ from: 'soon' })}`)).status, 400);
+  });
+
+  test('preview: fields and text as JSON; the message as a sanitised document served sandboxed (no script survives)', async () => {
+    const p = { user: owner, service: 'mail', snapshot: String(earlier.snapshot), item: deletedId };
+    const preview = await call('admin', `/api/browse/sessions/${adminSession}/preview?${q(p)}`);
+    assert.equal(preview.status, 200, JSON.stringify(preview.body));
+    assert.equal(preview.body.kind, 'mail');
+    const fields = Object.fromEntries((preview.body.fields as { label: string; value: string }[]).map((f) => [f.label, f.value]));
+    assert.equal(fields.Subject, 'Quarterly numbers');
+    assert.match(fields.From!, /carol@partner\.example/);
+    assert.match(String(preview.body.text), /Revenue <script>alert\(1\)<\/script> up 4%/);
+    const content = await call('admin', `/api/browse/sessions/${adminSession}/content?${q(p)}`);
+    assert.equal(content.status, 200);
+    assert.match(content.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(content.headers.get('content-security-policy') ?? '', /^sandbox; default-src 'none'/);
+    const html = String(content.body.text);
+    assert.match(html, /Revenue &lt;script&gt;alert\(1\)&lt;\/script&gt; up 4%/);
+    assert.doesNotMatch(html, /<script/i);
+  });
+
+  test('self-service: an admin opens a session for one user; that user sees only their own data (403 for another user or the tenant)', async () => {
+    const opened = await call('admin', '/api/browse/sessions', { method: 'POST', body: { tenant: 'contoso', password: c.contoso.password, forUser: owner } });
+    assert.equal(opened.status, 201, JSON.stringify(opened.body));
+    selfSession = String(opened.body.id);
+    const mine = await call('self', '/api/browse/sessions?tenant=contoso');
+    assert.deepEqual((mine.body.sessions as { id: string; forMe: boolean }[]).map((s) => [s.id, s.forMe]), [[selfSession, true]]);
+    assert.equal((await call('self', `/api/browse/sessions/${selfSession}/items?${q({ user: owner, service: 'mail' })}`)).status, 200);
+    const refused = await call('self', `/api/browse/sessions/${selfSession}/items?${q({ user: other, service: 'mail' })}`);
+    assert.equal(refused.status, 403);
+    assert.equal((refused.body.error as { code: string }).code, 'FORBIDDEN');
+    assert.equal((await call('self', `/api/browse/sessions/${selfSession}/search?${q({ sender: 'carol' })}`)).status, 403, 'a tenant-wide search');
+    assert.equal((await call('self', `/api/browse/sessions/${selfSession}/search?${q({ sender: 'carol', user: other })}`)).status, 403);
+    const own = await call('self', `/api/browse/sessions/${selfSession}/search?${q({ sender: 'carol', user: owner })}`);
+    assert.deepEqual((own.body.hits as { id: string }[]).map((h) => h.id), [deletedId]);
+    assert.equal((await call('self', `/api/browse/sessions/${selfSession}/preview?${q({ user: other, service: 'mail', item: 'x' })}`)).status, 403);
+    assert.equal((await call('self', `/api/browse/sessions/${selfSession}/restores`, { method: 'POST', body: { user: other, services: ['mail'] } })).status, 403);
+    assert.equal((await call('self', `/api/browse/sessions/${adminSession}/items?${q({ user: owner, service: 'mail' })}`)).status, 403, "the admin's own session");
+    assert.equal((await call('operator', `/api/browse/sessions/${selfSession}/items?${q({ user: owner, service: 'mail' })}`)).status, 403);
+  });
+
+  test('restore from a session to a zip download: 202, progress, the report; the audit log names who, what, when and where to', async () => {
+    await matrix(`/api/browse/sessions/${adminSession}/restores`, { admin: 400, operator: 403, self: 403, none: 403, anonymous: 401 }, { method: 'POST', body: { conflict: 'sometimes' } });
+    const started = await call('admin', `/api/browse/sessions/${adminSession}/restores`, { method: 'POST', body: { user: owner, services: ['mail'], at: earlier.time } });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const id = String(started.body.id);
+    const done = await restored(adminSession, id);
+    assert.equal(done.body.runtimeStatus, 'Completed', JSON.stringify(done.body));
+    assert.ok(Number(done.body.files) > 0);
+    assert.match(String(done.body.downloadUrl), /^https?:/);
+    // The self-service user restores their own mail too, and sees its status; not the admin's restore.
+    const mine = await call('self', `/api/browse/sessions/${selfSession}/restores`, { method: 'POST', body: { user: owner, services: ['contacts'] } });
+    assert.equal(mine.status, 202, JSON.stringify(mine.body));
+    assert.equal((await restored(selfSession, String(mine.body.id), 'self')).body.runtimeStatus, 'Completed');
+    const others = await call('admin', `/api/browse/sessions/${adminSession}/restores`, { method: 'POST', body: { user: other, services: ['contacts'] } });
+    assert.equal(others.status, 202);
+    assert.equal((await call('self', `/api/browse/sessions/${selfSession}/restores/${String(others.body.id)}`)).status, 404, "another user's restore");
+    await matrix('/api/audit?tenant=contoso', { admin: 200, operator: 403, self: 403, none: 403, anonymous: 401 });
+    const audit = (await call('admin', '/api/audit?tenant=contoso')).body.entries as { who: string; restoreId: string; what: { user: string; services: string[]; at?: string }; where: { kind: string }; time: string }[];
+    assert.deepEqual(audit.map((e) => [e.restoreId, e.who, e.what.user, e.where.kind]), [
+      [String(others.body.id), c.users.admin.username, other, 'folder'],
+      [String(mine.body.id), owner, owner, 'folder'],
+      [id, c.users.admin.username, owner, 'folder'],
+    ]);
+    assert.equal(audit[2]!.what.at, new Date(earlier.time).toISOString());
+    assert.ok(Date.parse(audit[1]!.time) >= Date.parse(audit[2]!.time));
+  });
+
+  test('restore in place from a session (destination, conflict: the restore engine of h-restore)', { todo: 'POST /api/restores destination/path/conflict arrive with h-restore; this branch refuses them (400) rather than writing a zip instead' }, async () => {
+    const started = await call('admin', `/api/browse/sessions/${adminSession}/restores`, { method: 'POST', body: { user: owner, services: ['mail'], at: earlier.time, destination: { kind: 'in-place' }, conflict: 'skip' } });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const done = await restored(adminSession, String(started.body.id));
+    assert.ok((done.body.counts as { restored: number }).restored >= 1);
+  });
+
+  test('a session ends after 15 idle minutes (each use slides it) and after 8 hours whatever happens; its row holds no password, name or key in the clear', async () => {
+    const { repo } = await new AppServices(loadSettings(c.suite.processEnv())).tenant('contoso');
+    const t0 = Date.now();
+    const s = await createBrowseSession(repo, await repo.unlock(c.contoso.password), { owner: c.users.admin.username, forUser: owner }, t0);
+    const gone = (e: unknown) => isBackupError(e, 'NOT_FOUND');
+    const used = await openBrowseSession(repo, s.id, t0 + BROWSE_IDLE_MS - 60_000);
+    assert.equal(used.forUser, owner);
+    assert.equal(Date.parse(used.expires), t0 + 2 * BROWSE_IDLE_MS - 60_000, 'the use slid the idle expiry');
+    await openBrowseSession(repo, s.id, t0 + 2 * BROWSE_IDLE_MS - 120_000);
+    await assert.rejects(openBrowseSession(repo, s.id, t0 + 3 * BROWSE_IDLE_MS), gone, '15 minutes without use');
+    const k = await createBrowseSession(repo, await repo.unlock(c.contoso.password), { owner: '' }, t0);
+    let at = t0;
+    while (at + BROWSE_IDLE_MS / 2 < t0 + BROWSE_MAX_MS) await openBrowseSession(repo, k.id, (at += BROWSE_IDLE_MS / 2));
+    await assert.rejects(openBrowseSession(repo, k.id, t0 + BROWSE_MAX_MS + 1), gone, 'eight hours at most');
+    const rows = JSON.stringify(await repo.tables.get(repo.layout.restoreTable, 'session', `browse-${s.id}`), (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
+    for (const secret of [c.contoso.password, owner, c.users.admin.username]) assert.ok(!rows.includes(secret), `the session row holds ${secret}`);
+  });
+
+  test('closing a session ends it: its id opens nothing any more', async () => {
+    await matrix(`/api/browse/sessions/contoso.${'0'.repeat(32)}`, { admin: 404, operator: 403, self: 404, none: 403, anonymous: 401 }, { method: 'DELETE' });
+    assert.equal((await call('admin', `/api/browse/sessions/${adminSession}`, { method: 'DELETE' })).status, 204);
+    assert.equal((await call('admin', `/api/browse/sessions/${adminSession}/items?${q({ user: owner, service: 'mail' })}`)).status, 404);
+  });
+});

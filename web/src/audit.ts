@@ -1,0 +1,55 @@
+import { api } from './api.js';
+import { h, show, table } from './dom.js';
+import { bytes, count, when } from './format.js';
+import { sessionPath } from './session.js';
+
+/** The restore audit log of each tenant (admins), and a console restore's progress and report. */
+interface Entry {
+  time: string;
+  who: string;
+  what: { user?: string; services: string[]; at?: string; path?: string };
+  where: { kind: string; user?: string; conflict?: string };
+  restoreId: string;
+  via: string;
+}
+
+export async function auditView(): Promise<boolean> {
+  const { tenants } = await api<{ tenants: { name: string }[] }>('/api/tenants');
+  const sections: Node[] = [];
+  for (const t of tenants) {
+    const { entries } = await api<{ entries: Entry[] }>(`/api/audit?tenant=${encodeURIComponent(t.name)}`);
+    const rows = entries.map((e) => [when(e.time), e.who, e.what.user ?? 'every user', e.what.services.join(', '), e.what.at ? when(e.what.at) : 'latest', e.where.kind === 'user' ? `user ${e.where.user ?? ''}` : e.where.kind === 'folder' ? 'zip download' : 'in place', e.restoreId]);
+    sections.push(rows.length ? table(`Restores of ${t.name}, newest first`, ['When', 'Who', 'User', 'Services', 'As at', 'Where to', 'Restore'], rows) : h('p', {}, `No restore of ${t.name} yet.`));
+  }
+  show('Restore audit log', ...sections);
+  return false;
+}
+
+interface RestoreStatus {
+  id: string;
+  runtimeStatus: string;
+  progress: { phase?: string } | null;
+  files?: number;
+  bytes?: number;
+  failureCount?: number;
+  failures?: { path: string; reason: string }[];
+  counts?: { restored: number; skipped: number; renamed: number; failed: number };
+  downloadUrl?: string;
+  downloadExpires?: string;
+  error?: string;
+}
+
+export async function consoleRestoreView(id: string): Promise<boolean> {
+  const r = await api<RestoreStatus>(sessionPath(`restores/${encodeURIComponent(id)}`));
+  const done = r.runtimeStatus === 'Completed';
+  const parts: (Node | null)[] = [h('p', {}, h('span', { class: `status status-${r.runtimeStatus}` }, done ? 'complete' : r.runtimeStatus), done ? '' : ` · ${r.progress?.phase ?? 'starting'}`)];
+  if (r.error) parts.push(h('p', { class: 'error', role: 'alert' }, r.error));
+  if (done) {
+    parts.push(table('Restore report', ['Files', 'Bytes', 'Failed'], [[count(r.files ?? r.counts?.restored), bytes(r.bytes), count(r.failureCount ?? r.counts?.failed)]], [0, 1, 2]));
+    if (r.counts) parts.push(h('p', {}, `Restored ${r.counts.restored}, skipped ${r.counts.skipped}, renamed ${r.counts.renamed}, failed ${r.counts.failed}.`));
+    if (r.failures?.length) parts.push(table('Items that could not be restored', ['Item', 'Reason'], r.failures.map((f) => [f.path, f.reason])));
+    if (r.downloadUrl) parts.push(h('p', {}, h('a', { class: 'button', href: r.downloadUrl, download: '' }, 'Download the zip'), ` (until ${when(r.downloadExpires ?? '')})`));
+  }
+  show(`Restore ${id}`, ...parts);
+  return !done && !['Failed', 'Terminated'].includes(r.runtimeStatus);
+}
