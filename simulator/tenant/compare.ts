@@ -9,7 +9,7 @@ function listFiles(root: string, dir = root, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
     const full = join(dir, name);
     if (statSync(full).isDirectory()) listFiles(root, full, out);
-    else if (name !== '_items.json') out.push(relative(root, full));
+    else if (!/^_[A-Za-z]+\.json$/.test(name)) out.push(relative(root, full)); // _items.json and the mailbox configuration
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { itemFileName, safeName } from '../../shared/restore/m365/naming';
+import { calendarOfEvent, calendarsOf } from './calendars';
 import type { SimContact, SimEvent, SimTenant } from './model';
 import type { TenantEditor } from './editor';
 
@@ -24,7 +25,9 @@ export function expectedRestore(tenant: SimTenant, editor: TenantEditor): { file
     for (const f of u.mailbox.folders.values()) dirs.add(`${upn}/Mail/${editor.mailFolderPath(u.user.id, f.id)}`);
     for (const m of u.mailbox.messages.values())
       files.set(`${upn}/Mail/${editor.mailFolderPath(u.user.id, m.folderId)}/${itemFileName(m.subject, m.id, 'eml')}`, { kind: 'bytes', data: Buffer.from(m.mime) });
-    for (const e of u.mailbox.events.values()) files.set(`${upn}/Calendar/${itemFileName(e.subject, e.id, 'ics')}`, { kind: 'ics', event: { ...e } });
+    // One folder per calendar; a series is one file (its exceptions and cancellations inside).
+    const calendars = calendarsOf(u);
+    for (const e of u.mailbox.events.values()) files.set(`${upn}/Calendar/${safeName(calendars.get(calendarOfEvent(u, e))!.name)}/${itemFileName(e.subject, e.id, 'ics')}`, { kind: 'ics', event: { ...e } });
     for (const c of u.mailbox.contacts.values()) {
       const folder = c.folderId ? `${u.mailbox.contactFolders.get(c.folderId)!.displayName}/` : '';
       files.set(`${upn}/Contacts/${folder}${itemFileName(c.displayName, c.id, 'vcf')}`, { kind: 'vcf', contact: { ...c, emailAddresses: [...c.emailAddresses], businessPhones: [...c.businessPhones] } });

@@ -112,7 +112,7 @@ function walk(root: string, dir = root, out: string[] = [], dirs: string[] = [])
     if (statSync(full).isDirectory()) {
       dirs.push(relative(root, full));
       walk(root, full, out, dirs);
-    } else if (name !== '_items.json') out.push(relative(root, full));
+    } else if (!/^_[A-Za-z]+\.json$/.test(name)) out.push(relative(root, full)); // _items.json, and the mailbox configuration (checked by test/calendars)
   }
   return { files: out, dirs };
 }

@@ -1,5 +1,5 @@
 import type { ContentWriter, Repository } from '../../repo';
-import { CalendarSource, ContactsSource, MailSource, OneDriveSource, type GraphConnection, type ServiceSource, type SourceContext } from '../../graph';
+import { CalendarSource, ContactsSource, MailSource, MailboxConfigSource, concatSources, OneDriveSource, type GraphConnection, type ServiceSource, type SourceContext } from '../../graph';
 import type { MemoryBudget } from '../../graph/gates';
 import { servicePartition, type ItemFailure, type Service, type ServiceOutcome, type TenantUser } from '../../m365';
 import { backupService } from './serviceBackup';
@@ -9,7 +9,7 @@ export function sourceFor(service: Service, ctx: SourceContext): ServiceSource {
     case 'onedrive':
       return new OneDriveSource(ctx);
     case 'mail':
-      return new MailSource(ctx);
+      return concatSources(new MailSource(ctx), new MailboxConfigSource(ctx));
     case 'calendar':
       return new CalendarSource(ctx);
     case 'contacts':

@@ -51,6 +51,8 @@ export interface UserReport {
   userPrincipalName: string;
   services: ServiceReport[];
   skipped: string[];
+  /** A shared, room or equipment mailbox (mailboxSettings.userPurpose), backed up like a user's. */
+  mailbox?: string;
 }
 
 export interface TenantBackupReport {
@@ -94,7 +96,7 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
     try {
       // A sliding window: each of the `userConcurrency` workers takes the next user as soon as its last one is done.
       await forEachConcurrent(users, o.userConcurrency ?? DEFAULT_USER_PARALLELISM, async (u) => {
-        const report: UserReport = { id: u.id, userPrincipalName: u.userPrincipalName, services: [], skipped: [] };
+        const report: UserReport = { id: u.id, userPrincipalName: u.userPrincipalName, services: [], skipped: [], ...(u.mailbox ? { mailbox: u.mailbox } : {}) };
         reports.push(report);
         const available = o.services.filter((service) => {
           if (u.services.includes(service)) return true;
