@@ -3,7 +3,10 @@ import { calendarOfEvent, calendarsOf } from './calendars';
 import type { SimContact, SimEvent, SimTenant } from './model';
 import type { TenantEditor } from './editor';
 
-export type Expected = { kind: 'bytes'; data: Buffer } | { kind: 'ics'; event: SimEvent } | { kind: 'vcf'; contact: SimContact };
+export type Expected = { kind: 'bytes'; data: Buffer } | { kind: 'ics'; event: SimEvent } | { kind: 'vcf'; contact: SimContact } | { kind: 'json' };
+
+/** The mailbox configuration files of a restored mailbox (their content is checked by test/calendars). */
+export const MAILBOX_CONFIG_FILES = ['_mailboxSettings.json', '_messageRules.json', '_masterCategories.json'];
 
 /**
  * What a restore of the tenant, as it is at this moment, must contain (relative path -> content),
@@ -22,6 +25,7 @@ export function expectedRestore(tenant: SimTenant, editor: TenantEditor): { file
         else files.set(p, { kind: 'bytes', data: Buffer.from(item.content ?? Buffer.alloc(0)) });
       }
     if (!u.user.hasMailbox) continue;
+    for (const name of MAILBOX_CONFIG_FILES) files.set(`${upn}/Mail/${name}`, { kind: 'json' });
     for (const f of u.mailbox.folders.values()) dirs.add(`${upn}/Mail/${editor.mailFolderPath(u.user.id, f.id)}`);
     for (const m of u.mailbox.messages.values())
       files.set(`${upn}/Mail/${editor.mailFolderPath(u.user.id, m.folderId)}/${itemFileName(m.subject, m.id, 'eml')}`, { kind: 'bytes', data: Buffer.from(m.mime) });

@@ -112,7 +112,7 @@ function walk(root: string, dir = root, out: string[] = [], dirs: string[] = [])
     if (statSync(full).isDirectory()) {
       dirs.push(relative(root, full));
       walk(root, full, out, dirs);
-    } else if (!/^_[A-Za-z]+\.json$/.test(name)) out.push(relative(root, full)); // _items.json, and the mailbox configuration (checked by test/calendars)
+    } else if (name !== '_items.json') out.push(relative(root, full));
   }
   return { files: out, dirs };
 }
@@ -128,6 +128,8 @@ export function assertRestoreMatches(target: string, expected: { files: Map<stri
     const data = readFileSync(join(target, path));
     if (want.kind === 'bytes') {
       assert.ok(data.equals(want.data), `${path} is byte-identical`);
+    } else if (want.kind === 'json') {
+      assert.doesNotThrow(() => JSON.parse(data.toString('utf8')), `${path} is JSON`);
     } else if (want.kind === 'ics') {
       const events = Object.values(ical.sync.parseICS(data.toString('utf8'))).filter((x) => x?.type === 'VEVENT') as ical.VEvent[];
       assert.equal(events.length, 1, `${path} holds one event`);
