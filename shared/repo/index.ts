@@ -26,3 +26,5 @@ export { GARBAGE_TAGS } from './pruneTags';
 export { forgetSnapshots, partitionSnapshots } from './forget';
 export { prune, PRUNE_LEASE, type PruneOptions, type PruneResult, type PrunePhase } from './prune';
 export { Directory, DIRECTORY_PAGE, type DirectoryShape, type DirectoryPage } from './directory';
+export { RestoreMapStore } from './restoreMap';
+export { saveUnitFailures, saveRestoreParts, readRestoreReport, type RestoreReport, type UnitCounts } from './restoreMapReport';

@@ -56,6 +56,8 @@ export interface SimMessage extends Stamped {
   categories: string[];
   hasAttachments: boolean;
   internetMessageId: string;
+  /** Created through POST .../messages without PidTagMessageFlags (restore writes): a draft, as Graph makes it. */
+  isDraft?: boolean;
 }
 
 export interface SimEvent extends Stamped {
@@ -131,6 +133,8 @@ export interface SimAppRegistration {
   clientSecret?: string;
   /** PEM of the certificate whose key signs client assertions. */
   certificatePem?: string;
+  /** Application permissions granted with admin consent (the token's `roles`); default: the backup's read roles. */
+  roles?: string[];
 }
 
 export const contactScope = (folderId: string | null) => `contacts:${folderId ?? 'default'}`;
