@@ -112,9 +112,18 @@ function invite(u: SimUserData, eventId: string, attendees: { address: string }[
 
 type Outlook = (name: string, run: () => SimResponse, delta?: boolean) => RouteMatch;
 
+/** Writes need Calendars.ReadWrite (the backup's token has Calendars.Read only): 403 otherwise. */
+const CALENDARS_WRITE = 'Calendars.ReadWrite';
+
 export function matchCalendarRoute(req: SimRequest, tenant: SimTenant, ctx: RouteContext, u: SimUserData, rest: string[], beta: boolean, outlook: Outlook): RouteMatch | undefined {
   const box = u.mailbox;
   const method = req.method;
+  const roles = (ctx as RouteContext & { roles?: (authorization: string | undefined) => string[] }).roles;
+  const writing = method === 'POST' || method === 'PATCH' || method === 'DELETE';
+  if (writing && roles && !roles(req.headers.authorization).includes(CALENDARS_WRITE)) {
+    const denied = matchCalendarRoute(req, tenant, { ...ctx, roles: () => [CALENDARS_WRITE] } as RouteContext, u, rest, beta, outlook);
+    return denied && { ...denied, run: () => graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.') };
+  }
   const calendarById = (id: string) => (id === 'calendar' ? [...calendarsOf(u).values()].find((c) => c.isDefaultCalendar) : calendarsOf(u).get(id));
   const eventsIn = (cid: string) => [...box.events.values()].filter((e) => calendarOfEvent(u, e) === cid);
   const render = (e: SimEvent) => (u.corrupt.has(e.id) ? malformedJson(e.id) : calendarEventJson(u, e, beta));

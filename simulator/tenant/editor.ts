@@ -264,6 +264,14 @@ export class TenantEditor {
     return id;
   }
 
+  /** Deletes a (non-default) calendar with every event in it. */
+  deleteCalendar(user: string, name: string): void {
+    const u = this.u(user);
+    const id = this.calendarId(user, name);
+    for (const e of [...u.mailbox.events.values()]) if (calendarOfEvent(u, e) === id) this.deleteEvent(user, e.id);
+    calendarsOf(u).delete(id);
+  }
+
   /** The calendar of that name (the default one is "Calendar"). */
   calendarId(user: string, name: string): string {
     const c = [...calendarsOf(this.u(user)).values()].find((x) => x.name === name);

@@ -25,7 +25,6 @@ export interface ServiceUnitOptions {
   /** The content session's writer: chunks are repository-wide, shared by every service of a run (a function: made on first use). */
   writer: ContentWriter | (() => ContentWriter);
   spoolDir: string;
-  calendarWindowDays: number;
   pageSize?: number;
   memory?: MemoryBudget;
   /** Work-unit budget (epoch ms): stop at a scope or page boundary after it and report `more`. */
@@ -52,7 +51,7 @@ export interface ServiceUnitResult {
  * is worth retrying (`error`).
  */
 export async function backupServiceUnit(repo: Repository, o: ServiceUnitOptions): Promise<ServiceUnitResult> {
-  const ctx: SourceContext = { conn: o.conn, userId: o.user.id, spoolDir: o.spoolDir, calendarWindowDays: o.calendarWindowDays, pageSize: o.pageSize ?? 100, memory: o.memory };
+  const ctx: SourceContext = { conn: o.conn, userId: o.user.id, spoolDir: o.spoolDir, pageSize: o.pageSize ?? 100, memory: o.memory };
   try {
     const r = await backupService(repo, {
       partitionName: servicePartition(o.tenant, o.user.id, o.service),

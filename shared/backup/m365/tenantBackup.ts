@@ -27,7 +27,6 @@ export interface TenantBackupOptions {
   userConcurrency?: number;
   /** Probe a known user's drive and mailbox again after this many days (default 7; 0: every run). */
   probeDays?: number;
-  calendarWindowDays?: number;
   pageSize?: number;
   workers?: number;
   spoolDir?: string;
@@ -117,7 +116,6 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
                 writer: session.writer,
                 spoolDir,
                 memory,
-                calendarWindowDays: o.calendarWindowDays ?? 5 * 365,
                 pageSize: o.pageSize,
                 onProgress: (p) => {
                   progress.items += p.items - last.items;
