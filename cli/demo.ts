@@ -11,7 +11,7 @@
  * `npm start -- --once` exits after the summary: 0 only when every check passed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -46,7 +46,7 @@ type RunReport = LoggedOutcome;
 /** The console's app registration in the simulated tenant (any GUID: the simulator knows it). */
 const CONSOLE_CLIENT_ID = '5e0f3a6c-2b1d-4c8e-9f7a-0d4b6c8e2a13';
 
-const SHAPE = { users: 10, filesPerUser: 10, maxFileBytes: 4 * 1024 * 1024, messagesPerUser: 25, eventsPerUser: 8, contactsPerUser: 8, withoutMailbox: [6], withoutDrive: [7] };
+const SHAPE = { users: 10, filesPerUser: 10, maxFileBytes: 4 * 1024 * 1024, messagesPerUser: 25, eventsPerUser: 8, contactsPerUser: 8, withoutMailbox: [6], withoutDrive: [7], sharedMailboxes: 1, roomMailboxes: 1, calendarSeries: true };
 
 async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, init);
@@ -211,6 +211,13 @@ async function main(): Promise<number> {
       const target = join(work, 'restored');
       const n = await unzipBuffer(zip, target);
       problems = compareRestore(target, expectedRestore(tenant, editor));
+      // Every mailbox (the shared and the room one too) has a weekly series: one .ics each, with its RRULE, EXDATE and RECURRENCE-ID.
+      const mailboxes = [...tenant.users.values()].filter((u) => u.user.hasMailbox);
+      const series = mailboxes.filter((u) => {
+        const dir = join(target, u.user.userPrincipalName, 'Calendar', 'Calendar');
+        return existsSync(dir) && readdirSync(dir).some((f) => ['RRULE:', 'EXDATE:', 'RECURRENCE-ID:'].every((p) => readFileSync(join(dir, f), 'utf8').includes(p)));
+      }).length;
+      checks.push({ name: 'series restored as series', ok: series === mailboxes.length, detail: `${series} of ${mailboxes.length} mailboxes (shared and room included) have their weekly series as one .ics with RRULE, EXDATE and RECURRENCE-ID` });
       log(`  restore     ${n} files (${formatBytes(Number(restore.bytes))}) as a ${formatBytes(zip.length)} zip via a time-limited link, in ${formatDuration(Date.now() - t0)}`);
     }
     checks.push({ name: 'restored content matches the tenant', ok: problems.length === 0, detail: problems.length ? problems.slice(0, 3).join('; ') : 'files and MIME byte-identical, .ics/.vcf parsed and equal' });

@@ -57,6 +57,8 @@ describe('calendars: every calendar, series as series, shared mailboxes, mailbox
     const target = join(suite.work, 'restore-1');
     const restore = await suite.cli(['restore', '--tenant', 'calco', target], t.password);
     assert.equal(restore.code, 0, restore.stderr);
+    const sharedMime = [...expectedFirst.files.entries()].filter(([k, v]) => k.startsWith(`${shared!.userPrincipalName}/Mail/`) && v.kind === 'bytes');
+    assert.ok(sharedMime.length >= SHAPE.messagesPerUser, 'the shared mailbox has messages to compare');
     assertRestoreMatches(target, expectedFirst); // every calendar's events, the shared mailbox's MIME byte for byte
     const upn = upnOf(0);
     const files = walk(join(target, upn, 'Calendar'));
