@@ -72,6 +72,27 @@ describe('calendar writer: in-place restore into Microsoft 365 (series as one se
     assert.equal((u.mailbox.invitations ?? []).length, 0);
   });
 
+  test('a crash between an event\'s POST and its restore-map record (emulated: the map wiped) -> the rerun gets the same events back through transactionId: no duplicate, no invitation', async () => {
+    const tables = (await suite.storage.tables.listTables()).filter((n) => n.endsWith('restoresmap'));
+    assert.ok(tables.length > 0, 'the restore map table exists');
+    let wiped = 0;
+    for (const table of tables)
+      for await (const row of suite.storage.tables.query(table)) {
+        await suite.storage.tables.delete(table, row.partitionKey, row.rowKey);
+        wiped++;
+      }
+    assert.ok(wiped > 0);
+    const u = t.tenant.user(upn);
+    const count = u.mailbox.events.size;
+    suite.sim.resetStats();
+    const r = await suite.cli(['restore', '--tenant', 'calw', '--user', upn, '--service', 'calendar', '--in-place'], t.password);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.ok((suite.sim.stats.requests.get('calendar.createEvent') ?? 0) >= 3, 'the three restored events were POSTed again');
+    assert.equal(u.mailbox.events.size, count, 'and Graph answered with the events already created');
+    assert.deepEqual(calendarState(u), before1, 'the series keeps exactly its exception and cancellation');
+    assert.equal((u.mailbox.invitations ?? []).length, 0);
+  });
+
   test('--to-user: the events land in one new calendar named for the source and date; the series is one series there', async () => {
     const other = [...t.tenant.users.values()][1]!;
     const sizeBefore = other.mailbox.events.size;
