@@ -70,7 +70,7 @@ export class ContactsWriter implements ServiceWriter {
 
   private async contact(ctx: WriterContext, box: string, collection: string, item: RestoreItem): Promise<'restored' | 'skipped' | 'renamed'> {
     const mapped = await ctx.map.get(item.sourceId);
-    if (mapped && (await sendOr404(ctx.conn, 'GET', `${box}/contacts/${mapped}?$select=id`, 'a restored contact'))) return 'skipped';
+    if (mapped && ctx.conflict !== 'replace' && (await sendOr404(ctx.conn, 'GET', `${box}/contacts/${mapped}?$select=id`, 'a restored contact'))) return 'skipped';
     const stored = JSON.parse((item.content ? await readAll(item.content()) : Buffer.from('{}')).toString('utf8')) as Record<string, unknown>;
     const name = String(stored.displayName ?? item.meta.displayName ?? '');
     const existing = (await send<{ value?: { id: string }[] }>(ctx.conn, 'GET', `${collection}?$filter=${encodeURIComponent(`displayName eq ${odataString(name)}`)}&$select=id`, `contact "${name}"`)).value?.[0];

@@ -90,7 +90,7 @@ export class MailWriter implements ServiceWriter {
   private async message(ctx: WriterContext, box: string, folder: string, item: RestoreItem): Promise<'restored' | 'skipped' | 'renamed'> {
     const m = item.meta;
     const mapped = await ctx.map.get(item.sourceId);
-    if (mapped && (await sendOr404(ctx.conn, 'GET', `${box}/messages/${mapped}?$select=id`, 'a restored message'))) return 'skipped';
+    if (mapped && ctx.conflict !== 'replace' && (await sendOr404(ctx.conn, 'GET', `${box}/messages/${mapped}?$select=id`, 'a restored message'))) return 'skipped';
     const internetId = typeof m.internetMessageId === 'string' ? m.internetMessageId : undefined;
     const existing = internetId
       ? (await send<{ value?: { id: string }[] }>(ctx.conn, 'GET', `${box}/mailFolders/${folder}/messages?$filter=${encodeURIComponent(`internetMessageId eq ${odataString(internetId)}`)}&$select=id`, 'a message of the folder')).value?.[0]

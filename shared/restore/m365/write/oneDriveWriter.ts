@@ -87,7 +87,8 @@ export class OneDriveWriter implements ServiceWriter {
     const m = item.meta;
     const name = String(m.name ?? '');
     const mapped = await ctx.map.get(item.sourceId);
-    if (mapped && (await sendOr404<DriveItem>(ctx.conn, 'GET', `${drive}/items/${mapped}`, `drive file ${mapped}`))) return 'skipped';
+    // Ours from an earlier run: left as is, unless `replace` asks to make it the backup's again (by name, below).
+    if (mapped && ctx.conflict !== 'replace' && (await sendOr404<DriveItem>(ctx.conn, 'GET', `${drive}/items/${mapped}`, `drive file ${mapped}`))) return 'skipped';
     const existing = await sendOr404<DriveItem>(ctx.conn, 'GET', this.childPath(drive, parent, name), `drive file "${name}"`);
     if (existing && ctx.conflict === 'skip') return 'skipped';
     const behavior: ConflictMode | 'fail' = existing ? ctx.conflict : 'fail';
