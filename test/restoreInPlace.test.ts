@@ -236,4 +236,35 @@ describe('restore back into Microsoft 365 (in place, to another user; simulator 
     assert.ok(t.editor.driveItem(upn, path).content!.equals(backedUp), 'replace puts the backup back');
     assert.equal([...a.drive.values()].filter((i) => i.name.startsWith('Résumé ✓')).length, 2, 'replace made no third copy');
   });
+
+  test('without Mail-Advanced.ReadWrite.All, messages come back as JSON with PidTagMessageFlags: not drafts, times, read state and attachments kept', async () => {
+    const upn = a.user.userPrincipalName;
+    const app = t.tenant.apps[1]!;
+    const granted = app.roles;
+    app.roles = granted!.filter((r) => r !== 'Mail-Advanced.ReadWrite.All');
+    try {
+      const inProjects = [...a.mailbox.messages.values()].filter((m) => t.editor.mailFolderPath(a.user.id, m.folderId).startsWith('Inbox/Projects')).map((m) => ({ ...m }));
+      assert.ok(inProjects.some((m) => m.hasAttachments));
+      t.editor.deleteMailFolder(upn, 'Inbox/Projects');
+      suite.sim.resetStats();
+      const r = await restore(['--user', upn, '--in-place', '--service', 'mail', '--path', 'Inbox/Projects']);
+      assert.equal(r.code, 0, r.stderr);
+      const tried = suite.sim.stats.requests.get('mail.importMime') ?? 0;
+      assert.ok(tried >= 1 && tried <= 4, `importMime was refused, then not asked again (asked ${tried} times, at most once per message in flight)`);
+      const back = new Map([...a.mailbox.messages.values()].map((m) => [m.internetMessageId, m]));
+      for (const m of inProjects) {
+        const got = back.get(m.internetMessageId);
+        assert.ok(got, `${m.subject} is back`);
+        assert.ok(t.editor.mailFolderPath(a.user.id, got.folderId).startsWith('Inbox/Projects'), 'in its folder');
+        assert.equal(got.isDraft, false, `${m.subject} is not a draft`);
+        assert.equal(got.subject, m.subject);
+        assert.equal(got.receivedDateTime, m.receivedDateTime, 'delivery time from PidTagMessageDeliveryTime');
+        assert.equal(got.isRead, m.isRead);
+        assert.deepEqual(got.categories, m.categories);
+        assert.equal(got.hasAttachments, m.hasAttachments, `${m.subject}: attachments`);
+      }
+    } finally {
+      app.roles = granted;
+    }
+  });
 });

@@ -22,8 +22,8 @@ type Folder = { id: string; displayName?: string };
  */
 export class MailWriter implements ServiceWriter {
   readonly service = 'mail' as const;
-  /** Whether beta importMime was refused once in this process (then every message goes the JSON way). */
-  private importRefused = false;
+  /** Connections whose beta importMime was refused (a role or the endpoint missing): their messages go the JSON way. */
+  private readonly importRefused = new WeakSet<GraphConnection>();
 
   async write(ctx: WriterContext, items: readonly RestoreItem[]): Promise<WriterCounts> {
     const counts = emptyCounts();
@@ -121,14 +121,14 @@ export class MailWriter implements ServiceWriter {
 
   /** importMime (beta) first; the JSON way when beta refuses it (no role for it, not offered, too large). */
   private async create(conn: GraphConnection, box: string, folder: string, mime: Buffer, m: Record<string, unknown>): Promise<string> {
-    if (!this.importRefused) {
+    if (!this.importRefused.has(conn)) {
       try {
         const r = await send<{ id: string }>(conn, 'POST', betaUrl(conn, `${box}/mailFolders/${folder}/importMime`), 'import a message (importMime)', { mimeContent: mime.toString('base64') });
         return r.id;
       } catch (e) {
         const s = statusOf(e);
         if (s !== 400 && s !== 403 && s !== 404 && s !== 413) throw e;
-        if (s === 403 || s === 404) this.importRefused = true; // a role or an endpoint missing: the same for every message
+        if (s === 403 || s === 404) this.importRefused.add(conn); // a role or an endpoint missing: the same for every message
       }
     }
     const parsed = summarizeMime(mime);
