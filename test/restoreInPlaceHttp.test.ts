@@ -5,6 +5,7 @@ import { readdirSync } from 'node:fs';
 import { startM365Suite, type M365Suite, type SuiteTenant } from './support/m365';
 import { getJson, startFunctionsHost, type FunctionsHostProcess } from './support/functionsHost';
 import type { SimUserData } from '../simulator/tenant/model';
+import { ArchiveTierBlobStore } from '../shared/storage';
 
 const SHAPE = { users: 3, filesPerUser: 5, maxFileBytes: 300_000, messagesPerUser: 12, eventsPerUser: 2, contactsPerUser: 3, withoutMailbox: [2], withoutDrive: [] };
 const ROLES = ['User.Read.All', 'Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read', 'Files.ReadWrite.All', 'Mail.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Contacts.ReadWrite'];
@@ -101,5 +102,32 @@ describe('restore into Microsoft 365 through the HTTP API on the local Durable h
     assert.deepEqual(status.failures, []);
     assert.deepEqual(fileSet(t, a), files, 'every file back, byte-identical, same modification time, once');
     assert.deepEqual(mailSet(t, a), mail, 'every message back with its MIME, not a draft, once');
+  });
+
+  test('from a point in time with the packs archived: rehydration first (durable-timer polls), then the restore', async () => {
+    await host.stop();
+    const archive = new ArchiveTierBlobStore(suite.storage.blobs);
+    const packContainer = 'm365backupcontoso-packs';
+    for await (const b of archive.list(packContainer)) await archive.setTier(packContainer, b.name, 'Archive');
+    host = await startFunctionsHost(suite.processEnv({ M365_BACKUP_EMULATE_ARCHIVE: '3600', RESTORE_POLL_SECONDS: '1' }), stateDir);
+    const upn = a.user.userPrincipalName;
+    for (const m of [...a.mailbox.messages.values()]) t.editor.deleteMessage(upn, m.id);
+    const start = await post({ user: upn, destination: { kind: 'in-place' }, services: ['mail'], at: new Date().toISOString() });
+    assert.equal(start.status, 202, JSON.stringify(start.body));
+    const id = String(start.body.id);
+    const phases = new Set<string>();
+    let rehydrated = false;
+    let status: Record<string, unknown> = {};
+    for (let i = 0; i < 1500; i++) {
+      status = (await getJson(`${host.origin}/api/restores/${id}`)).body;
+      const progress = status.progress as { phase?: string; poll?: number } | null;
+      phases.add(String(progress?.phase));
+      if (!rehydrated && (progress?.poll ?? 0) >= 2) rehydrated = (await archive.completeRehydrations(packContainer)) > 0;
+      if (status.runtimeStatus === 'Completed' || status.runtimeStatus === 'Failed') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
+    assert.ok(phases.has('rehydrating') && rehydrated, `rehydration came first (${[...phases].join(', ')})`);
+    assert.deepEqual(mailSet(t, a), mail, 'every message back after rehydration');
   });
 });
