@@ -101,6 +101,44 @@ function changeTenant(tenant: SimTenant, editor: TenantEditor): string {
 
 let stopping: StopSignal | undefined;
 
+const DEMO_ROLES = ['User.Read.All', 'Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read', 'Files.ReadWrite.All', 'Mail.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Contacts.ReadWrite'];
+
+/** Deletes a OneDrive folder and a mail folder of one user, restores them in place through POST /api/restores, and checks them. */
+async function inPlaceStep(api: string, password: string, tenant: SimTenant, editor: TenantEditor, log: (s: string) => void): Promise<Check> {
+  const t0 = Date.now();
+  const u = [...tenant.users.values()].find((x) => x.user.hasDrive && x.user.hasMailbox && [...x.drive.values()].some((i) => i.folder && i.parentId && [...x.drive.values()].some((c) => c.parentId === i.id && !c.folder)));
+  if (!u) return { name: 'in-place restore', ok: false, detail: 'no user with a folder to delete' };
+  const upn = u.user.userPrincipalName;
+  const files = () => new Map([...u.drive.values()].filter((i) => !i.folder && i.parentId).map((i) => [editor.drivePath(u.user.id, i.id), i.content ?? Buffer.alloc(0)]));
+  const mails = () => new Map([...u.mailbox.messages.values()].map((m) => [m.internetMessageId, m.mime]));
+  const wantFiles = files();
+  const wantMail = mails();
+  const folder = [...u.drive.values()].find((i) => i.folder && i.parentId && [...u.drive.values()].some((c) => c.parentId === i.id && !c.folder))!;
+  const folderPath = editor.drivePath(u.user.id, folder.id);
+  const mailFolder = [...u.mailbox.folders.values()].find((f) => !f.wellKnownName && [...u.mailbox.messages.values()].some((m) => m.folderId === f.id));
+  editor.deleteDriveItem(upn, folderPath);
+  if (mailFolder) editor.deleteMailFolder(upn, editor.mailFolderPath(u.user.id, mailFolder.id));
+  const lost = wantFiles.size - files().size + (wantMail.size - mails().size);
+  const start = await json(`${api}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso', password, user: upn, destination: { kind: 'in-place' }, services: ['onedrive', 'mail'] }) });
+  if (start.status !== 202) return { name: 'in-place restore', ok: false, detail: `POST /api/restores answered ${start.status}: ${JSON.stringify(start.body)}` };
+  let s: Record<string, unknown> = {};
+  for (;;) {
+    s = (await json(`${api}/api/restores/${String(start.body.id)}`)).body;
+    if (['Completed', 'Failed', 'Terminated'].includes(String(s.runtimeStatus))) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const gotFiles = files();
+  const gotMail = mails();
+  const problems: string[] = [];
+  if (s.runtimeStatus !== 'Completed') problems.push(`the restore ended ${String(s.runtimeStatus)}`);
+  for (const [p, data] of wantFiles) if (!gotFiles.get(p)?.equals(data)) problems.push(`${p} is not back byte-identical`);
+  for (const [id, mime] of wantMail) if (!gotMail.get(id)?.equals(mime)) problems.push(`message ${id} is not back with its MIME`);
+  if (gotFiles.size !== wantFiles.size || gotMail.size !== wantMail.size) problems.push('duplicates were created');
+  const c = (s.counts ?? {}) as { restored?: number; skipped?: number; failed?: number };
+  log(`  in place    deleted "${folderPath}"${mailFolder ? ` and mail folder "${mailFolder.displayName}"` : ''} of ${upn} (${lost} items); restored ${c.restored ?? 0}, skipped ${c.skipped ?? 0} (already there), failed ${c.failed ?? 0}, in ${formatDuration(Date.now() - t0)}`);
+  return { name: 'in-place restore puts the deleted items back', ok: problems.length === 0, detail: problems.length ? problems.slice(0, 3).join('; ') : `${lost} items back where they were, byte-identical, nothing duplicated` };
+}
+
 async function main(): Promise<number> {
   const once = process.argv.includes('--once');
   const started = Date.now();
@@ -124,7 +162,8 @@ async function main(): Promise<number> {
     const certFile = join(work, 'simulator-cert.pem');
     const { tenant, editor } = generateTenant({ seed: 2026, tenantId: '3f5c2a8e-0d6b-4b7e-9a41-5d2c7e1f0a11', domain: 'contoso.example', shape: SHAPE });
     const secret = randomBytes(24).toString('base64url');
-    tenant.apps.push({ clientId: '7c1d9e52-8a3f-4f60-b2d4-61e0c9a7f3b2', clientSecret: secret });
+    // Read roles for backups; the write roles too, for the in-place restore step (a real tenant would use a restore-only app).
+    tenant.apps.push({ clientId: '7c1d9e52-8a3f-4f60-b2d4-61e0c9a7f3b2', clientSecret: secret, roles: DEMO_ROLES });
     const tls = await loopbackCertificate(certFile);
     const sim = await teardown.start(() => startGraphSimulator({ tenants: [tenant], tls, latencyMs: 2 }), (g) => g.stop());
     const env: NodeJS.ProcessEnv = {
@@ -221,6 +260,9 @@ async function main(): Promise<number> {
       log(`  restore     ${n} files (${formatBytes(Number(restore.bytes))}) as a ${formatBytes(zip.length)} zip via a time-limited link, in ${formatDuration(Date.now() - t0)}`);
     }
     checks.push({ name: 'restored content matches the tenant', ok: problems.length === 0, detail: problems.length ? problems.slice(0, 3).join('; ') : 'files and MIME byte-identical, .ics/.vcf parsed and equal' });
+
+    // A small disaster (a OneDrive folder and a mail folder deleted), then an in-place restore through the HTTP API.
+    checks.push(await inPlaceStep(api, password, tenant, editor, log));
 
     // Summary.
     const services4 = ['onedrive', 'mail', 'calendar', 'contacts'];

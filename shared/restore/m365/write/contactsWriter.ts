@@ -1,5 +1,6 @@
 import { readAll } from './itemContent';
 import { isStop, odataString, reasonOf, send, sendOr404, statusOf } from './graphWrite';
+import { foldersThenItems } from './foldersFirst';
 import { countFailure, emptyCounts, type RestoreItem, type ServiceWriter, type WriterContext, type WriterCounts } from './serviceWriter';
 
 /** Properties Graph sets itself: never sent back on create. */
@@ -26,27 +27,27 @@ export class ContactsWriter implements ServiceWriter {
     const root = ctx.destinationRoot ? (await this.folder(ctx, `${box}/contactFolders`, ctx.destinationRoot, '__root__')).id : undefined;
     /** Where a folder's contacts are listed and created. */
     const contactsOf = (folderId: string | undefined) => (folderId ? `${box}/contactFolders/${folderId}/contacts` : `${box}/contacts`);
-    for (const item of items) {
+    await foldersThenItems(items, async (item) => {
       const m = item.meta;
       const label = String(m.displayName ?? '');
       try {
         if (m.type === 'folder') {
           const r = await this.folder(ctx, root ? `${box}/contactFolders/${root}/childFolders` : `${box}/contactFolders`, label, item.sourceId);
           counts[r.created ? 'restored' : 'skipped']++;
-          continue;
+          return;
         }
         const inDefault = m.folderId === 'default' || m.folderId == null;
         const folderId = inDefault ? root : await ctx.map.get(`folder:${String(m.folderId)}`);
         if (!inDefault && !folderId) {
           countFailure(counts, label, 'Its folder could not be restored; it is retried by the next run.');
-          continue;
+          return;
         }
         counts[await this.contact(ctx, box, contactsOf(folderId), item)]++;
       } catch (e) {
         if (isStop(e)) throw e;
         countFailure(counts, label, reasonOf(e));
       }
-    }
+    });
     return counts;
   }
 
@@ -70,7 +71,7 @@ export class ContactsWriter implements ServiceWriter {
 
   private async contact(ctx: WriterContext, box: string, collection: string, item: RestoreItem): Promise<'restored' | 'skipped' | 'renamed'> {
     const mapped = await ctx.map.get(item.sourceId);
-    if (mapped && (await sendOr404(ctx.conn, 'GET', `${box}/contacts/${mapped}?$select=id`, 'a restored contact'))) return 'skipped';
+    if (mapped && ctx.conflict !== 'replace' && (await sendOr404(ctx.conn, 'GET', `${box}/contacts/${mapped}?$select=id`, 'a restored contact'))) return 'skipped';
     const stored = JSON.parse((item.content ? await readAll(item.content()) : Buffer.from('{}')).toString('utf8')) as Record<string, unknown>;
     const name = String(stored.displayName ?? item.meta.displayName ?? '');
     const existing = (await send<{ value?: { id: string }[] }>(ctx.conn, 'GET', `${collection}?$filter=${encodeURIComponent(`displayName eq ${odataString(name)}`)}&$select=id`, `contact "${name}"`)).value?.[0];

@@ -2,6 +2,7 @@ import type { GraphConnection } from '../../../graph';
 import { readAll } from './itemContent';
 import { betaUrl, isStop, odataString, reasonOf, send, sendOr404, statusOf } from './graphWrite';
 import { summarizeMime } from './mimeParts';
+import { foldersThenItems } from './foldersFirst';
 import { countFailure, emptyCounts, type RestoreItem, type ServiceWriter, type WriterContext, type WriterCounts } from './serviceWriter';
 
 /** Attachments up to this size go in one POST; Graph wants an upload session above 3 MB. */
@@ -21,14 +22,14 @@ type Folder = { id: string; displayName?: string };
  */
 export class MailWriter implements ServiceWriter {
   readonly service = 'mail' as const;
-  /** Whether beta importMime was refused once in this process (then every message goes the JSON way). */
-  private importRefused = false;
+  /** Connections whose beta importMime was refused (a role or the endpoint missing): their messages go the JSON way. */
+  private readonly importRefused = new WeakSet<GraphConnection>();
 
   async write(ctx: WriterContext, items: readonly RestoreItem[]): Promise<WriterCounts> {
     const counts = emptyCounts();
     const box = `/users/${ctx.targetUserId}`;
     const top = ctx.destinationRoot ? (await this.folder(ctx, box, 'msgfolderroot', ctx.destinationRoot, '__root__')).id : 'msgfolderroot';
-    for (const item of items) {
+    await foldersThenItems(items, async (item) => {
       const m = item.meta;
       const label = String(m.type === 'folder' ? m.displayName : m.subject ?? '');
       try {
@@ -37,7 +38,7 @@ export class MailWriter implements ServiceWriter {
           const parent = parentSource === null ? top : await ctx.map.get(`folder:${parentSource}`);
           if (!parent) {
             countFailure(counts, label, 'Its parent folder could not be restored; it is retried by the next run.');
-            continue;
+            return;
           }
           const wellKnown = !ctx.destinationRoot && parentSource === null && typeof m.wellKnownName === 'string' ? m.wellKnownName : undefined;
           const r = await this.folder(ctx, box, parent, String(m.displayName ?? ''), item.sourceId, wellKnown);
@@ -46,7 +47,7 @@ export class MailWriter implements ServiceWriter {
           const folder = await ctx.map.get(`folder:${String(m.folderId)}`);
           if (!folder) {
             countFailure(counts, label, 'Its folder could not be restored; it is retried by the next run.');
-            continue;
+            return;
           }
           counts[await this.message(ctx, box, folder, item)]++;
         }
@@ -54,7 +55,7 @@ export class MailWriter implements ServiceWriter {
         if (isStop(e)) throw e;
         countFailure(counts, label, reasonOf(e));
       }
-    }
+    });
     return counts;
   }
 
@@ -90,7 +91,7 @@ export class MailWriter implements ServiceWriter {
   private async message(ctx: WriterContext, box: string, folder: string, item: RestoreItem): Promise<'restored' | 'skipped' | 'renamed'> {
     const m = item.meta;
     const mapped = await ctx.map.get(item.sourceId);
-    if (mapped && (await sendOr404(ctx.conn, 'GET', `${box}/messages/${mapped}?$select=id`, 'a restored message'))) return 'skipped';
+    if (mapped && ctx.conflict !== 'replace' && (await sendOr404(ctx.conn, 'GET', `${box}/messages/${mapped}?$select=id`, 'a restored message'))) return 'skipped';
     const internetId = typeof m.internetMessageId === 'string' ? m.internetMessageId : undefined;
     const existing = internetId
       ? (await send<{ value?: { id: string }[] }>(ctx.conn, 'GET', `${box}/mailFolders/${folder}/messages?$filter=${encodeURIComponent(`internetMessageId eq ${odataString(internetId)}`)}&$select=id`, 'a message of the folder')).value?.[0]
@@ -102,11 +103,15 @@ export class MailWriter implements ServiceWriter {
     const mime = item.content ? await readAll(item.content()) : Buffer.alloc(0);
     const created = await this.create(ctx.conn, box, folder, mime, m);
     await ctx.map.set(item.sourceId, created);
-    await send(ctx.conn, 'PATCH', `${box}/messages/${created}`, 'set the read state, flag and categories', {
-      ...(typeof m.isRead === 'boolean' ? { isRead: m.isRead } : {}),
-      ...(typeof m.flag === 'string' ? { flag: { flagStatus: m.flag } } : {}),
-      ...(Array.isArray(m.categories) ? { categories: m.categories } : {}),
-    });
+    // A created message is unread, unflagged, uncategorised: one PATCH only when the backup says otherwise.
+    const flagged = typeof m.flag === 'string' && m.flag !== 'notFlagged';
+    const categories = Array.isArray(m.categories) && m.categories.length > 0;
+    if (m.isRead === true || flagged || categories)
+      await send(ctx.conn, 'PATCH', `${box}/messages/${created}`, 'set the read state, flag and categories', {
+        ...(typeof m.isRead === 'boolean' ? { isRead: m.isRead } : {}),
+        ...(flagged ? { flag: { flagStatus: m.flag } } : {}),
+        ...(categories ? { categories: m.categories } : {}),
+      });
     if (!existing) return 'restored';
     if (ctx.conflict === 'rename') return 'renamed';
     // replace: the new copy exists; only now the old one goes (a failure here over-produces, never loses).
@@ -116,14 +121,14 @@ export class MailWriter implements ServiceWriter {
 
   /** importMime (beta) first; the JSON way when beta refuses it (no role for it, not offered, too large). */
   private async create(conn: GraphConnection, box: string, folder: string, mime: Buffer, m: Record<string, unknown>): Promise<string> {
-    if (!this.importRefused) {
+    if (!this.importRefused.has(conn)) {
       try {
         const r = await send<{ id: string }>(conn, 'POST', betaUrl(conn, `${box}/mailFolders/${folder}/importMime`), 'import a message (importMime)', { mimeContent: mime.toString('base64') });
         return r.id;
       } catch (e) {
         const s = statusOf(e);
         if (s !== 400 && s !== 403 && s !== 404 && s !== 413) throw e;
-        if (s === 403 || s === 404) this.importRefused = true; // a role or an endpoint missing: the same for every message
+        if (s === 403 || s === 404) this.importRefused.add(conn); // a role or an endpoint missing: the same for every message
       }
     }
     const parsed = summarizeMime(mime);

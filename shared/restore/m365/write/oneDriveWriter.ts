@@ -4,6 +4,7 @@ import { sleep } from '../../../graph/gates';
 import { graphError } from '../../../graph/requests';
 import { readAll } from './itemContent';
 import { isStop, reasonOf, send, sendOr404, statusOf } from './graphWrite';
+import { foldersThenItems } from './foldersFirst';
 import { countFailure, emptyCounts, type ConflictMode, type RestoreItem, type ServiceWriter, type WriterContext, type WriterCounts } from './serviceWriter';
 
 /** Files up to this size go up in one PUT (Graph takes up to 250 MB; small keeps a retry cheap). */
@@ -33,7 +34,7 @@ export class OneDriveWriter implements ServiceWriter {
     const counts = emptyCounts();
     const drive = `/users/${ctx.targetUserId}/drive`;
     const top = ctx.destinationRoot ? (await this.folder(ctx, drive, 'root', ctx.destinationRoot, `__root__`)).id : 'root';
-    for (const item of items) {
+    await foldersThenItems(items, async (item) => {
       const m = item.meta;
       const name = String(m.name ?? '');
       try {
@@ -41,7 +42,7 @@ export class OneDriveWriter implements ServiceWriter {
         const parent = parentSource === null ? top : await ctx.map.get(parentSource);
         if (!parent) {
           countFailure(counts, name, 'Its folder could not be restored; it is retried by the next run.');
-          continue;
+          return;
         }
         if (m.type === 'folder') {
           const r = await this.folder(ctx, drive, parent, name, item.sourceId);
@@ -53,7 +54,7 @@ export class OneDriveWriter implements ServiceWriter {
         if (isStop(e)) throw e;
         countFailure(counts, name, reasonOf(e));
       }
-    }
+    });
     return counts;
   }
 
@@ -87,7 +88,8 @@ export class OneDriveWriter implements ServiceWriter {
     const m = item.meta;
     const name = String(m.name ?? '');
     const mapped = await ctx.map.get(item.sourceId);
-    if (mapped && (await sendOr404<DriveItem>(ctx.conn, 'GET', `${drive}/items/${mapped}`, `drive file ${mapped}`))) return 'skipped';
+    // Ours from an earlier run: left as is, unless `replace` asks to make it the backup's again (by name, below).
+    if (mapped && ctx.conflict !== 'replace' && (await sendOr404<DriveItem>(ctx.conn, 'GET', `${drive}/items/${mapped}`, `drive file ${mapped}`))) return 'skipped';
     const existing = await sendOr404<DriveItem>(ctx.conn, 'GET', this.childPath(drive, parent, name), `drive file "${name}"`);
     if (existing && ctx.conflict === 'skip') return 'skipped';
     const behavior: ConflictMode | 'fail' = existing ? ctx.conflict : 'fail';
