@@ -28,7 +28,8 @@ import { generateTenant } from '../simulator/tenant/generator';
 import { expectedRestore } from '../simulator/tenant/expected';
 import { compareRestore } from '../simulator/tenant/compare';
 import type { TenantEditor } from '../simulator/tenant/editor';
-import type { SimTenant } from '../simulator/tenant/model';
+import type { SimEvent, SimTenant } from '../simulator/tenant/model';
+import { instancesOf } from '../simulator/tenant/calendars';
 import { unzipBuffer } from './unzip';
 import { formatBytes, formatDuration } from './format';
 import { ProgressBar } from './progressBar';
@@ -101,9 +102,9 @@ function changeTenant(tenant: SimTenant, editor: TenantEditor): string {
 
 let stopping: StopSignal | undefined;
 
-const DEMO_ROLES = ['User.Read.All', 'Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read', 'Files.ReadWrite.All', 'Mail.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Contacts.ReadWrite'];
+const DEMO_ROLES = ['User.Read.All', 'Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read', 'Files.ReadWrite.All', 'Mail.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Calendars.ReadWrite', 'Contacts.ReadWrite'];
 
-/** Deletes a OneDrive folder and a mail folder of one user, restores them in place through POST /api/restores, and checks them. */
+/** Deletes a OneDrive folder, a mail folder and a recurring series of one user, restores them in place through POST /api/restores, and checks them. */
 async function inPlaceStep(api: string, password: string, tenant: SimTenant, editor: TenantEditor, log: (s: string) => void): Promise<Check> {
   const t0 = Date.now();
   const u = [...tenant.users.values()].find((x) => x.user.hasDrive && x.user.hasMailbox && [...x.drive.values()].some((i) => i.folder && i.parentId && [...x.drive.values()].some((c) => c.parentId === i.id && !c.folder)));
@@ -116,10 +117,15 @@ async function inPlaceStep(api: string, password: string, tenant: SimTenant, edi
   const folder = [...u.drive.values()].find((i) => i.folder && i.parentId && [...u.drive.values()].some((c) => c.parentId === i.id && !c.folder))!;
   const folderPath = editor.drivePath(u.user.id, folder.id);
   const mailFolder = [...u.mailbox.folders.values()].find((f) => !f.wellKnownName && [...u.mailbox.messages.values()].some((m) => m.folderId === f.id));
+  // A recurring series too: it must come back as one series with its exceptions and cancellations, sending no invitation.
+  const seriesShape = (e: SimEvent) => JSON.stringify([e.subject, e.start, e.end, instancesOf(e).map((i) => [i.kind, i.start, i.end, i.exception?.subject ?? ''])]);
+  const series = [...u.mailbox.events.values()].find((e) => e.recurrence);
+  const wantSeries = series ? seriesShape(series) : undefined;
   editor.deleteDriveItem(upn, folderPath);
   if (mailFolder) editor.deleteMailFolder(upn, editor.mailFolderPath(u.user.id, mailFolder.id));
-  const lost = wantFiles.size - files().size + (wantMail.size - mails().size);
-  const start = await json(`${api}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso', password, user: upn, destination: { kind: 'in-place' }, services: ['onedrive', 'mail'] }) });
+  if (series) editor.deleteEvent(upn, series.id);
+  const lost = wantFiles.size - files().size + (wantMail.size - mails().size) + (series ? 1 : 0);
+  const start = await json(`${api}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso', password, user: upn, destination: { kind: 'in-place' }, services: ['onedrive', 'mail', 'calendar'] }) });
   if (start.status !== 202) return { name: 'in-place restore', ok: false, detail: `POST /api/restores answered ${start.status}: ${JSON.stringify(start.body)}` };
   let s: Record<string, unknown> = {};
   for (;;) {
@@ -134,9 +140,14 @@ async function inPlaceStep(api: string, password: string, tenant: SimTenant, edi
   for (const [p, data] of wantFiles) if (!gotFiles.get(p)?.equals(data)) problems.push(`${p} is not back byte-identical`);
   for (const [id, mime] of wantMail) if (!gotMail.get(id)?.equals(mime)) problems.push(`message ${id} is not back with its MIME`);
   if (gotFiles.size !== wantFiles.size || gotMail.size !== wantMail.size) problems.push('duplicates were created');
+  if (wantSeries) {
+    const back = [...u.mailbox.events.values()].filter((e) => e.recurrence).map(seriesShape);
+    if (back.length !== 1 || back[0] !== wantSeries) problems.push(`the series is not back as one series with its exceptions and cancellations (${back.length} series)`);
+    if ((u.mailbox.invitations ?? []).length > 0) problems.push(`${(u.mailbox.invitations ?? []).length} invitations were sent`);
+  }
   const c = (s.counts ?? {}) as { restored?: number; skipped?: number; failed?: number };
   log(`  in place    deleted "${folderPath}"${mailFolder ? ` and mail folder "${mailFolder.displayName}"` : ''} of ${upn} (${lost} items); restored ${c.restored ?? 0}, skipped ${c.skipped ?? 0} (already there), failed ${c.failed ?? 0}, in ${formatDuration(Date.now() - t0)}`);
-  return { name: 'in-place restore puts the deleted items back', ok: problems.length === 0, detail: problems.length ? problems.slice(0, 3).join('; ') : `${lost} items back where they were, byte-identical, nothing duplicated` };
+  return { name: 'in-place restore puts the deleted items back', ok: problems.length === 0, detail: problems.length ? problems.slice(0, 3).join('; ') : `${lost} items back where they were, byte-identical, nothing duplicated${wantSeries ? ', the series as one series, no invitation sent' : ''}` };
 }
 
 async function main(): Promise<number> {

@@ -8,7 +8,7 @@ import type { SimUserData } from '../simulator/tenant/model';
 import { ArchiveTierBlobStore } from '../shared/storage';
 
 const SHAPE = { users: 3, filesPerUser: 5, maxFileBytes: 300_000, messagesPerUser: 12, eventsPerUser: 2, contactsPerUser: 3, withoutMailbox: [2], withoutDrive: [] };
-const ROLES = ['User.Read.All', 'Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read', 'Files.ReadWrite.All', 'Mail.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Contacts.ReadWrite'];
+const ROLES = ['User.Read.All', 'Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read', 'Files.ReadWrite.All', 'Mail.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Calendars.ReadWrite', 'Contacts.ReadWrite'];
 
 const fileSet = (t: SuiteTenant, u: SimUserData) =>
   [...u.drive.values()].filter((i) => !i.folder && i.parentId).map((i) => `${t.editor.drivePath(u.user.id, i.id)}|${i.content?.toString('base64') ?? ''}|${i.modified}`).sort();
