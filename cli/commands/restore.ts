@@ -103,7 +103,9 @@ async function intoM365(ctx: CliContext, args: ParsedArgs): Promise<number> {
   const conn = ctx.graph(await (await ctx.tenants()).restoreCredentials(t.record.name));
   const key = await t.repo.unlock(await ctx.password('restore'));
   const quiet = ctx.options.quiet || ctx.options.json;
+  const parallelism = Number(process.env.M365_RESTORE_PARALLELISM ?? '') || undefined; // parts (user x service) at once; default 4
   const r = await restoreIntoM365(t.repo, key, conn, request, {
+    ...(parallelism ? { parallelism } : {}),
     onUnit: (u, part) => {
       if (!quiet) console.error(`  ${part.sourceUpn} ${part.service}: unit ${u.unit + 1}: ${u.restored} restored, ${u.skipped} skipped, ${u.renamed} renamed, ${u.failed} failed`);
     },
