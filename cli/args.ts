@@ -29,11 +29,14 @@ and rebuild-index act on that tenant's repository instead):
 
 Microsoft 365 (per tenant; each tenant has its own repository and password):
   tenant add --name <n> --tenant-id <id> --client-id <id> (--client-secret-file <f> | --certificate <pem-file>)
+             [--restore-client-id <id> (--restore-client-secret-file <f> | --restore-certificate <pem-file>)]
   tenant list | tenant remove --name <n>
   backup --tenant <n> [--service onedrive|mail|calendar|contacts|sharepoint|groups|teams|all]... [--user <upn>]
   snapshots --tenant <n> [--user <upn>] [--service <s>]...
   ls <snapshot> --tenant <n> --user <upn> --service <s>     (the snapshot defaults to latest)
   restore <snapshot> <target-dir> --tenant <n> [--user <upn>] [--service <s>]... [--site <url|id>] [--team <name|id>] [--group <mail|id>]
+  restore --tenant <n> [--user <upn>] [--service <s>]... [--at <time>] [--path <folder>]
+          (--in-place | --to-user <upn>) [--conflict skip|rename|replace]     back into Microsoft 365
   verify [--read-data] | change-password | rebuild-index  --tenant <n>
 
 <snapshot> is "latest", a snapshot number as "snapshots" lists it, or a date-time such as 2026-11-20 or
@@ -94,6 +97,13 @@ const OPTIONS = {
   'client-id': { type: 'string' },
   'client-secret-file': { type: 'string' },
   certificate: { type: 'string' },
+  'restore-client-id': { type: 'string' },
+  'restore-client-secret-file': { type: 'string' },
+  'restore-certificate': { type: 'string' },
+  'in-place': { type: 'boolean' },
+  'to-user': { type: 'string' },
+  conflict: { type: 'string' },
+  path: { type: 'string' },
   'skip-check': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   // Retention (forget, prune, policy): restic's flag names.
@@ -126,7 +136,9 @@ export interface ParsedArgs {
   help: boolean;
   /** Microsoft 365 selection: tenant, user, services, point in time. */
   m365: { tenant?: string; user?: string; services?: Service[]; at?: Date; site?: string; team?: string; group?: string };
-  tenantAdd: { name?: string; tenantId?: string; clientId?: string; clientSecretFile?: string; certificate?: string; skipCheck: boolean };
+  tenantAdd: { name?: string; tenantId?: string; clientId?: string; clientSecretFile?: string; certificate?: string; skipCheck: boolean; restoreClientId?: string; restoreClientSecretFile?: string; restoreCertificate?: string };
+  /** restore into Microsoft 365: --in-place | --to-user <upn>, --conflict, --path (checked by the restore command). */
+  restoreInto: { inPlace: boolean; toUser?: string; conflict?: string; path?: string };
   /** forget, prune, policy: keep rules as given (validated by shared/retention), legal hold, modes. */
   retention: RetentionArgs;
 }
@@ -224,6 +236,7 @@ export function parseCli(argv: string[]): ParsedArgs {
     help: v.help ?? false,
     m365,
     retention: parseRetention(v),
-    tenantAdd: { name: v.name, tenantId: v['tenant-id'], clientId: v['client-id'], clientSecretFile: v['client-secret-file'], certificate: v.certificate, skipCheck: v['skip-check'] ?? false },
+    tenantAdd: { name: v.name, tenantId: v['tenant-id'], clientId: v['client-id'], clientSecretFile: v['client-secret-file'], certificate: v.certificate, skipCheck: v['skip-check'] ?? false, restoreClientId: v['restore-client-id'], restoreClientSecretFile: v['restore-client-secret-file'], restoreCertificate: v['restore-certificate'] },
+    restoreInto: { inPlace: v['in-place'] ?? false, toUser: v['to-user'], conflict: v.conflict, path: v.path },
   };
 }

@@ -11,7 +11,7 @@
  * `npm start -- --once` exits after the summary: 0 only when every check passed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -30,7 +30,8 @@ import { seedScopes, type SeededScopes } from '../simulator/tenant/scopeSeed';
 import { compareScopeRestore } from '../simulator/tenant/scopeExpected';
 import { compareRestore } from '../simulator/tenant/compare';
 import type { TenantEditor } from '../simulator/tenant/editor';
-import type { SimTenant } from '../simulator/tenant/model';
+import type { SimEvent, SimTenant } from '../simulator/tenant/model';
+import { instancesOf } from '../simulator/tenant/calendars';
 import { unzipBuffer } from './unzip';
 import { formatBytes, formatDuration } from './format';
 import { ProgressBar } from './progressBar';
@@ -48,7 +49,7 @@ type RunReport = LoggedOutcome;
 /** The console's app registration in the simulated tenant (any GUID: the simulator knows it). */
 const CONSOLE_CLIENT_ID = '5e0f3a6c-2b1d-4c8e-9f7a-0d4b6c8e2a13';
 
-const SHAPE = { users: 10, filesPerUser: 10, maxFileBytes: 4 * 1024 * 1024, messagesPerUser: 25, eventsPerUser: 8, contactsPerUser: 8, withoutMailbox: [6], withoutDrive: [7] };
+const SHAPE = { users: 10, filesPerUser: 10, maxFileBytes: 4 * 1024 * 1024, messagesPerUser: 25, eventsPerUser: 8, contactsPerUser: 8, withoutMailbox: [6], withoutDrive: [7], sharedMailboxes: 1, roomMailboxes: 1, calendarSeries: true };
 
 async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, init);
@@ -115,6 +116,54 @@ function changeTenant(tenant: SimTenant, editor: TenantEditor): string {
 
 let stopping: StopSignal | undefined;
 
+const DEMO_ROLES = ['User.Read.All', 'Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read', 'Files.ReadWrite.All', 'Mail.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Calendars.ReadWrite', 'Contacts.ReadWrite'];
+
+/** Deletes a OneDrive folder, a mail folder and a recurring series of one user, restores them in place through POST /api/restores, and checks them. */
+async function inPlaceStep(api: string, password: string, tenant: SimTenant, editor: TenantEditor, log: (s: string) => void): Promise<Check> {
+  const t0 = Date.now();
+  const u = [...tenant.users.values()].find((x) => x.user.hasDrive && x.user.hasMailbox && [...x.drive.values()].some((i) => i.folder && i.parentId && [...x.drive.values()].some((c) => c.parentId === i.id && !c.folder)));
+  if (!u) return { name: 'in-place restore', ok: false, detail: 'no user with a folder to delete' };
+  const upn = u.user.userPrincipalName;
+  const files = () => new Map([...u.drive.values()].filter((i) => !i.folder && i.parentId).map((i) => [editor.drivePath(u.user.id, i.id), i.content ?? Buffer.alloc(0)]));
+  const mails = () => new Map([...u.mailbox.messages.values()].map((m) => [m.internetMessageId, m.mime]));
+  const wantFiles = files();
+  const wantMail = mails();
+  const folder = [...u.drive.values()].find((i) => i.folder && i.parentId && [...u.drive.values()].some((c) => c.parentId === i.id && !c.folder))!;
+  const folderPath = editor.drivePath(u.user.id, folder.id);
+  const mailFolder = [...u.mailbox.folders.values()].find((f) => !f.wellKnownName && [...u.mailbox.messages.values()].some((m) => m.folderId === f.id));
+  // A recurring series too: it must come back as one series with its exceptions and cancellations, sending no invitation.
+  const seriesShape = (e: SimEvent) => JSON.stringify([e.subject, e.start, e.end, instancesOf(e).map((i) => [i.kind, i.start, i.end, i.exception?.subject ?? ''])]);
+  const series = [...u.mailbox.events.values()].find((e) => e.recurrence);
+  const wantSeries = series ? seriesShape(series) : undefined;
+  editor.deleteDriveItem(upn, folderPath);
+  if (mailFolder) editor.deleteMailFolder(upn, editor.mailFolderPath(u.user.id, mailFolder.id));
+  if (series) editor.deleteEvent(upn, series.id);
+  const lost = wantFiles.size - files().size + (wantMail.size - mails().size) + (series ? 1 : 0);
+  const start = await json(`${api}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'contoso', password, user: upn, destination: { kind: 'in-place' }, services: ['onedrive', 'mail', 'calendar'] }) });
+  if (start.status !== 202) return { name: 'in-place restore', ok: false, detail: `POST /api/restores answered ${start.status}: ${JSON.stringify(start.body)}` };
+  let s: Record<string, unknown> = {};
+  for (;;) {
+    s = (await json(`${api}/api/restores/${String(start.body.id)}`)).body;
+    if (['Completed', 'Failed', 'Terminated'].includes(String(s.runtimeStatus))) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const gotFiles = files();
+  const gotMail = mails();
+  const problems: string[] = [];
+  if (s.runtimeStatus !== 'Completed') problems.push(`the restore ended ${String(s.runtimeStatus)}`);
+  for (const [p, data] of wantFiles) if (!gotFiles.get(p)?.equals(data)) problems.push(`${p} is not back byte-identical`);
+  for (const [id, mime] of wantMail) if (!gotMail.get(id)?.equals(mime)) problems.push(`message ${id} is not back with its MIME`);
+  if (gotFiles.size !== wantFiles.size || gotMail.size !== wantMail.size) problems.push('duplicates were created');
+  if (wantSeries) {
+    const back = [...u.mailbox.events.values()].filter((e) => e.recurrence).map(seriesShape);
+    if (back.length !== 1 || back[0] !== wantSeries) problems.push(`the series is not back as one series with its exceptions and cancellations (${back.length} series)`);
+    if ((u.mailbox.invitations ?? []).length > 0) problems.push(`${(u.mailbox.invitations ?? []).length} invitations were sent`);
+  }
+  const c = (s.counts ?? {}) as { restored?: number; skipped?: number; failed?: number };
+  log(`  in place    deleted "${folderPath}"${mailFolder ? ` and mail folder "${mailFolder.displayName}"` : ''} of ${upn} (${lost} items); restored ${c.restored ?? 0}, skipped ${c.skipped ?? 0} (already there), failed ${c.failed ?? 0}, in ${formatDuration(Date.now() - t0)}`);
+  return { name: 'in-place restore puts the deleted items back', ok: problems.length === 0, detail: problems.length ? problems.slice(0, 3).join('; ') : `${lost} items back where they were, byte-identical, nothing duplicated${wantSeries ? ', the series as one series, no invitation sent' : ''}` };
+}
+
 async function main(): Promise<number> {
   const once = process.argv.includes('--once');
   const started = Date.now();
@@ -140,7 +189,8 @@ async function main(): Promise<number> {
     // A team site (two libraries, a list), a group with conversations, a team with channels, and a site and team the app may not read.
     const scopes = seedScopes(tenant);
     const secret = randomBytes(24).toString('base64url');
-    tenant.apps.push({ clientId: '7c1d9e52-8a3f-4f60-b2d4-61e0c9a7f3b2', clientSecret: secret });
+    // Read roles for backups; the write roles too, for the in-place restore step (a real tenant would use a restore-only app).
+    tenant.apps.push({ clientId: '7c1d9e52-8a3f-4f60-b2d4-61e0c9a7f3b2', clientSecret: secret, roles: DEMO_ROLES });
     const tls = await loopbackCertificate(certFile);
     const sim = await teardown.start(() => startGraphSimulator({ tenants: [tenant], tls, latencyMs: 2 }), (g) => g.stop());
     const env: NodeJS.ProcessEnv = {
@@ -230,9 +280,19 @@ async function main(): Promise<number> {
       problems = compareRestore(target, expectedRestore(tenant, editor)).filter((p) => !/^unexpected file (Sites|Teams|Groups)\//.test(p));
       const scopeProblems = compareScopeRestore(target, tenant);
       checks.push({ name: 'team site, team and group restored', ok: scopeProblems.length === 0, detail: scopeProblems.length ? scopeProblems.slice(0, 3).join('; ') : 'library files byte-identical, list items, every channel message once with its images, one .eml per post; the 403 site and team skipped' });
+      // Every mailbox (the shared and the room one too) has a weekly series: one .ics each, with its RRULE, EXDATE and RECURRENCE-ID.
+      const mailboxes = [...tenant.users.values()].filter((u) => u.user.hasMailbox);
+      const series = mailboxes.filter((u) => {
+        const dir = join(target, u.user.userPrincipalName, 'Calendar', 'Calendar');
+        return existsSync(dir) && readdirSync(dir).some((f) => ['RRULE:', 'EXDATE:', 'RECURRENCE-ID:'].every((p) => readFileSync(join(dir, f), 'utf8').includes(p)));
+      }).length;
+      checks.push({ name: 'series restored as series', ok: series === mailboxes.length, detail: `${series} of ${mailboxes.length} mailboxes (shared and room included) have their weekly series as one .ics with RRULE, EXDATE and RECURRENCE-ID` });
       log(`  restore     ${n} files (${formatBytes(Number(restore.bytes))}) as a ${formatBytes(zip.length)} zip via a time-limited link, in ${formatDuration(Date.now() - t0)}`);
     }
     checks.push({ name: 'restored content matches the tenant', ok: problems.length === 0, detail: problems.length ? problems.slice(0, 3).join('; ') : 'files and MIME byte-identical, .ics/.vcf parsed and equal' });
+
+    // A small disaster (a OneDrive folder and a mail folder deleted), then an in-place restore through the HTTP API.
+    checks.push(await inPlaceStep(api, password, tenant, editor, log));
 
     // Summary.
     const services4 = ['onedrive', 'mail', 'calendar', 'contacts', 'sharepoint', 'groups', 'teams'];

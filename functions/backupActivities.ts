@@ -30,7 +30,7 @@ export const backupUserService = df.app.activity('backupUserService', {
   handler: redactingErrors(async (input: BackupServiceInput): Promise<ServiceOutcome & { more: boolean }> => {
     const s = appServices();
     const t = await s.tenant(input.tenant);
-    return runServiceUnit(t.repo, await t.graph(), { ...input, unitSeconds: s.settings.unitSeconds, calendarWindowDays: s.settings.calendarWindowDays });
+    return runServiceUnit(t.repo, await t.graph(), { ...input, unitSeconds: s.settings.unitSeconds });
   }),
 });
 

@@ -100,6 +100,47 @@ export interface RestoreOutput {
   expires: string;
 }
 
+/**
+ * A restore back into Microsoft 365 (POST /api/restores with destination in-place or user): the
+ * selection, where it goes, the conflict mode and the folder prefix as the admin gave them.
+ */
+export interface M365RestoreInput {
+  tenant: string;
+  sessionId: string;
+  user?: string;
+  services: Service[];
+  at?: string;
+  destination: 'in-place' | 'user';
+  /** The user written into (destination "user"): the admin's own input, like `user`. */
+  targetUser?: string;
+  conflict: 'skip' | 'rename' | 'replace';
+  path?: string;
+  /** Parts (user x service) written at once (default M365_RESTORE_PARALLELISM). */
+  parallelism?: number;
+}
+
+/** One work unit of a restore into Microsoft 365: part (user x service) and unit number. */
+export interface M365UnitInput {
+  tenant: string;
+  restoreId: string;
+  sessionId: string;
+  part: number;
+  unit: number;
+  conflict: 'skip' | 'rename' | 'replace';
+  toUser: boolean;
+}
+
+/** What a unit reports: counts only (failures are sealed in the repository). */
+export interface M365UnitOutput {
+  part: number;
+  unit: number;
+  done: boolean;
+  restored: number;
+  skipped: number;
+  renamed: number;
+  failed: number;
+}
+
 /** What each restore step gets: the tenant, the restore id and its session id. */
 export type RestoreStepInput = { tenant: string } & RestoreJobRef;
 

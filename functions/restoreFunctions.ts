@@ -15,11 +15,48 @@ import {
 } from '../shared/restore/m365/restoreJob';
 import { appServices } from './runtime';
 import { redactingErrors } from '../shared/redact';
-import type { RestoreInput, RestoreOutput, RestorePartCounts, RestoreStepInput as StepInput } from './contracts';
+import type { M365RestoreInput, M365UnitInput, M365UnitOutput, RestoreInput, RestoreOutput, RestorePartCounts, RestoreStepInput as StepInput } from './contracts';
+import { planM365RestoreJob, writeM365RestoreUnit } from '../shared/restore/m365/write/m365Job';
+import type { M365RestoreRequest } from '../shared/restore/m365/write/engine';
 
 
 const repoOf = async (tenant: string) => (await appServices().tenant(tenant)).repo;
 const ref = (i: StepInput): RestoreJobRef => ({ restoreId: i.restoreId, sessionId: i.sessionId });
+
+/** The Graph connection restores write with: the tenant's restore app registration if it has one. */
+export async function restoreGraphOf(tenant: string) {
+  const t = await appServices().tenant(tenant);
+  return { repo: t.repo, conn: appServices().graph(await (await appServices().tenants()).restoreCredentials(t.record.name), t.repo) };
+}
+
+/** The request of a restore into Microsoft 365 as its orchestration input holds it. */
+export function m365RequestOf(input: M365RestoreInput): M365RestoreRequest {
+  return {
+    tenantName: input.tenant,
+    services: input.services,
+    ...(input.user ? { user: input.user } : {}),
+    ...(input.at ? { pointInTime: new Date(input.at) } : {}),
+    destination: input.destination === 'user' ? { kind: 'user', user: input.targetUser ?? '' } : { kind: 'in-place' },
+    conflict: input.conflict,
+    ...(input.path !== undefined ? { path: input.path } : {}),
+  };
+}
+
+/** Plans a restore into Microsoft 365 once and stores the plan sealed (and the parts' names for the report). */
+df.app.activity('planM365Restore', {
+  handler: redactingErrors(async (input: StepInput & M365RestoreInput): Promise<{ packs: number; parts: number; items: number }> => {
+    const { repo, conn } = await restoreGraphOf(input.tenant);
+    return planM365RestoreJob(repo, conn, ref(input), m365RequestOf(input));
+  }),
+});
+
+/** One work unit of a restore into Microsoft 365: at most 100 items of one user x service. */
+df.app.activity('writeM365Unit', {
+  handler: redactingErrors(async (input: M365UnitInput): Promise<M365UnitOutput> => {
+    const { repo, conn } = await restoreGraphOf(input.tenant);
+    return writeM365RestoreUnit(repo, conn, ref(input), { part: input.part, unit: input.unit, conflict: input.conflict, toUser: input.toUser });
+  }),
+});
 
 /** Plans the restore once (item versions -> paths, chunks, packs) and stores the plan sealed. */
 df.app.activity('planRestore', {

@@ -1,7 +1,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { ArchiveState } from '../shared/repo';
-import type { RestoreInput, RestoreOutput, RestorePartCounts, RestoreStepInput as StepInput } from './contracts';
+import type { M365RestoreInput, M365UnitInput, M365UnitOutput, RestoreInput, RestoreOutput, RestorePartCounts, RestoreStepInput as StepInput } from './contracts';
 
 const RETRY = new df.RetryOptions(5_000, 3);
 /** Polls before giving up on rehydration (Standard priority can take up to 15 hours). */
@@ -101,3 +101,64 @@ const restore: OrchestrationHandler = function* (context: OrchestrationContext) 
   return out;
 };
 df.app.orchestration('restore', restore);
+
+/** Parts (user x service) of a restore into Microsoft 365 written at once. */
+export const M365_RESTORE_PARALLELISM = 4;
+
+/**
+ * restoreM365: plan once (stored sealed) -> rehydrate archived packs (as the zip restore) -> work
+ * units: a window of parts (user x service), each part's units one after another (a unit writes at
+ * most 100 items, records the restore map, returns counts), the next unit of a part or the next part
+ * scheduled as each round ends -> end the session (and plan). A retried unit or a replayed
+ * orchestration creates nothing twice (the restore map). The custom status holds counts only
+ * (items are personal data): GET /api/restores/{id} adds the per-user report from the repository.
+ */
+const restoreM365: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = context.df.getInput() as M365RestoreInput & { pollSeconds: number };
+  const step: StepInput = { tenant: input.tenant, restoreId: context.df.instanceId, sessionId: input.sessionId };
+  const counts = { restored: 0, skipped: 0, renamed: 0, failed: 0 };
+  let planned: { packs: number; parts: number; items: number } = { packs: 0, parts: 0, items: 0 };
+  let partsDone = 0;
+  try {
+    context.df.setCustomStatus({ phase: 'planning', destination: input.destination });
+    planned = (yield context.df.callActivityWithRetry('planM365Restore', RETRY, { ...input, ...step })) as typeof planned;
+    let state = (yield context.df.callActivityWithRetry('countArchivedPacks', RETRY, { ...step, poll: 0 })) as ArchiveState;
+    if (state.archived > 0) {
+      yield context.df.callActivityWithRetry('rehydratePacks', RETRY, step);
+      for (let poll = 1; state.archived > 0; poll++) {
+        if (poll > MAX_POLLS) throw new Error(`${state.archived} pack(s) are still archived after ${MAX_POLLS} polls.`);
+        context.df.setCustomStatus({ phase: 'rehydrating', destination: input.destination, packs: state.packs, archived: state.archived, poll });
+        yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + input.pollSeconds * 1000));
+        state = (yield context.df.callActivityWithRetry('countArchivedPacks', RETRY, { ...step, poll })) as ArchiveState;
+      }
+    }
+    const limit = Math.max(1, input.parallelism ?? M365_RESTORE_PARALLELISM);
+    const status = () => ({ phase: 'restoring', destination: input.destination, conflict: input.conflict, parts: planned.parts, partsDone, items: planned.items, counts });
+    context.df.setCustomStatus(status());
+    let running: { part: number; unit: number }[] = [];
+    let next = 0;
+    while (next < planned.parts || running.length > 0) {
+      while (running.length < limit && next < planned.parts) running.push({ part: next++, unit: 0 });
+      const tasks = running.map((r) =>
+        context.df.callActivityWithRetry('writeM365Unit', RETRY, { ...step, part: r.part, unit: r.unit, conflict: input.conflict, toUser: input.destination === 'user' } satisfies M365UnitInput),
+      );
+      const results = (yield context.df.Task.all(tasks)) as M365UnitOutput[];
+      const still: typeof running = [];
+      results.forEach((u, i) => {
+        counts.restored += u.restored;
+        counts.skipped += u.skipped;
+        counts.renamed += u.renamed;
+        counts.failed += u.failed;
+        if (u.done) partsDone++;
+        else still.push({ part: running[i]!.part, unit: running[i]!.unit + 1 });
+      });
+      running = still;
+      context.df.setCustomStatus(status());
+    }
+  } finally {
+    yield context.df.callActivityWithRetry('endRestoreSession', RETRY, step);
+  }
+  context.df.setCustomStatus({ phase: 'done', destination: input.destination, conflict: input.conflict, parts: planned.parts, partsDone, items: planned.items, counts });
+  return { parts: planned.parts, items: planned.items, counts };
+};
+df.app.orchestration('restoreM365', restoreM365);

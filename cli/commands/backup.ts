@@ -49,7 +49,6 @@ async function tenantBackup(ctx: CliContext, args: ParsedArgs): Promise<number> 
     services: servicesOf(args),
     user: args.m365.user,
     workers: args.workers,
-    calendarWindowDays: ctx.settings.calendarWindowDays,
     userConcurrency: ctx.settings.userParallelism,
     probeDays: ctx.settings.directoryProbeDays,
     onProgress: (p) => bar.update({ phase: `users ${p.usersDone}/${p.usersTotal}`, itemsDone: p.items, bytesDone: p.bytes }),

@@ -6,6 +6,10 @@ import type { CliContext } from '../context';
 import { formatBytes } from '../format';
 import { ProgressBar } from '../progressBar';
 import { refuseFolderOptions, servicesOf, snapshotSelector } from '../selection';
+import { parseConflict, restoreIntoM365, type M365RestoreRequest } from '../../shared/restore/m365/write/engine';
+import { parsePathPrefix } from '../../shared/restore/m365/write/writePlan';
+import { writerFor } from '../../shared/restore/m365/write/writers';
+import { SERVICES } from '../../shared/m365';
 
 const GRAMMAR = 'm365-backup restore <snapshot|latest|date-time> <target-dir> [--tenant <n> [--user <upn>] [--service <s>] [--site <url|id>] [--team <name|id>] [--group <mail|id>]]';
 
@@ -23,6 +27,9 @@ function restoreArguments(args: ParsedArgs): { snapshot: string; target: string 
 
 export async function restoreCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
   refuseFolderOptions(args, 'restore');
+  const into = args.restoreInto;
+  if (into.inPlace || into.toUser !== undefined) return intoM365(ctx, args);
+  if (into.conflict !== undefined || into.path !== undefined) throw new BackupError('USAGE', '--conflict and --path go with a restore into Microsoft 365: add --in-place or --to-user <upn>.');
   const { snapshot, target } = restoreArguments(args);
   return args.m365.tenant ? tenantRestore(ctx, args, snapshot, target) : folderRestore(ctx, args, snapshot, target);
 }
@@ -62,6 +69,53 @@ async function tenantRestore(ctx: CliContext, args: ParsedArgs, snapshot: string
   else {
     console.log(`Restored ${r.partitions.length} snapshot(s) of tenant "${t.record.name}" to ${target}: ${r.files} files, ${formatBytes(r.bytes)}.`);
     for (const p of r.partitions) console.log(`  ${p.userPrincipalName} ${p.service}: snapshot ${p.snapshot} of ${p.time}, ${p.items} items`);
+    for (const f of r.failures) console.error(`failed: ${f.path}: ${f.reason}`);
+  }
+  return r.failures.length > 0 ? 3 : 0;
+}
+
+const INTO_GRAMMAR = 'm365-backup restore --tenant <n> [--user <upn>] [--service <s>]... [--at <time>] [--path <folder>] (--in-place | --to-user <upn>) [--conflict skip|rename|replace]';
+
+/**
+ * Restore back into Microsoft 365 (in place, or into another user under "Restored from <upn>
+ * <date>"). Everything is checked before the first write; a rerun (after a crash or SIGKILL)
+ * creates nothing twice (the restore map in the repository). Exit 3 when some items failed.
+ */
+async function intoM365(ctx: CliContext, args: ParsedArgs): Promise<number> {
+  const into = args.restoreInto;
+  if (!args.m365.tenant) throw new BackupError('USAGE', `A restore into Microsoft 365 names its tenant: ${INTO_GRAMMAR}.`);
+  if (into.inPlace && into.toUser !== undefined) throw new BackupError('USAGE', 'Give either --in-place or --to-user <upn>, not both.');
+  if (into.toUser !== undefined && into.toUser.trim() === '') throw new BackupError('USAGE', '--to-user must name a user.');
+  if (args.positionals.length > 0) throw new BackupError('USAGE', `A restore into Microsoft 365 takes no snapshot or folder argument (use --at <time>): ${INTO_GRAMMAR}.`);
+  const conflict = parseConflict(into.conflict);
+  parsePathPrefix(into.path); // a malformed path is reported before the password prompt
+  const t = await ctx.tenant(args.m365.tenant);
+  // Without --service: every service that can be written back (a service without a writer is refused by name when asked for).
+  const services = args.m365.services ?? SERVICES.filter((s) => writerFor(s) !== undefined);
+  const request: M365RestoreRequest = {
+    tenantName: t.record.name,
+    services,
+    ...(args.m365.user ? { user: args.m365.user } : {}),
+    ...(args.m365.at ? { pointInTime: args.m365.at } : {}),
+    destination: into.inPlace ? { kind: 'in-place' } : { kind: 'user', user: into.toUser! },
+    conflict,
+    ...(into.path !== undefined ? { path: into.path } : {}),
+  };
+  const conn = ctx.graph(await (await ctx.tenants()).restoreCredentials(t.record.name));
+  const key = await t.repo.unlock(await ctx.password('restore'));
+  const quiet = ctx.options.quiet || ctx.options.json;
+  const parallelism = Number(process.env.M365_RESTORE_PARALLELISM ?? '') || undefined; // parts (user x service) at once; default 4
+  const r = await restoreIntoM365(t.repo, key, conn, request, {
+    ...(parallelism ? { parallelism } : {}),
+    onUnit: (u, part) => {
+      if (!quiet) console.error(`  ${part.sourceUpn} ${part.service}: unit ${u.unit + 1}: ${u.restored} restored, ${u.skipped} skipped, ${u.renamed} renamed, ${u.failed} failed`);
+    },
+  });
+  if (ctx.options.json) console.log(JSON.stringify({ parts: r.parts, counts: { restored: r.counts.restored, skipped: r.counts.skipped, renamed: r.counts.renamed, failed: r.counts.failed }, failures: r.failures }));
+  else {
+    const c = r.counts;
+    console.log(`Restored into Microsoft 365 (${into.inPlace ? 'in place' : `to ${into.toUser}`}, conflict ${conflict}): ${c.restored} restored, ${c.skipped} skipped (already there), ${c.renamed} renamed, ${c.failed} failed.`);
+    for (const p of r.parts) console.log(`  ${p.userPrincipalName} ${p.service} -> ${p.targetUserPrincipalName}: snapshot ${p.snapshot} of ${p.time}, ${p.items} items`);
     for (const f of r.failures) console.error(`failed: ${f.path}: ${f.reason}`);
   }
   return r.failures.length > 0 ? 3 : 0;

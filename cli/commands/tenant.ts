@@ -36,7 +36,7 @@ async function listTenants(ctx: CliContext): Promise<number> {
   const list = await (await ctx.tenants()).list();
   if (ctx.options.json) console.log(JSON.stringify(list, null, 2));
   else if (list.length === 0) console.log('No tenant is registered yet.');
-  else for (const t of list) console.log(`${t.name.padEnd(24)} tenant ${t.tenantId}  app ${t.clientId}  ${t.auth}  repository ${t.repository}`);
+  else for (const t of list) console.log(`${t.name.padEnd(24)} tenant ${t.tenantId}  app ${t.clientId}  ${t.auth}  repository ${t.repository}${t.restoreClientId ? `  restore app ${t.restoreClientId}` : ''}`);
   return 0;
 }
 
@@ -53,11 +53,17 @@ async function addTenant(ctx: CliContext, args: ParsedArgs, name: string): Promi
   const credential: TenantCredential = a.clientSecretFile
     ? { clientSecret: readSecretFile(a.clientSecretFile, 'client secret') }
     : { certificatePem: readSecretFile(a.certificate!, 'certificate') };
+  if ((a.restoreClientSecretFile || a.restoreCertificate) && !a.restoreClientId) throw new BackupError('USAGE', 'A restore credential belongs to a restore app registration: add --restore-client-id.');
+  if (a.restoreClientId && !!a.restoreClientSecretFile === !!a.restoreCertificate) throw new BackupError('USAGE', '--restore-client-id needs exactly one of --restore-client-secret-file or --restore-certificate.');
+  const restore = a.restoreClientId
+    ? { clientId: a.restoreClientId, credential: (a.restoreClientSecretFile ? { clientSecret: readSecretFile(a.restoreClientSecretFile, 'restore client secret') } : { certificatePem: readSecretFile(a.restoreCertificate!, 'restore certificate') }) as TenantCredential }
+    : undefined;
   const r = await registerTenant(ctx, {
     name,
     tenantId: a.tenantId,
     clientId: a.clientId,
     credential,
+    ...(restore ? { restore } : {}),
     skipCheck: a.skipCheck,
     newPassword: () =>
       ctx.options.passwordFile || process.env[SETTING_NAMES.password] ? ctx.password(`protect tenant "${name}"`) : readNewPassword(args.newPasswordFile, undefined),

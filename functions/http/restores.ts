@@ -4,27 +4,82 @@ import { BackupError } from '../../shared/errors';
 import { endRestoreSession } from '../../shared/repo';
 import { beginTenantRestore, restoreJobDownload } from '../../shared/restore/m365/restoreJob';
 import { appServices } from '../runtime';
-import type { RestoreInput } from '../contracts';
+import type { M365RestoreInput, RestoreInput } from '../contracts';
+import { SERVICES, type Service } from '../../shared/m365';
+import { beginM365Restore, m365RestoreReport } from '../../shared/restore/m365/write/m365Job';
+import { parseConflict, type M365RestoreRequest } from '../../shared/restore/m365/write/engine';
+import { parsePathPrefix } from '../../shared/restore/m365/write/writePlan';
+import { writerFor } from '../../shared/restore/m365/write/writers';
+import { restoreGraphOf } from '../restoreFunctions';
 import { redactSecrets } from '../../shared/redact';
 import { withPasswordThrottle } from '../../shared/repo/passwordThrottle';
 import { optionalUser, parseServices } from './backups';
 import { errorResponse, instanceOf, jsonBody, optionalString, requiredString, jsonEndpoint } from './respond';
 
+type Destination = { kind: 'folder' } | { kind: 'in-place' } | { kind: 'user'; user: string };
+
+/** The "destination" field: {"kind":"folder"} (default), {"kind":"in-place"}, {"kind":"user","user":"<upn>"}. */
+function parseDestination(v: unknown): Destination {
+  if (v === undefined || v === null) return { kind: 'folder' };
+  const d = v as { kind?: unknown; user?: unknown };
+  if (typeof v !== 'object' || Array.isArray(v) || !['folder', 'in-place', 'user'].includes(String(d.kind)) || Object.keys(v).some((k) => k !== 'kind' && k !== 'user'))
+    throw new BackupError('USAGE', '"destination" must be {"kind":"folder"}, {"kind":"in-place"} or {"kind":"user","user":"<upn>"}.');
+  if (d.kind === 'user') {
+    if (typeof d.user !== 'string' || d.user.trim() === '') throw new BackupError('USAGE', 'A destination of kind "user" names the user: {"kind":"user","user":"<upn>"}.');
+    return { kind: 'user', user: d.user.trim() };
+  }
+  if (d.user !== undefined) throw new BackupError('USAGE', `A destination of kind "${String(d.kind)}" takes no "user".`);
+  return { kind: d.kind as 'folder' | 'in-place' };
+}
+
 /**
- * POST /api/restores {tenant, password, user?, services?, at?} -> 202 with the status URLs.
- * The password opens the key here, in the starter; the restore gets only a Key Vault-wrapped session.
+ * POST /api/restores {tenant, password, user?, services?, at?, destination?, path?, conflict?} ->
+ * 202 with the status URLs. Destination "folder" (default) writes the zip as before; "in-place" and
+ * "user" write back into Microsoft 365 (every check — target, mailbox, write roles, path — is made
+ * here, before anything is written, so bad input is a 4xx). The password opens the key here, in the
+ * starter; the restore gets only a Key Vault-wrapped session.
  */
 jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClient: true, access: ['Backup.Operator'] }, async (req, context) => {
   let session: { repo: Awaited<ReturnType<ReturnType<typeof appServices>['tenant']>>['repo']; id: string } | undefined;
   try {
-    const body = await jsonBody(req, ['tenant', 'password', 'user', 'services', 'at']);
+    const body = await jsonBody(req, ['tenant', 'password', 'user', 'services', 'at', 'destination', 'path', 'conflict']);
     const tenant = requiredString(body, 'tenant');
     const password = requiredString(body, 'password');
     const user = optionalUser(body);
-    const services = parseServices(body.services);
+    const destination = parseDestination(body.destination);
+    const services: Service[] = destination.kind !== 'folder' && body.services === undefined ? SERVICES.filter((s) => writerFor(s) !== undefined) : parseServices(body.services);
     const atText = optionalString(body, 'at');
     const at = atText ? new Date(atText) : undefined;
     if (at && Number.isNaN(at.getTime())) throw new BackupError('USAGE', `"at" is not a date-time: ${atText}.`);
+    const path = optionalString(body, 'path');
+    const conflictText = optionalString(body, 'conflict');
+    if (destination.kind === 'folder' && (path !== undefined || conflictText !== undefined)) throw new BackupError('USAGE', '"path" and "conflict" go with a destination of kind "in-place" or "user".');
+    if (destination.kind !== 'folder') {
+      const conflict = parseConflict(conflictText);
+      parsePathPrefix(path);
+      const { repo, conn } = await restoreGraphOf(tenant);
+      const name = (await appServices().tenant(tenant)).record.name;
+      const key = await withPasswordThrottle(repo, () => repo.unlock(password));
+      const request: M365RestoreRequest = { tenantName: name, services, ...(user ? { user } : {}), ...(at ? { pointInTime: at } : {}), destination, conflict, ...(path !== undefined ? { path } : {}) };
+      session = { repo, id: (await beginM365Restore(repo, key, conn, request)).sessionId };
+      const instanceId = `restore-${name}-${randomUUID().slice(0, 8)}`;
+      const input: M365RestoreInput & { pollSeconds: number } = {
+        tenant: name,
+        sessionId: session.id,
+        services,
+        ...(user ? { user } : {}),
+        ...(at ? { at: at.toISOString() } : {}),
+        destination: destination.kind,
+        ...(destination.kind === 'user' ? { targetUser: destination.user } : {}),
+        conflict,
+        ...(path !== undefined ? { path } : {}),
+        pollSeconds: appServices().settings.restorePollSeconds,
+      };
+      await df.getClient(context).startNew('restoreM365', { instanceId, input });
+      session = undefined;
+      const base = new URL(req.url).origin;
+      return { status: 202, headers: { Location: `${base}/api/restores/${instanceId}` }, jsonBody: { id: instanceId, statusUri: `${base}/api/restores/${instanceId}` } };
+    }
     const t = await appServices().tenant(tenant);
     const key = await withPasswordThrottle(t.repo, () => t.repo.unlock(password));
     session = { repo: t.repo, id: (await beginTenantRestore(t.repo, key, { tenantName: t.record.name, services, user, pointInTime: at })).sessionId };
@@ -48,7 +103,28 @@ jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClie
 jsonEndpoint('getRestore', { route: 'restores/{id}', methods: ['GET'], durableClient: true, access: ['Backup.Operator'] }, async (req, context) => {
     const id = req.params.id ?? '';
     const status = await instanceOf(context, id, 'restore');
-    if (!status) return errorResponse(404, 'NOT_FOUND', `No restore "${id}".`);
+    if (!status) {
+      const into = await instanceOf(context, id, 'restoreM365');
+      if (!into) return errorResponse(404, 'NOT_FOUND', `No restore "${id}".`);
+      // Counts from the orchestration; per user x service progress and failures from the sealed report.
+      const input = into.input as M365RestoreInput;
+      const progress = (into.customStatus ?? {}) as { counts?: Record<string, number> };
+      const report = await m365RestoreReport((await appServices().tenant(input.tenant)).repo, id);
+      const body: Record<string, unknown> = {
+        id,
+        runtimeStatus: into.runtimeStatus,
+        destination: input.destination === 'user' ? { kind: 'user', user: input.targetUser } : { kind: 'in-place' },
+        conflict: input.conflict,
+        progress: into.customStatus,
+        counts: progress.counts ?? { restored: 0, skipped: 0, renamed: 0, failed: 0 },
+        parts: report.parts,
+        failures: report.failures,
+        createdTime: into.createdTime,
+        lastUpdatedTime: into.lastUpdatedTime,
+      };
+      if (into.runtimeStatus === 'Failed') body.error = typeof into.output === 'string' ? redactSecrets(into.output.split('\n')[0]!) : 'The restore failed.';
+      return { status: 200, jsonBody: body };
+    }
     const body: Record<string, unknown> = { id, runtimeStatus: status.runtimeStatus, progress: status.customStatus, createdTime: status.createdTime, lastUpdatedTime: status.lastUpdatedTime };
     const phase = (status.customStatus as { phase?: string } | null)?.phase;
     // The orchestration keeps running after the zip is written, only to delete it when the link ends:

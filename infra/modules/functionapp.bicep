@@ -67,7 +67,6 @@ var appSettings = concat([
   { name: 'GRAPH_TENANT_CONCURRENCY', value: '16' }
   { name: 'GRAPH_TENANT_RATE', value: '' }
   { name: 'GRAPH_SHARED_BUDGETS', value: 'on' }
-  { name: 'M365_CALENDAR_WINDOW_DAYS', value: '1825' }
   { name: 'BACKUP_SCHEDULE', value: backupSchedule }
   { name: 'BACKUP_USER_PARALLELISM', value: string(userParallelism) }
   { name: 'BACKUP_UNIT_SECONDS', value: '600' }

@@ -24,7 +24,6 @@ export const SETTING_NAMES = {
   tenantRate: 'GRAPH_TENANT_RATE',
   /** "on" (default): Graph budgets shared by every process through storage when a repository is at hand; "off": per process. */
   sharedBudgets: 'GRAPH_SHARED_BUDGETS',
-  calendarWindowDays: 'M365_CALENDAR_WINDOW_DAYS',
   userParallelism: 'BACKUP_USER_PARALLELISM',
   /** NCRONTAB of the nightly backup timer; read by the Functions runtime as %BACKUP_SCHEDULE%. */
   backupSchedule: 'BACKUP_SCHEDULE',
@@ -94,7 +93,6 @@ export interface Settings {
   /** Budgets shared through storage by every process of a tenant (shared/graph/sharedGates.ts). */
   sharedBudgets: boolean;
   /** calendarView window, days back and forward from now. */
-  calendarWindowDays: number;
   /**
    * Users of one tenant backed up at once (the sliding window of the Function App's run and of the
    * CLI's). Default 8, sized for a Flex Consumption app: each user runs up to two work units at once
@@ -202,7 +200,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     tenantConcurrency: positiveInt(SETTING_NAMES.tenantConcurrency, env[SETTING_NAMES.tenantConcurrency], 16),
     tenantRate: parseTenantRate(env[SETTING_NAMES.tenantRate]),
     sharedBudgets: env[SETTING_NAMES.sharedBudgets]?.trim().toLowerCase() !== 'off',
-    calendarWindowDays: positiveInt(SETTING_NAMES.calendarWindowDays, env[SETTING_NAMES.calendarWindowDays], 5 * 365),
     userParallelism: positiveInt(SETTING_NAMES.userParallelism, env[SETTING_NAMES.userParallelism], DEFAULT_USER_PARALLELISM),
     unitSeconds: env[SETTING_NAMES.unitSeconds] === '0' ? 0 : positiveInt(SETTING_NAMES.unitSeconds, env[SETTING_NAMES.unitSeconds], 600),
     directoryProbeDays: env[SETTING_NAMES.directoryProbeDays] === '0' ? 0 : positiveInt(SETTING_NAMES.directoryProbeDays, env[SETTING_NAMES.directoryProbeDays], 7),

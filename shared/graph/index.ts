@@ -9,6 +9,7 @@ export { SERVICES, type Service, type ServiceSource, type SourceChange, type Sou
 export { OneDriveSource } from './sources/oneDrive';
 export { MailSource } from './sources/mail';
 export { CalendarSource } from './sources/calendar';
+export { MailboxConfigSource, concatSources } from './sources/mailboxConfig';
 export { ContactsSource, DEFAULT_CONTACTS } from './sources/contacts';
 export { listUsers, userPages, probeServices, type GraphUser, type UserServices } from './users';
 export { SharePointSource } from './sources/sharePoint';

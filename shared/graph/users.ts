@@ -7,6 +7,8 @@ export interface GraphUser {
   userPrincipalName: string;
   displayName: string;
   mail: string | null;
+  /** false for shared, room and equipment mailboxes (their accounts are disabled by design). */
+  accountEnabled?: boolean;
 }
 
 export interface UserServices {
@@ -14,9 +16,11 @@ export interface UserServices {
   mailbox: boolean;
   /** Why a service is skipped (e.g. "no mailbox: MailboxNotEnabledForRESTAPI"). */
   notes: string[];
+  /** mailboxSettings.userPurpose when it is not a user's own mailbox (shared, room, equipment, …). */
+  purpose?: string;
 }
 
-const USERS_PATH = '/users?$select=id,userPrincipalName,displayName,mail&$top=999';
+const USERS_PATH = '/users?$select=id,userPrincipalName,displayName,mail,accountEnabled&$top=999';
 
 /** Every user at once: for small callers only (a tenant run pages through `userPages`). */
 export async function listUsers(conn: GraphConnection): Promise<GraphUser[]> {
@@ -76,5 +80,34 @@ export async function probeServices(conn: GraphConnection, users: GraphUser[]): 
       out.set(u.id, s);
     }
   }
+  await probePurposes(conn, users.filter((u) => u.accountEnabled === false && out.get(u.id)?.mailbox), out);
   return out;
+}
+
+/**
+ * Shared, room and equipment mailboxes are accounts that cannot sign in: only disabled accounts
+ * with a mailbox are asked for mailboxSettings.userPurpose (20 a batch), so a tenant of ordinary
+ * users pays nothing for the question. A mailbox whose purpose cannot be read is backed up as a
+ * user's (it has a mailbox either way); the purpose only names it in the report.
+ */
+async function probePurposes(conn: GraphConnection, users: GraphUser[], out: Map<string, UserServices>): Promise<void> {
+  for (let i = 0; i < users.length; i += 20) {
+    const group = users.slice(i, i + 20);
+    const requests = group.map((u, j) => ({ id: String(j), method: 'GET', url: `/users/${u.id}/mailboxSettings/userPurpose` }));
+    let batch: { responses?: { id: string; status: number; body?: { value?: unknown } }[] } = {};
+    try {
+      batch = (await conn.client.api(conn.url('/$batch')).post({ requests })) as typeof batch;
+    } catch {
+      batch = {};
+    }
+    for (const r of batch.responses ?? []) {
+      const u = group[Number(r.id)];
+      const purpose = r.status === 200 && typeof r.body?.value === 'string' ? r.body.value : undefined;
+      const s = u && out.get(u.id);
+      if (s && purpose && purpose !== 'user') {
+        s.purpose = purpose;
+        s.notes.push(`${purpose} mailbox (mailboxSettings.userPurpose = ${purpose}; account disabled): backed up like a user`);
+      }
+    }
+  }
 }

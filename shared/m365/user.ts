@@ -13,6 +13,8 @@ export interface TenantUser {
   services: Service[];
   /** Why a service is not available (e.g. "no mailbox (404 MailboxNotEnabledForRESTAPI)"). */
   notes?: string[];
+  /** A shared, room or equipment mailbox (mailboxSettings.userPurpose); absent for a user's own. */
+  mailbox?: string;
 }
 
 /**

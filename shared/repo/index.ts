@@ -32,3 +32,5 @@ export { Directory, DIRECTORY_PAGE, type DirectoryShape, type DirectoryPage } fr
 export { createBrowseSession, openBrowseSession, endBrowseSession, browseSessionsOf, BROWSE_IDLE_MS, BROWSE_MAX_MS, type BrowseSessionInfo } from './browseSession';
 export { appendAudit, readAudit, type AuditEntry } from './auditLog';
 export { readWebhookUrl, writeWebhookUrl, claimNotification, releaseNotification } from './notifyState';
+export { RestoreMapStore } from './restoreMap';
+export { saveUnitFailures, saveRestoreParts, readRestoreReport, type RestoreReport, type UnitCounts } from './restoreMapReport';

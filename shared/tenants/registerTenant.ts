@@ -20,6 +20,8 @@ export interface RegisterTenantInput {
   tenantId: string;
   clientId: string;
   credential: TenantCredential;
+  /** A second app registration used only for restores (write roles). */
+  restore?: { clientId: string; credential: TenantCredential };
   /** Store the credentials without proving them against Microsoft Graph first (offline set-up). */
   skipCheck?: boolean;
   /** The password for the tenant's new repository; asked for only when it has none yet. */
@@ -64,9 +66,11 @@ export async function registerTenant(services: RegistrationServices, input: Regi
     throw new BackupError('USAGE', `The certificate of tenant "${input.name}" must hold the certificate and its private key (PEM).`);
   if ((credential.clientSecret ?? credential.certificatePem ?? '').trim() === '') throw new BackupError('USAGE', `The credential of tenant "${input.name}" is empty.`);
   if (!input.skipCheck) await checkCredentials(services, { name: input.name, tenantId: input.tenantId, clientId: input.clientId, ...credential });
+  if (input.restore && (input.restore.credential.clientSecret ?? input.restore.credential.certificatePem ?? '').trim() === '') throw new BackupError('USAGE', `The restore credential of tenant "${input.name}" is empty.`);
+  if (input.restore && !input.skipCheck) await checkCredentials(services, { name: input.name, tenantId: input.tenantId, clientId: input.restore.clientId, ...input.restore.credential });
 
   const registry = await services.tenants(true);
-  const record = await registry.add({ name: input.name, tenantId: input.tenantId, clientId: input.clientId }, credential);
+  const record = await registry.add({ name: input.name, tenantId: input.tenantId, clientId: input.clientId }, credential, input.restore ? { clientId: input.restore.clientId, ...input.restore.credential } : undefined);
   const protectedBy = services.provider().description;
   const stores = await services.stores();
   try {

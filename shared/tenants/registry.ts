@@ -14,6 +14,16 @@ export interface TenantRecord {
   /** The tenant's own repository (own keys and password). */
   repository: string;
   created: string;
+  /** A second app registration used only for restores (write roles); backups keep the read-only one. */
+  restoreClientId?: string;
+  restoreAuth?: 'secret' | 'certificate';
+}
+
+/** The restore app registration's id and credential (secret or certificate PEM). */
+export interface RestoreApp {
+  clientId: string;
+  clientSecret?: string;
+  certificatePem?: string;
 }
 
 const PK = 'tenant';
@@ -39,15 +49,24 @@ export class TenantRegistry {
     this.table = `${baseRepository}tenants`;
   }
 
-  async add(t: Omit<TenantRecord, 'repository' | 'created' | 'auth'>, credential: { clientSecret?: string; certificatePem?: string }): Promise<TenantRecord> {
+  async add(t: Omit<TenantRecord, 'repository' | 'created' | 'auth' | 'restoreClientId' | 'restoreAuth'>, credential: { clientSecret?: string; certificatePem?: string }, restore?: RestoreApp): Promise<TenantRecord> {
     validateTenantName(t.name);
     const secret = credential.clientSecret ?? credential.certificatePem;
     if (!secret) throw new BackupError('USAGE', 'A tenant needs --client-secret-file or --certificate.');
     await this.tables.ensureTable(this.table);
-    const record: TenantRecord = { ...t, auth: credential.clientSecret ? 'secret' : 'certificate', repository: tenantRepositoryName(this.baseRepository, t.name), created: new Date().toISOString() };
+    const restoreSecret = restore ? (restore.clientSecret ?? restore.certificatePem) : undefined;
+    if (restore && !restoreSecret) throw new BackupError('USAGE', 'The restore app registration needs --restore-client-secret-file or --restore-certificate.');
+    const record: TenantRecord = {
+      ...t,
+      auth: credential.clientSecret ? 'secret' : 'certificate',
+      repository: tenantRepositoryName(this.baseRepository, t.name),
+      created: new Date().toISOString(),
+      ...(restore ? { restoreClientId: restore.clientId, restoreAuth: restore.clientSecret ? ('secret' as const) : ('certificate' as const) } : {}),
+    };
     const sealed = await wrapEnvelope(this.provider(), Buffer.from(secret, 'utf8'), `tenant-credential:${t.name}`);
+    const restoreSealed = restoreSecret ? { restoreCredential: await wrapEnvelope(this.provider(), Buffer.from(restoreSecret, 'utf8'), `tenant-restore-credential:${t.name}`) } : {};
     try {
-      await this.tables.create(this.table, { partitionKey: PK, rowKey: t.name, ...record, credential: sealed });
+      await this.tables.create(this.table, { partitionKey: PK, rowKey: t.name, ...record, credential: sealed, ...restoreSealed });
     } catch (e) {
       if (e instanceof BackupError && e.code === 'ALREADY_EXISTS')
         throw new BackupError('ALREADY_EXISTS', `Tenant "${t.name}" is already registered.`, { hint: `Remove it first (m365-backup tenant remove --name ${t.name}); its backups are kept.` });
@@ -67,7 +86,7 @@ export class TenantRegistry {
     return out;
   }
 
-  async get(name: string): Promise<TenantRecord & { credential: Uint8Array }> {
+  async get(name: string): Promise<TenantRecord & { credential: Uint8Array; restoreCredential?: Uint8Array }> {
     validateTenantName(name);
     let row;
     try {
@@ -81,7 +100,7 @@ export class TenantRegistry {
         hint: 'Add one with m365-backup tenant add --name <n> --tenant-id <id> --client-id <id> --client-secret-file <f>.',
       });
     }
-    return { ...toRecord(row), credential: row.credential as Uint8Array };
+    return { ...toRecord(row), credential: row.credential as Uint8Array, ...(row.restoreCredential instanceof Uint8Array ? { restoreCredential: row.restoreCredential } : {}) };
   }
 
   /**
@@ -95,6 +114,20 @@ export class TenantRegistry {
       return { name: t.name, tenantId: t.tenantId, clientId: t.clientId, clientSecret: referenced.trim() };
     const secret = (await unwrapEnvelope(this.provider(), t.credential, `tenant-credential:${t.name}`, `the credential of tenant "${t.name}"`)).toString('utf8');
     return { name: t.name, tenantId: t.tenantId, clientId: t.clientId, ...(t.auth === 'secret' ? { clientSecret: secret } : { certificatePem: secret }) };
+  }
+
+  /**
+   * The credentials restores write with: the restore app registration's when the tenant has one
+   * (M365_TENANT_RESTORE_SECRET_<NAME> may hold its secret in Azure), else the tenant's own app.
+   */
+  async restoreCredentials(name: string, env: NodeJS.ProcessEnv = process.env): Promise<TenantCredentials> {
+    const t = await this.get(name);
+    if (!t.restoreClientId || !t.restoreCredential) return this.credentials(name, env);
+    const referenced = env[`${TENANT_SECRET_PREFIX.replace(/SECRET_$/, 'RESTORE_SECRET_')}${t.name.toUpperCase()}`];
+    if (referenced && referenced.trim() !== '' && !referenced.startsWith('@Microsoft.KeyVault('))
+      return { name: t.name, tenantId: t.tenantId, clientId: t.restoreClientId, clientSecret: referenced.trim() };
+    const secret = (await unwrapEnvelope(this.provider(), t.restoreCredential, `tenant-restore-credential:${t.name}`, `the restore credential of tenant "${t.name}"`)).toString('utf8');
+    return { name: t.name, tenantId: t.tenantId, clientId: t.restoreClientId, ...(t.restoreAuth === 'certificate' ? { certificatePem: secret } : { clientSecret: secret }) };
   }
 
   async remove(name: string): Promise<void> {
@@ -111,5 +144,6 @@ function toRecord(row: Record<string, unknown>): TenantRecord {
     auth: row.auth === 'certificate' ? 'certificate' : 'secret',
     repository: String(row.repository),
     created: String(row.created),
+    ...(typeof row.restoreClientId === 'string' ? { restoreClientId: row.restoreClientId, restoreAuth: row.restoreAuth === 'certificate' ? ('certificate' as const) : ('secret' as const) } : {}),
   };
 }

@@ -85,7 +85,7 @@ export class SimIdentity {
       this.failures++;
       return json(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.', error_codes: [7000215] });
     }
-    const token = issueJwt(tenant.tenantId, clientId, this.tokenLifetimeSeconds);
+    const token = issueJwt(tenant.tenantId, clientId, this.tokenLifetimeSeconds, app.roles ?? READ_ROLES);
     this.tokens.set(token, { tenant, clientId, expires: Date.now() + this.tokenLifetimeSeconds * 1000 });
     return json(200, { token_type: 'Bearer', expires_in: this.tokenLifetimeSeconds, ext_expires_in: this.tokenLifetimeSeconds, access_token: token });
   }
@@ -93,6 +93,13 @@ export class SimIdentity {
   /** Every access token issued so far (tests scan storage and logs for them). */
   issuedTokens(): string[] {
     return [...this.tokens.keys()];
+  }
+
+  /** The application permissions of a bearer token's app (what write routes check). */
+  rolesOf(authorization: string | undefined): string[] {
+    const t = authorization?.startsWith('Bearer ') ? this.tokens.get(authorization.slice(7)) : undefined;
+    if (!t) return [];
+    return t.tenant.apps.find((a) => a.clientId === t.clientId)?.roles ?? READ_ROLES;
   }
 
   /** The tenant a bearer token was issued for, or undefined. */
@@ -107,9 +114,11 @@ export class SimIdentity {
 const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 /** A JWT-shaped opaque token (the simulator keeps its own list; the signature is random). */
-function issueJwt(tid: string, appid: string, lifetime: number): string {
+const READ_ROLES = ['Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read', 'User.Read.All'];
+
+function issueJwt(tid: string, appid: string, lifetime: number, roles: string[]): string {
   const now = Math.floor(Date.now() / 1000);
-  return `${b64url({ typ: 'JWT', alg: 'RS256' })}.${b64url({ aud: 'https://graph.microsoft.com', tid, appid, roles: ['Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read', 'User.Read.All'], iat: now, exp: now + lifetime })}.${randomBytes(32).toString('base64url')}`;
+  return `${b64url({ typ: 'JWT', alg: 'RS256' })}.${b64url({ aud: 'https://graph.microsoft.com', tid, appid, roles, iat: now, exp: now + lifetime })}.${randomBytes(32).toString('base64url')}`;
 }
 
 /** Checks an RS256/PS256 client assertion against the registered certificate. */

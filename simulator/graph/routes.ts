@@ -6,6 +6,8 @@ import { matchSiteRoute } from './siteRoutes';
 import { matchGroupRoute } from './groupRoutes';
 import { matchTeamRoute } from './teamRoutes';
 import { scopesOf } from '../tenant/sites';
+import { matchCalendarRoute } from './calendarRoutes';
+import { matchMailboxConfigRoute } from './mailboxConfigRoutes';
 import { contactFolderJson, contactJson, driveItemJson, driveTombstoneJson, eventJson, mailFolderJson, malformedJson, messageJson, removedJson } from './shapes';
 
 export interface RouteContext {
@@ -41,7 +43,8 @@ const brokenJson = (id: string): SimResponse => ({ status: 200, headers: { 'Cont
 
 /** Resolves a Graph v1.0 request path to a handler over the tenant's state. */
 export function matchRoute(req: SimRequest, tenant: SimTenant, ctx: RouteContext): RouteMatch | undefined {
-  const path = req.url.pathname.replace(/^\/v1\.0/, '');
+  const beta = req.url.pathname.startsWith('/beta/');
+  const path = req.url.pathname.replace(/^\/(v1\.0|beta)/, '');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const withToken = req.url.searchParams.has('$deltatoken') || req.url.searchParams.has('$skiptoken');
   const plain = (name: string, run: () => SimResponse): RouteMatch => ({ name, deltaWithToken: false, run });
@@ -52,7 +55,7 @@ export function matchRoute(req: SimRequest, tenant: SimTenant, ctx: RouteContext
   if (parts[0] !== 'users') return undefined;
   if (parts.length === 1)
     return plain('users', () =>
-      listPage(req, ctx.origin, [...tenant.users.values()].map((u) => ({ id: u.user.id, userPrincipalName: u.user.userPrincipalName, displayName: u.user.displayName, mail: u.user.mail })), 100, 999),
+      listPage(req, ctx.origin, [...tenant.users.values()].map((u) => ({ id: u.user.id, userPrincipalName: u.user.userPrincipalName, displayName: u.user.displayName, mail: u.user.mail, accountEnabled: u.user.accountEnabled ?? true })), 100, 999),
     );
   let u: SimUserData;
   try {
@@ -106,6 +109,11 @@ export function matchRoute(req: SimRequest, tenant: SimTenant, ctx: RouteContext
     return box.folders.get(id) ?? [...box.folders.values()].find((f) => f.wellKnownName === id.toLowerCase());
   };
 
+  const config = matchMailboxConfigRoute(req, u, rest, outlook);
+  if (config) return config;
+  const calendar = matchCalendarRoute(req, tenant, ctx, u, rest, beta, outlook);
+  if (calendar) return calendar;
+
   if (rest[0] === 'mailFolders') {
     const folderList = (parent: string | null) => [...box.folders.values()].filter((f) => f.parentFolderId === parent).map((f) => mailFolderJson(u, f, mailRootId(u)));
     if (rest.length === 1) return outlook('mail.folders', () => listPage(req, ctx.origin, folderList(null), 10, 999));
@@ -154,7 +162,7 @@ export function matchRoute(req: SimRequest, tenant: SimTenant, ctx: RouteContext
         return deltaPage(req, ctx.origin, tenant.version, {
           live: all.filter(inWindow),
           // An event moved out of the window is reported as removed, like a deleted one.
-          tombstones: [...u.tombstones.filter((t) => t.scope === 'events'), ...all.filter((e) => !inWindow(e)).map((e) => ({ id: e.id, scope: 'events', version: e.version }))],
+          tombstones: [...u.tombstones.filter((t) => t.scope.startsWith('events')), ...all.filter((e) => !inWindow(e)).map((e) => ({ id: e.id, scope: 'events', version: e.version }))],
           render: (e) => (u.corrupt.has(e.id) ? malformedJson(e.id) : eventJson(e)),
           removed: (id) => removedJson('event', id),
           defaultPageSize: 10,

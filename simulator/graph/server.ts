@@ -9,6 +9,8 @@ import { encode, graphError, json, readBody, type SimRequest, type SimResponse }
 import { SimIdentity } from './identity';
 import { MailboxLimiter, TEAMS_MESSAGE_LIMITS, TenantLimiter, type MailboxLimits, type TenantLimits } from './limits';
 import { matchRoute } from './routes';
+import { matchWriteRoute } from './writeRoutes';
+import { UploadSessions } from './uploadSessions';
 import { forEachConcurrent } from '../../shared/concurrency';
 
 export interface GraphSimulatorOptions {
@@ -70,6 +72,8 @@ export interface GraphSimulator {
   limiter: MailboxLimiter;
   tenantLimiter: TenantLimiter;
   identity: SimIdentity;
+  /** Upload sessions of restore writes (fragments received, Authorization headers refused). */
+  uploads: UploadSessions;
   resetStats(): void;
   /** Expires every delta token issued so far for a site (its libraries and lists) or a team (its channels). */
   expireScopeTokens(tenant: SimTenant, scopeId: string): void;
@@ -143,10 +147,13 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
   const inFlight = new Map<string, number>();
   const ttl = options.downloadUrlTtlMs ?? 3_600_000;
 
+  const uploads = new UploadSessions(() => origin);
   const ctx = {
     get origin() {
       return origin;
     },
+    roles: (authorization: string | undefined) => identity.rolesOf(authorization),
+    uploads,
     floor: (u: SimUserData) => floors.get(u.user.id) ?? 0,
     floorOf: (id: string) => floors.get(id) ?? 0,
     downloadUrl: (t: SimTenant, u: SimUserData, itemId: string) => {
@@ -186,7 +193,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
 
   /** Answers one Graph request (also a request inside $batch). Returns undefined for "reset the connection". */
   async function graph(req: SimRequest, tenant: SimTenant, allowWireFaults: boolean): Promise<SimResponse | 'reset' | 'truncate'> {
-    const route = matchRoute(req, tenant, ctx);
+    const route = matchWriteRoute(req, tenant, ctx) ?? matchRoute(req, tenant, ctx);
     if (!route) return graphError(400, 'BadRequest', `Resource not found for the segment '${req.url.pathname}'.`);
     bump(stats.requests, route.name);
     const fault = faults.pick({ deltaWithToken: route.deltaWithToken, download: false });
@@ -277,6 +284,10 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
       const r = download(req, fault);
       return write(res, r, fault === 'truncate');
     }
+    if (req.url.pathname.startsWith('/_upload/')) {
+      bump(stats.requests, 'upload');
+      return write(res, uploads.handle(req));
+    }
     const tenant = identity.authenticate(raw.headers.authorization);
     if (!tenant) return write(res, graphError(401, 'InvalidAuthenticationToken', raw.headers.authorization ? 'Access token validation failure. Invalid audience.' : 'Access token is empty.'));
     if (req.url.pathname === '/v1.0/$batch' && req.method === 'POST') return write(res, await batch(req, tenant));
@@ -314,6 +325,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     limiter,
     tenantLimiter,
     identity,
+    uploads,
     resetStats: () => Object.assign(stats, newStats()),
     expireScopeTokens: (tenant, scopeId) => floors.set(scopeId, tenant.version + 1),
     teamsThrottled: () => teamsThrottled,

@@ -81,7 +81,7 @@ export function messageJson(m: SimMessage): Record<string, unknown> {
     parentFolderId: m.folderId,
     conversationId: createHash('sha1').update(m.subject).digest('base64').slice(0, 20),
     isRead: m.isRead,
-    isDraft: false,
+    isDraft: m.isDraft ?? false,
     from: email(m.from),
     sender: email(m.from),
     toRecipients: m.to.map(email),

@@ -31,6 +31,12 @@ export function compareRestore(target: string, expected: { files: Map<string, Ex
     const data = readFileSync(join(target, path));
     if (want.kind === 'bytes') {
       if (!data.equals(want.data)) problems.push(`${path} differs`);
+    } else if (want.kind === 'json') {
+      try {
+        JSON.parse(data.toString('utf8'));
+      } catch {
+        problems.push(`${path} is not JSON`);
+      }
     } else if (want.kind === 'ics') {
       const ev = new ICAL.Component(ICAL.parse(data.toString('utf8'))).getFirstSubcomponent('vevent');
       const start = ev?.getFirstPropertyValue('dtstart') as ICALModule.Time | null;

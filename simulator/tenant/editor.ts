@@ -1,4 +1,6 @@
 import { buildMime } from './mime';
+import { calendarOfEvent, calendarsOf, instancesOf, type SimException } from './calendars';
+import { configOf, type SimMailboxConfig } from './mailboxConfig';
 import {
   contactScope,
   type SimContact,
@@ -250,8 +252,70 @@ export class TenantEditor {
 
   deleteEvent(user: string, id: string): void {
     const u = this.u(user);
-    if (!u.mailbox.events.delete(id)) throw new Error(`simulator: no event ${id}`);
-    this.tenant.tombstone(u, id, 'events');
+    const ev = u.mailbox.events.get(id);
+    if (!ev || !u.mailbox.events.delete(id)) throw new Error(`simulator: no event ${id}`);
+    this.tenant.tombstone(u, id, `events:${calendarOfEvent(u, ev)}`);
+  }
+
+  /** A calendar besides the default one; returns its id. */
+  addCalendar(user: string, name: string, color = 'lightBlue'): string {
+    const id = `AAMkCal-${this.tenant.newId()}`;
+    calendarsOf(this.u(user)).set(id, { id, name, color, isDefaultCalendar: false, version: this.tenant.stamp() });
+    return id;
+  }
+
+  /** Deletes a (non-default) calendar with every event in it. */
+  deleteCalendar(user: string, name: string): void {
+    const u = this.u(user);
+    const id = this.calendarId(user, name);
+    for (const e of [...u.mailbox.events.values()]) if (calendarOfEvent(u, e) === id) this.deleteEvent(user, e.id);
+    calendarsOf(u).delete(id);
+  }
+
+  /** The calendar of that name (the default one is "Calendar"). */
+  calendarId(user: string, name: string): string {
+    const c = [...calendarsOf(this.u(user)).values()].find((x) => x.name === name);
+    if (!c) throw new Error(`simulator: no calendar ${name}`);
+    return c.id;
+  }
+
+  private master(user: string, id: string) {
+    const ev = this.u(user).mailbox.events.get(id);
+    if (!ev?.recurrence) throw new Error(`simulator: no series ${id}`);
+    return ev;
+  }
+
+  /**
+   * Modifies one occurrence of a series (it becomes an exception, or an exception changes again).
+   * Exchange keeps exceptions inside the series master, so the master changes too (new changeKey).
+   */
+  updateOccurrence(user: string, masterId: string, originalStart: string, change: Partial<Omit<SimException, 'id' | 'originalStart'>>): SimException {
+    const master = this.master(user, masterId);
+    const inst = instancesOf(master).find((i) => i.originalStart === Date.parse(originalStart));
+    if (!inst) throw new Error(`simulator: series ${masterId} has no occurrence at ${originalStart}`);
+    let x = inst.exception;
+    if (!x) {
+      x = { id: inst.id, originalStart: new Date(inst.originalStart).toISOString(), subject: master.subject, bodyText: master.bodyText, start: inst.start, end: inst.end, location: master.location };
+      (master.exceptions ??= []).push(x);
+    }
+    Object.assign(x, change);
+    master.version = this.tenant.stamp();
+    return x;
+  }
+
+  /** Cancels (deletes) one occurrence of a series: the master records it and changes. */
+  cancelOccurrence(user: string, masterId: string, originalStart: string): void {
+    const master = this.master(user, masterId);
+    const t = Date.parse(originalStart);
+    if (!instancesOf(master).some((i) => i.originalStart === t)) throw new Error(`simulator: series ${masterId} has no occurrence at ${originalStart}`);
+    master.exceptions = (master.exceptions ?? []).filter((x) => Date.parse(x.originalStart) !== t);
+    (master.cancelled ??= []).push(new Date(t).toISOString());
+    master.version = this.tenant.stamp();
+  }
+
+  /** Changes a mailbox's configuration (automatic replies, rules, categories). */
+  updateMailboxConfig(user: string, change: (c: SimMailboxConfig) => void): void {
+    change(configOf(this.u(user)));
   }
 
   // ---- Contacts ----

@@ -1,8 +1,12 @@
 import { itemFileName, safeName } from '../../shared/restore/m365/naming';
+import { calendarOfEvent, calendarsOf } from './calendars';
 import type { SimContact, SimEvent, SimTenant } from './model';
 import type { TenantEditor } from './editor';
 
-export type Expected = { kind: 'bytes'; data: Buffer } | { kind: 'ics'; event: SimEvent } | { kind: 'vcf'; contact: SimContact };
+export type Expected = { kind: 'bytes'; data: Buffer } | { kind: 'ics'; event: SimEvent } | { kind: 'vcf'; contact: SimContact } | { kind: 'json' };
+
+/** The mailbox configuration files of a restored mailbox (their content is checked by test/calendars). */
+export const MAILBOX_CONFIG_FILES = ['_mailboxSettings.json', '_messageRules.json', '_masterCategories.json'];
 
 /**
  * What a restore of the tenant, as it is at this moment, must contain (relative path -> content),
@@ -21,10 +25,13 @@ export function expectedRestore(tenant: SimTenant, editor: TenantEditor): { file
         else files.set(p, { kind: 'bytes', data: Buffer.from(item.content ?? Buffer.alloc(0)) });
       }
     if (!u.user.hasMailbox) continue;
+    for (const name of MAILBOX_CONFIG_FILES) files.set(`${upn}/Mail/${name}`, { kind: 'json' });
     for (const f of u.mailbox.folders.values()) dirs.add(`${upn}/Mail/${editor.mailFolderPath(u.user.id, f.id)}`);
     for (const m of u.mailbox.messages.values())
       files.set(`${upn}/Mail/${editor.mailFolderPath(u.user.id, m.folderId)}/${itemFileName(m.subject, m.id, 'eml')}`, { kind: 'bytes', data: Buffer.from(m.mime) });
-    for (const e of u.mailbox.events.values()) files.set(`${upn}/Calendar/${itemFileName(e.subject, e.id, 'ics')}`, { kind: 'ics', event: { ...e } });
+    // One folder per calendar; a series is one file (its exceptions and cancellations inside).
+    const calendars = calendarsOf(u);
+    for (const e of u.mailbox.events.values()) files.set(`${upn}/Calendar/${safeName(calendars.get(calendarOfEvent(u, e))!.name)}/${itemFileName(e.subject, e.id, 'ics')}`, { kind: 'ics', event: { ...e } });
     for (const c of u.mailbox.contacts.values()) {
       const folder = c.folderId ? `${u.mailbox.contactFolders.get(c.folderId)!.displayName}/` : '';
       files.set(`${upn}/Contacts/${folder}${itemFileName(c.displayName, c.id, 'vcf')}`, { kind: 'vcf', contact: { ...c, emailAddresses: [...c.emailAddresses], businessPhones: [...c.businessPhones] } });

@@ -17,6 +17,11 @@ export interface TenantShape {
   firstFileBytes?: number;
   /** Share of messages with an attachment (default 0.25). */
   attachmentRate?: number;
+  /** Shared and room mailboxes (disabled accounts, mailboxSettings.userPurpose) after the users. */
+  sharedMailboxes?: number;
+  roomMailboxes?: number;
+  /** Each mailbox gains a second calendar ("Projects") and a weekly series with one exception and one cancellation. */
+  calendarSeries?: boolean;
 }
 
 /** The scale benchmark's tenant: `users` users with one small file and a few messages (and one event and contact) each. */
@@ -64,14 +69,17 @@ export function generateTenant(options: { seed: number; tenantId: string; domain
   const base = (options.start ?? new Date('2026-06-01T08:00:00Z')).getTime();
   const iso = (offsetMinutes: number) => new Date(base + offsetMinutes * 60_000).toISOString();
 
-  for (let i = 0; i < shape.users; i++) {
-    const first = FIRST[i % FIRST.length]!;
-    const last = LAST[(i * 7) % LAST.length]!;
-    const local = `${first}.${last}${i >= FIRST.length ? i : ''}`.normalize('NFD').replace(/[^A-Za-z.0-9]/g, '').toLowerCase();
+  const shared = shape.sharedMailboxes ?? 0;
+  const rooms = shape.roomMailboxes ?? 0;
+  for (let i = 0; i < shape.users + shared + rooms; i++) {
+    const purpose = i < shape.users ? 'user' : i < shape.users + shared ? 'shared' : 'room';
+    const first = purpose === 'shared' ? 'Sales' : purpose === 'room' ? 'Room' : FIRST[i % FIRST.length]!;
+    const last = purpose === 'user' ? LAST[(i * 7) % LAST.length]! : purpose === 'shared' ? `Team${i - shape.users}` : `Conference${i - shape.users - shared}`;
+    const local = `${first}.${last}${purpose === 'user' && i >= FIRST.length ? i : ''}`.normalize('NFD').replace(/[^A-Za-z.0-9]/g, '').toLowerCase();
     const upn = `${local}@${options.domain}`;
-    const hasMailbox = !(shape.withoutMailbox ?? []).includes(i);
-    const hasDrive = !(shape.withoutDrive ?? []).includes(i);
-    tenant.addUser({ userPrincipalName: upn, displayName: `${first} ${last}`, mail: hasMailbox ? upn : null, hasMailbox, hasDrive });
+    const hasMailbox = purpose !== 'user' || !(shape.withoutMailbox ?? []).includes(i);
+    const hasDrive = purpose === 'user' && !(shape.withoutDrive ?? []).includes(i);
+    tenant.addUser({ userPrincipalName: upn, displayName: `${first} ${last}`, mail: hasMailbox ? upn : null, hasMailbox, hasDrive, ...(purpose === 'user' ? {} : { purpose, accountEnabled: false }) });
     const me = { name: `${first} ${last}`, address: upn };
 
     if (hasDrive) {
@@ -121,6 +129,25 @@ export function generateTenant(options: { seed: number; tenantId: string; domain
           organizer: me,
           attendees: [{ name: `${pick(r, FIRST)} ${pick(r, LAST)}`, address: `${pick(r, FIRST).toLowerCase()}@${options.domain}` }],
         });
+      }
+      if (shape.calendarSeries) {
+        const projects = editor.addCalendar(upn, 'Projects');
+        const first = new Date(Math.floor(base / 86_400_000) * 86_400_000 + 9 * 3_600_000);
+        const series = editor.addEvent(upn, {
+          subject: `Weekly ${pick(r, WORDS)} standup`,
+          bodyText: phrase(r, 8),
+          start: first.toISOString(),
+          end: new Date(first.getTime() + 1_800_000).toISOString(),
+          isAllDay: false,
+          location: 'Room 1',
+          organizer: me,
+          attendees: [],
+          recurrence: { pattern: { type: 'weekly', interval: 1, daysOfWeek: [['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'][first.getUTCDay()]!], firstDayOfWeek: 'sunday' }, range: { type: 'numbered', startDate: first.toISOString().slice(0, 10), numberOfOccurrences: 10, recurrenceTimeZone: 'UTC' } },
+        });
+        const week = 7 * 86_400_000;
+        editor.updateOccurrence(upn, series.id, new Date(first.getTime() + 2 * week).toISOString(), { subject: `${series.subject} (moved)`, start: new Date(first.getTime() + 2 * week + 3_600_000).toISOString(), end: new Date(first.getTime() + 2 * week + 5_400_000).toISOString() });
+        editor.cancelOccurrence(upn, series.id, new Date(first.getTime() + 4 * week).toISOString());
+        editor.addEvent(upn, { subject: `${phrase(r, 2)} kickoff`, bodyText: phrase(r, 6), start: iso(120), end: iso(180), isAllDay: false, location: '', organizer: me, attendees: [], calendarId: projects });
       }
       const clients = editor.addContactFolder(upn, 'Clients');
       for (let c = 0; c < shape.contactsPerUser; c++) {

@@ -6,6 +6,8 @@
  * removed from (a message moved out of a folder is a removal in that folder's delta).
  */
 import { createHash } from 'node:crypto';
+import type { SimCalendar, SimException, SimInvitation, SimRecurrence } from './calendars';
+import type { SimMailboxConfig } from './mailboxConfig';
 
 export interface SimUser {
   id: string;
@@ -14,6 +16,9 @@ export interface SimUser {
   mail: string | null;
   hasMailbox: boolean;
   hasDrive: boolean;
+  /** mailboxSettings.userPurpose (absent: "user"); shared and room mailboxes have a disabled account. */
+  purpose?: 'user' | 'shared' | 'room';
+  accountEnabled?: boolean;
 }
 
 export interface Stamped {
@@ -51,6 +56,8 @@ export interface SimMessage extends Stamped {
   categories: string[];
   hasAttachments: boolean;
   internetMessageId: string;
+  /** Created through POST .../messages without PidTagMessageFlags (restore writes): a draft, as Graph makes it. */
+  isDraft?: boolean;
 }
 
 export interface SimEvent extends Stamped {
@@ -62,6 +69,15 @@ export interface SimEvent extends Stamped {
   location: string;
   attendees: { name: string; address: string }[];
   organizer: { name: string; address: string };
+  /** The calendar it is in (absent: the default calendar). */
+  calendarId?: string;
+  /** Set on a series master; its occurrences are computed (calendars.ts). */
+  recurrence?: SimRecurrence;
+  exceptions?: SimException[];
+  /** Original starts (ISO) of cancelled occurrences. */
+  cancelled?: string[];
+  /** The client's transactionId of the POST that created it (a retried POST returns this event). */
+  transactionId?: string;
 }
 
 export interface SimContactFolder extends Stamped {
@@ -93,6 +109,12 @@ export interface Mailbox {
   events: Map<string, SimEvent>;
   contactFolders: Map<string, SimContactFolder>;
   contacts: Map<string, SimContact>;
+  /** Calendars besides the default one (calendars.ts creates the default on first use). */
+  calendars?: Map<string, SimCalendar>;
+  /** Invitations sent for events created or updated with attendees (a restore must send none). */
+  invitations?: SimInvitation[];
+  /** mailboxSettings, inbox rules, master categories (mailboxConfig.ts gives the defaults). */
+  config?: SimMailboxConfig;
 }
 
 export interface SimUserData {
@@ -111,6 +133,8 @@ export interface SimAppRegistration {
   clientSecret?: string;
   /** PEM of the certificate whose key signs client assertions. */
   certificatePem?: string;
+  /** Application permissions granted with admin consent (the token's `roles`); default: the backup's read roles. */
+  roles?: string[];
 }
 
 export const contactScope = (folderId: string | null) => `contacts:${folderId ?? 'default'}`;

@@ -128,6 +128,8 @@ export function assertRestoreMatches(target: string, expected: { files: Map<stri
     const data = readFileSync(join(target, path));
     if (want.kind === 'bytes') {
       assert.ok(data.equals(want.data), `${path} is byte-identical`);
+    } else if (want.kind === 'json') {
+      assert.doesNotThrow(() => JSON.parse(data.toString('utf8')), `${path} is JSON`);
     } else if (want.kind === 'ics') {
       const events = Object.values(ical.sync.parseICS(data.toString('utf8'))).filter((x) => x?.type === 'VEVENT') as ical.VEvent[];
       assert.equal(events.length, 1, `${path} holds one event`);

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     for (;;) {
       // A new connection per unit, as each activity builds one; the gates behind it are the process's.
       conn = await t.graph();
-      const r = await backupServiceUnit(t.repo, { tenant: tenant!, user, service: 'mail', conn, writer: session.writer, spoolDir, calendarWindowDays: 30 });
+      const r = await backupServiceUnit(t.repo, { tenant: tenant!, user, service: 'mail', conn, writer: session.writer, spoolDir });
       outcomes.push(r.outcome.status);
       failures.push(...r.failures.map((f) => f.reason));
       if (!r.more) break;

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
           const r = await beginTenantRun(repo, conn, { tenant, runId: m.runId, services: ['onedrive', 'mail', 'calendar', 'contacts'], unitSeconds: settings.unitSeconds });
           process.send!({ ok: true, result: r, counts: counts.c });
         } else {
-          const r = await runServiceUnit(repo, conn, { tenant, runId: m.runId, index: m.index, service: m.service, unitSeconds: settings.unitSeconds, calendarWindowDays: settings.calendarWindowDays });
+          const r = await runServiceUnit(repo, conn, { tenant, runId: m.runId, index: m.index, service: m.service, unitSeconds: settings.unitSeconds });
           process.send!({ ok: true, result: r, counts: counts.c });
         }
       } catch (e) {

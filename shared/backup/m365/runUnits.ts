@@ -62,7 +62,7 @@ const unitLease = (repo: Repository, runId: string, unitSeconds: number) =>
 export async function runServiceUnit(
   repo: Repository,
   conn: GraphConnection,
-  o: { tenant: string; runId: string; index: number; service: Service; unit?: number; unitSeconds: number; calendarWindowDays: number },
+  o: { tenant: string; runId: string; index: number; service: Service; unit?: number; unitSeconds: number },
 ): Promise<ServiceOutcome & { more: boolean }> {
   const user = await rosterUser(repo, o.runId, o.index);
   const record = (outcome: ServiceOutcome, failures: { id: string; reason: string }[]) =>
@@ -87,7 +87,6 @@ export async function runServiceUnit(
       conn,
       writer: () => session.writer,
       spoolDir,
-      calendarWindowDays: o.calendarWindowDays,
       deadline: Date.now() + o.unitSeconds * 1000,
       skipUnchanged: true,
     });

@@ -1,5 +1,5 @@
 import type { ContentWriter, Repository } from '../../repo';
-import { CalendarSource, ContactsSource, GroupsSource, MailSource, OneDriveSource, SharePointSource, TeamsSource, type GraphConnection, type ServiceSource, type SourceContext } from '../../graph';
+import { CalendarSource, ContactsSource, GroupsSource, MailSource, MailboxConfigSource, concatSources, OneDriveSource, SharePointSource, TeamsSource, type GraphConnection, type ServiceSource, type SourceContext } from '../../graph';
 import type { MemoryBudget } from '../../graph/gates';
 import { servicePartition, type ItemFailure, type Service, type ServiceOutcome, type TenantUser } from '../../m365';
 import { backupService } from './serviceBackup';
@@ -9,7 +9,7 @@ export function sourceFor(service: Service, ctx: SourceContext): ServiceSource {
     case 'onedrive':
       return new OneDriveSource(ctx);
     case 'mail':
-      return new MailSource(ctx);
+      return concatSources(new MailSource(ctx), new MailboxConfigSource(ctx));
     case 'calendar':
       return new CalendarSource(ctx);
     case 'contacts':
@@ -31,7 +31,6 @@ export interface ServiceUnitOptions {
   /** The content session's writer: chunks are repository-wide, shared by every service of a run (a function: made on first use). */
   writer: ContentWriter | (() => ContentWriter);
   spoolDir: string;
-  calendarWindowDays: number;
   pageSize?: number;
   memory?: MemoryBudget;
   /** Work-unit budget (epoch ms): stop at a scope or page boundary after it and report `more`. */
@@ -58,7 +57,7 @@ export interface ServiceUnitResult {
  * is worth retrying (`error`).
  */
 export async function backupServiceUnit(repo: Repository, o: ServiceUnitOptions): Promise<ServiceUnitResult> {
-  const ctx: SourceContext = { conn: o.conn, userId: o.user.id, spoolDir: o.spoolDir, calendarWindowDays: o.calendarWindowDays, pageSize: o.pageSize ?? 100, memory: o.memory };
+  const ctx: SourceContext = { conn: o.conn, userId: o.user.id, spoolDir: o.spoolDir, pageSize: o.pageSize ?? 100, memory: o.memory };
   try {
     const r = await backupService(repo, {
       partitionName: servicePartition(o.tenant, o.user.id, o.service),

@@ -27,7 +27,6 @@ export interface TenantBackupOptions {
   userConcurrency?: number;
   /** Probe a known user's drive and mailbox again after this many days (default 7; 0: every run). */
   probeDays?: number;
-  calendarWindowDays?: number;
   pageSize?: number;
   workers?: number;
   spoolDir?: string;
@@ -51,6 +50,8 @@ export interface UserReport {
   userPrincipalName: string;
   services: ServiceReport[];
   skipped: string[];
+  /** A shared, room or equipment mailbox (mailboxSettings.userPurpose), backed up like a user's. */
+  mailbox?: string;
 }
 
 export interface TenantBackupReport {
@@ -94,7 +95,7 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
     try {
       // A sliding window: each of the `userConcurrency` workers takes the next user as soon as its last one is done.
       await forEachConcurrent(users, o.userConcurrency ?? DEFAULT_USER_PARALLELISM, async (u) => {
-        const report: UserReport = { id: u.id, userPrincipalName: u.userPrincipalName, services: [], skipped: [] };
+        const report: UserReport = { id: u.id, userPrincipalName: u.userPrincipalName, services: [], skipped: [], ...(u.mailbox ? { mailbox: u.mailbox } : {}) };
         reports.push(report);
         // A site, group or team has one service: the others are not "skipped" for it, nor its service for a user.
         const scope = scopeOf(u.id);
@@ -122,7 +123,6 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
                 writer: session.writer,
                 spoolDir,
                 memory,
-                calendarWindowDays: o.calendarWindowDays ?? 5 * 365,
                 pageSize: o.pageSize,
                 onProgress: (p) => {
                   progress.items += p.items - last.items;

@@ -74,10 +74,10 @@ export async function tenantUsers(repo: Repository, conn: GraphConnection, o: Te
       const before = prev.get(u.id);
       const p = probes.get(u.id);
       const next: DirectoryUser = p
-        ? { id: u.id, userPrincipalName: u.userPrincipalName, displayName: u.displayName, services: servicesOf(p), ...(p.notes.length ? { notes: p.notes } : {}), probed: now.toISOString(), hasMail: !!u.mail }
+        ? { id: u.id, userPrincipalName: u.userPrincipalName, displayName: u.displayName, services: servicesOf(p), ...(p.notes.length ? { notes: p.notes } : {}), ...(p.purpose ? { mailbox: p.purpose } : {}), probed: now.toISOString(), hasMail: !!u.mail }
         : { ...before!, userPrincipalName: u.userPrincipalName, displayName: u.displayName, hasMail: !!u.mail };
       if (!before || p || changed(before, next)) changes.push({ value: next, previous: before });
-      users.push({ id: next.id, userPrincipalName: next.userPrincipalName, displayName: next.displayName, services: next.services, ...(next.notes ? { notes: next.notes } : {}) });
+      users.push({ id: next.id, userPrincipalName: next.userPrincipalName, displayName: next.displayName, services: next.services, ...(next.notes ? { notes: next.notes } : {}), ...(next.mailbox ? { mailbox: next.mailbox } : {}) });
     }
     await dir.put(changes);
     result.written += changes.length;
@@ -115,7 +115,7 @@ function needsProbe(before: DirectoryUser | undefined, u: GraphUser, staleBefore
   return before.hasMail === false && !!u.mail;
 }
 
-const changed = (a: DirectoryUser, b: DirectoryUser) => a.userPrincipalName !== b.userPrincipalName || a.displayName !== b.displayName || a.hasMail !== b.hasMail;
+const changed = (a: DirectoryUser, b: DirectoryUser) => a.userPrincipalName !== b.userPrincipalName || a.displayName !== b.displayName || a.hasMail !== b.hasMail || a.mailbox !== b.mailbox;
 
 /** The tenant's users as one list (the CLI run, which reports every user; a Function App run streams). */
 export async function listTenantUsers(repo: Repository, conn: GraphConnection, o: Omit<TenantUsersOptions, 'onUsers'>): Promise<TenantUser[]> {

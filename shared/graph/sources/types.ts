@@ -41,7 +41,6 @@ export interface SourceContext {
   conn: GraphConnection;
   userId: string;
   spoolDir: string;
-  calendarWindowDays: number;
   /** Delta page size asked for with Prefer: odata.maxpagesize. */
   pageSize: number;
   /** Content held in memory by the whole run; beyond it, downloads spool to disk. */

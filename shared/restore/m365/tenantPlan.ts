@@ -170,6 +170,7 @@ function layoutService(service: Service, versions: ItemVersion[]): { folders: st
   const entries: { e: TreeEntry; file?: Omit<PlannedFile, 'path'> }[] = [];
   // The drive root (a folder without a parent) is the service folder itself.
   const roots = new Set(service === 'onedrive' ? versions.map((v) => v.meta as Meta).filter((m) => m.type === 'folder' && m.parentId == null).map((m) => String(m.id)) : []);
+  const calendars = new Set<string>();
   const parentOf = (id: unknown) => (id == null || roots.has(String(id)) ? null : String(id));
   for (const v of versions) {
     const m = v.meta as Meta;
@@ -182,10 +183,18 @@ function layoutService(service: Service, versions: ItemVersion[]): { folders: st
       });
     } else if (service === 'mail') {
       if (m.type === 'folder') entries.push({ e: { id: String(m.folderId), parentId: (m.parentId as string | null) ?? null, name: String(m.displayName ?? ''), folder: true } });
+      else if (m.type === 'config') entries.push({ e: { id: `config:${String(m.id)}`, parentId: null, name: `_${String(m.name ?? m.id)}.json`, folder: false }, file: { chunks } });
       else if (m.type === 'message')
         entries.push({ e: { id: `message:${String(m.id)}`, parentId: String(m.folderId), name: itemFileName(String(m.subject ?? ''), String(m.id), 'eml'), folder: false }, file: { chunks, mtime: dateOf(m.receivedDateTime) } });
     } else if (service === 'calendar') {
-      entries.push({ e: { id: String(m.id), parentId: null, name: itemFileName(String(m.subject ?? ''), String(m.id), 'ics'), folder: false }, file: { chunks, convert: 'ics' } });
+      // One folder per calendar (by the name it had when backed up); items of earlier releases, which
+      // read the default calendar only and carry no calendar, stay at the top as they always were.
+      const calendar = typeof m.calendarId === 'string' ? `calendar:${m.calendarId}` : null;
+      if (calendar && !calendars.has(calendar)) {
+        calendars.add(calendar);
+        entries.push({ e: { id: calendar, parentId: null, name: String(m.calendarName ?? 'Calendar'), folder: true } });
+      }
+      entries.push({ e: { id: String(m.id), parentId: calendar, name: itemFileName(String(m.subject ?? ''), String(m.id), 'ics'), folder: false }, file: { chunks, convert: 'ics' } });
     } else if (m.type === 'folder') {
       if (m.folderId !== 'default') entries.push({ e: { id: String(m.folderId), parentId: null, name: String(m.displayName ?? ''), folder: true } });
     } else if (m.type === 'contact') {

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { graphError, json, type SimRequest, type SimResponse } from './http';
+
+/** Fragments must be multiples of this (but the last), per Graph's upload-session rules. */
+export const FRAGMENT_MULTIPLE = 320 * 1024;
+export const MAX_FRAGMENT = 60 * 1024 * 1024;
+
+interface Session {
+  total?: number;
+  received: Buffer[];
+  bytes: number;
+  expires: number;
+  /** Called with the whole content when the last byte arrives: returns the created item's answer. */
+  complete(content: Buffer): SimResponse;
+}
+
+/**
+ * Pre-authenticated upload URLs (`/_upload/<token>`): PUT fragments with Content-Range in order,
+ * each but the last a multiple of 320 KiB and at most 60 MiB; a fragment out of order or
+ * overlapping answers 416 with nextExpectedRanges; 202 until the last fragment, then the created
+ * item (201). A request carrying an Authorization header is refused (401), as Graph may do.
+ */
+export class UploadSessions {
+  private readonly sessions = new Map<string, Session>();
+  /** Requests to upload URLs that carried an Authorization header (tests assert none). */
+  authorizationHeaders = 0;
+  fragments = 0;
+
+  constructor(private readonly origin: () => string) {}
+
+  open(complete: (content: Buffer) => SimResponse, total?: number): { uploadUrl: string; expirationDateTime: string; nextExpectedRanges: string[] } {
+    const token = randomBytes(18).toString('base64url');
+    const expires = Date.now() + 3_600_000;
+    this.sessions.set(token, { total, received: [], bytes: 0, expires, complete });
+    return { uploadUrl: `${this.origin()}/_upload/${token}?tempauth=${randomBytes(24).toString('base64url')}`, expirationDateTime: new Date(expires).toISOString(), nextExpectedRanges: ['0-'] };
+  }
+
+  handle(req: SimRequest): SimResponse {
+    const token = req.url.pathname.split('/')[2] ?? '';
+    const s = this.sessions.get(token);
+    if (req.headers.authorization) {
+      this.authorizationHeaders++;
+      return graphError(401, 'InvalidAuthenticationToken', 'An Authorization header is not accepted on a pre-authenticated upload URL.');
+    }
+    if (!s || s.expires < Date.now()) return graphError(404, 'itemNotFound', 'The upload session was not found or has expired.');
+    if (req.method === 'GET') return json(200, { expirationDateTime: new Date(s.expires).toISOString(), nextExpectedRanges: [`${s.bytes}-`] });
+    if (req.method === 'DELETE') {
+      this.sessions.delete(token);
+      return { status: 204 };
+    }
+    if (req.method !== 'PUT') return graphError(405, 'invalidRequest', 'PUT fragments to the upload URL.');
+    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(req.headers['content-range'] ?? '');
+    if (!range) return graphError(400, 'invalidRequest', 'A fragment needs Content-Range: bytes <first>-<last>/<total>.');
+    const first = Number(range[1]);
+    const last = Number(range[2]);
+    const total = Number(range[3]);
+    const length = last - first + 1;
+    const notExpected = () => graphError(416, 'invalidRange', `The fragment does not start at the next expected byte.`, { 'Content-Type': 'application/json' });
+    if (s.total !== undefined && s.total !== total) return graphError(400, 'invalidRequest', 'The total size does not match the session.');
+    s.total = total;
+    if (first !== s.bytes) return { ...notExpected(), json: { error: { code: 'invalidRange', message: 'Fragment out of order.' }, nextExpectedRanges: [`${s.bytes}-`] } };
+    if (length !== req.body.length || length <= 0) return graphError(400, 'invalidRequest', 'Content-Range does not match the body length.');
+    if (length > MAX_FRAGMENT) return graphError(413, 'requestTooLarge', 'A fragment is at most 60 MiB.');
+    const isLast = last + 1 === total;
+    if (!isLast && length % FRAGMENT_MULTIPLE !== 0) return graphError(400, 'invalidRequest', 'Every fragment but the last must be a multiple of 320 KiB.');
+    this.fragments++;
+    s.received.push(Buffer.from(req.body));
+    s.bytes += length;
+    if (!isLast) return json(202, { expirationDateTime: new Date(s.expires).toISOString(), nextExpectedRanges: [`${s.bytes}-`] });
+    this.sessions.delete(token);
+    return s.complete(Buffer.concat(s.received));
+  }
+}

@@ -1,0 +1,270 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { SeededRandom } from '../shared/local';
+import { SETTING_NAMES } from '../shared/config';
+import { CLI_MAIN } from './support/cli';
+import { guidFor, startM365Suite, type M365Suite, type SuiteTenant } from './support/m365';
+import type { SimUserData } from '../simulator/tenant/model';
+
+const SHAPE = { users: 3, filesPerUser: 4, maxFileBytes: 200_000, messagesPerUser: 10, eventsPerUser: 2, contactsPerUser: 4, withoutMailbox: [2], withoutDrive: [] };
+const READ = ['User.Read.All', 'Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read'];
+const WRITE = ['Files.ReadWrite.All', 'Mail.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Calendars.ReadWrite', 'Contacts.ReadWrite'];
+/** Simulator routes that change the tenant (what "nothing written" counts). */
+const WRITE_ROUTES = ['drive.upload', 'drive.uploadSession', 'upload', 'drive.createFolder', 'drive.patch', 'mail.createFolder', 'mail.createMessage', 'mail.importMime', 'mail.patch', 'mail.delete', 'contacts.createFolder', 'contacts.create', 'contacts.delete'];
+
+interface Counts {
+  restored: number;
+  skipped: number;
+  renamed: number;
+  failed: number;
+}
+const countsOf = (stdout: string) => (JSON.parse(stdout.trim().split('\n').at(-1)!) as { counts: Counts }).counts;
+
+/** Every file of a user's drive by path: bytes and modification time. */
+function driveFiles(t: SuiteTenant, u: SimUserData): Map<string, { data: Buffer; modified: string }> {
+  const out = new Map<string, { data: Buffer; modified: string }>();
+  for (const i of u.drive.values()) if (!i.folder && i.parentId) out.set(t.editor.drivePath(u.user.id, i.id), { data: i.content ?? Buffer.alloc(0), modified: i.modified });
+  return out;
+}
+/** Every message of a user by folder path and Internet message id: MIME, draft state, read state. */
+function messages(t: SuiteTenant, u: SimUserData): Map<string, { mime: Buffer; isDraft: boolean; isRead: boolean; categories: string[] }> {
+  const out = new Map<string, { mime: Buffer; isDraft: boolean; isRead: boolean; categories: string[] }>();
+  for (const m of u.mailbox.messages.values()) out.set(`${t.editor.mailFolderPath(u.user.id, m.folderId)}|${m.internetMessageId}`, { mime: m.mime, isDraft: m.isDraft ?? false, isRead: m.isRead, categories: m.categories });
+  return out;
+}
+function contacts(u: SimUserData): string[] {
+  const folders = u.mailbox.contactFolders;
+  return [...u.mailbox.contacts.values()]
+    .map((c) => JSON.stringify([c.folderId === null ? '' : folders.get(c.folderId)?.displayName, c.displayName, c.givenName, c.surname, c.emailAddresses, c.mobilePhone, c.businessPhones, c.companyName]))
+    .sort();
+}
+const writes = (suite: M365Suite) => WRITE_ROUTES.reduce((n, r) => n + (suite.sim.stats.requests.get(r) ?? 0), 0);
+
+describe('restore back into Microsoft 365 (in place, to another user; simulator over HTTPS, real Graph SDK)', () => {
+  let suite: M365Suite;
+  let t: SuiteTenant;
+  let a: SimUserData;
+  let b: SimUserData;
+  let noMailbox: SimUserData;
+  let original: { files: Map<string, { data: Buffer; modified: string }>; mail: ReturnType<typeof messages>; contacts: string[] };
+  const rnd = new SeededRandom(7);
+
+  before(async () => {
+    suite = await startM365Suite([{ name: 'contoso', seed: 5, shape: SHAPE }]);
+    t = suite.tenants.get('contoso')!;
+    const users = [...t.tenant.users.values()];
+    [a, b, noMailbox] = [users[0]!, users[1]!, users[2]!];
+    // Backups read with the read-only app; restores write with a second app registration.
+    t.tenant.apps[0]!.roles = READ;
+    const restoreSecret = `restore-secret-${randomBytes(8).toString('hex')}`;
+    t.tenant.apps.push({ clientId: guidFor('restore-contoso'), clientSecret: restoreSecret, roles: [...READ, ...WRITE] });
+    const restoreSecretFile = join(suite.work, 'restore.secret');
+    writeFileSync(restoreSecretFile, restoreSecret);
+    const upn = a.user.userPrincipalName;
+    // What the disaster will take: a folder subtree with a > 10 MiB file and non-ASCII names, a mail folder with attachments, contacts.
+    t.editor.addFile(upn, 'Projekte/Größer Bericht.bin', rnd.bytes(10 * 1024 * 1024 + 123_457), '2025-03-04T05:06:07.000Z');
+    t.editor.addFile(upn, 'Projekte/Entwürfe/Résumé ✓.txt', Buffer.from('naïve café — 履歴書\n'), '2024-01-02T03:04:05.000Z');
+    t.editor.addFile(upn, 'Projekte/Entwürfe/empty.txt', Buffer.alloc(0), '2024-01-02T03:04:06.000Z');
+    t.editor.addMessage(upn, 'Inbox/Projects', {
+      subject: 'Angebot Ü ✉',
+      from: { name: 'Partner', address: 'p@partner.example' },
+      to: [{ name: 'A', address: upn }],
+      text: 'see attached',
+      received: '2025-02-03T04:05:06.000Z',
+      attachments: [{ name: 'angebot.pdf', contentType: 'application/pdf', data: rnd.bytes(200_000) }],
+      isRead: true,
+      categories: ['Blue category'],
+    });
+    const r = await suite.cli([
+      'tenant', 'add', '--name', 'contoso', '--tenant-id', t.tenant.tenantId, '--client-id', t.tenant.apps[0]!.clientId, '--client-secret-file', t.secretFile,
+      '--restore-client-id', guidFor('restore-contoso'), '--restore-client-secret-file', restoreSecretFile,
+    ], t.password);
+    assert.equal(r.code, 0, r.stderr);
+    const backup = await suite.cli(['backup', '--tenant', 'contoso', '--json'], t.password);
+    assert.equal(backup.code, 0, backup.stderr);
+    original = { files: driveFiles(t, a), mail: messages(t, a), contacts: contacts(a) };
+  });
+  after(async () => {
+    await suite?.stop();
+  });
+
+  const restore = (args: string[], password = t.password) => suite.cli(['restore', '--tenant', 'contoso', '--json', ...args], password);
+
+  test('bad input: one sentence, the right exit code, nothing written', async () => {
+    suite.sim.resetStats();
+    const cases: [string[], number, RegExp][] = [
+      [['--user', a.user.userPrincipalName, '--to-user', 'nobody@contoso.example'], 1, /has no user "nobody@contoso\.example"/],
+      [['--user', a.user.userPrincipalName, '--to-user', noMailbox.user.userPrincipalName, '--service', 'mail'], 2, /has no mailbox/],
+      [['--user', a.user.userPrincipalName, '--in-place', '--path', 'Inbox//Projects'], 2, /is not a folder path/],
+      [['--user', a.user.userPrincipalName, '--in-place', '--at', 'yesterday-ish'], 2, /is not a date or time/],
+      [['--user', a.user.userPrincipalName, '--in-place', '--conflict', 'overwrite'], 2, /is not one of skip, rename, replace/],
+      [['--user', 'ghost@contoso.example', '--in-place'], 1, /no backed-up user/],
+      [['--user', a.user.userPrincipalName, '--in-place', '--to-user', b.user.userPrincipalName], 2, /either --in-place or --to-user/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await restore(args);
+      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+    // The restore app without its write roles: the missing role is named before any write.
+    const app = t.tenant.apps[1]!;
+    const granted = app.roles;
+    app.roles = READ;
+    try {
+      const r = await restore(['--user', a.user.userPrincipalName, '--in-place', '--service', 'mail']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /Mail\.ReadWrite/);
+      assert.match(r.stderr, /admin consent/i);
+    } finally {
+      app.roles = granted;
+    }
+    assert.equal(writes(suite), 0, 'nothing was written to the tenant');
+  });
+
+  test('a disaster, then restore --in-place: every file, message and contact is back; a rerun adds nothing', async () => {
+    const upn = a.user.userPrincipalName;
+    t.editor.deleteDriveItem(upn, 'Projekte');
+    t.editor.deleteMailFolder(upn, 'Inbox/Projects');
+    for (const c of [...a.mailbox.contacts.values()]) t.editor.deleteContact(upn, c.id);
+    assert.notDeepEqual(driveFiles(t, a).size, original.files.size);
+
+    suite.sim.resetStats();
+    const r = await restore(['--user', upn, '--in-place']);
+    assert.equal(r.code, 0, r.stderr);
+    const c = countsOf(r.stdout);
+    assert.ok(c.restored > 0 && c.failed === 0, JSON.stringify(c));
+    assert.equal(suite.sim.uploads.authorizationHeaders, 0, 'no Authorization header on upload URLs');
+    assert.ok(suite.sim.uploads.fragments >= 2, 'the large file went up in fragments of an upload session');
+
+    const files = driveFiles(t, a);
+    assert.deepEqual([...files.keys()].sort(), [...original.files.keys()].sort(), 'every file is back at its path');
+    for (const [path, f] of original.files) {
+      assert.ok(files.get(path)!.data.equals(f.data), `${path} is byte-identical`);
+      assert.equal(files.get(path)!.modified, f.modified, `${path} keeps its modification time`);
+    }
+    const mail = messages(t, a);
+    assert.deepEqual([...mail.keys()].sort(), [...original.mail.keys()].sort(), 'every message is back in its folder');
+    for (const [k, m] of original.mail) {
+      const got = mail.get(k)!;
+      assert.ok(got.mime.equals(m.mime), `${k}: the MIME (body and attachments) is equal`);
+      assert.equal(got.isDraft, false, `${k} is not a draft`);
+      assert.equal(got.isRead, m.isRead, `${k} read state`);
+      assert.deepEqual(got.categories, m.categories, `${k} categories`);
+    }
+    assert.deepEqual(contacts(a), original.contacts, 'the contacts are equal');
+
+    const again = await restore(['--user', upn, '--in-place']);
+    assert.equal(again.code, 0, again.stderr);
+    const c2 = countsOf(again.stdout);
+    assert.equal(c2.restored + c2.renamed, 0, `the rerun created nothing: ${JSON.stringify(c2)}`);
+    assert.equal(driveFiles(t, a).size, original.files.size);
+    assert.equal(messages(t, a).size, original.mail.size);
+    assert.deepEqual(contacts(a), original.contacts);
+  });
+
+  test('a restore killed with SIGKILL mid-way and run again ends complete, with no duplicate', async () => {
+    const upn = a.user.userPrincipalName;
+    t.editor.deleteMailFolder(upn, 'Inbox/Projects');
+    for (const c of [...a.mailbox.contacts.values()]) t.editor.deleteContact(upn, c.id);
+    suite.sim.resetStats();
+    suite.sim.setLatency(25);
+    const child = spawn(process.execPath, [CLI_MAIN, 'restore', '--tenant', 'contoso', '--user', upn, '--in-place', '--service', 'mail,contacts', '--json'], {
+      env: { ...suite.processEnv(), [SETTING_NAMES.password]: t.password },
+      stdio: 'ignore',
+    });
+    const killed = await new Promise<boolean>((resolve) => {
+      const poll = setInterval(() => {
+        if ((suite.sim.stats.requests.get('mail.importMime') ?? 0) + (suite.sim.stats.requests.get('contacts.create') ?? 0) >= 3) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+        }
+      }, 5);
+      child.on('close', (_code, signal) => {
+        clearInterval(poll);
+        resolve(signal === 'SIGKILL');
+      });
+    });
+    suite.sim.setLatency(0);
+    assert.ok(killed, 'the first run was killed mid-way');
+    const r = await restore(['--user', upn, '--in-place', '--service', 'mail,contacts']);
+    assert.equal(r.code, 0, r.stderr);
+    const mail = messages(t, a);
+    assert.deepEqual([...mail.keys()].sort(), [...original.mail.keys()].sort(), 'every message once: none missing, none twice');
+    assert.equal(a.mailbox.messages.size, original.mail.size);
+    assert.deepEqual(contacts(a), original.contacts, 'every contact once');
+  });
+
+  test('--to-user puts the OneDrive folder and the mail folder into another user under "Restored from <upn> <date>"', async () => {
+    const upn = a.user.userPrincipalName;
+    const r = await restore(['--user', upn, '--to-user', b.user.userPrincipalName, '--service', 'onedrive,mail', '--path', 'Projekte']);
+    assert.equal(r.code, 0, r.stderr);
+    const bFiles = driveFiles(t, b);
+    const root = [...bFiles.keys()].find((p) => p.startsWith(`Restored from ${upn} `))?.split('/')[0];
+    assert.ok(root, `a folder "Restored from ${upn} <date>" in the drive of ${b.user.userPrincipalName}`);
+    for (const [path, f] of original.files) if (path.startsWith('Projekte/')) assert.ok(bFiles.get(`${root}/${path}`)?.data.equals(f.data), `${path} is in the other user's drive`);
+    const m = await restore(['--user', upn, '--to-user', b.user.userPrincipalName, '--service', 'mail', '--path', 'Inbox/Projects']);
+    assert.equal(m.code, 0, m.stderr);
+    const bMail = messages(t, b);
+    const wanted = [...original.mail.keys()].filter((k) => k.startsWith('Inbox/Projects'));
+    assert.ok(wanted.length > 0);
+    for (const k of wanted) assert.ok(bMail.has(`${root}/${k}`), `${k} is under ${root} in the other mailbox`);
+    for (const k of original.mail.keys()) if (!k.startsWith('Inbox/Projects')) assert.ok(!bMail.has(`${root}/${k}`), `${k} is outside --path and not restored`);
+  });
+
+  test('--conflict skip leaves a changed file untouched, rename writes beside it, replace puts the backup back', async () => {
+    const upn = a.user.userPrincipalName;
+    const path = 'Projekte/Entwürfe/Résumé ✓.txt';
+    const backedUp = original.files.get(path)!.data;
+    // Make the live file the tenant's own (not the restore's): delete and re-add it with new content.
+    t.editor.deleteDriveItem(upn, path);
+    t.editor.addFile(upn, path, Buffer.from('changed after the backup'));
+    const args = ['--user', upn, '--in-place', '--service', 'onedrive', '--path', 'Projekte/Entwürfe'];
+    const skip = await restore(args);
+    assert.equal(skip.code, 0, skip.stderr);
+    assert.equal(t.editor.driveItem(upn, path).content!.toString(), 'changed after the backup', 'skip leaves it untouched');
+    const rename = await restore([...args, '--conflict', 'rename']);
+    assert.equal(rename.code, 0, rename.stderr);
+    assert.ok(countsOf(rename.stdout).renamed >= 1);
+    assert.equal(t.editor.driveItem(upn, path).content!.toString(), 'changed after the backup');
+    assert.ok(t.editor.driveItem(upn, 'Projekte/Entwürfe/Résumé ✓ 1.txt').content!.equals(backedUp), 'rename writes the backup beside it');
+    const replace = await restore([...args, '--conflict', 'replace']);
+    assert.equal(replace.code, 0, replace.stderr);
+    assert.ok(t.editor.driveItem(upn, path).content!.equals(backedUp), 'replace puts the backup back');
+    assert.equal([...a.drive.values()].filter((i) => i.name.startsWith('Résumé ✓')).length, 2, 'replace made no third copy');
+  });
+
+  test('without Mail-Advanced.ReadWrite.All, messages come back as JSON with PidTagMessageFlags: not drafts, times, read state and attachments kept', async () => {
+    const upn = a.user.userPrincipalName;
+    const app = t.tenant.apps[1]!;
+    const granted = app.roles;
+    app.roles = granted!.filter((r) => r !== 'Mail-Advanced.ReadWrite.All');
+    try {
+      const inProjects = [...a.mailbox.messages.values()].filter((m) => t.editor.mailFolderPath(a.user.id, m.folderId).startsWith('Inbox/Projects')).map((m) => ({ ...m }));
+      assert.ok(inProjects.some((m) => m.hasAttachments));
+      t.editor.deleteMailFolder(upn, 'Inbox/Projects');
+      suite.sim.resetStats();
+      const r = await restore(['--user', upn, '--in-place', '--service', 'mail', '--path', 'Inbox/Projects']);
+      assert.equal(r.code, 0, r.stderr);
+      const tried = suite.sim.stats.requests.get('mail.importMime') ?? 0;
+      assert.ok(tried >= 1 && tried <= 4, `importMime was refused, then not asked again (asked ${tried} times, at most once per message in flight)`);
+      const back = new Map([...a.mailbox.messages.values()].map((m) => [m.internetMessageId, m]));
+      for (const m of inProjects) {
+        const got = back.get(m.internetMessageId);
+        assert.ok(got, `${m.subject} is back`);
+        assert.ok(t.editor.mailFolderPath(a.user.id, got.folderId).startsWith('Inbox/Projects'), 'in its folder');
+        assert.equal(got.isDraft, false, `${m.subject} is not a draft`);
+        assert.equal(got.subject, m.subject);
+        assert.equal(got.receivedDateTime, m.receivedDateTime, 'delivery time from PidTagMessageDeliveryTime');
+        assert.equal(got.isRead, m.isRead);
+        assert.deepEqual(got.categories, m.categories);
+        assert.equal(got.hasAttachments, m.hasAttachments, `${m.subject}: attachments`);
+      }
+    } finally {
+      app.roles = granted;
+    }
+  });
+});
