@@ -1,5 +1,6 @@
 import type { RunTotals, Service } from '../shared/m365';
 import type { RestoreJobRef } from '../shared/restore/m365/restoreJob';
+import type { PruneResult } from '../shared/repo';
 
 /**
  * Inputs and outputs of orchestrations and activities. They hold names, ids, indexes and counts only:
@@ -170,28 +171,8 @@ export interface ForgetPageOutput {
   next?: string;
 }
 
-/** Counts only: PruneResult without anything that grows with the repository. */
-export interface PruneCounts {
-  dryRun: boolean;
-  deadItemRows: number;
-  deadPacks: number;
-  deadChunks: number;
-  reclaimBytes: number;
-  unreferencedPacks: number;
-  partlyUsedPacks: number;
-  partlyUsedDeadBytes: number;
-  keptPacks: number;
-  rescued: number;
-  deferredPacks: number;
-  deferredBytes: number;
-  nextDeletableAt?: string;
-  feeAvoided: number;
-  feePaid: number;
-  taggedGarbage: number;
-  garbageWaiting: number;
-  locksExtended: number;
-  forgottenCatalogs: number;
-}
+/** prune's result as an activity returns it: counts only (PruneResult holds nothing that grows with the repository). */
+export type PruneCounts = Omit<PruneResult, 'deferredFor'>;
 
 export interface PruneTenantOutput {
   tenant: string;

@@ -2,6 +2,7 @@ import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
 import { SERVICES } from '../shared/graph';
 import { appServices } from './runtime';
+import { startPerTenant } from './startPerTenant';
 import type { BackupTenantInput } from './contracts';
 
 /** The instance ID of a tenant's nightly run: one per tenant and UTC date, so a night never runs twice. */
@@ -14,21 +15,6 @@ export const nightlyInstanceId = (tenant: string, when: Date) => `nightly-${tena
 app.timer('nightlyBackup', {
   schedule: '%BACKUP_SCHEDULE%',
   extraInputs: [df.input.durableClient()],
-  handler: async (timer: Timer, context: InvocationContext) => {
-    const client = df.getClient(context);
-    // The night this firing belongs to: when the runtime last updated the schedule (now, in Azure).
-    const updated = Date.parse(timer?.scheduleStatus?.lastUpdated ?? '');
-    const now = Number.isNaN(updated) ? new Date() : new Date(updated);
-    for (const t of await (await appServices().tenants()).list()) {
-      const instanceId = nightlyInstanceId(t.name, now);
-      const existing = await client.getStatus(instanceId).catch(() => undefined);
-      if (existing?.runtimeStatus) {
-        context.log(`nightly backup of ${t.name} already started as ${instanceId} (${existing.runtimeStatus})`);
-        continue;
-      }
-      const input: BackupTenantInput = { tenant: t.name, services: [...SERVICES], parallelism: appServices().settings.userParallelism };
-      await client.startNew('backupTenant', { instanceId, input });
-      context.log(`started nightly backup of ${t.name} as ${instanceId}`);
-    }
-  },
+  handler: (timer: Timer, context: InvocationContext) =>
+    startPerTenant(timer, context, 'nightly backup', 'backupTenant', nightlyInstanceId, (tenant): BackupTenantInput => ({ tenant, services: [...SERVICES], parallelism: appServices().settings.userParallelism })),
 });

@@ -6,6 +6,7 @@ import { forgetTenantPage } from '../shared/retention';
 import { redactingErrors } from '../shared/redact';
 import type { ForgetPageInput, ForgetPageOutput, PruneCounts, PruneTenantInput } from './contracts';
 import { appServices } from './runtime';
+import { startPerTenant } from './startPerTenant';
 
 /** The instance id of a tenant's weekly prune: one per tenant and ISO week, so a week never prunes twice. */
 export const weeklyPruneInstanceId = (tenant: string, when: Date) => `prune-${tenant}-${isoWeek(when)}`;
@@ -55,20 +56,6 @@ export function pruneCounts(r: PruneResult): PruneCounts {
 app.timer('weeklyPrune', {
   schedule: '%PRUNE_SCHEDULE%',
   extraInputs: [df.input.durableClient()],
-  handler: async (timer: Timer, context: InvocationContext) => {
-    const client = df.getClient(context);
-    const updated = Date.parse(timer?.scheduleStatus?.lastUpdated ?? '');
-    const now = Number.isNaN(updated) ? new Date() : new Date(updated);
-    for (const t of await (await appServices().tenants()).list()) {
-      const instanceId = weeklyPruneInstanceId(t.name, now);
-      const existing = await client.getStatus(instanceId).catch(() => undefined);
-      if (existing?.runtimeStatus) {
-        context.log(`weekly prune of ${t.name} already started as ${instanceId} (${existing.runtimeStatus})`);
-        continue;
-      }
-      const input: PruneTenantInput = { tenant: t.name, dryRun: false, earlyDeletion: 'defer' };
-      await client.startNew('pruneTenant', { instanceId, input });
-      context.log(`started weekly prune of ${t.name} as ${instanceId}`);
-    }
-  },
+  handler: (timer: Timer, context: InvocationContext) =>
+    startPerTenant(timer, context, 'weekly prune', 'pruneTenant', weeklyPruneInstanceId, (tenant): PruneTenantInput => ({ tenant, dryRun: false, earlyDeletion: 'defer' })),
 });
