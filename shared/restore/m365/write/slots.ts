@@ -22,6 +22,6 @@ export class Slots {
   }
 }
 
-/** Files above 1 MiB uploaded at once in this process (each holds up to a fragment and a read window). */
-export const LARGE_UPLOADS = new Slots(6);
-export const LARGE_ITEM_BYTES = 1024 * 1024;
+/** Files above 256 KiB uploaded at once in this process (each holds up to a fragment and a read window). */
+export const LARGE_UPLOADS = new Slots(3);
+export const LARGE_ITEM_BYTES = 256 * 1024;
