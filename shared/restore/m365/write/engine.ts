@@ -75,7 +75,13 @@ const locationsOf = (plan: M365WritePlan) => new Map<string, ChunkLocation>(plan
  * writer, each item's content streamed from the packs. The restore map makes a rerun of the unit
  * create nothing twice. With `restoreId` the unit's failures are saved sealed for the report.
  */
-export async function writeM365Unit(repo: Repository, key: PrivateKey, conn: GraphConnection, plan: M365WritePlan, o: { part: number; unit: number; conflict: ConflictMode; toUser: boolean; restoreId?: string; locations?: Map<string, ChunkLocation> }): Promise<UnitResult> {
+export async function writeM365Unit(
+  repo: Repository,
+  key: PrivateKey,
+  conn: GraphConnection,
+  plan: M365WritePlan,
+  o: { part: number; unit: number; conflict: ConflictMode; toUser: boolean; restoreId?: string; locations?: Map<string, ChunkLocation>; /** One reader (one worker pool) for every unit of a process; closed by the caller. */ reader?: ChunkReader },
+): Promise<UnitResult> {
   const part = plan.parts[o.part];
   if (!part) throw new BackupError('NOT_FOUND', `The restore has no part ${o.part}.`);
   const items = part.items.slice(o.unit * UNIT_ITEMS, (o.unit + 1) * UNIT_ITEMS);
@@ -86,13 +92,13 @@ export async function writeM365Unit(repo: Repository, key: PrivateKey, conn: Gra
   else if (items.length > 0) {
     const root = o.toUser ? destinationRootName(part) : undefined;
     const map = new RestoreMapStore(repo, [plan.tenant, part.sourceUserId, part.targetUserId, part.service, root ?? ''].join('\0'));
-    const reader = new ChunkReader(repo, key);
+    const reader = o.reader ?? new ChunkReader(repo, key);
     const locations = o.locations ?? locationsOf(plan);
     const restoreItems: RestoreItem[] = items.map((i) => ({ sourceId: i.sourceId, meta: i.meta, size: i.size, ...(i.chunks !== '' ? { content: () => itemContent(reader, i.chunks, locations) } : {}) }));
     try {
       counts = await writer.write({ conn, targetUserId: part.targetUserId, conflict: o.conflict, ...(root ? { destinationRoot: root } : {}), map }, restoreItems);
     } finally {
-      await reader.close();
+      if (!o.reader) await reader.close();
     }
   }
   if (o.restoreId) await saveUnitFailures(repo, o.restoreId, `p${String(o.part).padStart(6, '0')}.u${String(o.unit).padStart(6, '0')}`, counts.failures, counts);
@@ -124,13 +130,16 @@ export async function restoreIntoM365(repo: Repository, key: PrivateKey, conn: G
     failures: [...plan.failures],
   };
   const locations = locationsOf(plan);
+  // One reader for the whole restore: one pool of chunk-opening workers, however many parts run at once.
+  const reader = new ChunkReader(repo, key);
+  try {
   await forEachConcurrent(
     plan.parts.map((_, i) => i),
     Math.max(1, o.parallelism ?? 4),
     async (i) => {
       const part = plan.parts[i]!;
       for (let unit = 0; unit < Math.max(1, unitCount(part)); unit++) {
-        const u = await writeM365Unit(repo, key, conn, plan, { part: i, unit, conflict: r.conflict, toUser: r.destination.kind === 'user', locations });
+        const u = await writeM365Unit(repo, key, conn, plan, { part: i, unit, conflict: r.conflict, toUser: r.destination.kind === 'user', locations, reader });
         addCounts(result.parts[i]!.counts, u);
         addCounts(result.counts, u);
         for (const f of u.failures) result.failures.push({ path: `${part.sourceUpn}/${part.service}/${f.item}`, reason: f.reason });
@@ -138,5 +147,8 @@ export async function restoreIntoM365(repo: Repository, key: PrivateKey, conn: G
       }
     },
   );
+  } finally {
+    await reader.close();
+  }
   return result;
 }

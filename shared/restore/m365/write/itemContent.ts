@@ -27,7 +27,7 @@ export async function* itemContent(reader: ChunkReader, chunks: string, location
       [...new Set(window)].map((hex) => ({ id: Buffer.from(hex, 'hex'), loc: locations.get(hex)! })),
       (id, data) => void got.set(id.toString('hex'), data),
       (_pack, _ids, reason) => void (failure ??= reason),
-      { keepWorkers: true },
+      { keepWorkers: true, memoryBytes: 3 * WINDOW },
     );
     if (failure) throw new Error(failure);
     for (const hex of window) yield got.get(hex)!;

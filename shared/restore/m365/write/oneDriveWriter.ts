@@ -3,6 +3,7 @@ import { backoffMs, retryAfterMs } from '../../../graph/throttlingMiddleware';
 import { sleep } from '../../../graph/gates';
 import { graphError } from '../../../graph/requests';
 import { readAll } from './itemContent';
+import { LARGE_ITEM_BYTES, LARGE_UPLOADS } from './slots';
 import { isStop, reasonOf, send, sendOr404, statusOf } from './graphWrite';
 import { foldersThenItems } from './foldersFirst';
 import { countFailure, emptyCounts, type ConflictMode, type RestoreItem, type ServiceWriter, type WriterContext, type WriterCounts } from './serviceWriter';
@@ -96,7 +97,8 @@ export class OneDriveWriter implements ServiceWriter {
     let uploaded: DriveItem;
     const hash = new QuickXorHash();
     try {
-      uploaded = item.size <= SIMPLE_UPLOAD_MAX ? await this.simpleUpload(ctx, drive, parent, item, behavior, hash) : await this.sessionUpload(ctx, drive, parent, item, behavior, hash);
+      const upload = () => (item.size <= SIMPLE_UPLOAD_MAX ? this.simpleUpload(ctx, drive, parent, item, behavior, hash) : this.sessionUpload(ctx, drive, parent, item, behavior, hash));
+      uploaded = item.size > LARGE_ITEM_BYTES ? await LARGE_UPLOADS.run(upload) : await upload();
     } catch (e) {
       if (statusOf(e) === 409 && behavior === 'fail') return 'skipped'; // created meanwhile (a parallel rerun): left untouched
       throw e;
