@@ -7,6 +7,10 @@ import { redactSecrets } from '../../shared/redact';
 import { appServices } from '../runtime';
 import type { RestoreInput } from '../contracts';
 import { parseServices } from './backups';
+import { m365RestoreStatus, parseDestination, startM365Restore } from './m365Restores';
+import { parseConflict } from '../../shared/restore/m365/write/engine';
+import { parsePathPrefix } from '../../shared/restore/m365/write/writePlan';
+import { writerFor } from '../../shared/restore/m365/write/writers';
 import { allowedUser, sessionFor } from './browseAccess';
 import { checkQuery, errorResponse, instanceOf, jsonBody, jsonEndpoint, optionalString } from './respond';
 
@@ -18,21 +22,10 @@ import { checkQuery, errorResponse, instanceOf, jsonBody, jsonEndpoint, optional
  *
  * The body follows POST /api/restores' contract: user, services, at, destination
  * ({"kind":"folder"} = the zip download | {"kind":"in-place"} | {"kind":"user","user":upn}), path
- * (a folder prefix) and conflict (skip | rename | replace). This build's restore engine writes the
- * zip only: the other destinations and `path` are refused until the restore engine takes them
- * (RESTORE_DESTINATIONS; with h-restore merged: ['folder', 'in-place', 'user'], and the fields are
- * passed on in the orchestration's input), never silently turned into a zip.
+ * (a folder prefix) and conflict (skip | rename | replace). A folder destination is the zip
+ * download (the `restore` orchestration); in-place and user go back into Microsoft 365 through the
+ * same starter as POST /api/restores (`restoreM365`, every check before any write).
  */
-const RESTORE_DESTINATIONS: readonly string[] = ['folder'];
-const CONFLICTS = ['skip', 'rename', 'replace'];
-
-function destinationOf(v: unknown): { kind: 'folder' | 'in-place' | 'user'; user?: string } {
-  if (v === undefined || v === null) return { kind: 'folder' };
-  const d = v as { kind?: unknown; user?: unknown };
-  if (typeof v !== 'object' || !['folder', 'in-place', 'user'].includes(String(d.kind))) throw new BackupError('USAGE', '"destination" must be {"kind":"folder"}, {"kind":"in-place"} or {"kind":"user","user":"<upn>"}.');
-  if (d.kind === 'user' && (typeof d.user !== 'string' || !d.user)) throw new BackupError('USAGE', 'A "user" destination names the user: {"kind":"user","user":"<upn>"}.');
-  return { kind: d.kind as 'folder' | 'in-place' | 'user', ...(d.kind === 'user' ? { user: String(d.user) } : {}) };
-}
 
 /** POST /api/browse/sessions/{id}/restores -> 202 {id, statusUri}. */
 jsonEndpoint('startBrowseRestore', { route: 'browse/sessions/{id}/restores', methods: ['POST'], durableClient: true, access: ['Backup.SelfService'] }, async (req, context, caller) => {
@@ -43,32 +36,41 @@ jsonEndpoint('startBrowseRestore', { route: 'browse/sessions/{id}/restores', met
   const atText = optionalString(body, 'at');
   const at = atText ? new Date(atText) : undefined;
   if (at && Number.isNaN(at.getTime())) throw new BackupError('USAGE', `"at" is not a date-time: ${atText}.`);
-  const destination = destinationOf(body.destination);
+  const destination = parseDestination(body.destination);
   if (s.onlyUser && destination.kind === 'user') throw new BackupError('FORBIDDEN', 'A self-service restore goes back to your own mailbox and OneDrive, or to a download.');
   const path = optionalString(body, 'path');
-  const conflict = optionalString(body, 'conflict');
-  if (conflict !== undefined && !CONFLICTS.includes(conflict)) throw new BackupError('USAGE', '"conflict" must be skip, rename or replace.');
-  if (!RESTORE_DESTINATIONS.includes(destination.kind) || (path !== undefined && RESTORE_DESTINATIONS.length === 1))
-    throw new BackupError('USAGE', `This build's restore engine writes a zip download only: ${path !== undefined ? '"path"' : `destination "${destination.kind}"`} is not available yet.`);
+  const conflictText = optionalString(body, 'conflict');
+  if (destination.kind === 'folder' && (path !== undefined || conflictText !== undefined)) throw new BackupError('USAGE', '"path" and "conflict" go with a destination of kind "in-place" or "user".');
+  const conflict = destination.kind === 'folder' ? undefined : parseConflict(conflictText);
+  if (destination.kind !== 'folder') parsePathPrefix(path);
   const { repo, tenantName } = s.scope;
-  const session = (await beginTenantRestore(repo, s.scope.key, { tenantName, services, user, pointInTime: at })).sessionId;
-  try {
-    const instanceId = `restore-${tenantName}-${randomUUID().slice(0, 8)}`;
-    await appendAudit(repo, {
+  const audit = (restoreId: string) =>
+    appendAudit(repo, {
       time: new Date().toISOString(),
       who: caller.upn || caller.name,
       what: { ...(user ? { user } : {}), services, ...(at ? { at: at.toISOString() } : {}), ...(path ? { path } : {}) },
       where: { ...destination, ...(conflict ? { conflict } : {}) },
-      restoreId: instanceId,
+      restoreId,
       via: 'browse-session',
     });
-    // The restore engine's own fields (POST /api/restores' contract), passed on once it takes them.
-    const engine = RESTORE_DESTINATIONS.length > 1 ? { destination, ...(path !== undefined ? { path } : {}), ...(conflict ? { conflict } : {}) } : {};
-    const input: RestoreInput & { pollSeconds: number } & Record<string, unknown> = { tenant: tenantName, sessionId: session, services, ...(user ? { user } : {}), ...(at ? { at: at.toISOString() } : {}), ...engine, pollSeconds: appServices().settings.restorePollSeconds };
-    await df.getClient(context).startNew('restore', { instanceId, input });
-    const base = new URL(req.url).origin;
+  const base = new URL(req.url).origin;
+  const accepted = (instanceId: string) => {
     const statusUri = `${base}/api/browse/sessions/${s.scope.sessionId}/restores/${instanceId}`;
     return { status: 202, headers: { Location: statusUri }, jsonBody: { id: instanceId, statusUri } };
+  };
+  if (destination.kind !== 'folder') {
+    const m365Services = body.services === undefined ? services.filter((x) => writerFor(x) !== undefined) : services;
+    const instanceId = await startM365Restore(context, tenantName, s.scope.key, { services: m365Services, ...(user ? { user } : {}), ...(at ? { at } : {}), destination, conflict: conflict!, ...(path !== undefined ? { path } : {}) });
+    await audit(instanceId);
+    return accepted(instanceId);
+  }
+  const session = (await beginTenantRestore(repo, s.scope.key, { tenantName, services, user, pointInTime: at })).sessionId;
+  try {
+    const instanceId = `restore-${tenantName}-${randomUUID().slice(0, 8)}`;
+    await audit(instanceId);
+    const input: RestoreInput & { pollSeconds: number } = { tenant: tenantName, sessionId: session, services, ...(user ? { user } : {}), ...(at ? { at: at.toISOString() } : {}), pollSeconds: appServices().settings.restorePollSeconds };
+    await df.getClient(context).startNew('restore', { instanceId, input });
+    return accepted(instanceId);
   } catch (e) {
     await endRestoreSession(repo, session).catch(() => undefined);
     throw e;
@@ -83,9 +85,10 @@ jsonEndpoint('getBrowseRestore', { route: 'browse/sessions/{id}/restores/{restor
   checkQuery(req, []);
   const s = await sessionFor(caller, req.params.id ?? '');
   const id = req.params.restoreId ?? '';
-  const status = await instanceOf(context, id, 'restore');
+  const status = (await instanceOf(context, id, 'restore')) ?? (await instanceOf(context, id, 'restoreM365'));
   const input = status?.input as RestoreInput | undefined;
   if (!status || input?.tenant !== s.scope.tenantName || (s.onlyUser && input.user?.toLowerCase() !== s.onlyUser)) return errorResponse(404, 'NOT_FOUND', `No restore "${id}" in this session.`);
+  if (status.name === 'restoreM365') return { status: 200, jsonBody: await m365RestoreStatus(id, status) };
   const body: Record<string, unknown> = { id, runtimeStatus: status.runtimeStatus, progress: status.customStatus, createdTime: status.createdTime, lastUpdatedTime: status.lastUpdatedTime };
   const phase = (status.customStatus as { phase?: string } | null)?.phase;
   if (phase === 'ready' || phase === 'expired' || status.runtimeStatus === 'Completed') {

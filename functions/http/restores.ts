@@ -1,35 +1,32 @@
 import * as df from 'durable-functions';
 import { randomUUID } from 'node:crypto';
 import { BackupError } from '../../shared/errors';
-import { endRestoreSession } from '../../shared/repo';
+import { appendAudit, endRestoreSession, type AuditEntry, type Repository } from '../../shared/repo';
+import type { Caller } from './access';
 import { beginTenantRestore, restoreJobDownload } from '../../shared/restore/m365/restoreJob';
 import { appServices } from '../runtime';
-import type { M365RestoreInput, RestoreInput } from '../contracts';
+import type { RestoreInput } from '../contracts';
 import { SERVICES, type Service } from '../../shared/m365';
-import { beginM365Restore, m365RestoreReport } from '../../shared/restore/m365/write/m365Job';
-import { parseConflict, type M365RestoreRequest } from '../../shared/restore/m365/write/engine';
+import { parseConflict } from '../../shared/restore/m365/write/engine';
+import { m365RestoreStatus, parseDestination, startM365Restore } from './m365Restores';
 import { parsePathPrefix } from '../../shared/restore/m365/write/writePlan';
 import { writerFor } from '../../shared/restore/m365/write/writers';
-import { restoreGraphOf } from '../restoreFunctions';
 import { redactSecrets } from '../../shared/redact';
 import { withPasswordThrottle } from '../../shared/repo/passwordThrottle';
 import { optionalUser, parseServices } from './backups';
 import { errorResponse, instanceOf, jsonBody, optionalString, requiredString, jsonEndpoint } from './respond';
 
-type Destination = { kind: 'folder' } | { kind: 'in-place' } | { kind: 'user'; user: string };
 
-/** The "destination" field: {"kind":"folder"} (default), {"kind":"in-place"}, {"kind":"user","user":"<upn>"}. */
-function parseDestination(v: unknown): Destination {
-  if (v === undefined || v === null) return { kind: 'folder' };
-  const d = v as { kind?: unknown; user?: unknown };
-  if (typeof v !== 'object' || Array.isArray(v) || !['folder', 'in-place', 'user'].includes(String(d.kind)) || Object.keys(v).some((k) => k !== 'kind' && k !== 'user'))
-    throw new BackupError('USAGE', '"destination" must be {"kind":"folder"}, {"kind":"in-place"} or {"kind":"user","user":"<upn>"}.');
-  if (d.kind === 'user') {
-    if (typeof d.user !== 'string' || d.user.trim() === '') throw new BackupError('USAGE', 'A destination of kind "user" names the user: {"kind":"user","user":"<upn>"}.');
-    return { kind: 'user', user: d.user.trim() };
-  }
-  if (d.user !== undefined) throw new BackupError('USAGE', `A destination of kind "${String(d.kind)}" takes no "user".`);
-  return { kind: d.kind as 'folder' | 'in-place' };
+/** Every restore is in the audit log (who, what, when, where to), whichever door it came through. */
+function auditApiRestore(repo: Repository, caller: Caller, restoreId: string, what: { user?: string; services: string[]; at?: Date; path?: string }, where: AuditEntry['where']): Promise<void> {
+  return appendAudit(repo, {
+    time: new Date().toISOString(),
+    who: caller.via === 'key' ? 'function key' : caller.upn || caller.name,
+    what: { ...(what.user ? { user: what.user } : {}), services: what.services, ...(what.at ? { at: what.at.toISOString() } : {}), ...(what.path ? { path: what.path } : {}) },
+    where,
+    restoreId,
+    via: 'api',
+  });
 }
 
 /**
@@ -39,7 +36,7 @@ function parseDestination(v: unknown): Destination {
  * here, before anything is written, so bad input is a 4xx). The password opens the key here, in the
  * starter; the restore gets only a Key Vault-wrapped session.
  */
-jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClient: true, access: ['Backup.Operator'] }, async (req, context) => {
+jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClient: true, access: ['Backup.Operator'] }, async (req, context, caller) => {
   let session: { repo: Awaited<ReturnType<ReturnType<typeof appServices>['tenant']>>['repo']; id: string } | undefined;
   try {
     const body = await jsonBody(req, ['tenant', 'password', 'user', 'services', 'at', 'destination', 'path', 'conflict']);
@@ -57,26 +54,10 @@ jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClie
     if (destination.kind !== 'folder') {
       const conflict = parseConflict(conflictText);
       parsePathPrefix(path);
-      const { repo, conn } = await restoreGraphOf(tenant);
-      const name = (await appServices().tenant(tenant)).record.name;
+      const { repo } = await appServices().tenant(tenant);
       const key = await withPasswordThrottle(repo, () => repo.unlock(password));
-      const request: M365RestoreRequest = { tenantName: name, services, ...(user ? { user } : {}), ...(at ? { pointInTime: at } : {}), destination, conflict, ...(path !== undefined ? { path } : {}) };
-      session = { repo, id: (await beginM365Restore(repo, key, conn, request)).sessionId };
-      const instanceId = `restore-${name}-${randomUUID().slice(0, 8)}`;
-      const input: M365RestoreInput & { pollSeconds: number } = {
-        tenant: name,
-        sessionId: session.id,
-        services,
-        ...(user ? { user } : {}),
-        ...(at ? { at: at.toISOString() } : {}),
-        destination: destination.kind,
-        ...(destination.kind === 'user' ? { targetUser: destination.user } : {}),
-        conflict,
-        ...(path !== undefined ? { path } : {}),
-        pollSeconds: appServices().settings.restorePollSeconds,
-      };
-      await df.getClient(context).startNew('restoreM365', { instanceId, input });
-      session = undefined;
+      const instanceId = await startM365Restore(context, tenant, key, { services, ...(user ? { user } : {}), ...(at ? { at } : {}), destination, conflict, ...(path !== undefined ? { path } : {}) });
+      await auditApiRestore(repo, caller, instanceId, { user, services, at, path }, { ...destination, conflict });
       const base = new URL(req.url).origin;
       return { status: 202, headers: { Location: `${base}/api/restores/${instanceId}` }, jsonBody: { id: instanceId, statusUri: `${base}/api/restores/${instanceId}` } };
     }
@@ -87,6 +68,7 @@ jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClie
     const input: RestoreInput & { pollSeconds: number } = { tenant: t.record.name, sessionId: session.id, services, ...(user ? { user } : {}), ...(at ? { at: at.toISOString() } : {}), pollSeconds: appServices().settings.restorePollSeconds };
     await df.getClient(context).startNew('restore', { instanceId, input });
     session = undefined;
+    await auditApiRestore(t.repo, caller, instanceId, { user, services, at }, { kind: 'folder' });
     const base = new URL(req.url).origin;
     return { status: 202, headers: { Location: `${base}/api/restores/${instanceId}` }, jsonBody: { id: instanceId, statusUri: `${base}/api/restores/${instanceId}` } };
   } catch (e) {
@@ -106,24 +88,7 @@ jsonEndpoint('getRestore', { route: 'restores/{id}', methods: ['GET'], durableCl
     if (!status) {
       const into = await instanceOf(context, id, 'restoreM365');
       if (!into) return errorResponse(404, 'NOT_FOUND', `No restore "${id}".`);
-      // Counts from the orchestration; per user x service progress and failures from the sealed report.
-      const input = into.input as M365RestoreInput;
-      const progress = (into.customStatus ?? {}) as { counts?: Record<string, number> };
-      const report = await m365RestoreReport((await appServices().tenant(input.tenant)).repo, id);
-      const body: Record<string, unknown> = {
-        id,
-        runtimeStatus: into.runtimeStatus,
-        destination: input.destination === 'user' ? { kind: 'user', user: input.targetUser } : { kind: 'in-place' },
-        conflict: input.conflict,
-        progress: into.customStatus,
-        counts: progress.counts ?? { restored: 0, skipped: 0, renamed: 0, failed: 0 },
-        parts: report.parts,
-        failures: report.failures,
-        createdTime: into.createdTime,
-        lastUpdatedTime: into.lastUpdatedTime,
-      };
-      if (into.runtimeStatus === 'Failed') body.error = typeof into.output === 'string' ? redactSecrets(into.output.split('\n')[0]!) : 'The restore failed.';
-      return { status: 200, jsonBody: body };
+      return { status: 200, jsonBody: await m365RestoreStatus(id, into) };
     }
     const body: Record<string, unknown> = { id, runtimeStatus: status.runtimeStatus, progress: status.customStatus, createdTime: status.createdTime, lastUpdatedTime: status.lastUpdatedTime };
     const phase = (status.customStatus as { phase?: string } | null)?.phase;

@@ -191,7 +191,7 @@ describe('browse sessions, browse, search, preview and console restores (API_AUT
     assert.ok(Date.parse(audit[1]!.time) >= Date.parse(audit[2]!.time));
   });
 
-  test('restore in place from a session (destination, conflict: the restore engine of h-restore)', { todo: 'POST /api/restores destination/path/conflict arrive with h-restore; this branch refuses them (400) rather than writing a zip instead' }, async () => {
+  test('restore in place from a session (destination, conflict: the restore engine of h-restore)', async () => {
     const started = await call('admin', `/api/browse/sessions/${adminSession}/restores`, { method: 'POST', body: { user: owner, services: ['mail'], at: earlier.time, destination: { kind: 'in-place' }, conflict: 'skip' } });
     assert.equal(started.status, 202, JSON.stringify(started.body));
     const done = await restored(adminSession, String(started.body.id));

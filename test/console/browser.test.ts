@@ -218,7 +218,7 @@ describe('the web console in Chromium (sign-in, dashboard, run history, failed i
     await page.context().close();
   });
 
-  test('restore in place from the console, with the conflict choice, and its report', { todo: 'in-place restores arrive with h-restore (POST /api/restores destination/conflict); this branch refuses them with a 400 the page shows' }, async () => {
+  test('restore in place from the console, with the conflict choice, and its report', async () => {
     const page = await signInAs(c.users.admin, 'admin-inplace');
     await page.locator('#nav').getByRole('link', { name: 'Browse' }).click();
     await page.getByLabel('Repository password').fill(c.contoso.password);

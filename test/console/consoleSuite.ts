@@ -37,6 +37,8 @@ export async function startConsoleSuite(o: { apiAuth: 'entra' | 'keys' }): Promi
   ensureWebBuilt();
   const suite = await startM365Suite([{ name: 'contoso', seed: 13, shape: SHAPE }]);
   const contoso = suite.tenants.get('contoso')!;
+  // The one app registration reads and (for the console's in-place restores) writes.
+  contoso.tenant.apps[0]!.roles = ['User.Read.All', 'Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read', 'Files.ReadWrite.All', 'Mail.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Calendars.ReadWrite', 'Contacts.ReadWrite'];
   const [admin, operator, self, none] = demoSignInUsers(contoso.tenant, 'demo-sign-in-pw');
   const users = { admin: admin!, operator: operator!, self: self!, none: none! };
   assert.equal((await suite.addTenant('contoso')).code, 0);
