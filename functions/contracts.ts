@@ -1,6 +1,7 @@
 import type { RunTotals, Service } from '../shared/m365';
 import type { RestoreJobRef } from '../shared/restore/m365/restoreJob';
 import type { PruneResult } from '../shared/repo';
+import type { M365UnitCounts } from '../shared/restore/m365/write/m365Job';
 
 /**
  * Inputs and outputs of orchestrations and activities. They hold names, ids, indexes and counts only:
@@ -132,15 +133,7 @@ export interface M365UnitInput {
 }
 
 /** What a unit reports: counts only (failures are sealed in the repository). */
-export interface M365UnitOutput {
-  part: number;
-  unit: number;
-  done: boolean;
-  restored: number;
-  skipped: number;
-  renamed: number;
-  failed: number;
-}
+export type M365UnitOutput = M365UnitCounts;
 
 /** What each restore step gets: the tenant, the restore id and its session id. */
 export type RestoreStepInput = { tenant: string } & RestoreJobRef;
