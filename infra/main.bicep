@@ -44,7 +44,7 @@ param userParallelism int = 8
 @allowed(['Standard', 'High'])
 param rehydratePriority string = 'Standard'
 
-@description('Tenant client secrets kept in Key Vault, exposed to the app as Key Vault references: [{ tenant, secretName }].')
+@description('Tenant client secrets kept in Key Vault, exposed to the app as Key Vault references: [{ tenant, secretName, restoreSecretName? }] (restoreSecretName: the restore-only app registration).')
 param tenantSecrets array = []
 
 @description('Flex Consumption instance memory (MB).')

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOCAL_ONLY_SETTINGS, SETTING_NAMES, TENANT_SECRET_PREFIX } from '../shared/config';
+import { LOCAL_ONLY_SETTINGS, SETTING_NAMES, TENANT_RESTORE_SECRET_PREFIX, TENANT_SECRET_PREFIX } from '../shared/config';
 import { PACK_TAGS } from '../shared/repo/packWriter';
 import { GARBAGE_TAGS } from '../shared/repo/pruneTags';
 
@@ -169,4 +169,6 @@ test('every app setting the code reads in Azure is set by infra/ (one list share
   const copy = (app.variables!.copy as { name: string; input: { name: string; value: string } }[]).find((c) => c.name === 'tenantSecretSettings')!;
   assert.ok(copy.input.name.includes(`'${TENANT_SECRET_PREFIX}{0}'`), 'tenant secret references use the prefix the code reads');
   assert.match(copy.input.value, /@Microsoft\.KeyVault\(VaultName=/);
+  const restoreCopy = (app.variables!.copy as { name: string; input: { name: string; value: string } }[]).find((c) => c.name === 'tenantRestoreSecretSettings')!;
+  assert.ok(restoreCopy.input.name.includes(`'${TENANT_RESTORE_SECRET_PREFIX}{0}'`), 'restore-app secret references use the prefix the code reads');
 });

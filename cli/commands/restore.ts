@@ -104,7 +104,7 @@ async function intoM365(ctx: CliContext, args: ParsedArgs): Promise<number> {
   const conn = ctx.graph(await (await ctx.tenants()).restoreCredentials(t.record.name));
   const key = await t.repo.unlock(await ctx.password('restore'));
   const quiet = ctx.options.quiet || ctx.options.json;
-  const parallelism = Number(process.env.M365_RESTORE_PARALLELISM ?? '') || undefined; // parts (user x service) at once; default 4
+  const parallelism = ctx.settings.restoreParallelism; // parts (user x service) at once (M365_RESTORE_PARALLELISM)
   const r = await restoreIntoM365(t.repo, key, conn, request, {
     ...(parallelism ? { parallelism } : {}),
     onUnit: (u, part) => {

@@ -58,6 +58,7 @@ export async function startM365Restore(
       conflict: o.conflict,
       ...(o.path !== undefined ? { path: o.path } : {}),
       pollSeconds: appServices().settings.restorePollSeconds,
+      parallelism: appServices().settings.restoreParallelism,
     };
     await df.getClient(context).startNew('restoreM365', { instanceId, input });
     return instanceId;

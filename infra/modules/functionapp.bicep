@@ -43,6 +43,13 @@ var tenantSecretSettings = [for t in tenantSecrets: {
   value: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${t.secretName})'
 }]
 
+// A tenant's restore-only app registration (tenant add --restore-client-id): M365_TENANT_RESTORE_SECRET_<TENANT>.
+var restoreSecretTenants = filter(tenantSecrets, t => contains(t, 'restoreSecretName'))
+var tenantRestoreSecretSettings = [for t in restoreSecretTenants: {
+  name: 'M365_TENANT_RESTORE_SECRET_${toUpper(t.tenant)}'
+  value: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${t.restoreSecretName})'
+}]
+
 var authSecretSettings = empty(authClientSecretName) ? [] : [
   { name: 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET', value: '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${authClientSecretName})' }
 ]
@@ -76,10 +83,11 @@ var appSettings = concat([
   { name: 'PACK_LOCK_DAYS', value: string(packLockDays) }
   { name: 'STORAGE_PRICES', value: storagePrices }
   { name: 'RESTORE_POLL_SECONDS', value: '900' }
+  { name: 'M365_RESTORE_PARALLELISM', value: '4' }
   { name: 'RESTORE_LINK_MINUTES', value: '1440' }
   // Who may call the API: behind App Service Authentication every function reads X-MS-CLIENT-PRINCIPAL.
   { name: 'API_AUTH', value: empty(authClientId) ? 'keys' : 'entra' }
-], tenantSecretSettings, authSecretSettings)
+], tenantSecretSettings, tenantRestoreSecretSettings, authSecretSettings)
 
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name

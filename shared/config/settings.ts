@@ -38,6 +38,8 @@ export const SETTING_NAMES = {
   /** Days every pack, pack index and catalog blob is locked (version-level WORM, in generations); 0 = the app sets no locks. */
   packLockDays: 'PACK_LOCK_DAYS',
   restorePollSeconds: 'RESTORE_POLL_SECONDS',
+  /** Parts (user x service) of a restore into Microsoft 365 written at once (default 4). */
+  restoreParallelism: 'M365_RESTORE_PARALLELISM',
   restoreLinkMinutes: 'RESTORE_LINK_MINUTES',
   /**
    * Local testing only: wrap blob storage in the Archive-tier emulator (shared/storage/README.md);
@@ -68,6 +70,8 @@ export const LOCAL_ONLY_SETTINGS: ReadonlySet<string> = new Set([
 
 /** A tenant's client secret from a Key Vault reference app setting: M365_TENANT_SECRET_<TENANT NAME IN CAPITALS>. */
 export const TENANT_SECRET_PREFIX = 'M365_TENANT_SECRET_';
+/** The secret of a tenant's restore-only app registration: M365_TENANT_RESTORE_SECRET_<TENANT NAME IN CAPITALS>. */
+export const TENANT_RESTORE_SECRET_PREFIX = 'M365_TENANT_RESTORE_SECRET_';
 
 export const SECRET_SETTINGS: ReadonlySet<string> = new Set([SETTING_NAMES.storageConnectionString, SETTING_NAMES.password]);
 
@@ -109,6 +113,8 @@ export interface Settings {
   directoryProbeDays: number;
   rehydratePriority: 'Standard' | 'High';
   restorePollSeconds: number;
+  /** M365_RESTORE_PARALLELISM. */
+  restoreParallelism: number;
   storagePrices: Readonly<Record<StorageTier, number>>;
   /** PACK_LOCK_DAYS (0: off). */
   packLockDays: number;
@@ -205,6 +211,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Pa
     directoryProbeDays: env[SETTING_NAMES.directoryProbeDays] === '0' ? 0 : positiveInt(SETTING_NAMES.directoryProbeDays, env[SETTING_NAMES.directoryProbeDays], 7),
     rehydratePriority: env[SETTING_NAMES.rehydratePriority] === 'High' ? 'High' : 'Standard',
     restorePollSeconds: positiveInt(SETTING_NAMES.restorePollSeconds, env[SETTING_NAMES.restorePollSeconds], 900),
+    restoreParallelism: positiveInt(SETTING_NAMES.restoreParallelism, env[SETTING_NAMES.restoreParallelism], 4),
     storagePrices: parseStoragePrices(env[SETTING_NAMES.storagePrices]),
     packLockDays: env[SETTING_NAMES.packLockDays] === undefined || env[SETTING_NAMES.packLockDays]!.trim() === '' || env[SETTING_NAMES.packLockDays] === '0' ? 0 : positiveInt(SETTING_NAMES.packLockDays, env[SETTING_NAMES.packLockDays], 0),
     restoreLinkMinutes: positiveMinutes(SETTING_NAMES.restoreLinkMinutes, env[SETTING_NAMES.restoreLinkMinutes], 24 * 60),

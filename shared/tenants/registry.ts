@@ -1,6 +1,6 @@
 import { unwrapEnvelope, wrapEnvelope, type KeyWrapProvider } from '../crypto';
 import { BackupError } from '../errors';
-import { TENANT_SECRET_PREFIX } from '../config';
+import { TENANT_RESTORE_SECRET_PREFIX, TENANT_SECRET_PREFIX } from '../config';
 import type { TenantCredentials } from '../graph';
 import type { TableStore } from '../storage';
 import { validateTenantName } from './names';
@@ -123,7 +123,7 @@ export class TenantRegistry {
   async restoreCredentials(name: string, env: NodeJS.ProcessEnv = process.env): Promise<TenantCredentials> {
     const t = await this.get(name);
     if (!t.restoreClientId || !t.restoreCredential) return this.credentials(name, env);
-    const referenced = env[`${TENANT_SECRET_PREFIX.replace(/SECRET_$/, 'RESTORE_SECRET_')}${t.name.toUpperCase()}`];
+    const referenced = env[`${TENANT_RESTORE_SECRET_PREFIX}${t.name.toUpperCase()}`];
     if (referenced && referenced.trim() !== '' && !referenced.startsWith('@Microsoft.KeyVault('))
       return { name: t.name, tenantId: t.tenantId, clientId: t.restoreClientId, clientSecret: referenced.trim() };
     const secret = (await unwrapEnvelope(this.provider(), t.restoreCredential, `tenant-restore-credential:${t.name}`, `the restore credential of tenant "${t.name}"`)).toString('utf8');
