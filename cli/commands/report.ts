@@ -16,7 +16,10 @@ export async function reportCommand(ctx: CliContext, args: ParsedArgs): Promise<
   const prices = ctx.settings.storagePrices;
   if (args.m365.tenant) {
     const r = await tenantReport(repo, args.m365.tenant, SERVICES, { prices });
-    if (ctx.options.json) return void console.log(JSON.stringify(r, null, 2)), 0;
+    if (ctx.options.json) {
+      console.log(JSON.stringify(r, null, 2));
+      return 0;
+    }
     console.log(`Tenant ${r.tenant}: ${r.users} user(s), as of ${r.at}`);
     for (const [s, t] of Object.entries(r.services))
       console.log(`  ${s.padEnd(9)} ${String(t.users).padStart(6)} user(s) ${String(t.snapshots).padStart(7)} snapshot(s)  newest: ${t.items} item(s), ${formatBytes(t.bytes)}  stored: ${formatBytes(t.storedBytes)}`);
@@ -24,8 +27,8 @@ export async function reportCommand(ctx: CliContext, args: ParsedArgs): Promise<
     return 0;
   }
   const s = await repositoryStorage(repo, { prices });
-  if (ctx.options.json) return void console.log(JSON.stringify(s, null, 2)), 0;
-  printStorage(s);
+  if (ctx.options.json) console.log(JSON.stringify(s, null, 2));
+  else printStorage(s);
   return 0;
 }
 

@@ -24,3 +24,9 @@ export function scopeOf(entryId: string): { kind: ScopeKind; id: string } | unde
 
 /** Whether a service belongs to scopes (not to users). */
 export const isScopeService = (s: Service) => (Object.values(SCOPE_SERVICE) as Service[]).includes(s);
+
+/** Of `services`, those a directory entry can have: a site, group or team its one service; a user the per-user ones. */
+export function servicesOfEntry(entryId: string, services: readonly Service[]): Service[] {
+  const scope = scopeOf(entryId);
+  return services.filter((s) => (scope ? s === SCOPE_SERVICE[scope.kind] : !isScopeService(s)));
+}

@@ -104,7 +104,7 @@ export class ChunkIndex {
     const found = new Set<string>();
     await forEachConcurrent(queries, 8, async (q) => {
       const filter = `PartitionKey eq '${q.pk}' and (${q.keys.map((k) => `RowKey eq '${k}'`).join(' or ')})`;
-      for await (const row of this.repo.tables.query(this.repo.layout.chunkTable, { filter, select: ['RowKey', 'pack'] })) {
+      for await (const row of this.repo.tables.query(this.repo.layout.chunkTable, { filter, select: this.repo.lockPolicy ? ['RowKey', 'pack'] : ['RowKey'] })) {
         found.add(row.rowKey);
         // A reused chunk: its pack's lock may need extending (packLocks.ts), once per session.
         if (this.repo.lockPolicy && typeof row.pack === 'string') this.reusedPacks.add(row.pack);

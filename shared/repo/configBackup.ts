@@ -53,14 +53,18 @@ export async function newestConfigBackup(blobs: BlobStore, layout: RepositoryLay
 const ensured = new WeakSet<Repository>();
 
 /**
- * Once per process: writes a configuration backup if the repository has none yet (repositories from
- * before backups existed), and keeps the newest one locked at least to the current horizon, like a
- * reused pack (packLocks.ts).
+ * Writes a configuration backup if the repository has none yet (repositories from before backups
+ * existed), and keeps the newest one locked at least to the current horizon, like a reused pack
+ * (packLocks.ts). Prune's maintenance calls it every time.
  */
-export async function ensureConfigBackup(repo: Repository, rows: () => Promise<ConfigBackup>, now?: number): Promise<void> {
-  if (ensured.has(repo) && now === undefined) return;
+export async function keepConfigBackupLocked(repo: Repository, rows: () => Promise<ConfigBackup>, now = Date.now()): Promise<void> {
   const newest = await newestName(repo.blobs, repo.layout);
   if (!newest) await writeConfigBackup(repo, await rows());
   else await extendBlobLock(repo, repo.layout.metaContainer, newest, now);
   ensured.add(repo);
+}
+
+/** The same, once per process (a backup's content session under a lock policy). */
+export async function ensureConfigBackup(repo: Repository, rows: () => Promise<ConfigBackup>): Promise<void> {
+  if (!ensured.has(repo)) await keepConfigBackupLocked(repo, rows);
 }

@@ -26,6 +26,9 @@ export interface PackDeletion {
   feeNow: number;
 }
 
+/** Whether storage refuses to delete or overwrite the blob now: a legal hold, or an unexpired immutability policy. */
+export const isLocked = (info: BlobInfo, now: number) => !!info.legalHold || (info.immutableUntil !== undefined && info.immutableUntil.getTime() > now);
+
 /** The pack's tier and since when (the start of its minimum-days clock). */
 function tierClock(info: BlobInfo): { tier: AccessTier; since?: number } {
   const tier = info.tier ?? 'Hot';

@@ -28,33 +28,46 @@ export function generationEnd(policy: LockPolicy, now: number): number {
 /** Known lock ends of packs in this process (a pack is stat'ed at most once per process and generation). */
 const knownLocks = new WeakMap<Repository, Map<string, number>>();
 
-function active(repo: Repository): LockPolicy | undefined {
+/**
+ * What locking means at `now`, or undefined when the product sets no locks (no policy, or a store
+ * without immutability): a blob whose lock ends before `horizon` (now + days) gets `until` (the
+ * current generation's end). The one place every lock decision starts from.
+ */
+export function lockWindow(repo: Repository, now: number): { horizon: number; until: Date } | undefined {
   const p = repo.lockPolicy;
-  return p && p.days > 0 && repo.blobs.capabilities.immutability ? p : undefined;
+  if (!p || p.days <= 0 || !repo.blobs.capabilities.immutability) return undefined;
+  return { horizon: now + p.days * DAY_MS, until: new Date(generationEnd(p, now)) };
+}
+
+/** Whether a blob whose lock ends at `immutableUntil` needs extending in this window. */
+export const lockEndsBefore = (w: { horizon: number }, immutableUntil: Date | undefined) => (immutableUntil?.getTime() ?? 0) < w.horizon;
+
+/** Sets a Locked policy until the window's end. */
+export function setLock(repo: Repository, container: string, name: string, w: { until: Date }): Promise<void> {
+  return repo.blobs.setImmutability(container, name, { until: w.until, mode: 'Locked' });
 }
 
 /** Locks one freshly written blob until its generation's end (no-op without a lock policy). */
 export async function lockNewBlob(repo: Repository, container: string, name: string, now = Date.now()): Promise<void> {
-  const policy = active(repo);
-  if (!policy) return;
-  await repo.blobs.setImmutability(container, name, { until: new Date(generationEnd(policy, now)), mode: 'Locked' });
+  const w = lockWindow(repo, now);
+  if (w) await setLock(repo, container, name, w);
 }
 
 /** Locks a committed pack and its pack-index blob (called once both exist). */
 export async function lockNewPack(repo: Repository, packId: string, now = Date.now()): Promise<void> {
-  if (!active(repo)) return;
-  await lockNewBlob(repo, repo.layout.packContainer, packBlobName(packId), now);
-  await lockNewBlob(repo, repo.layout.metaContainer, packIndexBlobName(packId), now);
-  remember(repo, packId, generationEnd(repo.lockPolicy!, now));
+  const w = lockWindow(repo, now);
+  if (!w) return;
+  await setLock(repo, repo.layout.packContainer, packBlobName(packId), w);
+  await setLock(repo, repo.layout.metaContainer, packIndexBlobName(packId), w);
+  remember(repo, packId, w.until.getTime());
 }
 
 /** Extends one blob's lock to the current generation's end when it ends before the horizon. */
 export async function extendBlobLock(repo: Repository, container: string, name: string, now = Date.now()): Promise<void> {
-  const policy = active(repo);
-  if (!policy) return;
+  const w = lockWindow(repo, now);
+  if (!w) return;
   const info = await repo.blobs.stat(container, name);
-  if (!info || (info.immutableUntil?.getTime() ?? 0) >= now + policy.days * DAY_MS) return;
-  await repo.blobs.setImmutability(container, name, { until: new Date(generationEnd(policy, now)), mode: 'Locked' });
+  if (info && lockEndsBefore(w, info.immutableUntil)) await setLock(repo, container, name, w);
 }
 
 function remember(repo: Repository, packId: string, until: number): void {
@@ -68,26 +81,23 @@ function remember(repo: Repository, packId: string, until: number): void {
  * generation's end: the pack blob and its pack-index blob. A pack gone meanwhile (pruned) is skipped.
  */
 export async function extendPackLocks(repo: Repository, packIds: Iterable<string>, now = Date.now()): Promise<number> {
-  const policy = active(repo);
-  if (!policy) return 0;
-  const horizon = now + policy.days * DAY_MS;
-  const target = generationEnd(policy, now);
+  const w = lockWindow(repo, now);
+  if (!w) return 0;
   const known = knownLocks.get(repo);
-  const todo = [...packIds].filter((id) => (known?.get(id) ?? 0) < horizon);
+  const todo = [...packIds].filter((id) => (known?.get(id) ?? 0) < w.horizon);
   let extended = 0;
   await forEachConcurrent(todo, 8, async (id) => {
     const info = await repo.blobs.stat(repo.layout.packContainer, packBlobName(id));
     if (!info) return;
-    const until = info.immutableUntil?.getTime() ?? 0;
-    if (until >= horizon) return remember(repo, id, until);
+    if (!lockEndsBefore(w, info.immutableUntil)) return remember(repo, id, info.immutableUntil!.getTime());
     try {
-      await repo.blobs.setImmutability(repo.layout.packContainer, packBlobName(id), { until: new Date(target), mode: 'Locked' });
-      await repo.blobs.setImmutability(repo.layout.metaContainer, packIndexBlobName(id), { until: new Date(target), mode: 'Locked' });
+      await setLock(repo, repo.layout.packContainer, packBlobName(id), w);
+      await setLock(repo, repo.layout.metaContainer, packIndexBlobName(id), w);
     } catch (e) {
       if (!isBackupError(e, 'NOT_FOUND')) throw e;
       return;
     }
-    remember(repo, id, target);
+    remember(repo, id, w.until.getTime());
     extended++;
   });
   return extended;

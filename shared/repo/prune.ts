@@ -2,13 +2,13 @@ import { forEachConcurrent } from '../concurrency';
 import { BackupError, isBackupError } from '../errors';
 import type { BlobInfo, RowOperation, StoredRow } from '../storage';
 import { catalogBlobName, OPEN_END, packBlobName, packIndexBlobName } from './layout';
-import { generationEnd } from './packLocks';
-import { ensureConfigBackup } from './configBackup';
+import { lockEndsBefore, lockWindow, setLock } from './packLocks';
+import { keepConfigBackupLocked } from './configBackup';
 import { forgottenSnapshots } from './forget';
 import { Lease, TENANT_RUN_LEASE } from './lock';
 import type { Repository } from './repository';
 import { joinPayload, splitPayload } from './itemRow';
-import { NO_PRICES, packDeletion, type TierPrices } from './packEconomics';
+import { isLocked, NO_PRICES, packDeletion, type TierPrices } from './packEconomics';
 import { GARBAGE_TAGS } from './pruneTags';
 
 /**
@@ -99,6 +99,8 @@ interface Mark {
   liveChunks: Set<string>;
   /** Partition token -> newest committed seq (-1 when none): rows above it are new since the mark. */
   newest: Map<string, number>;
+  /** Partition token -> its committed seqs at the mark (a seq is never reused, so later steps may rely on it). */
+  seqs: Map<string, number[]>;
 }
 
 export async function prune(repo: Repository, options: PruneOptions = {}): Promise<PruneResult> {
@@ -142,9 +144,7 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
   const unreferenced: string[] = [];
   let taggedWaiting = 0;
   for (const id of orphanBlobs) {
-    const info = blobInfo.get(id)!;
-    const locked = info.legalHold || (info.immutableUntil !== undefined && info.immutableUntil.getTime() > now());
-    if (locked && (await blobs.getTags(layout.packContainer, packBlobName(id))).m365backup === GARBAGE_TAGS.m365backup) taggedWaiting++;
+    if (isLocked(blobInfo.get(id)!, now()) && (await blobs.getTags(layout.packContainer, packBlobName(id))).m365backup === GARBAGE_TAGS.m365backup) taggedWaiting++;
     else unreferenced.push(id);
   }
   const prices = o.prices ?? NO_PRICES;
@@ -223,9 +223,9 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
     await deletePackBlob(id);
   });
   await deleteOrphanedPackIndexes(repo, old);
-  result.forgottenCatalogs = await deleteForgottenCatalogs(repo);
+  result.forgottenCatalogs = await deleteForgottenCatalogs(repo, mark.seqs);
   await o.onPhase?.('packs-deleted');
-  result.locksExtended = await extendLiveLocks(repo, [...perPack].filter(([id, p]) => p.live > 0 || rescuedPacks.packs.has(id)).map(([id]) => id), blobInfo, now());
+  result.locksExtended = await extendLiveLocks(repo, [...perPack].filter(([id, p]) => p.live > 0 || rescuedPacks.packs.has(id)).map(([id]) => id), blobInfo, mark.seqs, now());
   if (rescuedPacks.packs.size) {
     result.deadPacks -= rescuedPacks.packs.size;
     result.keptPacks += rescuedPacks.packs.size;
@@ -242,25 +242,22 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
  * horizon (now + days) is extended to the current generation's end. Locks known from the listings:
  * only blobs that need it cost a request. No-op without a lock policy.
  */
-async function extendLiveLocks(repo: Repository, keptPacks: string[], blobInfo: Map<string, BlobInfo>, now: number): Promise<number> {
-  const policy = repo.lockPolicy;
-  if (!policy || policy.days <= 0 || !repo.blobs.capabilities.immutability) return 0;
-  const horizon = now + policy.days * 86_400_000;
-  const until = new Date(generationEnd(policy, now));
-  const needs = (b: BlobInfo | undefined) => !!b && (b.immutableUntil?.getTime() ?? 0) < horizon;
+async function extendLiveLocks(repo: Repository, keptPacks: string[], blobInfo: Map<string, BlobInfo>, seqs: Map<string, number[]>, now: number): Promise<number> {
+  const w = lockWindow(repo, now);
+  if (!w) return 0;
+  const needs = (b: BlobInfo | undefined) => !!b && lockEndsBefore(w, b.immutableUntil);
   const jobs: [string, string][] = [];
   for (const id of keptPacks) if (needs(blobInfo.get(id))) jobs.push([repo.layout.packContainer, packBlobName(id)], [repo.layout.metaContainer, packIndexBlobName(id)]);
-  const seqs = await committedSeqs(repo);
   const committed = new Set([...seqs].flatMap(([p, list]) => list.map((q) => catalogBlobName(p, q))));
   for await (const b of repo.blobs.list(repo.layout.metaContainer, { prefix: 'catalog/' })) if (committed.has(b.name) && needs(b)) jobs.push([repo.layout.metaContainer, b.name]);
   await forEachConcurrent(jobs, 8, async ([c, n]) => {
     try {
-      await repo.blobs.setImmutability(c, n, { until, mode: 'Locked' });
+      await setLock(repo, c, n, w);
     } catch (e) {
       if (!isBackupError(e, 'NOT_FOUND')) throw e;
     }
   });
-  await ensureConfigBackup(repo, () => repo.configRows(), now);
+  await keepConfigBackupLocked(repo, () => repo.configRows(), now);
   return jobs.length;
 }
 
@@ -300,8 +297,7 @@ export async function deleteDeadItemRows(repo: Repository): Promise<number> {
  * Catalog blobs of forgotten snapshots (an authentic marker, no snapshot row) are deleted, then their
  * markers; a locked catalog is tagged garbage and keeps its marker (rebuild-index must still skip it).
  */
-async function deleteForgottenCatalogs(repo: Repository): Promise<number> {
-  const seqs = await committedSeqs(repo);
+async function deleteForgottenCatalogs(repo: Repository, seqs: Map<string, number[]>): Promise<number> {
   let deleted = 0;
   for (const [key, marker] of await forgottenSnapshots(repo)) {
     const [partition, seqText] = key.split('/') as [string, string];
@@ -368,7 +364,7 @@ async function markLive(repo: Repository): Promise<Mark> {
       throw e;
     }
   }
-  return { deadItemRows, liveChunks, newest };
+  return { deadItemRows, liveChunks, newest, seqs };
 }
 
 /**

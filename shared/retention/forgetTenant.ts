@@ -1,6 +1,5 @@
 import { BackupError } from '../errors';
-import { directoryPartition, servicePartition, TENANT_DIRECTORY, type DirectoryUser, type Service } from '../m365';
-import { servicesOfMember } from './members';
+import { directoryPartition, servicePartition, servicesOfEntry, TENANT_DIRECTORY, type DirectoryUser, type Service } from '../m365';
 import { Directory, type Repository } from '../repo';
 import { applyRetention, type ForgetOutcome, type RetentionTarget } from './applyRetention';
 import type { KeepRules } from './retentionPolicy';
@@ -31,7 +30,7 @@ export async function forgetTenantPage(
     users = [found];
   } else ({ members: users, next } = await directory.page({ after: o.after, limit: o.limit }));
   const targets: RetentionTarget[] = users.flatMap((u) =>
-    servicesOfMember(u.id, o.services).map((s) => ({ partitionName: servicePartition(tenant, u.id, s), user: u.userPrincipalName, service: s, label: `${u.userPrincipalName} ${s}` })),
+    servicesOfEntry(u.id, o.services).map((s) => ({ partitionName: servicePartition(tenant, u.id, s), user: u.userPrincipalName, service: s, label: `${u.userPrincipalName} ${s}` })),
   );
   const policy = await getRetentionPolicy(repo);
   return { outcomes: await applyRetention(repo, targets, { rules: o.rules, dryRun: o.dryRun, policy }), ...(next ? { next } : {}) };

@@ -1,5 +1,4 @@
-import { directoryPartition, servicePartition, TENANT_DIRECTORY, type DirectoryUser, type Service } from '../m365';
-import { servicesOfMember } from './members';
+import { directoryPartition, servicePartition, servicesOfEntry, TENANT_DIRECTORY, type DirectoryUser, type Service } from '../m365';
 import { Directory, partitionTotals, repositoryStorage, type RepositoryStorage, type Repository, type TierPrices } from '../repo';
 
 export interface ServiceTotals {
@@ -33,7 +32,7 @@ export async function tenantReport(repo: Repository, tenant: string, services: r
   let users = 0;
   for await (const u of new Directory<DirectoryUser>(repo, directoryPartition(tenant), TENANT_DIRECTORY).members()) {
     users++;
-    for (const s of servicesOfMember(u.id, services)) names.set(servicePartition(tenant, u.id, s), s);
+    for (const s of servicesOfEntry(u.id, services)) names.set(servicePartition(tenant, u.id, s), s);
   }
   const totals = await partitionTotals(repo, [...names.keys()]);
   const out: Partial<Record<Service, ServiceTotals>> = {};

@@ -7,7 +7,7 @@ import { forEachConcurrent } from '../../concurrency';
 import { ContentSession, Lease, TENANT_RUN_LEASE, type ContentStats, type Repository } from '../../repo';
 import type { GraphConnection } from '../../graph';
 import { MemoryBudget } from '../../graph/gates';
-import { addOutcome, emptyTotals, isScopeService, lanesOf, scopeOf, SCOPE_SERVICE, type ItemFailure, type RunTotals, type Service, type ServiceOutcome } from '../../m365';
+import { addOutcome, emptyTotals, lanesOf, scopeOf, servicesOfEntry, type ItemFailure, type RunTotals, type Service, type ServiceOutcome } from '../../m365';
 import { DEFAULT_USER_PARALLELISM } from '../../config/settings';
 import { backupServiceUnit } from './serviceUnit';
 import { hostname } from 'node:os';
@@ -99,7 +99,7 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
         reports.push(report);
         // A site, group or team has one service: the others are not "skipped" for it, nor its service for a user.
         const scope = scopeOf(u.id);
-        const applicable = o.services.filter((s) => (scope ? s === SCOPE_SERVICE[scope.kind] : !isScopeService(s)));
+        const applicable = servicesOfEntry(u.id, o.services);
         const available = applicable.filter((service) => {
           if (u.services.includes(service)) return true;
           if (scope) {

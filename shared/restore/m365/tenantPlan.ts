@@ -3,7 +3,7 @@ import { BackupError } from '../../errors';
 import { Catalog, ChunkReader, Directory, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../../repo';
 import type { Service } from '../../graph';
 import { latestAtOrBefore } from '../selectSnapshot';
-import { directoryPartition, isScopeService, matchUsers, SCOPE_DIR, scopeOf, servicePartition, TENANT_DIRECTORY, type DirectoryUser } from '../../m365';
+import { directoryPartition, isScopeService, matchUsers, SCOPE_DIR, scopeOf, servicePartition, servicesOfEntry, TENANT_DIRECTORY, type DirectoryUser } from '../../m365';
 import { layoutScope, permissionsDocument, type PlannedDocument } from './scopeLayout';
 import { selectEntries, type ScopeFilter } from './scopeSelection';
 import { itemFileName, NameSpace } from './naming';
@@ -99,7 +99,7 @@ export async function selectTenantSnapshots(repo: Repository, o: TenantSelection
   if (users.length === 0) throw new BackupError('NOT_FOUND', `Tenant "${o.tenantName}" has no backups yet.`);
   const out = [];
   for (const user of users)
-    for (const service of o.services.filter((s) => (scopeOf(user.id) ? isScopeService(s) : !isScopeService(s)))) {
+    for (const service of servicesOfEntry(user.id, o.services)) {
       const catalog = new Catalog(repo, servicePartition(o.tenantName, user.id, service));
       const snapshot = latestAtOrBefore(await catalog.snapshots(), o.pointInTime);
       if (snapshot) out.push({ user, service, catalog, snapshot });
