@@ -2,22 +2,14 @@ import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
 import { SERVICES } from '../shared/m365';
 import { prune, type PruneResult } from '../shared/repo';
-import { forgetTenantPage } from '../shared/retention';
+import { forgetTenantPage, isoWeek } from '../shared/retention';
 import { redactingErrors } from '../shared/redact';
 import type { ForgetPageInput, ForgetPageOutput, PruneCounts, PruneTenantInput } from './contracts';
 import { appServices } from './runtime';
 import { startPerTenant } from './startPerTenant';
 
 /** The instance id of a tenant's weekly prune: one per tenant and ISO week, so a week never prunes twice. */
-export const weeklyPruneInstanceId = (tenant: string, when: Date) => `prune-${tenant}-${isoWeek(when)}`;
-
-function isoWeek(d: Date): string {
-  const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
-  const day = t.getUTCDay() || 7;
-  t.setUTCDate(t.getUTCDate() + 4 - day); // the Thursday of this ISO week names its year
-  const week = Math.ceil(((t.getTime() - Date.UTC(t.getUTCFullYear(), 0, 1)) / 86_400_000 + 1) / 7);
-  return `${t.getUTCFullYear()}w${String(week).padStart(2, '0')}`;
-}
+export const weeklyPruneInstanceId = (tenant: string, when: Date) => `prune-${tenant}-${isoWeek(when).replace('-W', 'w')}`; // prune-contoso-2026w49
 
 /** One directory page: forget its users' snapshots the stored policy does not keep. Counts only out. */
 df.app.activity('forgetTenantPage', {

@@ -6,14 +6,7 @@ import { Lease, PRUNE_LEASE } from '../../shared/repo';
 import { tenantReport } from '../../shared/retention';
 import { appServices } from '../runtime';
 import type { PruneTenantInput } from '../contracts';
-import { checkQuery, errorResponse, instanceOf, jsonBody, jsonEndpoint, requiredString } from './respond';
-
-function optionalBoolean(body: Record<string, unknown>, name: string): boolean {
-  const v = body[name];
-  if (v === undefined) return false;
-  if (typeof v !== 'boolean') throw new BackupError('USAGE', `"${name}" must be true or false.`);
-  return v;
-}
+import { checkQuery, errorResponse, instanceOf, jsonBody, jsonEndpoint, optionalBoolean, requiredString } from './respond';
 
 /**
  * POST /api/prune {tenant, dryRun?, deleteEarly?}: forget by the tenant's stored retention policy,

@@ -93,6 +93,14 @@ export function optionalString(body: Record<string, unknown>, field: string): st
   return v;
 }
 
+/** A boolean body field; false when absent. */
+export function optionalBoolean(body: Record<string, unknown>, name: string): boolean {
+  const v = body[name];
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw new BackupError('USAGE', `"${name}" must be true or false.`);
+  return v;
+}
+
 export function requiredString(body: Record<string, unknown>, field: string): string {
   const v = optionalString(body, field);
   if (v === undefined) throw new BackupError('USAGE', `"${field}" is required.`);

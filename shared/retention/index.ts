@@ -14,7 +14,7 @@ export {
   type EffectiveRules,
 } from './retentionPolicy';
 export { parseDuration, subtractDuration, type Duration } from './duration';
-export { selectSnapshots, type SnapshotTime, type KeepDecision } from './selectSnapshots';
+export { selectSnapshots, isoWeek, type SnapshotTime, type KeepDecision } from './selectSnapshots';
 export { getRetentionPolicy, setRetentionPolicy, replaceRetentionPolicy } from './policyStore';
 export { applyRetention, type RetentionTarget, type ForgetOutcome } from './applyRetention';
 export { forgetTenantPage, type ForgetTenantPage } from './forgetTenant';

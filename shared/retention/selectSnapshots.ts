@@ -58,7 +58,7 @@ export function selectSnapshots(snapshots: readonly SnapshotTime[], rules: KeepR
 }
 
 /** ISO 8601 week ("2026-W49"): weeks start on Monday; week 1 holds the year's first Thursday. */
-function isoWeek(d: Date): string {
+export function isoWeek(d: Date): string {
   const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
   const day = t.getUTCDay() || 7;
   t.setUTCDate(t.getUTCDate() + 4 - day);
