@@ -65,7 +65,8 @@ export class AppServices {
 
   /** The tenant registry; `create` makes the local key file when none exists yet (tenant add). */
   async tenants(create = false): Promise<TenantRegistry> {
-    return new TenantRegistry((await this.stores()).tables, () => this.provider(create), this.settings.repository);
+    const stores = await this.stores();
+    return new TenantRegistry(stores.tables, () => this.provider(create), this.settings.repository, { blobs: stores.blobs, lockDays: this.settings.packLockDays });
   }
 
   /** A registered tenant's repository and, on demand, its Graph connection. */

@@ -2,8 +2,9 @@ import { unwrapEnvelope, wrapEnvelope, type KeyWrapProvider } from '../crypto';
 import { BackupError } from '../errors';
 import { TENANT_RESTORE_SECRET_PREFIX, TENANT_SECRET_PREFIX } from '../config';
 import type { TenantCredentials } from '../graph';
-import type { TableStore } from '../storage';
+import type { Row, TableStore } from '../storage';
 import { validateTenantName } from './names';
+import { hasRegistryCopy, newestRegistryCopy, writeRegistryCopy, type RegistryCopyOptions } from './registryCopy';
 
 /** A tenant as the registry keeps it: identifiers in the clear, the credential wrapped by the key provider. */
 export interface TenantRecord {
@@ -28,6 +29,9 @@ export interface RestoreApp {
 
 const PK = 'tenant';
 
+/** Registries whose copies this process has checked, per table store (one check per process, not per call). */
+const copiesChecked = new WeakMap<TableStore, Set<string>>();
+
 export { validateTenantName } from './names';
 
 /** The repository of a tenant: its own tables, containers, keys and password. */
@@ -40,17 +44,61 @@ export const tenantRepositoryName = (base: string, tenant: string) => `${base}${
  */
 export class TenantRegistry {
   readonly table: string;
+  /** Set when this registry brought its rows back from a sealed copy (the table was deleted). */
+  recovered?: { tenants: number; from: string; skippedCopies: number };
 
+  /**
+   * With `copies`, every add and remove also writes a sealed, locked copy of the rows
+   * (registryCopy.ts), and a registry whose table is gone or empty comes back from the newest one.
+   */
   constructor(
     private readonly tables: TableStore,
     private readonly provider: () => KeyWrapProvider,
     readonly baseRepository: string,
+    private readonly copies?: RegistryCopyOptions,
   ) {
     this.table = `${baseRepository}tenants`;
   }
 
+  private async rows(): Promise<Row[]> {
+    const out: Row[] = [];
+    try {
+      for await (const row of this.tables.query(this.table, { filter: `PartitionKey eq '${PK}'` })) out.push(row);
+    } catch (e) {
+      if (e instanceof BackupError && e.code === 'NOT_FOUND') return [];
+      throw e;
+    }
+    return out;
+  }
+
+  /**
+   * Once per process (and again when a tenant is not found): a table that lost every row (deleted by someone with the app's rights)
+   * is filled again from the newest sealed copy; a registry from before copies existed gets its first.
+   */
+  private async checkCopies(force = false): Promise<void> {
+    if (!this.copies) return;
+    let checked = copiesChecked.get(this.tables);
+    if (!checked) copiesChecked.set(this.tables, (checked = new Set()));
+    if (checked.has(this.baseRepository) && !force) return;
+    const rows = await this.rows();
+    if (rows.length === 0) {
+      const copy = await newestRegistryCopy(this.copies.blobs, this.provider, this.baseRepository);
+      if (copy && copy.rows.length > 0) {
+        await this.tables.ensureTable(this.table);
+        for (const row of copy.rows) await this.tables.upsert(this.table, row);
+        this.recovered = { tenants: copy.rows.length, from: copy.name, skippedCopies: copy.skipped };
+      }
+    } else if (!(await hasRegistryCopy(this.copies.blobs, this.baseRepository))) await this.writeCopy();
+    checked.add(this.baseRepository);
+  }
+
+  private async writeCopy(): Promise<void> {
+    if (this.copies) await writeRegistryCopy(this.copies, this.provider(), this.baseRepository, await this.rows());
+  }
+
   async add(t: Omit<TenantRecord, 'repository' | 'created' | 'auth' | 'restoreClientId' | 'restoreAuth'>, credential: { clientSecret?: string; certificatePem?: string }, restore?: RestoreApp): Promise<TenantRecord> {
     validateTenantName(t.name);
+    await this.checkCopies();
     const secret = credential.clientSecret ?? credential.certificatePem;
     if (!secret) throw new BackupError('USAGE', 'A tenant needs --client-secret-file or --certificate.');
     await this.tables.ensureTable(this.table);
@@ -72,27 +120,28 @@ export class TenantRegistry {
         throw new BackupError('ALREADY_EXISTS', `Tenant "${t.name}" is already registered.`, { hint: `Remove it first (m365-backup tenant remove --name ${t.name}); its backups are kept.` });
       throw e;
     }
+    await this.writeCopy();
     return record;
   }
 
   async list(): Promise<TenantRecord[]> {
-    const out: TenantRecord[] = [];
-    try {
-      for await (const row of this.tables.query(this.table, { filter: `PartitionKey eq '${PK}'` })) out.push(toRecord(row));
-    } catch (e) {
-      if (e instanceof BackupError && e.code === 'NOT_FOUND') return [];
-      throw e;
-    }
-    return out;
+    await this.checkCopies();
+    return (await this.rows()).map(toRecord);
   }
 
   async get(name: string): Promise<TenantRecord & { credential: Uint8Array; restoreCredential?: Uint8Array }> {
     validateTenantName(name);
+    await this.checkCopies();
     let row;
     try {
       row = await this.tables.get(this.table, PK, name);
     } catch (e) {
       if (!(e instanceof BackupError && e.code === 'NOT_FOUND')) throw e;
+    }
+    if (!row && this.copies) {
+      // The table may have been emptied since this process checked: look at the copies again.
+      await this.checkCopies(true);
+      if (this.recovered) row = await this.tables.get(this.table, PK, name);
     }
     if (!row) {
       const known = (await this.list()).map((t) => t.name);
@@ -133,6 +182,7 @@ export class TenantRegistry {
   async remove(name: string): Promise<void> {
     await this.get(name); // validates the name
     await this.tables.delete(this.table, PK, name);
+    await this.writeCopy();
   }
 }
 
