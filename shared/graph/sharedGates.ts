@@ -60,6 +60,8 @@ class TokenBatch {
   private debt = 0;
   private seq = 0;
   private lastWant: number;
+  /** Epoch ms before which the ledger has no tokens for us (the last refusal's retry time). */
+  refusedUntil = 0;
 
   constructor(
     private readonly holder: string,
@@ -70,11 +72,13 @@ class TokenBatch {
   }
 
   /**
-   * At most 1/20 of the budget per grant: what processes hold unspent is what the window loses, and
-   * grants are mostly spent (the next one is taken only when the current one is half gone).
+   * At most 1/8 of the budget per grant: what a process holds unspent the others cannot take until
+   * it settles the grant (its next take, or its end: at most one hold), and grants are mostly spent
+   * (the next one is taken only when the current one is half gone). Larger grants mean fewer storage
+   * round trips per request; at a small budget, 1/20 was 2-3 tokens, a sync per two requests.
    */
   get maxBatch(): number {
-    return Math.max(1, Math.floor(this.limit.budget / 20));
+    return Math.max(1, Math.floor(this.limit.budget / 8));
   }
 
   private live(now: number) {
@@ -87,8 +91,17 @@ class TokenBatch {
     return this.live(now).some((g) => g.n - g.used >= need);
   }
 
+  /** Every grant, settled as it stands (a process that ends: its tokens leave the window at its last send + window). */
+  settleNow(): { id: string; used: number; last?: number }[] {
+    const all = this.grants.map((g) => ({ id: g.id, used: g.used, ...(g.last !== undefined ? { last: g.last } : {}) }));
+    this.grants = [];
+    return all;
+  }
+
   /** Time to take the next grant ahead: no live grant beyond the current one, and it is half spent or half expired. */
   wantsAhead(now: number): boolean {
+    // After a refusal, the ledger said when tokens come back: asking ahead before then only costs storage.
+    if (now < this.refusedUntil) return false;
     const live = this.live(now);
     if (live.length !== 1) return live.length === 0;
     const g = live[0]!;
@@ -114,7 +127,12 @@ class TokenBatch {
     const min = Math.min(this.limit.budget, this.need);
     const expired = this.grants.filter((g) => g.expires <= now || g.used >= g.n);
     const spentLast = expired.reduce((a, g) => a + g.used, 0);
-    const want = Math.max(min, Math.min(this.maxBatch, Math.max(this.waiting, this.lastWant, spentLast)));
+    // Grow while grants run out before their hold ends; shrink to what was really sent when one expired unspent.
+    const ranOut = expired.some((g) => g.used >= g.n && g.expires > now);
+    const unspent = expired.some((g) => g.used < g.n);
+    if (ranOut) this.lastWant = Math.min(this.maxBatch, 2 * Math.max(this.lastWant, spentLast));
+    else if (unspent) this.lastWant = Math.max(1, Math.min(this.lastWant, spentLast));
+    const want = Math.max(min, Math.min(this.maxBatch, Math.max(this.waiting, this.lastWant)));
     const settleAll = expired.map((g) => ({ id: g.id, used: g.used, ...(g.last !== undefined ? { last: g.last } : {}) }));
     return { holder: this.holder, id: `${this.holder}:${++this.seq}`, want: Math.min(this.limit.budget, want), min, debt: this.debt, limit: this.limit, holdMs: this.holdMs, settleAll };
   }
@@ -124,10 +142,12 @@ class TokenBatch {
     const debt = req.debt ?? 0;
     this.debt -= debt;
     this.need = 1;
+    this.refusedUntil = r.granted > 0 ? 0 : r.retryAt;
+    // Only the grants this take settled leave our list. One spent (or expired) while the take was in
+    // flight stays until the next take settles it: dropped unsettled, it would count its full n in the
+    // row until at + hold + window instead of its last send + window (the budget lost between bursts).
     const settled = new Set(req.settleAll.map((x) => x.id));
-    this.grants = this.grants.filter((g) => !settled.has(g.id) && g.expires > now && g.used < g.n);
-    // Grow while grants run out before their hold ends; shrink to what was really sent otherwise.
-    this.lastWant = r.granted > 0 ? Math.min(this.maxBatch, Math.max(1, req.want)) : this.lastWant;
+    this.grants = this.grants.filter((g) => !settled.has(g.id));
     if (r.granted > 0 || debt > 0) this.grants.push({ id: req.id, n: r.granted + debt, used: debt, at: now, expires: now + this.holdMs });
   }
 }
@@ -170,6 +190,8 @@ export class SharedTenantGates implements RequestGates {
   private lastTenantSync = 0;
   private peak = 0;
   private readonly starvedRetryMs: number;
+  /** The current wait between two asks for more slots: doubles (up to the heartbeat) while asking gains nothing. */
+  private slotPollMs = 0;
   private timer?: NodeJS.Timeout;
 
   constructor(o: SharedGatesOptions) {
@@ -180,6 +202,7 @@ export class SharedTenantGates implements RequestGates {
     this.heartbeatMs = o.heartbeatMs ?? Math.max(250, Math.floor(this.ttlMs / 6));
     this.holdFraction = o.holdFraction ?? 1 / 20;
     this.starvedRetryMs = Math.min(this.heartbeatMs, 500);
+    this.slotPollMs = this.starvedRetryMs;
     this.holder = o.holder ?? `${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`;
     if (o.tenantRate) this.rate = new TokenBatch(this.holder, o.tenantRate, this.holdOf(o.tenantRate.windowMs));
   }
@@ -261,7 +284,8 @@ export class SharedTenantGates implements RequestGates {
     this.timer = undefined;
     await this.pending;
     if (this.lastTenantSync === 0) return;
-    await this.ledger.update('tenant', (s) => leaseSlots(s, Date.now(), { holder: this.holder, want: 0, inUse: 0, limit: this.concurrency, ttlMs: this.ttlMs, alive: holderAlive })).catch(() => undefined);
+    const settle = this.rate?.settleNow() ?? [];
+    await this.ledger.update('tenant', (s) => leaseSlots(settleGrants(s, settle), Date.now(), { holder: this.holder, want: 0, inUse: 0, limit: this.concurrency, ttlMs: this.ttlMs, alive: holderAlive })).catch(() => undefined);
     this.slotsHeld = 0;
   }
 
@@ -283,6 +307,11 @@ export class SharedTenantGates implements RequestGates {
           return;
         }
         b.need = Math.max(b.need, cost);
+        // A refusal said when tokens come back: a request arriving meanwhile waits for then, not asks again.
+        if (b.refusedUntil > Date.now()) {
+          await sleep(b.refusedUntil - Date.now());
+          continue;
+        }
         m.syncing ??= this.syncMailbox(m).finally(() => (m.syncing = undefined));
         const retryAt = await m.syncing;
         if (!b.usable(Date.now(), cost) && retryAt > Date.now()) await sleep(retryAt - Date.now());
@@ -317,8 +346,12 @@ export class SharedTenantGates implements RequestGates {
         // Ask the ledger for more (at most every starvedRetryMs, and only if we do not hold the whole
         // cap); otherwise wait for one of ours to come back.
         const since = Date.now() - this.lastTenantSync;
-        if (this.slotsHeld < this.concurrency && since >= this.starvedRetryMs) {
+        if (this.slotsHeld < this.concurrency && since >= this.slotPollMs) {
+          // The other processes hold the rest while they use it: asking again at once would only
+          // cost storage. Back off while an ask gains nothing; a slot given back is seen at the next ask.
+          const held = this.slotsHeld;
           await this.syncTenant(false);
+          this.slotPollMs = this.slotsHeld > held ? this.starvedRetryMs : Math.min(this.heartbeatMs, 2 * this.slotPollMs);
           continue;
         }
         await new Promise<void>((resolve) => {
@@ -327,7 +360,7 @@ export class SharedTenantGates implements RequestGates {
             this.wake.delete(done);
             resolve();
           };
-          const t = setTimeout(done, Math.max(1, this.starvedRetryMs - since));
+          const t = setTimeout(done, Math.max(1, this.slotPollMs - since));
           this.wake.add(done);
         });
       }
@@ -348,6 +381,11 @@ export class SharedTenantGates implements RequestGates {
           return;
         }
         b.need = Math.max(b.need, cost);
+        // A refusal said when tokens come back: a request arriving meanwhile waits for then, not asks again.
+        if (b.refusedUntil > Date.now()) {
+          await sleep(b.refusedUntil - Date.now());
+          continue;
+        }
         const retryAt = await this.syncTenant(true);
         if (!b.usable(Date.now(), cost) && retryAt > Date.now()) await sleep(retryAt - Date.now());
       }
@@ -398,7 +436,10 @@ export class SharedTenantGates implements RequestGates {
   private heartbeat(): void {
     const needed = this.slotsHeld > 0 || this.slotWaiters > 0 || this.active > 0;
     if (needed && !this.timer) {
-      this.timer = setInterval(() => void this.syncTenant(false).catch(() => undefined), this.heartbeatMs);
+      // Every sync renews the lease: a beat right after a token take would only cost storage.
+      this.timer = setInterval(() => {
+        if (Date.now() - this.lastTenantSync >= this.heartbeatMs / 2) void this.syncTenant(false).catch(() => undefined);
+      }, this.heartbeatMs);
       this.timer.unref();
     } else if (!needed && this.timer) {
       clearInterval(this.timer);
