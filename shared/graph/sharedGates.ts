@@ -181,6 +181,8 @@ export class SharedTenantGates implements RequestGates {
   private readonly holdFraction: number;
   private readonly rate?: TokenBatch;
   private readonly mailboxes = new Map<string, { slots: Semaphore; batch: TokenBatch; key: string; syncing?: Promise<number> }>();
+  /** Named request windows of this app and tenant beyond the tenant rate (Teams' channel message limit), one row each. */
+  private readonly windows = new Map<string, { batch: TokenBatch; key: string; syncing?: Promise<number> }>();
   private slotsHeld = 0;
   private active = 0;
   private slotWaiters = 0;
@@ -284,9 +286,26 @@ export class SharedTenantGates implements RequestGates {
     this.timer = undefined;
     await this.pending;
     if (this.lastTenantSync === 0) return;
+    await Promise.all(
+      [...this.windows.values()].map((w) => {
+        const done = w.batch.settleNow();
+        return done.length ? this.ledger.update(w.key, (s) => ({ next: settleGrants(s, done), result: undefined })).catch(() => undefined) : undefined;
+      }),
+    );
     const settle = this.rate?.settleNow() ?? [];
     await this.ledger.update('tenant', (s) => leaseSlots(settleGrants(s, settle), Date.now(), { holder: this.holder, want: 0, inUse: 0, limit: this.concurrency, ttlMs: this.ttlMs, alive: holderAlive })).catch(() => undefined);
     this.slotsHeld = 0;
+  }
+
+  /**
+   * One request under a named window shared by every process of the tenant (row `key`, e.g.
+   * Teams' 60 message delta and replies requests a minute per app per tenant): the same token
+   * grants as a mailbox's window, so any number of instances together stay inside `limit`.
+   */
+  async takeWindow(key: string, limit: WindowLimit): Promise<void> {
+    let w = this.windows.get(key);
+    if (!w) this.windows.set(key, (w = { batch: new TokenBatch(this.holder, limit, this.holdOf(limit.windowMs)), key }));
+    await this.takeMailbox(w, 1);
   }
 
   // ---- per-mailbox request windows ----
