@@ -56,7 +56,7 @@ class TokenBatch {
   waiting = 0;
   /** The largest cost a waiting request needs at once (a JSON batch costs its requests). */
   need = 1;
-  private grants: { id: string; n: number; used: number; at: number; expires: number; last?: number }[] = [];
+  private grants: { id: string; n: number; used: number; at: number; expires: number; last?: number; inFlight: number }[] = [];
   private debt = 0;
   private seq = 0;
   private lastWant: number;
@@ -108,24 +108,38 @@ class TokenBatch {
     return g.used * 2 >= g.n || now - g.at >= this.holdMs / 2;
   }
 
-  spend(cost: number): void {
+  /**
+   * Takes `cost` tokens of a live grant; the returned function is called once the request has its
+   * answer. A grant's `last` is the time of its last answer, not of its last send: Graph counted the
+   * request on arrival, at most then, however late a loaded process got it on the wire.
+   */
+  spend(cost: number): () => void {
     const now = Date.now();
     const need = Math.min(cost, this.limit.budget);
     const g = this.live(now).find((x) => x.n - x.used >= need)!;
     g.used = Math.min(g.n, g.used + cost);
     g.last = now;
+    g.inFlight++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      g.inFlight--;
+      g.last = Math.max(g.last ?? 0, Date.now());
+    };
   }
 
   /** A request sent outside the gates (inside a JSON batch): taken from a grant, or owed to the next one. */
   count(): void {
-    if (this.usable(Date.now(), 1)) this.spend(1);
+    if (this.usable(Date.now(), 1)) this.spend(1)();
     else this.debt++;
   }
 
   request(): TakeRequest & { settleAll: { id: string; used: number; last?: number }[] } {
     const now = Date.now();
     const min = Math.min(this.limit.budget, this.need);
-    const expired = this.grants.filter((g) => g.expires <= now || g.used >= g.n);
+    // Over and with no request still waiting for its answer (that one would move its last send).
+    const expired = this.grants.filter((g) => (g.expires <= now || g.used >= g.n) && g.inFlight === 0);
     const spentLast = expired.reduce((a, g) => a + g.used, 0);
     // Grow while grants run out before their hold ends; shrink to what was really sent when one expired unspent.
     const ranOut = expired.some((g) => g.used >= g.n && g.expires > now);
@@ -148,7 +162,7 @@ class TokenBatch {
     // row until at + hold + window instead of its last send + window (the budget lost between bursts).
     const settled = new Set(req.settleAll.map((x) => x.id));
     this.grants = this.grants.filter((g) => !settled.has(g.id));
-    if (r.granted > 0 || debt > 0) this.grants.push({ id: req.id, n: r.granted + debt, used: debt, at: now, expires: now + this.holdMs });
+    if (r.granted > 0 || debt > 0) this.grants.push({ id: req.id, n: r.granted + debt, used: debt, at: now, expires: now + this.holdMs, inFlight: 0 });
   }
 }
 
@@ -226,10 +240,12 @@ export class SharedTenantGates implements RequestGates {
 
   async enter(mailbox: string | undefined, cost = 1): Promise<() => void> {
     const m = mailbox ? this.mailbox(mailbox) : undefined;
+    let mailboxAnswered: (() => void) | undefined;
+    let rateAnswered: (() => void) | undefined;
     if (m) {
       await m.slots.acquire();
       try {
-        await this.takeMailbox(m, cost);
+        mailboxAnswered = await this.takeMailbox(m, cost);
       } catch (e) {
         m.slots.release();
         throw e;
@@ -238,6 +254,7 @@ export class SharedTenantGates implements RequestGates {
     try {
       await this.acquireSlot();
     } catch (e) {
+      mailboxAnswered?.();
       m?.slots.release();
       throw e;
     }
@@ -245,12 +262,14 @@ export class SharedTenantGates implements RequestGates {
     const release = () => {
       if (released) return;
       released = true;
+      mailboxAnswered?.();
+      rateAnswered?.();
       this.active--;
       for (const w of this.wake) w();
       m?.slots.release();
     };
     try {
-      if (this.rate) await this.takeRate(cost);
+      if (this.rate) rateAnswered = await this.takeRate(cost);
       for (let pause = this.pausedUntil - Date.now(); pause > 0; pause = this.pausedUntil - Date.now()) await sleep(pause);
     } catch (e) {
       release();
@@ -305,12 +324,13 @@ export class SharedTenantGates implements RequestGates {
   async takeWindow(key: string, limit: WindowLimit): Promise<void> {
     let w = this.windows.get(key);
     if (!w) this.windows.set(key, (w = { batch: new TokenBatch(this.holder, limit, this.holdOf(limit.windowMs)), key }));
-    await this.takeMailbox(w, 1);
+    // The caller sends right away and keeps no handle: the take counts as answered now (the margin covers the send).
+    (await this.takeMailbox(w, 1))();
   }
 
   // ---- per-mailbox request windows ----
 
-  private async takeMailbox(m: { batch: TokenBatch; key: string; syncing?: Promise<number> }, cost: number): Promise<void> {
+  private async takeMailbox(m: { batch: TokenBatch; key: string; syncing?: Promise<number> }, cost: number): Promise<() => void> {
     const b = m.batch;
     b.waiting++;
     try {
@@ -321,9 +341,9 @@ export class SharedTenantGates implements RequestGates {
           continue;
         }
         if (b.usable(now, cost)) {
-          b.spend(cost);
+          const answered = b.spend(cost);
           if (b.wantsAhead(Date.now()) && !m.syncing) m.syncing = this.syncMailbox(m).catch(() => 0).finally(() => (m.syncing = undefined));
-          return;
+          return answered;
         }
         b.need = Math.max(b.need, cost);
         // A refusal said when tokens come back: a request arriving meanwhile waits for then, not asks again.
@@ -389,15 +409,15 @@ export class SharedTenantGates implements RequestGates {
     }
   }
 
-  private async takeRate(cost: number): Promise<void> {
+  private async takeRate(cost: number): Promise<() => void> {
     const b = this.rate!;
     b.waiting++;
     try {
       for (;;) {
         if (b.usable(Date.now(), cost)) {
-          b.spend(cost);
+          const answered = b.spend(cost);
           if (b.wantsAhead(Date.now()) && !this.tenantSync) void this.syncTenant(true).catch(() => undefined);
-          return;
+          return answered;
         }
         b.need = Math.max(b.need, cost);
         // A refusal said when tokens come back: a request arriving meanwhile waits for then, not asks again.
