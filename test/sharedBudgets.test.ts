@@ -70,13 +70,15 @@ describe('Graph budgets shared across processes (two processes, one tenant, the 
     await suite?.stop();
   });
 
-  // TODO (issue 9, point 4): measured at load average 27 on 2 cores, 0.3% answered 429 but 84% of
-  // the budget used (grants of 3 tokens at this scaled budget: storage latency under load eats the
-  // rest). Runs and prints its numbers; reported, not failing, until it passes on a quiet machine.
-  test('together they stay inside the limits (<= 1% answered 429) and use >= 90% of the tenant budget', { todo: 'budget use 84% measured on a loaded machine; target 90%' }, async () => {
+  // Asserted on counts at the simulator (its arrivals and 429 answers) and the ledger's sync count,
+  // not on time: on a loaded machine the run is slower, not less exact (stop 16 measured 84% here:
+  // grants spent while their take was in flight were dropped unsettled and held the window 2 s
+  // longer each; sharedGates.ts TokenBatch.accept).
+  test('together they stay inside the limits (<= 1% answered 429) and use >= 90% of the tenant budget', async () => {
     const env = suite.processEnv({ GRAPH_TENANT_CONCURRENCY: String(CONCURRENCY), GRAPH_TENANT_RATE: `${BUDGET}/${WINDOW_MS / 1000}`, GRAPH_SHARED_BUDGETS: process.env.SHARED_BUDGETS_MODE ?? 'on' });
     const runId = 'sharedbudgets1';
-    assert.deepEqual(await runWorker(env, ['begin', 'shared', runId]), { users: USERS });
+    // The roster is listed with this process's own gates (budgets off), so the ledger starts as empty as the simulator's window.
+    assert.deepEqual(await runWorker({ ...env, GRAPH_SHARED_BUDGETS: 'off' }, ['begin', 'shared', runId]), { users: USERS });
 
     const sim = suite.sim;
     sim.resetStats();

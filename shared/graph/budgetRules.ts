@@ -56,8 +56,22 @@ export function takeTokens(state: BudgetState, now: number, r: TakeRequest): { n
   const free = r.limit.budget - used - debt;
   const granted = free >= Math.max(1, r.min ?? 1) ? Math.min(Math.max(r.want, r.min ?? 1), free) : 0;
   if (granted > 0 || debt > 0) grants.push({ id: r.id, at: now, n: granted + debt });
-  const retryAt = granted > 0 ? now : Math.min(...grants.map((g) => end(g) + 1), now + grantRetention(r.limit, r.holdMs) + 1);
+  const retryAt = granted > 0 ? now : whenFree(grants, free, Math.max(1, r.min ?? 1, Math.min(r.want, r.limit.budget)), end, now + grantRetention(r.limit, r.holdMs) + 1);
   return { next: { ...state, grants: compact(grants) }, result: { granted, retryAt } };
+}
+
+/**
+ * When a refused holder should ask again: once `target` tokens (what it wants) will have left the
+ * window, not at the first grant's end. Asking at every end costs every waiting process a storage
+ * round trip per grant freed, and all but one of them come away empty.
+ */
+function whenFree(grants: BudgetGrant[], free: number, target: number, end: (g: BudgetGrant) => number, latest: number): number {
+  let acc = free;
+  for (const g of [...grants].sort((a, b) => end(a) - end(b))) {
+    acc += g.n;
+    if (acc >= target) return end(g) + 1;
+  }
+  return latest;
 }
 
 /** Lowers expired grants of a holder to the tokens they really sent (several at once). */

@@ -56,10 +56,12 @@ class TokenBatch {
   waiting = 0;
   /** The largest cost a waiting request needs at once (a JSON batch costs its requests). */
   need = 1;
-  private grants: { id: string; n: number; used: number; at: number; expires: number; last?: number }[] = [];
+  private grants: { id: string; n: number; used: number; at: number; expires: number; last?: number; inFlight: number }[] = [];
   private debt = 0;
   private seq = 0;
   private lastWant: number;
+  /** Epoch ms before which the ledger has no tokens for us (the last refusal's retry time). */
+  refusedUntil = 0;
 
   constructor(
     private readonly holder: string,
@@ -70,11 +72,13 @@ class TokenBatch {
   }
 
   /**
-   * At most 1/20 of the budget per grant: what processes hold unspent is what the window loses, and
-   * grants are mostly spent (the next one is taken only when the current one is half gone).
+   * At most 1/8 of the budget per grant: what a process holds unspent the others cannot take until
+   * it settles the grant (its next take, or its end: at most one hold), and grants are mostly spent
+   * (the next one is taken only when the current one is half gone). Larger grants mean fewer storage
+   * round trips per request; at a small budget, 1/20 was 2-3 tokens, a sync per two requests.
    */
   get maxBatch(): number {
-    return Math.max(1, Math.floor(this.limit.budget / 20));
+    return Math.max(1, Math.floor(this.limit.budget / 8));
   }
 
   private live(now: number) {
@@ -87,34 +91,62 @@ class TokenBatch {
     return this.live(now).some((g) => g.n - g.used >= need);
   }
 
+  /** Every grant, settled as it stands (a process that ends: its tokens leave the window at its last send + window). */
+  settleNow(): { id: string; used: number; last?: number }[] {
+    const all = this.grants.map((g) => ({ id: g.id, used: g.used, ...(g.last !== undefined ? { last: g.last } : {}) }));
+    this.grants = [];
+    return all;
+  }
+
   /** Time to take the next grant ahead: no live grant beyond the current one, and it is half spent or half expired. */
   wantsAhead(now: number): boolean {
+    // After a refusal, the ledger said when tokens come back: asking ahead before then only costs storage.
+    if (now < this.refusedUntil) return false;
     const live = this.live(now);
     if (live.length !== 1) return live.length === 0;
     const g = live[0]!;
     return g.used * 2 >= g.n || now - g.at >= this.holdMs / 2;
   }
 
-  spend(cost: number): void {
+  /**
+   * Takes `cost` tokens of a live grant; the returned function is called once the request has its
+   * answer. A grant's `last` is the time of its last answer, not of its last send: Graph counted the
+   * request on arrival, at most then, however late a loaded process got it on the wire.
+   */
+  spend(cost: number): () => void {
     const now = Date.now();
     const need = Math.min(cost, this.limit.budget);
     const g = this.live(now).find((x) => x.n - x.used >= need)!;
     g.used = Math.min(g.n, g.used + cost);
     g.last = now;
+    g.inFlight++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      g.inFlight--;
+      g.last = Math.max(g.last ?? 0, Date.now());
+    };
   }
 
   /** A request sent outside the gates (inside a JSON batch): taken from a grant, or owed to the next one. */
   count(): void {
-    if (this.usable(Date.now(), 1)) this.spend(1);
+    if (this.usable(Date.now(), 1)) this.spend(1)();
     else this.debt++;
   }
 
   request(): TakeRequest & { settleAll: { id: string; used: number; last?: number }[] } {
     const now = Date.now();
     const min = Math.min(this.limit.budget, this.need);
-    const expired = this.grants.filter((g) => g.expires <= now || g.used >= g.n);
+    // Over and with no request still waiting for its answer (that one would move its last send).
+    const expired = this.grants.filter((g) => (g.expires <= now || g.used >= g.n) && g.inFlight === 0);
     const spentLast = expired.reduce((a, g) => a + g.used, 0);
-    const want = Math.max(min, Math.min(this.maxBatch, Math.max(this.waiting, this.lastWant, spentLast)));
+    // Grow while grants run out before their hold ends; shrink to what was really sent when one expired unspent.
+    const ranOut = expired.some((g) => g.used >= g.n && g.expires > now);
+    const unspent = expired.some((g) => g.used < g.n);
+    if (ranOut) this.lastWant = Math.min(this.maxBatch, 2 * Math.max(this.lastWant, spentLast));
+    else if (unspent) this.lastWant = Math.max(1, Math.min(this.lastWant, spentLast));
+    const want = Math.max(min, Math.min(this.maxBatch, Math.max(this.waiting, this.lastWant)));
     const settleAll = expired.map((g) => ({ id: g.id, used: g.used, ...(g.last !== undefined ? { last: g.last } : {}) }));
     return { holder: this.holder, id: `${this.holder}:${++this.seq}`, want: Math.min(this.limit.budget, want), min, debt: this.debt, limit: this.limit, holdMs: this.holdMs, settleAll };
   }
@@ -124,11 +156,13 @@ class TokenBatch {
     const debt = req.debt ?? 0;
     this.debt -= debt;
     this.need = 1;
+    this.refusedUntil = r.granted > 0 ? 0 : r.retryAt;
+    // Only the grants this take settled leave our list. One spent (or expired) while the take was in
+    // flight stays until the next take settles it: dropped unsettled, it would count its full n in the
+    // row until at + hold + window instead of its last send + window (the budget lost between bursts).
     const settled = new Set(req.settleAll.map((x) => x.id));
-    this.grants = this.grants.filter((g) => !settled.has(g.id) && g.expires > now && g.used < g.n);
-    // Grow while grants run out before their hold ends; shrink to what was really sent otherwise.
-    this.lastWant = r.granted > 0 ? Math.min(this.maxBatch, Math.max(1, req.want)) : this.lastWant;
-    if (r.granted > 0 || debt > 0) this.grants.push({ id: req.id, n: r.granted + debt, used: debt, at: now, expires: now + this.holdMs });
+    this.grants = this.grants.filter((g) => !settled.has(g.id));
+    if (r.granted > 0 || debt > 0) this.grants.push({ id: req.id, n: r.granted + debt, used: debt, at: now, expires: now + this.holdMs, inFlight: 0 });
   }
 }
 
@@ -161,6 +195,8 @@ export class SharedTenantGates implements RequestGates {
   private readonly holdFraction: number;
   private readonly rate?: TokenBatch;
   private readonly mailboxes = new Map<string, { slots: Semaphore; batch: TokenBatch; key: string; syncing?: Promise<number> }>();
+  /** Named request windows of this app and tenant beyond the tenant rate (Teams' channel message limit), one row each. */
+  private readonly windows = new Map<string, { batch: TokenBatch; key: string; syncing?: Promise<number> }>();
   private slotsHeld = 0;
   private active = 0;
   private slotWaiters = 0;
@@ -170,6 +206,8 @@ export class SharedTenantGates implements RequestGates {
   private lastTenantSync = 0;
   private peak = 0;
   private readonly starvedRetryMs: number;
+  /** The current wait between two asks for more slots: doubles (up to the heartbeat) while asking gains nothing. */
+  private slotPollMs = 0;
   private timer?: NodeJS.Timeout;
 
   constructor(o: SharedGatesOptions) {
@@ -180,6 +218,7 @@ export class SharedTenantGates implements RequestGates {
     this.heartbeatMs = o.heartbeatMs ?? Math.max(250, Math.floor(this.ttlMs / 6));
     this.holdFraction = o.holdFraction ?? 1 / 20;
     this.starvedRetryMs = Math.min(this.heartbeatMs, 500);
+    this.slotPollMs = this.starvedRetryMs;
     this.holder = o.holder ?? `${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`;
     if (o.tenantRate) this.rate = new TokenBatch(this.holder, o.tenantRate, this.holdOf(o.tenantRate.windowMs));
   }
@@ -201,10 +240,12 @@ export class SharedTenantGates implements RequestGates {
 
   async enter(mailbox: string | undefined, cost = 1): Promise<() => void> {
     const m = mailbox ? this.mailbox(mailbox) : undefined;
+    let mailboxAnswered: (() => void) | undefined;
+    let rateAnswered: (() => void) | undefined;
     if (m) {
       await m.slots.acquire();
       try {
-        await this.takeMailbox(m, cost);
+        mailboxAnswered = await this.takeMailbox(m, cost);
       } catch (e) {
         m.slots.release();
         throw e;
@@ -213,6 +254,7 @@ export class SharedTenantGates implements RequestGates {
     try {
       await this.acquireSlot();
     } catch (e) {
+      mailboxAnswered?.();
       m?.slots.release();
       throw e;
     }
@@ -220,12 +262,14 @@ export class SharedTenantGates implements RequestGates {
     const release = () => {
       if (released) return;
       released = true;
+      mailboxAnswered?.();
+      rateAnswered?.();
       this.active--;
       for (const w of this.wake) w();
       m?.slots.release();
     };
     try {
-      if (this.rate) await this.takeRate(cost);
+      if (this.rate) rateAnswered = await this.takeRate(cost);
       for (let pause = this.pausedUntil - Date.now(); pause > 0; pause = this.pausedUntil - Date.now()) await sleep(pause);
     } catch (e) {
       release();
@@ -261,13 +305,32 @@ export class SharedTenantGates implements RequestGates {
     this.timer = undefined;
     await this.pending;
     if (this.lastTenantSync === 0) return;
-    await this.ledger.update('tenant', (s) => leaseSlots(s, Date.now(), { holder: this.holder, want: 0, inUse: 0, limit: this.concurrency, ttlMs: this.ttlMs, alive: holderAlive })).catch(() => undefined);
+    await Promise.all(
+      [...this.windows.values()].map((w) => {
+        const done = w.batch.settleNow();
+        return done.length ? this.ledger.update(w.key, (s) => ({ next: settleGrants(s, done), result: undefined })).catch(() => undefined) : undefined;
+      }),
+    );
+    const settle = this.rate?.settleNow() ?? [];
+    await this.ledger.update('tenant', (s) => leaseSlots(settleGrants(s, settle), Date.now(), { holder: this.holder, want: 0, inUse: 0, limit: this.concurrency, ttlMs: this.ttlMs, alive: holderAlive })).catch(() => undefined);
     this.slotsHeld = 0;
+  }
+
+  /**
+   * One request under a named window shared by every process of the tenant (row `key`, e.g.
+   * Teams' 60 message delta and replies requests a minute per app per tenant): the same token
+   * grants as a mailbox's window, so any number of instances together stay inside `limit`.
+   */
+  async takeWindow(key: string, limit: WindowLimit): Promise<void> {
+    let w = this.windows.get(key);
+    if (!w) this.windows.set(key, (w = { batch: new TokenBatch(this.holder, limit, this.holdOf(limit.windowMs)), key }));
+    // The caller sends right away and keeps no handle: the take counts as answered now (the margin covers the send).
+    (await this.takeMailbox(w, 1))();
   }
 
   // ---- per-mailbox request windows ----
 
-  private async takeMailbox(m: { batch: TokenBatch; key: string; syncing?: Promise<number> }, cost: number): Promise<void> {
+  private async takeMailbox(m: { batch: TokenBatch; key: string; syncing?: Promise<number> }, cost: number): Promise<() => void> {
     const b = m.batch;
     b.waiting++;
     try {
@@ -278,11 +341,16 @@ export class SharedTenantGates implements RequestGates {
           continue;
         }
         if (b.usable(now, cost)) {
-          b.spend(cost);
+          const answered = b.spend(cost);
           if (b.wantsAhead(Date.now()) && !m.syncing) m.syncing = this.syncMailbox(m).catch(() => 0).finally(() => (m.syncing = undefined));
-          return;
+          return answered;
         }
         b.need = Math.max(b.need, cost);
+        // A refusal said when tokens come back: a request arriving meanwhile waits for then, not asks again.
+        if (b.refusedUntil > Date.now()) {
+          await sleep(b.refusedUntil - Date.now());
+          continue;
+        }
         m.syncing ??= this.syncMailbox(m).finally(() => (m.syncing = undefined));
         const retryAt = await m.syncing;
         if (!b.usable(Date.now(), cost) && retryAt > Date.now()) await sleep(retryAt - Date.now());
@@ -317,8 +385,12 @@ export class SharedTenantGates implements RequestGates {
         // Ask the ledger for more (at most every starvedRetryMs, and only if we do not hold the whole
         // cap); otherwise wait for one of ours to come back.
         const since = Date.now() - this.lastTenantSync;
-        if (this.slotsHeld < this.concurrency && since >= this.starvedRetryMs) {
+        if (this.slotsHeld < this.concurrency && since >= this.slotPollMs) {
+          // The other processes hold the rest while they use it: asking again at once would only
+          // cost storage. Back off while an ask gains nothing; a slot given back is seen at the next ask.
+          const held = this.slotsHeld;
           await this.syncTenant(false);
+          this.slotPollMs = this.slotsHeld > held ? this.starvedRetryMs : Math.min(this.heartbeatMs, 2 * this.slotPollMs);
           continue;
         }
         await new Promise<void>((resolve) => {
@@ -327,7 +399,7 @@ export class SharedTenantGates implements RequestGates {
             this.wake.delete(done);
             resolve();
           };
-          const t = setTimeout(done, Math.max(1, this.starvedRetryMs - since));
+          const t = setTimeout(done, Math.max(1, this.slotPollMs - since));
           this.wake.add(done);
         });
       }
@@ -337,17 +409,22 @@ export class SharedTenantGates implements RequestGates {
     }
   }
 
-  private async takeRate(cost: number): Promise<void> {
+  private async takeRate(cost: number): Promise<() => void> {
     const b = this.rate!;
     b.waiting++;
     try {
       for (;;) {
         if (b.usable(Date.now(), cost)) {
-          b.spend(cost);
+          const answered = b.spend(cost);
           if (b.wantsAhead(Date.now()) && !this.tenantSync) void this.syncTenant(true).catch(() => undefined);
-          return;
+          return answered;
         }
         b.need = Math.max(b.need, cost);
+        // A refusal said when tokens come back: a request arriving meanwhile waits for then, not asks again.
+        if (b.refusedUntil > Date.now()) {
+          await sleep(b.refusedUntil - Date.now());
+          continue;
+        }
         const retryAt = await this.syncTenant(true);
         if (!b.usable(Date.now(), cost) && retryAt > Date.now()) await sleep(retryAt - Date.now());
       }
@@ -398,7 +475,10 @@ export class SharedTenantGates implements RequestGates {
   private heartbeat(): void {
     const needed = this.slotsHeld > 0 || this.slotWaiters > 0 || this.active > 0;
     if (needed && !this.timer) {
-      this.timer = setInterval(() => void this.syncTenant(false).catch(() => undefined), this.heartbeatMs);
+      // Every sync renews the lease: a beat right after a token take would only cost storage.
+      this.timer = setInterval(() => {
+        if (Date.now() - this.lastTenantSync >= this.heartbeatMs / 2) void this.syncTenant(false).catch(() => undefined);
+      }, this.heartbeatMs);
       this.timer.unref();
     } else if (!needed && this.timer) {
       clearInterval(this.timer);

@@ -1,15 +1,17 @@
 import type { GraphConnection } from './connection';
 import { sleep } from './gates';
+import { SharedTenantGates } from './sharedGates';
 
 /**
  * Teams allows 60 requests a minute per app per tenant to channel message delta and replies
  * together (Graph's Teams service limits). Every such request of a process passes this gate
  * first, so the run stays under it instead of bouncing off it (a 429 there would pause the whole
  * tenant in the retry layer). The gate keeps a margin below the limit (Graph counts arrivals, we
- * count sends). It is per process and tenant: the CLI run backs up every team in one process; Function App
- * instances backing up teams at the same time each keep their own window, so the app setting
- * TEAMS_MESSAGES_PER_MINUTE should be divided by the instances that run teams units (the retry layer
- * absorbs an overshoot with Retry-After). TEAMS_MESSAGES_WINDOW_MS shortens the window for tests.
+ * count sends). When the connection's budgets are shared through the repository's budget rows
+ * (`SharedTenantGates`, every backup of a registered tenant unless GRAPH_SHARED_BUDGETS=off), the
+ * window is the row "teams-messages" of the tenant's budget partition, so any number of Function App
+ * instances and CLI runs together stay under it; otherwise it is this process's own window.
+ * TEAMS_MESSAGES_PER_MINUTE lowers the limit, TEAMS_MESSAGES_WINDOW_MS shortens the window for tests.
  */
 export interface TeamsMessageLimit {
   budget: number;
@@ -22,7 +24,32 @@ export function teamsMessageLimit(env: NodeJS.ProcessEnv = process.env): TeamsMe
   return { budget: Number.isFinite(budget) && budget > 0 ? budget : 60, windowMs: Number.isFinite(windowMs) && windowMs > 0 ? windowMs : 60_000 };
 }
 
-export class TeamsMessageGate {
+/** What the Teams source waits on before each limited request. */
+export interface TeamsGate {
+  take(): Promise<void>;
+  /** Requests that passed the gate (for reports and the benchmark). */
+  sent: number;
+}
+
+/** Usable share of the budget: 90% (at least one), the rest is the margin for latency (Graph counts arrivals, we count sends). */
+const usableOf = (limit: TeamsMessageLimit) => Math.max(1, Math.floor(limit.budget * 0.9));
+
+/** The window held in the tenant's budget rows, shared by every process of the app and tenant. */
+export class SharedTeamsMessageGate implements TeamsGate {
+  sent = 0;
+
+  constructor(
+    private readonly gates: SharedTenantGates,
+    readonly limit: TeamsMessageLimit,
+  ) {}
+
+  async take(): Promise<void> {
+    await this.gates.takeWindow('teams-messages', { budget: usableOf(this.limit), windowMs: this.limit.windowMs });
+    this.sent++;
+  }
+}
+
+export class TeamsMessageGate implements TeamsGate {
   private readonly times: number[] = [];
   private queue: Promise<void> = Promise.resolve();
   /** Requests that passed the gate (for reports and the benchmark). */
@@ -30,9 +57,8 @@ export class TeamsMessageGate {
 
   constructor(readonly limit: TeamsMessageLimit) {}
 
-  /** Usable share of the budget: 90% (at least one), the rest is the margin for latency. */
   private get usable(): number {
-    return Math.max(1, Math.floor(this.limit.budget * 0.9));
+    return usableOf(this.limit);
   }
 
   /** Waits until one more request fits in the sliding window, then records it (FIFO). */
@@ -57,8 +83,14 @@ export class TeamsMessageGate {
 
 /** One gate per tenant and app registration in a process (the limit is per app per tenant; a Function App instance makes a connection per activity). */
 const gates = new Map<string, TeamsMessageGate>();
+const shared = new WeakMap<SharedTenantGates, SharedTeamsMessageGate>();
 
-export function teamsGateOf(conn: GraphConnection): TeamsMessageGate {
+export function teamsGateOf(conn: GraphConnection): TeamsGate {
+  if (conn.gates instanceof SharedTenantGates) {
+    let g = shared.get(conn.gates);
+    if (!g) shared.set(conn.gates, (g = new SharedTeamsMessageGate(conn.gates, teamsMessageLimit())));
+    return g;
+  }
   const key = `${conn.tenant.tenantId}/${conn.tenant.clientId}`;
   let g = gates.get(key);
   if (!g) gates.set(key, (g = new TeamsMessageGate(teamsMessageLimit())));

@@ -9,8 +9,8 @@ import type { Repository } from './repository';
  *
  * Table `<repository>graphbudget` (created on first use; docs/repository-format.md "Graph budget
  * rows"), PartitionKey = the Graph app and tenant the budget belongs to ("<tenantId>_<clientId>",
- * both public identifiers), RowKey = the budget ("tenant", or "mb-<32 hex of SHA-256 of the
- * mailbox>" so no address is stored). Properties: `grants` (JSON [[id, at, n] or [id, at, n, last], ...]), `holders`
+ * both public identifiers), RowKey = the budget ("tenant", "teams-messages", or "mb-<32 hex of
+ * SHA-256 of the mailbox>" so no address is stored). Properties: `grants` (JSON [[id, at, n] or [id, at, n, last], ...]), `holders`
  * (JSON [[id, slots, want, expires], ...]), `pausedUntil` (epoch ms), `updated` (epoch ms).
  * Rows hold no secret, no content and nothing that grows with the tenant; they are operational
  * state, not part of a backup: deleting the table only forgets in-flight budgets.

@@ -4,8 +4,9 @@
  * Function App activities do (`backupServiceUnit` with the connection from AppServices, whose
  * budgets are shared through the repository's budget rows). Prints its gate counters as JSON.
  *
- * Arguments: begin <tenant> <runId> (lease and roster, as the beginBackupRun activity), or
- * units <tenant> <runId> <roster indices, comma-separated> <units at once>.
+ * Arguments: begin <tenant> <runId> [service] (lease and roster, as the beginBackupRun activity), or
+ * units <tenant> <runId> <roster indices, comma-separated> <units at once> [service] (roster
+ * entries without that service are skipped). The service is mail unless given.
  */
 import { AppServices } from '../../shared/app/services';
 import { loadSettings } from '../../shared/config';
@@ -18,13 +19,15 @@ import { rosterUser } from '../../shared/backup/m365/runRecords';
 import { backupServiceUnit } from '../../shared/backup/m365/serviceUnit';
 import { ContentSession } from '../../shared/repo';
 import type { SharedTenantGates } from '../../shared/graph/sharedGates';
+import type { Service } from '../../shared/m365/services';
 
 async function main(): Promise<void> {
-  const [mode, tenant, runId, list, parallel] = process.argv.slice(2);
+  const [mode, tenant, runId, list, parallel, serviceArg] = process.argv.slice(2);
+  const service = ((mode === 'begin' ? list : serviceArg) ?? 'mail') as Service;
   const services = new AppServices(loadSettings(process.env));
   const t = await services.tenant(tenant!);
   if (mode === 'begin') {
-    console.log(JSON.stringify(await beginTenantRun(t.repo, await t.graph(), { tenant: tenant!, runId: runId!, services: ['mail'], unitSeconds: 600 })));
+    console.log(JSON.stringify(await beginTenantRun(t.repo, await t.graph(), { tenant: tenant!, runId: runId!, services: [service], unitSeconds: 600 })));
     return services.close();
   }
   const indices = list!.split(',').map(Number);
@@ -36,10 +39,11 @@ async function main(): Promise<void> {
   let conn = await t.graph();
   await forEachConcurrent(indices, Number(parallel), async (index) => {
     const user = await rosterUser(t.repo, runId!, index);
+    if (!user.services.includes(service)) return;
     for (;;) {
       // A new connection per unit, as each activity builds one; the gates behind it are the process's.
       conn = await t.graph();
-      const r = await backupServiceUnit(t.repo, { tenant: tenant!, user, service: 'mail', conn, writer: session.writer, spoolDir });
+      const r = await backupServiceUnit(t.repo, { tenant: tenant!, user, service, conn, writer: session.writer, spoolDir });
       outcomes.push(r.outcome.status);
       failures.push(...r.failures.map((f) => f.reason));
       if (!r.more) break;
