@@ -100,7 +100,16 @@ export class OneDriveWriter implements ServiceWriter {
     // Ours from an earlier run: left as is, unless `replace` asks to make it the backup's again (by name, below).
     if (mapped && ctx.conflict !== 'replace' && (await sendOr404<DriveItem>(ctx.conn, 'GET', `${drive}/items/${mapped}`, `drive file ${mapped}`))) return 'skipped';
     const existing = await sendOr404<DriveItem>(ctx.conn, 'GET', this.childPath(drive, parent, name), `drive file "${name}"`);
-    if (existing && ctx.conflict === 'skip') return 'skipped';
+    if (existing && ctx.conflict === 'skip') {
+      // The backup's own bytes already there (e.g. uploaded by a unit killed before its PATCH of
+      // the times): the times are set and the file mapped, so a rerun completes what was cut.
+      const same = typeof m.quickXorHash === 'string' && existing.file?.hashes?.quickXorHash === m.quickXorHash;
+      const times = fileSystemInfo(m);
+      if (same && times.lastModifiedDateTime && existing.fileSystemInfo?.lastModifiedDateTime !== times.lastModifiedDateTime)
+        await send(ctx.conn, 'PATCH', `${drive}/items/${existing.id}`, `set the times of "${name}"`, { fileSystemInfo: times });
+      if (same) await ctx.map.set(item.sourceId, existing.id);
+      return 'skipped';
+    }
     const behavior: ConflictMode | 'fail' = existing ? ctx.conflict : 'fail';
     let uploaded: DriveItem;
     const hash = new QuickXorHash();
