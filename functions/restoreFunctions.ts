@@ -16,7 +16,7 @@ import {
 import { appServices } from './runtime';
 import { redactingErrors } from '../shared/redact';
 import type { M365RestoreInput, M365UnitInput, M365UnitOutput, RestoreInput, RestoreOutput, RestorePartCounts, RestoreStepInput as StepInput } from './contracts';
-import { planM365RestoreJob, writeM365RestoreUnit } from '../shared/restore/m365/write/m365Job';
+import { planM365RestoreJob, recordM365PartFailure, writeM365RestoreUnit } from '../shared/restore/m365/write/m365Job';
 import type { M365RestoreRequest } from '../shared/restore/m365/write/engine';
 
 
@@ -55,6 +55,13 @@ df.app.activity('writeM365Unit', {
   handler: redactingErrors(async (input: M365UnitInput): Promise<M365UnitOutput> => {
     const { repo, conn } = await restoreGraphOf(input.tenant);
     return writeM365RestoreUnit(repo, conn, ref(input), { part: input.part, unit: input.unit, conflict: input.conflict, toUser: input.toUser });
+  }),
+});
+
+/** A part whose unit failed after its retries: recorded failed, with its reason, in the restore's report. */
+df.app.activity('recordM365PartFailure', {
+  handler: redactingErrors(async (input: StepInput & { part: number; unit: number; reason: string }): Promise<void> => {
+    await recordM365PartFailure(await repoOf(input.tenant), ref(input), { part: input.part, unit: input.unit, reason: input.reason });
   }),
 });
 

@@ -119,6 +119,7 @@ const restoreM365: OrchestrationHandler = function* (context: OrchestrationConte
   const counts = { restored: 0, skipped: 0, renamed: 0, failed: 0 };
   let planned: { packs: number; parts: number; items: number } = { packs: 0, parts: 0, items: 0 };
   let partsDone = 0;
+  let partsFailed = 0;
   try {
     context.df.setCustomStatus({ phase: 'planning', destination: input.destination });
     planned = (yield context.df.callActivityWithRetry('planM365Restore', RETRY, { ...input, ...step })) as typeof planned;
@@ -133,7 +134,7 @@ const restoreM365: OrchestrationHandler = function* (context: OrchestrationConte
       }
     }
     const limit = Math.max(1, input.parallelism ?? M365_RESTORE_PARALLELISM);
-    const status = () => ({ phase: 'restoring', destination: input.destination, conflict: input.conflict, parts: planned.parts, partsDone, items: planned.items, counts });
+    const status = () => ({ phase: 'restoring', destination: input.destination, conflict: input.conflict, parts: planned.parts, partsDone, partsFailed, items: planned.items, counts });
     context.df.setCustomStatus(status());
     let running: { part: number; unit: number }[] = [];
     let next = 0;
@@ -142,23 +143,46 @@ const restoreM365: OrchestrationHandler = function* (context: OrchestrationConte
       const tasks = running.map((r) =>
         context.df.callActivityWithRetry('writeM365Unit', RETRY, { ...step, part: r.part, unit: r.unit, conflict: input.conflict, toUser: input.destination === 'user' } satisfies M365UnitInput),
       );
-      const results = (yield context.df.Task.all(tasks)) as M365UnitOutput[];
+      // Every unit of the round is waited for on its own: a part that fails after its retries is
+      // recorded failed (with its reason, in the report) and the other parts go on.
+      try {
+        yield context.df.Task.all(tasks);
+      } catch {
+        // the failed ones are recorded below
+      }
       const still: typeof running = [];
-      results.forEach((u, i) => {
+      for (let i = 0; i < tasks.length; i++) {
+        const r = running[i]!;
+        let u: M365UnitOutput | undefined;
+        let reason = '';
+        try {
+          u = (yield tasks[i]!) as M365UnitOutput;
+        } catch (e) {
+          reason = String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 240) || 'The part could not be written after its retries.';
+        }
+        if (!u) {
+          yield context.df.callActivityWithRetry('recordM365PartFailure', RETRY, { ...step, part: r.part, unit: r.unit, reason });
+          counts.failed++;
+          partsFailed++;
+          partsDone++;
+          continue;
+        }
         counts.restored += u.restored;
         counts.skipped += u.skipped;
         counts.renamed += u.renamed;
         counts.failed += u.failed;
         if (u.done) partsDone++;
-        else still.push({ part: running[i]!.part, unit: running[i]!.unit + 1 });
-      });
+        else still.push({ part: r.part, unit: r.unit + 1 });
+      }
       running = still;
       context.df.setCustomStatus(status());
     }
   } finally {
     yield context.df.callActivityWithRetry('endRestoreSession', RETRY, step);
   }
-  context.df.setCustomStatus({ phase: 'done', destination: input.destination, conflict: input.conflict, parts: planned.parts, partsDone, items: planned.items, counts });
-  return { parts: planned.parts, items: planned.items, counts };
+  // The backup's words: `partial` when a part or an item failed (reported with its reason), else `complete`.
+  const outcome = partsFailed > 0 || counts.failed > 0 ? 'partial' : 'complete';
+  context.df.setCustomStatus({ phase: 'done', status: outcome, destination: input.destination, conflict: input.conflict, parts: planned.parts, partsDone, partsFailed, items: planned.items, counts });
+  return { status: outcome, parts: planned.parts, items: planned.items, partsFailed, counts };
 };
 df.app.orchestration('restoreM365', restoreM365);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readAll } from './itemContent';
+import { CONTENT_IN_FLIGHT } from './slots';
 import { isStop, reasonOf, send, sendOr404, statusOf } from './graphWrite';
 import { countFailure, emptyCounts, type RestoreItem, type ServiceWriter, type WriterContext, type WriterCounts } from './serviceWriter';
 
@@ -102,7 +103,7 @@ export class CalendarWriter implements ServiceWriter {
       await ctx.map.set(item.sourceId, item.sourceId);
       return 'skipped';
     }
-    const stored = JSON.parse((item.content ? await readAll(item.content()) : Buffer.from('{}')).toString('utf8')) as Json;
+    const stored = (await CONTENT_IN_FLIGHT.run(3 * item.size, async () => JSON.parse((item.content ? await readAll(item.content()) : Buffer.from('{}')).toString('utf8')))) as Json;
     const calendar = await calendars.of(item.meta);
     const transactionId = `m365b-${createHash('sha256').update(`${ctx.targetUserId}\0${ctx.destinationRoot ?? ''}\0${original ? ctx.conflict : ''}\0${item.sourceId}`).digest('hex').slice(0, 40)}`;
     const created = await send<{ id: string }>(ctx.conn, 'POST', `${box}/calendars/${encodeURIComponent(calendar)}/events`, `create event "${str(stored.subject)}"`, eventCreateBody(stored, transactionId));

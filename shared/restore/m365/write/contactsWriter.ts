@@ -1,4 +1,5 @@
 import { readAll } from './itemContent';
+import { CONTENT_IN_FLIGHT } from './slots';
 import { isStop, odataString, reasonOf, send, sendOr404, statusOf } from './graphWrite';
 import { foldersThenItems } from './foldersFirst';
 import { countFailure, emptyCounts, type RestoreItem, type ServiceWriter, type WriterContext, type WriterCounts } from './serviceWriter';
@@ -72,7 +73,7 @@ export class ContactsWriter implements ServiceWriter {
   private async contact(ctx: WriterContext, box: string, collection: string, item: RestoreItem): Promise<'restored' | 'skipped' | 'renamed'> {
     const mapped = await ctx.map.get(item.sourceId);
     if (mapped && ctx.conflict !== 'replace' && (await sendOr404(ctx.conn, 'GET', `${box}/contacts/${mapped}?$select=id`, 'a restored contact'))) return 'skipped';
-    const stored = JSON.parse((item.content ? await readAll(item.content()) : Buffer.from('{}')).toString('utf8')) as Record<string, unknown>;
+    const stored = (await CONTENT_IN_FLIGHT.run(3 * item.size, async () => JSON.parse((item.content ? await readAll(item.content()) : Buffer.from('{}')).toString('utf8')))) as Record<string, unknown>;
     const name = String(stored.displayName ?? item.meta.displayName ?? '');
     const existing = (await send<{ value?: { id: string }[] }>(ctx.conn, 'GET', `${collection}?$filter=${encodeURIComponent(`displayName eq ${odataString(name)}`)}&$select=id`, `contact "${name}"`)).value?.[0];
     if (existing && ctx.conflict === 'skip') {

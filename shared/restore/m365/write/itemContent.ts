@@ -3,7 +3,8 @@ import { missingChunk } from '../../chunkFetcher';
 import { chunkHexes } from '../tenantPlan';
 
 /** Raw bytes of chunks read at once for one item's stream (chunks are <= 8 MiB each). */
-const WINDOW = 8 * 1024 * 1024;
+export const CONTENT_WINDOW_BYTES = 8 * 1024 * 1024;
+const WINDOW = CONTENT_WINDOW_BYTES;
 
 /**
  * One item's content streamed from the repository in order: its chunks read window by window

@@ -1,7 +1,7 @@
 import type { PrivateKey } from '../../../crypto';
 import { BackupError } from '../../../errors';
 import type { GraphConnection } from '../../../graph';
-import { createRestoreSession, loadRestorePlan, openRestoreSession, readRestoreReport, saveRestoreParts, saveRestorePlan, sweepRestoreArea, type Repository, type RestoreReport } from '../../../repo';
+import { createRestoreSession, loadRestorePlan, openRestoreSession, readRestoreReport, saveRestoreParts, saveRestorePlan, saveUnitFailures, sweepRestoreArea, type Repository, type RestoreReport } from '../../../repo';
 import { selectTenantSnapshots } from '../tenantPlan';
 import type { RestoreJobRef } from '../restoreJob';
 import { checkM365Restore, planM365Restore, writeM365Unit, type M365RestoreRequest } from './engine';
@@ -53,6 +53,18 @@ export async function writeM365RestoreUnit(repo: Repository, conn: GraphConnecti
   const plan = await loadRestorePlan<M365WritePlan>(repo, key, job.restoreId);
   const u = await writeM365Unit(repo, key, conn, plan, { ...o, restoreId: job.restoreId });
   return { part: u.part, unit: u.unit, done: u.done, restored: u.restored, skipped: u.skipped, renamed: u.renamed, failed: u.failed };
+}
+
+/**
+ * A part (user x service) whose unit failed after its retries: recorded in the report as one
+ * failed item named after its service, with the reason, so the restore goes on with the other
+ * parts and ends `partial`. The row is the unit's own: a replay writes the same row again.
+ */
+export async function recordM365PartFailure(repo: Repository, job: RestoreJobRef, o: { part: number; unit: number; reason: string }): Promise<void> {
+  const key = await openRestoreSession(repo, job.sessionId).catch(() => undefined);
+  const plan = key ? await loadRestorePlan<M365WritePlan>(repo, key, job.restoreId).catch(() => undefined) : undefined;
+  const service = plan?.parts[o.part]?.service ?? 'part';
+  await saveUnitFailures(repo, job.restoreId, `p${String(o.part).padStart(6, '0')}.u${String(o.unit).padStart(6, '0')}`, [{ item: `(${service})`, reason: o.reason }], { restored: 0, skipped: 0, renamed: 0, failed: 1 });
 }
 
 /** What GET /api/restores/{id} shows of a restore into Microsoft 365: per part (user x service) counts and the first failures. */

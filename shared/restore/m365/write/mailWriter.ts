@@ -1,5 +1,9 @@
 import type { GraphConnection } from '../../../graph';
 import { readAll } from './itemContent';
+import { CONTENT_IN_FLIGHT } from './slots';
+
+/** Copies of a message's size held while it is imported (chunks, MIME, base64 string, JSON body, request). */
+const MIME_COST_FACTOR = 5;
 import { betaUrl, isStop, odataString, reasonOf, send, sendOr404, statusOf } from './graphWrite';
 import { summarizeMime } from './mimeParts';
 import { foldersThenItems } from './foldersFirst';
@@ -100,8 +104,8 @@ export class MailWriter implements ServiceWriter {
       await ctx.map.set(item.sourceId, existing.id);
       return 'skipped';
     }
-    const mime = item.content ? await readAll(item.content()) : Buffer.alloc(0);
-    const created = await this.create(ctx.conn, box, folder, mime, m);
+    // Held at once while it is sent: the chunks, the MIME, its base64 and the JSON body around it.
+    const created = await CONTENT_IN_FLIGHT.run(MIME_COST_FACTOR * item.size, async () => this.create(ctx.conn, box, folder, item.content ? await readAll(item.content()) : Buffer.alloc(0), m));
     await ctx.map.set(item.sourceId, created);
     // A created message is unread, unflagged, uncategorised: one PATCH only when the backup says otherwise.
     const flagged = typeof m.flag === 'string' && m.flag !== 'notFlagged';

@@ -3,7 +3,8 @@ import { backoffMs, retryAfterMs } from '../../../graph/throttlingMiddleware';
 import { sleep } from '../../../graph/gates';
 import { graphError } from '../../../graph/requests';
 import { readAll } from './itemContent';
-import { LARGE_ITEM_BYTES, LARGE_UPLOADS } from './slots';
+import { CONTENT_IN_FLIGHT } from './slots';
+import { CONTENT_WINDOW_BYTES } from './itemContent';
 import { isStop, reasonOf, send, sendOr404, statusOf } from './graphWrite';
 import { foldersThenItems } from './foldersFirst';
 import { countFailure, emptyCounts, type ConflictMode, type RestoreItem, type ServiceWriter, type WriterContext, type WriterCounts } from './serviceWriter';
@@ -13,6 +14,13 @@ export const SIMPLE_UPLOAD_MAX = 4 * 1024 * 1024;
 /** Upload-session fragments: a multiple of 320 KiB (Graph's rule), well under the 60 MiB cap. */
 export const FRAGMENT_BYTES = 32 * 320 * 1024;
 const FRAGMENT_ATTEMPTS = 5;
+
+/**
+ * Bytes a file holds in memory while it is sent, charged to the process-wide budget: a small file
+ * whole (its chunks, then the one joined body); a large one a read window of chunks plus the
+ * fragment being built and the one being sent.
+ */
+export const contentCost = (size: number) => (size <= SIMPLE_UPLOAD_MAX ? 2 * size : CONTENT_WINDOW_BYTES + 2 * FRAGMENT_BYTES);
 
 type DriveItem = { id: string; name?: string; folder?: unknown; file?: { hashes?: { quickXorHash?: string } }; fileSystemInfo?: { lastModifiedDateTime?: string } };
 
@@ -92,13 +100,22 @@ export class OneDriveWriter implements ServiceWriter {
     // Ours from an earlier run: left as is, unless `replace` asks to make it the backup's again (by name, below).
     if (mapped && ctx.conflict !== 'replace' && (await sendOr404<DriveItem>(ctx.conn, 'GET', `${drive}/items/${mapped}`, `drive file ${mapped}`))) return 'skipped';
     const existing = await sendOr404<DriveItem>(ctx.conn, 'GET', this.childPath(drive, parent, name), `drive file "${name}"`);
-    if (existing && ctx.conflict === 'skip') return 'skipped';
+    if (existing && ctx.conflict === 'skip') {
+      // The backup's own bytes already there (e.g. uploaded by a unit killed before its PATCH of
+      // the times): the times are set and the file mapped, so a rerun completes what was cut.
+      const same = typeof m.quickXorHash === 'string' && existing.file?.hashes?.quickXorHash === m.quickXorHash;
+      const times = fileSystemInfo(m);
+      if (same && times.lastModifiedDateTime && existing.fileSystemInfo?.lastModifiedDateTime !== times.lastModifiedDateTime)
+        await send(ctx.conn, 'PATCH', `${drive}/items/${existing.id}`, `set the times of "${name}"`, { fileSystemInfo: times });
+      if (same) await ctx.map.set(item.sourceId, existing.id);
+      return 'skipped';
+    }
     const behavior: ConflictMode | 'fail' = existing ? ctx.conflict : 'fail';
     let uploaded: DriveItem;
     const hash = new QuickXorHash();
     try {
       const upload = () => (item.size <= SIMPLE_UPLOAD_MAX ? this.simpleUpload(ctx, drive, parent, item, behavior, hash) : this.sessionUpload(ctx, drive, parent, item, behavior, hash));
-      uploaded = item.size > LARGE_ITEM_BYTES ? await LARGE_UPLOADS.run(upload) : await upload();
+      uploaded = await CONTENT_IN_FLIGHT.run(contentCost(item.size), upload);
     } catch (e) {
       if (statusOf(e) === 409 && behavior === 'fail') return 'skipped'; // created meanwhile (a parallel rerun): left untouched
       throw e;
@@ -118,8 +135,8 @@ export class OneDriveWriter implements ServiceWriter {
   private async simpleUpload(ctx: WriterContext, drive: string, parent: string, item: RestoreItem, behavior: string, hash: QuickXorHash): Promise<DriveItem> {
     const data = item.content ? await readAll(item.content()) : Buffer.alloc(0);
     hash.update(data);
-    const body = data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
-    return send<DriveItem>(ctx.conn, 'PUT', `${this.childPath(drive, parent, String(item.meta.name))}:/content?@microsoft.graph.conflictBehavior=${behavior}`, `upload "${String(item.meta.name)}"`, body, {
+    // The Buffer itself is the body (the SDK sends a Buffer as is): no second copy of the file.
+    return send<DriveItem>(ctx.conn, 'PUT', `${this.childPath(drive, parent, String(item.meta.name))}:/content?@microsoft.graph.conflictBehavior=${behavior}`, `upload "${String(item.meta.name)}"`, data, {
       'Content-Type': 'application/octet-stream',
     });
   }

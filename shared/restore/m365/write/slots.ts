@@ -1,27 +1,48 @@
 /**
- * A process-wide count of large items whose content is in memory at once (a fragment being sent, a
- * window being read), so the memory of a restore stays bounded whatever the number of users and
- * services written in parallel.
+ * One process-wide budget for restore content in flight: the bytes of decrypted chunks, MIME
+ * buffers and upload fragments held at once by every writer of the process (all users, all
+ * services). A writer takes its item's cost before it reads the content and gives it back when the
+ * item is sent, so the memory of a restore stays bounded whatever M365_RESTORE_PARALLELISM is.
  */
-export class Slots {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
-  constructor(size: number) {
-    this.free = size;
-  }
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((r) => this.waiting.push(r));
+export class ByteBudget {
+  private used = 0;
+  private readonly waiting: { bytes: number; go: () => void }[] = [];
+  constructor(readonly limit: number) {}
+
+  /** Runs fn holding `bytes` of the budget (an item larger than the whole budget runs alone). */
+  async run<T>(bytes: number, fn: () => Promise<T>): Promise<T> {
+    const cost = Math.min(Math.max(0, Math.ceil(bytes)), this.limit);
+    await this.take(cost);
     try {
       return await fn();
     } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
+      this.give(cost);
+    }
+  }
+
+  get inUse(): number {
+    return this.used;
+  }
+
+  private take(cost: number): Promise<void> {
+    // First come, first served: a large item waiting is not overtaken forever by small ones.
+    if (this.waiting.length === 0 && this.used + cost <= this.limit) {
+      this.used += cost;
+      return Promise.resolve();
+    }
+    return new Promise<void>((go) => this.waiting.push({ bytes: cost, go }));
+  }
+
+  private give(cost: number): void {
+    this.used -= cost;
+    while (this.waiting.length > 0 && this.used + this.waiting[0]!.bytes <= this.limit) {
+      const next = this.waiting.shift()!;
+      this.used += next.bytes;
+      next.go();
     }
   }
 }
 
-/** Files above 256 KiB uploaded at once in this process (each holds up to a fragment and a read window). */
-export const LARGE_UPLOADS = new Slots(3);
-export const LARGE_ITEM_BYTES = 256 * 1024;
+/** Bytes of restore content the process holds at once (decrypted chunks, MIME, fragments). */
+export const CONTENT_IN_FLIGHT_BYTES = 96 * 1024 * 1024;
+export const CONTENT_IN_FLIGHT = new ByteBudget(CONTENT_IN_FLIGHT_BYTES);
