@@ -1,9 +1,9 @@
 import { BackupError } from '../errors';
 import { servicePartition, type DirectoryUser, type Service } from '../m365';
-import { Catalog } from '../repo';
+import { Catalog, type SnapshotRecord } from '../repo';
 import { directoryUsers } from '../restore/m365/restoreTenant';
 import type { BrowseScope } from './browseTarget';
-import { versionsOfSnapshot } from './sessionItems';
+import { historyOf, versionsOfSnapshot } from './sessionItems';
 import { itemOf, type ItemRow } from './itemView';
 
 export interface SearchQuery {
@@ -51,6 +51,19 @@ export function matcher(q: SearchQuery): (r: ItemRow) => boolean {
   };
 }
 
+/** The newest of `snapshots` (oldest first; `seqs` their numbers) with from <= seq < to. */
+function newestHolding(snapshots: SnapshotRecord[], seqs: number[], from: number, to: number): SnapshotRecord | undefined {
+  let lo = 0;
+  let hi = seqs.length; // first index with seq >= to
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (seqs[mid]! < to) lo = mid + 1;
+    else hi = mid;
+  }
+  const s = snapshots[lo - 1];
+  return s && s.seq >= from ? s : undefined;
+}
+
 /**
  * Search inside a browse session: one user (or every backed-up user of the tenant) and the given
  * services, in the newest snapshot or across every snapshot (`history`: each stored version once,
@@ -68,18 +81,17 @@ export async function searchItems(scope: BrowseScope, o: { user?: string; servic
       const snapshots = await catalog.snapshots();
       const latest = snapshots.at(-1);
       if (!latest) continue;
-      const inLatest = new Set((await versionsOfSnapshot(scope.repo, scope.key, scope.sessionId, catalog, latest)).map((v) => `${v.itemToken}.${v.from}`));
-      const seen = new Set<string>();
-      // Newest snapshot first: a version is reported at the newest snapshot that holds it.
-      for (const snapshot of o.history ? [...snapshots].reverse() : [latest])
-        for (const v of await versionsOfSnapshot(scope.repo, scope.key, scope.sessionId, catalog, snapshot)) {
-          const k = `${v.itemToken}.${v.from}`;
-          if (seen.has(k)) continue;
-          seen.add(k);
-          scanned++;
-          const row = itemOf(v.meta);
-          if (row && match(row)) hits.push({ ...row, user: user.userPrincipalName, service, snapshot: snapshot.seq, time: snapshot.time, inLatest: inLatest.has(k) });
-        }
+      // One pass over every stored version (history) or those of the newest snapshot; a version is
+      // reported at the newest committed snapshot that holds it (none: only forgotten ones did, skip).
+      const seqs = snapshots.map((s) => s.seq);
+      const versions = o.history ? await historyOf(scope.repo, scope.key, scope.sessionId, catalog, latest.seq) : await versionsOfSnapshot(scope.repo, scope.key, scope.sessionId, catalog, latest);
+      for (const v of versions) {
+        const snapshot = newestHolding(snapshots, seqs, v.from, v.to);
+        if (!snapshot) continue;
+        scanned++;
+        const row = itemOf(v.meta);
+        if (row && match(row)) hits.push({ ...row, user: user.userPrincipalName, service, snapshot: snapshot.seq, time: snapshot.time, inLatest: v.to > latest.seq });
+      }
     }
   hits.sort((a, b) => (b.date ?? '').localeCompare(a.date ?? '') || a.id.localeCompare(b.id));
   return { hits: hits.slice(0, SEARCH_LIMIT), truncated: hits.length > SEARCH_LIMIT, scanned };

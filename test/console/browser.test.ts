@@ -88,6 +88,15 @@ describe('the web console in Chromium (sign-in, dashboard, run history, failed i
     const runs = page.getByRole('table', { name: /Backups and restores of contoso/ });
     await runs.waitFor();
     assert.match(await runs.innerText(), new RegExp(c.runId));
+    // Storage and cost per tier, from GET /api/report: the demo tenant's packs are on some tier and counted.
+    const storage = page.getByRole('table', { name: /Storage of contoso per tier/ });
+    await storage.waitFor();
+    const packRows = await storage.getByRole('row').filter({ hasText: 'Packs, ' }).allInnerTexts();
+    assert.equal(packRows.length, 4, 'one row per tier (Hot, Cool, Cold, Archive)');
+    assert.ok(packRows.some((r) => /^Packs, \w+\t[1-9][\d,]*\t[\d.]+ (B|KiB|MiB|GiB)\t\d+\.\d\d$/.test(r)), `a tier holds the packs: ${packRows.join(' | ')}`);
+    assert.match(await storage.getByRole('row').filter({ hasText: 'Total' }).innerText(), /\d+\.\d\d/);
+    assert.match(await page.getByRole('list', { name: 'Garbage' }).innerText(), /Garbage waiting/);
+    assert.ok(await page.getByRole('table', { name: /per lock generation/ }).isVisible());
     await accessible(page, 'the run history');
     await shot(page, '04-run-history');
 

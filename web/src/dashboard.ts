@@ -1,6 +1,7 @@
 import { api, type RunSummary, type TenantOverview } from './api.js';
 import { h, show, statusBadge, table } from './dom.js';
 import { bytes, count, when } from './format.js';
+import { storageSection } from './storage.js';
 
 /** A running run's progress as a labelled bar; a finished one's counts. */
 export function progressCell(r: RunSummary): Node {
@@ -50,6 +51,6 @@ export async function dashboard(): Promise<boolean> {
 
 export async function tenantRuns(tenant: string): Promise<boolean> {
   const { runs } = await api<{ runs: RunSummary[] }>(`/api/runs?tenant=${encodeURIComponent(tenant)}`);
-  show(`Runs of ${tenant}`, h('p', {}, h('a', { href: '#/' }, 'All tenants')), runs.length ? table(`Backups and restores of ${tenant}, newest first`, RUN_HEAD, runRows(runs), [4, 5, 6]) : h('p', {}, 'No run in the last five weeks.'));
+  show(`Runs of ${tenant}`, h('p', {}, h('a', { href: '#/' }, 'All tenants')), runs.length ? table(`Backups and restores of ${tenant}, newest first`, RUN_HEAD, runRows(runs), [4, 5, 6]) : h('p', {}, 'No run in the last five weeks.'), await storageSection(tenant));
   return runs.some((r) => ['Running', 'Pending'].includes(r.runtimeStatus));
 }
