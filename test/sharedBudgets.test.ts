@@ -94,7 +94,7 @@ describe('Graph budgets shared across processes (two processes, one tenant, the 
     const requests = sim.stats.tenantRequests.get(tenantId) ?? 0;
     const throttled = sim.stats.throttled;
     const { use, windows } = budgetUse(sim.stats.tenantArrivals.get(tenantId) ?? []);
-    const summary = `${requests} requests, ${throttled} answered 429 (${sim.stats.tenantThrottled} by the tenant limits), budget use ${(use * 100).toFixed(1)}% over ${windows} windows, peak tenant concurrency ${sim.stats.peakTenantConcurrency}, ledger syncs ${a!.syncs + b!.syncs}`;
+    const summary = `${requests} requests, ${throttled} answered 429 (${sim.stats.tenantThrottled} by the tenant limits: ${JSON.stringify(Object.fromEntries(sim.stats.tenantThrottledBy))}), budget use ${(use * 100).toFixed(1)}% over ${windows} windows, peak tenant concurrency ${sim.stats.peakTenantConcurrency}, ledger syncs ${a!.syncs + b!.syncs}`;
     console.log(`# ${summary}`);
     // Every user's mail was backed up; a unit may fail for reasons of its own on a loaded machine
     // (a partition lock renewal), never for a 429 that went up.

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { BudgetLedger, BudgetState } from './budgetLedger';
 import { leaseSlots, pauseUntil, settleGrants, takeTokens, type TakeRequest, type TakeResult, type WindowLimit } from './budgetRules';
-import { OUTLOOK_BUDGET, Semaphore, sleep, type GateCounters, type MailboxBudget, type RequestGates } from './gates';
+import { OUTLOOK_BUDGET, Semaphore, sleep, slotsFor, type GateCounters, type MailboxBudget, type RequestGates } from './gates';
 
 /**
  * Request gates shared by every process of a tenant (any number of Function App instances, or CLI
@@ -251,8 +251,9 @@ export class SharedTenantGates implements RequestGates {
         throw e;
       }
     }
+    let slots = 0;
     try {
-      await this.acquireSlot();
+      slots = await this.acquireSlot(slotsFor(cost));
     } catch (e) {
       mailboxAnswered?.();
       m?.slots.release();
@@ -264,7 +265,7 @@ export class SharedTenantGates implements RequestGates {
       released = true;
       mailboxAnswered?.();
       rateAnswered?.();
-      this.active--;
+      this.active -= slots;
       for (const w of this.wake) w();
       m?.slots.release();
     };
@@ -377,11 +378,21 @@ export class SharedTenantGates implements RequestGates {
 
   // ---- tenant row: slot leases, the tenant-wide rate, the tenant pause ----
 
-  private async acquireSlot(): Promise<void> {
-    this.slotWaiters++;
+  /**
+   * Waits until `n` of the slots this process holds are free and takes them (a JSON batch holds
+   * several: slotsFor). Returns how many it took: never more than the process holds, so a share
+   * smaller than a batch (two processes splitting a small cap) still lets the batch run.
+   */
+  private async acquireSlot(n = 1): Promise<number> {
+    this.slotWaiters += n;
     this.peak = Math.max(this.peak, this.active + this.slotWaiters);
     try {
-      while (this.active >= this.slotsHeld) {
+      for (;;) {
+        const need = Math.min(n, Math.max(1, this.slotsHeld));
+        if (this.active + need <= this.slotsHeld) {
+          this.active += need;
+          return need;
+        }
         // Ask the ledger for more (at most every starvedRetryMs, and only if we do not hold the whole
         // cap); otherwise wait for one of ours to come back.
         const since = Date.now() - this.lastTenantSync;
@@ -403,9 +414,8 @@ export class SharedTenantGates implements RequestGates {
           this.wake.add(done);
         });
       }
-      this.active++;
     } finally {
-      this.slotWaiters--;
+      this.slotWaiters -= n;
     }
   }
 

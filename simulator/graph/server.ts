@@ -39,6 +39,8 @@ export interface SimulatorStats {
   throttled: number;
   /** 429 answers from the enforced tenant limits alone. */
   tenantThrottled: number;
+  /** 429 answers from the enforced tenant limits, by the limit's message (request window or concurrency). */
+  tenantThrottledBy: Map<string, number>;
   /** Graph requests received per tenant id (batch envelopes not counted, their requests are; downloads are). */
   tenantRequests: Map<string, number>;
   /** Arrival times of the requests the tenant limits admitted, per tenant id (for budget use). */
@@ -99,6 +101,7 @@ const newStats = (): SimulatorStats => ({
   items: new Map(),
   throttled: 0,
   tenantThrottled: 0,
+  tenantThrottledBy: new Map(),
   tenantRequests: new Map(),
   tenantArrivals: new Map(),
   peakTenantConcurrency: 0,
@@ -131,6 +134,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     if (!admitted.ok) {
       stats.throttled++;
       stats.tenantThrottled++;
+      bump(stats.tenantThrottledBy, admitted.reason);
       return graphError(429, 'TooManyRequests', admitted.reason, { 'Retry-After': String(admitted.retryAfterSeconds) });
     }
     if (tenantLimiter.limits) {
