@@ -186,6 +186,8 @@ export class SharedTenantGates implements RequestGates {
   readonly counters: GateCounters = { requests: 0, throttled: 0, retries: 0 };
   /** Ledger reads-and-writes done (for the budget benchmark: storage traffic per Graph request). */
   syncs = 0;
+  /** The same, by why they were made (rate tokens, slots asked while starved, lease heartbeat, mailbox tokens, named windows, close). */
+  readonly syncsBy: Record<string, number> = {};
   readonly holder: string;
   readonly mailboxBudget: MailboxBudget;
   private readonly ledger: BudgetLedger;
@@ -371,6 +373,7 @@ export class SharedTenantGates implements RequestGates {
         const t = takeTokens(settleGrants(s, req.settleAll), at, req);
         return { next: t.next, result: { take: t.result, paused: s.pausedUntil } };
       }),
+      'mailbox',
     );
     b.accept(at, req, take, boundedPause(paused));
     return take.granted > 0 ? 0 : take.retryAt;
@@ -400,7 +403,7 @@ export class SharedTenantGates implements RequestGates {
           // The other processes hold the rest while they use it: asking again at once would only
           // cost storage. Back off while an ask gains nothing; a slot given back is seen at the next ask.
           const held = this.slotsHeld;
-          await this.syncTenant(false);
+          await this.syncTenant(false, 'slots');
           this.slotPollMs = this.slotsHeld > held ? this.starvedRetryMs : Math.min(this.heartbeatMs, 2 * this.slotPollMs);
           continue;
         }
@@ -426,7 +429,7 @@ export class SharedTenantGates implements RequestGates {
       for (;;) {
         if (b.usable(Date.now(), cost)) {
           const answered = b.spend(cost);
-          if (b.wantsAhead(Date.now()) && !this.tenantSync) void this.syncTenant(true).catch(() => undefined);
+          if (b.wantsAhead(Date.now()) && !this.tenantSync) void this.syncTenant(true, 'rate-ahead').catch(() => undefined);
           return answered;
         }
         b.need = Math.max(b.need, cost);
@@ -435,7 +438,7 @@ export class SharedTenantGates implements RequestGates {
           await sleep(b.refusedUntil - Date.now());
           continue;
         }
-        const retryAt = await this.syncTenant(true);
+        const retryAt = await this.syncTenant(true, 'rate');
         if (!b.usable(Date.now(), cost) && retryAt > Date.now()) await sleep(retryAt - Date.now());
       }
     } finally {
@@ -444,18 +447,18 @@ export class SharedTenantGates implements RequestGates {
   }
 
   /** One read-and-write of the tenant row (coalesced): renews our slot lease, takes rate tokens if asked. Returns the rate's retry time. */
-  private async syncTenant(tokens: boolean): Promise<number> {
+  private async syncTenant(tokens: boolean, why: string): Promise<number> {
     while (this.tenantSync) {
       const inFlight = this.tenantSync;
       const r = await inFlight.promise;
       if (!tokens || inFlight.tokens) return r;
     }
-    const run = { tokens, promise: this.doSyncTenant(tokens).finally(() => (this.tenantSync = undefined)) };
+    const run = { tokens, promise: this.doSyncTenant(tokens, why).finally(() => (this.tenantSync = undefined)) };
     this.tenantSync = run;
     return run.promise;
   }
 
-  private async doSyncTenant(tokens: boolean): Promise<number> {
+  private async doSyncTenant(tokens: boolean, why: string): Promise<number> {
     const req = tokens && this.rate ? this.rate.request() : undefined;
     // What we ask for: the most requests we had in flight or waiting since the last sync (not just
     // this instant's), so a busy process does not give slots back between two bursts.
@@ -471,6 +474,7 @@ export class SharedTenantGates implements RequestGates {
         const take = req ? takeTokens(settleGrants(lease.next, req.settleAll), at, req) : undefined;
         return { next: take?.next ?? lease.next, result: { slots: lease.result, take: take?.result, paused: s.pausedUntil } };
       }),
+      why,
     );
     this.lastTenantSync = Date.now();
     this.slotsHeld = r.slots;
@@ -487,7 +491,7 @@ export class SharedTenantGates implements RequestGates {
     if (needed && !this.timer) {
       // Every sync renews the lease: a beat right after a token take would only cost storage.
       this.timer = setInterval(() => {
-        if (Date.now() - this.lastTenantSync >= this.heartbeatMs / 2) void this.syncTenant(false).catch(() => undefined);
+        if (Date.now() - this.lastTenantSync >= this.heartbeatMs / 2) void this.syncTenant(false, 'heartbeat').catch(() => undefined);
       }, this.heartbeatMs);
       this.timer.unref();
     } else if (!needed && this.timer) {
@@ -497,10 +501,11 @@ export class SharedTenantGates implements RequestGates {
   }
 
   /** Storage hiccups are retried a few times before the request fails (and its item is retried next run). */
-  private async retrying<T>(op: () => Promise<T>): Promise<T> {
+  private async retrying<T>(op: () => Promise<T>, why = 'other'): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         this.syncs++;
+        this.syncsBy[why] = (this.syncsBy[why] ?? 0) + 1;
         return await op();
       } catch (e) {
         if (attempt >= 5) throw e;

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   rmSync(spoolDir, { recursive: true, force: true });
   if (failures.length) console.error(JSON.stringify(failures.slice(0, 5)));
   const gates = conn.gates as SharedTenantGates;
-  console.log(JSON.stringify({ outcomes, failures, counters: gates.counters, syncs: gates.syncs ?? 0, wallMs: Date.now() - started, started }));
+  console.log(JSON.stringify({ outcomes, failures, counters: gates.counters, syncs: gates.syncs ?? 0, syncsBy: (gates as { syncsBy?: Record<string, number> }).syncsBy ?? {}, wallMs: Date.now() - started, started }));
   await services.close();
 }
 
