@@ -242,6 +242,70 @@ describe('the web console in Chromium (sign-in, dashboard, run history, failed i
     await page.context().close();
   });
 
+  test('select two messages and one file across services, restore them in place with conflict rename, and see the report (and the items at the simulator)', async () => {
+    // A user no earlier restore wrote into (the restore map would skip what one did).
+    const sim = [...c.contoso.tenant.users.values()].find((u) => u.user.userPrincipalName !== history.owner && u.user.hasMailbox && u.user.hasDrive)!;
+    const upn = sim.user.userPrincipalName;
+    const messages = [...sim.mailbox.messages.values()].filter((m) => m.subject !== 'broken on the wire').slice(0, 2);
+    assert.equal(messages.length, 2, 'two backed-up messages');
+    const picked = messages.map((m) => m.subject);
+    const drivePaths = [...sim.drive.values()].filter((d) => !d.folder).map((d) => c.contoso.editor.drivePath(upn, d.id));
+    const folderNames = [...sim.drive.values()].filter((d) => d.folder && d.parentId !== null).map((d) => d.name);
+    const filePath = drivePaths.find((p) => !p.includes('/')) ?? drivePaths.find((p) => folderNames.filter((n) => n === p.split('/').at(-2)).length === 1)!;
+    const fileName = filePath.split('/').at(-1)!;
+    const copies = (subject: string) => [...sim.mailbox.messages.values()].filter((m) => m.subject === subject).length;
+    const files = () => [...sim.drive.values()].filter((d) => !d.folder).length;
+    const before = { copies: picked.map(copies), drive: files() };
+
+    const page = await signInAs(c.users.admin, 'admin-selection');
+    await page.locator('#nav').getByRole('link', { name: 'Browse' }).click();
+    await page.getByLabel('Repository password').fill(c.contoso.password);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    const users = page.getByRole('table', { name: 'Backed-up users and their services' });
+    await users.getByRole('row').filter({ hasText: upn }).getByRole('link', { name: 'mail' }).click();
+    // Each message in its folder (the selection stays while the user moves between folders).
+    for (const m of messages) {
+      const leaf = c.contoso.editor.mailFolderPath(upn, m.folderId).split('/').at(-1)!;
+      await page.getByRole('navigation', { name: 'Folders' }).getByRole('link', { name: new RegExp(`^${leaf} \\(`) }).click();
+      await page.getByRole('table', { name: new RegExp(`^Items in ${leaf} at snapshot`) }).waitFor();
+      await page.getByRole('checkbox', { name: `Select ${m.subject}`, exact: true }).check();
+    }
+    assert.match(await page.getByText(/^The 2 selected items/).innerText(), /as at/);
+
+    // On to the user's OneDrive: the selection stays (page memory), one file joins it.
+    await page.getByRole('link', { name: 'All users' }).click();
+    await users.getByRole('row').filter({ hasText: upn }).getByRole('link', { name: 'onedrive' }).click();
+    const folder = filePath.split('/').at(-2);
+    if (folder) await page.getByRole('navigation', { name: 'Folders' }).getByRole('link', { name: new RegExp(`^${folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(`) }).click();
+    await page.getByRole('table', { name: new RegExp(`^Items in ${folder ?? 'the top level'} at snapshot`) }).waitFor();
+    await page.getByRole('checkbox', { name: `Select ${fileName}`, exact: true }).check();
+    const selection = page.getByRole('list', { name: 'Selected items' });
+    assert.equal(await selection.getByRole('listitem').count(), 3);
+    assert.match(await selection.innerText(), new RegExp(`${picked[0]} · mail[\\s\\S]*${fileName.replace(/\./g, '\\.')} · onedrive`));
+    assert.ok(await page.getByLabel(/^The 3 selected items/).isChecked());
+    await page.getByLabel('Back into Microsoft 365, in place').check();
+    await page.getByLabel('When an item exists').selectOption('rename');
+    await accessible(page, 'a listing with a selection and the restore form');
+    await shot(page, '15-selection');
+    await page.getByRole('button', { name: 'Start restore' }).click();
+    await page.waitForFunction(() => { const g = globalThis as unknown as { location: { hash: string }; document: { querySelector(s: string): unknown } }; return g.location.hash.startsWith('#/restored/') || !!g.document.querySelector('form p.error'); });
+    assert.match(page.url(), /#\/restored\//, await page.locator('form p.error').innerText().catch(() => ''));
+    await page.getByText(/^Restored \d+, skipped \d+, renamed \d+, failed \d+\.$/).waitFor({ timeout: 120_000 });
+    assert.match(await page.getByText(/^Restored \d+/).innerText(), /^Restored 0, skipped \d+, renamed 3, failed 0\.$/);
+    assert.match(await page.locator('main').innerText(), /complete · in place, conflicts: rename/);
+    const perPart = page.getByRole('table', { name: 'Each user and service' });
+    const partRows = await perPart.getByRole('row').allInnerTexts();
+    assert.ok(partRows.some((r) => r.startsWith(`${upn}\t${upn}\tmail\t0\t`) && r.endsWith('\t2\t0')), partRows.join(' | '));
+    assert.ok(partRows.some((r) => /^\S+\t\S+\tonedrive\t0\t\d+\t1\t0$/.test(r)), partRows.join(' | '));
+    await accessible(page, 'the report of a restore into Microsoft 365');
+    await shot(page, '16-selection-restored');
+    // At the simulator: one more copy of each selected message beside the original, one more file; nothing else.
+    assert.deepEqual(picked.map(copies), before.copies.map((n) => n + 1));
+    assert.equal(files(), before.drive + 1);
+    assert.ok([...sim.drive.values()].some((d) => !d.folder && d.name !== fileName && d.name.startsWith(fileName.replace(/\.[^.]*$/, ''))), 'the file restored beside the original under another name');
+    await page.context().close();
+  });
+
   test("a self-service user browses only their own data in the session opened for them, and is refused (403) another user's; a user without a role sees nothing", async () => {
     const self = await signInAs(c.users.self, 'self');
     await self.getByRole('heading', { name: 'Browse backups' }).waitFor();
