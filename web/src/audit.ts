@@ -56,8 +56,11 @@ export async function consoleRestoreView(id: string): Promise<boolean> {
     parts.push(h('p', {}, h('label', { for: 'restore-progress' }, 'Items written'), ' ', h('progress', { id: 'restore-progress', max: String(r.progress.items), value: String(sofar) }), ` ${count(sofar)} of ${count(r.progress.items)}`));
   }
   if (done) {
-    parts.push(table('Restore report', ['Files', 'Bytes', 'Failed'], [[count(r.files ?? r.counts?.restored), bytes(r.bytes), count(r.failureCount ?? r.counts?.failed)]], [0, 1, 2]));
-    if (r.counts) parts.push(h('p', {}, `Restored ${r.counts.restored}, skipped ${r.counts.skipped}, renamed ${r.counts.renamed}, failed ${r.counts.failed}.`));
+    if (r.counts) {
+      const c = r.counts;
+      parts.push(table('Restore report', ['Restored', 'Skipped (already there)', 'Renamed (beside the existing one)', 'Failed'], [[count(c.restored), count(c.skipped), count(c.renamed), count(c.failed)]], [0, 1, 2, 3]));
+      parts.push(h('p', {}, `Restored ${c.restored}, skipped ${c.skipped}, renamed ${c.renamed}, failed ${c.failed}.`));
+    } else parts.push(table('Restore report', ['Files', 'Bytes', 'Failed'], [[count(r.files), bytes(r.bytes), count(r.failureCount)]], [0, 1, 2]));
     if (r.parts?.length)
       parts.push(table('Each user and service', ['User', 'Written into', 'Service', 'Restored', 'Skipped', 'Renamed', 'Failed'], r.parts.map((p) => [p.user ?? '', p.target ?? '', p.service ?? '', count(p.restored), count(p.skipped), count(p.renamed), count(p.failed)]), [3, 4, 5, 6]));
     if (r.failures?.length) parts.push(table('Items that could not be restored', ['Item', 'Reason'], r.failures.map((f) => [f.path, f.reason])));
