@@ -243,6 +243,7 @@ describe('browse sessions, browse, search, preview and console restores (API_AUT
     assert.equal((refused.body.error as { code: string }).code, 'FORBIDDEN');
     assert.equal((await call('self', ownPath, { method: 'POST', body: { ...own, destination: { kind: 'user', user: other } } })).status, 403);
     await matrix('/api/restores', { admin: 400, operator: 400, self: 403, none: 403, anonymous: 401 }, { method: 'POST', body: { tenant: 'contoso', password: c.contoso.password, ...body, items: [] } });
+    await matrix(`/api/browse/sessions/${adminSession}/restores`, { admin: 400, operator: 403, self: 403, none: 403, anonymous: 401 }, { method: 'POST', body: { ...body, items: [] } });
     assert.deepEqual([sim.mailbox.messages.size, files()], [before.mail, before.drive], 'nothing was written by a refused request');
 
     const started = await call('admin', `/api/browse/sessions/${adminSession}/restores`, { method: 'POST', body });
