@@ -227,6 +227,36 @@ describe('the web console in Chromium (sign-in, dashboard, run history, failed i
     await page.context().close();
   });
 
+  test('the deleted message, found by search, ticked in the results and restored in place: the report says restored 1, and it is back at the simulator', async () => {
+    const sim = [...c.contoso.tenant.users.values()].find((u) => u.user.userPrincipalName === history.owner)!;
+    const back = () => [...sim.mailbox.messages.values()].filter((m) => m.subject === history.subject).length;
+    assert.equal(back(), 0, 'deleted in the mailbox');
+    const page = await signInAs(c.users.admin, 'admin-search-restore');
+    await page.locator('#nav').getByRole('link', { name: 'Browse' }).click();
+    await page.getByLabel('Repository password').fill(c.contoso.password);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByRole('table', { name: 'Backed-up users and their services' }).waitFor();
+    await page.getByRole('link', { name: 'Search' }).first().click();
+    await page.getByLabel('Sender (name or address) contains').fill('carol@partner');
+    await page.getByLabel('Dated from').fill('2026-10-15');
+    await page.getByLabel('Dated to').fill('2026-10-15');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const results = page.getByRole('table', { name: 'Search results, newest first' });
+    await results.waitFor();
+    await results.getByRole('checkbox', { name: new RegExp(`^Select ${history.subject} \\(`) }).check();
+    assert.ok(await page.getByLabel(/^The 1 selected item /).isChecked());
+    assert.match(await page.getByRole('list', { name: 'Selected items' }).innerText(), new RegExp(`${history.subject} · mail · snapshot \\d+`));
+    await page.getByLabel('Back into Microsoft 365, in place').check();
+    await accessible(page, 'search results with a selection');
+    await page.getByRole('button', { name: 'Start restore' }).click();
+    await page.getByText(/^Restored \d+, skipped \d+, renamed \d+, failed \d+\.$/).waitFor({ timeout: 120_000 });
+    assert.match(await page.getByText(/^Restored \d+/).innerText(), /^Restored 1, skipped \d+, renamed 0, failed 0\.$/);
+    await shot(page, '17-search-restored-in-place');
+    assert.equal(back(), 1, 'the message is back');
+    assert.equal(c.contoso.editor.mailFolderPath(history.owner, [...sim.mailbox.messages.values()].find((m) => m.subject === history.subject)!.folderId), 'Inbox', 'where it was');
+    await page.context().close();
+  });
+
   test('restore in place from the console, with the conflict choice, and its report', async () => {
     const page = await signInAs(c.users.admin, 'admin-inplace');
     await page.locator('#nav').getByRole('link', { name: 'Browse' }).click();

@@ -25,7 +25,7 @@ export function restoreForm(o: { user: string; service: string; at: string; snap
   const clear = h('button', { type: 'button', class: 'secondary' }, 'Clear selection');
   clear.addEventListener('click', () => {
     clearSelection();
-    for (const b of document.querySelectorAll<HTMLInputElement>('main input[type="checkbox"]')) b.checked = false;
+    for (const b of document.querySelectorAll<HTMLInputElement>('main table input[type="checkbox"], #select-folder')) b.checked = false;
     refresh();
   });
   const form = h(

@@ -16,6 +16,9 @@ let owner: string | undefined;
 const picked = new Map<string, Selected>();
 const keyOf = (s: Pick<Selected, 'service' | 'id'>) => `${s.service}\u0000${s.id}`;
 
+/** Whose items are selected (undefined: nothing is). */
+export const selectionOwner = () => (picked.size > 0 ? owner : undefined);
+
 /** The selection, if it is this user's. */
 export const selectedOf = (user: string): Selected[] => (owner === user ? [...picked.values()] : []);
 export const isSelected = (user: string, s: Pick<Selected, 'service' | 'id'>) => owner === user && picked.has(keyOf(s));
