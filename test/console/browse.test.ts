@@ -198,7 +198,7 @@ describe('browse sessions, browse, search, preview and console restores (API_AUT
     assert.ok((done.body.counts as { restored: number }).restored >= 1);
   });
 
-  test('restore selected items (two messages, one file) in place with conflict rename: only those are written, beside the originals; a bad selection is a 4xx before anything starts', async () => {
+  test('restore selected items (two messages, one file) in place with conflict rename: only those are written, beside the originals; a selected folder brings its tree (here into another user); a bad selection is a 4xx before anything starts', async () => {
     type Listed = { folders: { id: string; name: string }[]; items: { id: string; type: string; name: string }[] };
     const list = async (user: string, service: string, folder?: string) => (await call('admin', `/api/browse/sessions/${adminSession}/items?${q({ user, service, ...(folder ? { folder } : {}) })}`)).body as unknown as Listed;
     /** The user's backed-up messages, folder by folder (the generator spreads them). */
@@ -282,6 +282,25 @@ describe('browse sessions, browse, search, preview and console restores (API_AUT
     assert.deepEqual([opCounts.restored, opCounts.renamed, opCounts.failed], [0, 0, 0], JSON.stringify(status));
     assert.ok(opCounts.skipped >= 2, 'the message (restored before: the restore map knows it) and its folders were there');
     assert.equal(sim.mailbox.messages.size, before.mail + 2);
+
+    // A folder selected: everything under it, here into another user (under "Restored from <upn> <date>").
+    type Tree = { folders: { id: string; name: string; parent?: string }[] };
+    const tree = (await list(other, 'mail')) as unknown as Tree;
+    const under = (id: string): string[] => [id, ...tree.folders.filter((f) => f.parent === id).flatMap((f) => under(f.id))];
+    const held = new Map<string, number>();
+    for (const f of tree.folders) held.set(f.id, (await list(other, 'mail', f.id)).items.filter((i) => i.type === 'message').length);
+    const inbox = tree.folders.find((f) => under(f.id).some((id) => held.get(id)! > 0))!;
+    const subtree = under(inbox.id);
+    const expected = subtree.length + subtree.reduce((n, id) => n + held.get(id)!, 0);
+    assert.ok(expected > subtree.length, 'the folder tree holds messages');
+    const ownerSim = [...c.contoso.tenant.users.values()].find((u) => u.user.userPrincipalName === owner)!;
+    const ownerMail = ownerSim.mailbox.messages.size;
+    const toUser = await call('admin', `/api/browse/sessions/${adminSession}/restores`, { method: 'POST', body: { user: other, items: [inbox.id], destination: { kind: 'user', user: owner }, conflict: 'skip' } });
+    assert.equal(toUser.status, 202, JSON.stringify(toUser.body));
+    const toUserDone = await restored(adminSession, String(toUser.body.id));
+    assert.deepEqual(toUserDone.body.counts, { restored: expected, skipped: 0, renamed: 0, failed: 0 }, JSON.stringify(toUserDone.body));
+    assert.equal(ownerSim.mailbox.messages.size, ownerMail + expected - subtree.length, "the folder's messages, in the other user's mailbox");
+    assert.equal(sim.mailbox.messages.size, before.mail + 2, 'nothing written into the source user');
   });
 
   test('a session ends after 15 idle minutes (each use slides it) and after 8 hours whatever happens; its row holds no password, name or key in the clear', async () => {
