@@ -117,6 +117,8 @@ export interface M365RestoreInput {
   targetUser?: string;
   conflict: 'skip' | 'rename' | 'replace';
   path?: string;
+  /** Selected item or folder ids of `user` (the console's checkboxes; opaque Graph ids, no names): only these are restored. */
+  items?: string[];
   /** Parts (user x service) written at once (default M365_RESTORE_PARALLELISM). */
   parallelism?: number;
 }

@@ -18,6 +18,7 @@ import { redactingErrors } from '../shared/redact';
 import type { M365RestoreInput, M365UnitInput, M365UnitOutput, RestoreInput, RestoreOutput, RestorePartCounts, RestoreStepInput as StepInput } from './contracts';
 import { planM365RestoreJob, recordM365PartFailure, writeM365RestoreUnit } from '../shared/restore/m365/write/m365Job';
 import type { M365RestoreRequest } from '../shared/restore/m365/write/engine';
+import { planSelectedM365RestoreJob } from '../shared/restore/selectedItems';
 
 
 const repoOf = async (tenant: string) => (await appServices().tenant(tenant)).repo;
@@ -46,7 +47,7 @@ export function m365RequestOf(input: M365RestoreInput): M365RestoreRequest {
 df.app.activity('planM365Restore', {
   handler: redactingErrors(async (input: StepInput & M365RestoreInput): Promise<{ packs: number; parts: number; items: number }> => {
     const { repo, conn } = await restoreGraphOf(input.tenant);
-    return planM365RestoreJob(repo, conn, ref(input), m365RequestOf(input));
+    return input.items ? planSelectedM365RestoreJob(repo, conn, ref(input), m365RequestOf(input), input.items) : planM365RestoreJob(repo, conn, ref(input), m365RequestOf(input));
   }),
 });
 

@@ -11,6 +11,7 @@ import { m365RestoreStatus, parseDestination, startM365Restore } from './m365Res
 import { parseConflict } from '../../shared/restore/m365/write/engine';
 import { parsePathPrefix } from '../../shared/restore/m365/write/writePlan';
 import { writerFor } from '../../shared/restore/m365/write/writers';
+import { parseItemIds } from '../../shared/restore/selectedItems';
 import { allowedUser, sessionFor } from './browseAccess';
 import { checkQuery, errorResponse, instanceOf, jsonBody, jsonEndpoint, optionalString } from './respond';
 
@@ -22,7 +23,8 @@ import { checkQuery, errorResponse, instanceOf, jsonBody, jsonEndpoint, optional
  *
  * The body follows POST /api/restores' contract: user, services, at, destination
  * ({"kind":"folder"} = the zip download | {"kind":"in-place"} | {"kind":"user","user":upn}), path
- * (a folder prefix) and conflict (skip | rename | replace). A folder destination is the zip
+ * (a folder prefix), items (selected item or folder ids of the user, from the listing) and conflict
+ * (skip | rename | replace). A folder destination is the zip
  * download (the `restore` orchestration); in-place and user go back into Microsoft 365 through the
  * same starter as POST /api/restores (`restoreM365`, every check before any write).
  */
@@ -30,7 +32,7 @@ import { checkQuery, errorResponse, instanceOf, jsonBody, jsonEndpoint, optional
 /** POST /api/browse/sessions/{id}/restores -> 202 {id, statusUri}. */
 jsonEndpoint('startBrowseRestore', { route: 'browse/sessions/{id}/restores', methods: ['POST'], durableClient: true, access: ['Backup.SelfService'] }, async (req, context, caller) => {
   const s = await sessionFor(caller, req.params.id ?? '');
-  const body = await jsonBody(req, ['user', 'services', 'at', 'destination', 'path', 'conflict']);
+  const body = await jsonBody(req, ['user', 'services', 'at', 'destination', 'path', 'conflict', 'items']);
   const user = allowedUser(s, optionalString(body, 'user') ?? null, { required: false });
   const services = parseServices(body.services);
   const atText = optionalString(body, 'at');
@@ -40,7 +42,9 @@ jsonEndpoint('startBrowseRestore', { route: 'browse/sessions/{id}/restores', met
   if (s.onlyUser && destination.kind === 'user') throw new BackupError('FORBIDDEN', 'A self-service restore goes back to your own mailbox and OneDrive, or to a download.');
   const path = optionalString(body, 'path');
   const conflictText = optionalString(body, 'conflict');
-  if (destination.kind === 'folder' && (path !== undefined || conflictText !== undefined)) throw new BackupError('USAGE', '"path" and "conflict" go with a destination of kind "in-place" or "user".');
+  const items = parseItemIds(body.items);
+  if (destination.kind === 'folder' && (path !== undefined || conflictText !== undefined || items !== undefined)) throw new BackupError('USAGE', '"path", "conflict" and "items" go with a destination of kind "in-place" or "user".');
+  if (items && !user) throw new BackupError('USAGE', '"items" are items of one user: name the user as "user".');
   const conflict = destination.kind === 'folder' ? undefined : parseConflict(conflictText);
   if (destination.kind !== 'folder') parsePathPrefix(path);
   const { repo, tenantName } = s.scope;
@@ -48,7 +52,7 @@ jsonEndpoint('startBrowseRestore', { route: 'browse/sessions/{id}/restores', met
     appendAudit(repo, {
       time: new Date().toISOString(),
       who: caller.upn || caller.name,
-      what: { ...(user ? { user } : {}), services, ...(at ? { at: at.toISOString() } : {}), ...(path ? { path } : {}) },
+      what: { ...(user ? { user } : {}), services, ...(at ? { at: at.toISOString() } : {}), ...(path ? { path } : {}), ...(items ? { items } : {}) },
       where: { ...destination, ...(conflict ? { conflict } : {}) },
       restoreId,
       via: 'browse-session',
@@ -60,7 +64,7 @@ jsonEndpoint('startBrowseRestore', { route: 'browse/sessions/{id}/restores', met
   };
   if (destination.kind !== 'folder') {
     const m365Services = body.services === undefined ? services.filter((x) => writerFor(x) !== undefined) : services;
-    const instanceId = await startM365Restore(context, tenantName, s.scope.key, { services: m365Services, ...(user ? { user } : {}), ...(at ? { at } : {}), destination, conflict: conflict!, ...(path !== undefined ? { path } : {}) });
+    const instanceId = await startM365Restore(context, tenantName, s.scope.key, { services: m365Services, ...(user ? { user } : {}), ...(at ? { at } : {}), destination, conflict: conflict!, ...(path !== undefined ? { path } : {}), ...(items ? { items } : {}) });
     await audit(instanceId);
     return accepted(instanceId);
   }

@@ -17,7 +17,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'console.css': { file: join(ROOT, 'web', 'static', 'console.css'), type: 'text/css; charset=utf-8' },
   'favicon.svg': { file: join(ROOT, 'web', 'static', 'favicon.svg'), type: 'image/svg+xml' },
 };
-const SCRIPTS = ['app.js', 'api.js', 'dom.js', 'dashboard.js', 'run.js', 'format.js', 'session.js', 'browse.js', 'restoreForm.js', 'search.js', 'preview.js', 'audit.js', 'storage.js'];
+const SCRIPTS = ['app.js', 'api.js', 'dom.js', 'dashboard.js', 'run.js', 'format.js', 'session.js', 'browse.js', 'restoreForm.js', 'search.js', 'preview.js', 'audit.js', 'storage.js', 'selection.js'];
 for (const s of SCRIPTS) ASSETS[s] = { file: join(ROOT, 'dist', 'web', s), type: 'text/javascript; charset=utf-8' };
 
 /**

@@ -10,6 +10,7 @@ import { redactSecrets } from '../../shared/redact';
 import { beginM365Restore, m365RestoreReport } from '../../shared/restore/m365/write/m365Job';
 import type { M365RestoreRequest } from '../../shared/restore/m365/write/engine';
 import type { ConflictMode } from '../../shared/restore/m365/write/serviceWriter';
+import { checkSelectedItems } from '../../shared/restore/selectedItems';
 import { restoreGraphOf } from '../restoreFunctions';
 import { appServices } from '../runtime';
 import type { M365RestoreInput } from '../contracts';
@@ -39,11 +40,13 @@ export async function startM365Restore(
   context: InvocationContext,
   tenant: string,
   key: PrivateKey,
-  o: { services: Service[]; user?: string; at?: Date; destination: Exclude<Destination, { kind: 'folder' }>; conflict: ConflictMode; path?: string },
+  o: { services: Service[]; user?: string; at?: Date; destination: Exclude<Destination, { kind: 'folder' }>; conflict: ConflictMode; path?: string; items?: string[] },
 ): Promise<string> {
   const { repo, conn } = await restoreGraphOf(tenant);
   const name = (await appServices().tenant(tenant)).record.name;
   const request: M365RestoreRequest = { tenantName: name, services: o.services, ...(o.user ? { user: o.user } : {}), ...(o.at ? { pointInTime: o.at } : {}), destination: o.destination, conflict: o.conflict, ...(o.path !== undefined ? { path: o.path } : {}) };
+  if (o.items && o.path !== undefined) throw new BackupError('USAGE', 'Give "items" or "path", not both.');
+  if (o.items) await checkSelectedItems(repo, key, request, o.items);
   const { sessionId } = await beginM365Restore(repo, key, conn, request);
   try {
     const instanceId = `restore-${name}-${randomUUID().slice(0, 8)}`;
@@ -57,6 +60,7 @@ export async function startM365Restore(
       ...(o.destination.kind === 'user' ? { targetUser: o.destination.user } : {}),
       conflict: o.conflict,
       ...(o.path !== undefined ? { path: o.path } : {}),
+      ...(o.items ? { items: o.items } : {}),
       pollSeconds: appServices().settings.restorePollSeconds,
       parallelism: appServices().settings.restoreParallelism,
     };

@@ -12,17 +12,18 @@ import { m365RestoreStatus, parseDestination, startM365Restore } from './m365Res
 import { parsePathPrefix } from '../../shared/restore/m365/write/writePlan';
 import { writerFor } from '../../shared/restore/m365/write/writers';
 import { redactSecrets } from '../../shared/redact';
+import { parseItemIds } from '../../shared/restore/selectedItems';
 import { withPasswordThrottle } from '../../shared/repo/passwordThrottle';
 import { optionalUser, parseServices } from './backups';
 import { errorResponse, instanceOf, jsonBody, optionalString, requiredString, jsonEndpoint } from './respond';
 
 
 /** Every restore is in the audit log (who, what, when, where to), whichever door it came through. */
-function auditApiRestore(repo: Repository, caller: Caller, restoreId: string, what: { user?: string; services: string[]; at?: Date; path?: string }, where: AuditEntry['where']): Promise<void> {
+function auditApiRestore(repo: Repository, caller: Caller, restoreId: string, what: { user?: string; services: string[]; at?: Date; path?: string; items?: string[] }, where: AuditEntry['where']): Promise<void> {
   return appendAudit(repo, {
     time: new Date().toISOString(),
     who: caller.via === 'key' ? 'function key' : caller.upn || caller.name,
-    what: { ...(what.user ? { user: what.user } : {}), services: what.services, ...(what.at ? { at: what.at.toISOString() } : {}), ...(what.path ? { path: what.path } : {}) },
+    what: { ...(what.user ? { user: what.user } : {}), services: what.services, ...(what.at ? { at: what.at.toISOString() } : {}), ...(what.path ? { path: what.path } : {}), ...(what.items ? { items: what.items } : {}) },
     where,
     restoreId,
     via: 'api',
@@ -39,7 +40,7 @@ function auditApiRestore(repo: Repository, caller: Caller, restoreId: string, wh
 jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClient: true, access: ['Backup.Operator'] }, async (req, context, caller) => {
   let session: { repo: Awaited<ReturnType<ReturnType<typeof appServices>['tenant']>>['repo']; id: string } | undefined;
   try {
-    const body = await jsonBody(req, ['tenant', 'password', 'user', 'services', 'at', 'destination', 'path', 'conflict']);
+    const body = await jsonBody(req, ['tenant', 'password', 'user', 'services', 'at', 'destination', 'path', 'conflict', 'items']);
     const tenant = requiredString(body, 'tenant');
     const password = requiredString(body, 'password');
     const user = optionalUser(body);
@@ -50,14 +51,16 @@ jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClie
     if (at && Number.isNaN(at.getTime())) throw new BackupError('USAGE', `"at" is not a date-time: ${atText}.`);
     const path = optionalString(body, 'path');
     const conflictText = optionalString(body, 'conflict');
-    if (destination.kind === 'folder' && (path !== undefined || conflictText !== undefined)) throw new BackupError('USAGE', '"path" and "conflict" go with a destination of kind "in-place" or "user".');
+    const items = parseItemIds(body.items);
+    if (destination.kind === 'folder' && (path !== undefined || conflictText !== undefined || items !== undefined)) throw new BackupError('USAGE', '"path", "conflict" and "items" go with a destination of kind "in-place" or "user".');
+    if (items && !user) throw new BackupError('USAGE', '"items" are items of one user: name the user as "user".');
     if (destination.kind !== 'folder') {
       const conflict = parseConflict(conflictText);
       parsePathPrefix(path);
       const { repo } = await appServices().tenant(tenant);
       const key = await withPasswordThrottle(repo, () => repo.unlock(password));
-      const instanceId = await startM365Restore(context, tenant, key, { services, ...(user ? { user } : {}), ...(at ? { at } : {}), destination, conflict, ...(path !== undefined ? { path } : {}) });
-      await auditApiRestore(repo, caller, instanceId, { user, services, at, path }, { ...destination, conflict });
+      const instanceId = await startM365Restore(context, tenant, key, { services, ...(user ? { user } : {}), ...(at ? { at } : {}), destination, conflict, ...(path !== undefined ? { path } : {}), ...(items ? { items } : {}) });
+      await auditApiRestore(repo, caller, instanceId, { user, services, at, path, items }, { ...destination, conflict });
       const base = new URL(req.url).origin;
       return { status: 202, headers: { Location: `${base}/api/restores/${instanceId}` }, jsonBody: { id: instanceId, statusUri: `${base}/api/restores/${instanceId}` } };
     }

@@ -198,6 +198,111 @@ describe('browse sessions, browse, search, preview and console restores (API_AUT
     assert.ok((done.body.counts as { restored: number }).restored >= 1);
   });
 
+  test('restore selected items (two messages, one file) in place with conflict rename: only those are written, beside the originals; a selected folder brings its tree (here into another user); a bad selection is a 4xx before anything starts', async () => {
+    type Listed = { folders: { id: string; name: string }[]; items: { id: string; type: string; name: string }[] };
+    const list = async (user: string, service: string, folder?: string) => (await call('admin', `/api/browse/sessions/${adminSession}/items?${q({ user, service, ...(folder ? { folder } : {}) })}`)).body as unknown as Listed;
+    /** The user's backed-up messages, folder by folder (the generator spreads them). */
+    const mailOf = async (user: string) => {
+      const out: Listed['items'] = [];
+      for (const f of (await list(user, 'mail')).folders) out.push(...(await list(user, 'mail', f.id)).items.filter((i) => i.type === 'message' && i.name !== 'broken on the wire'));
+      return out;
+    };
+    // Another user's items, never restored before (the restore map would skip what an earlier restore wrote).
+    const messages = (await mailOf(other)).slice(0, 2);
+    assert.equal(messages.length, 2);
+    const top = await list(other, 'onedrive');
+    let file = top.items.find((i) => i.type === 'file');
+    for (const f of top.folders) file ??= (await list(other, 'onedrive', f.id)).items.find((i) => i.type === 'file');
+    assert.ok(file, 'a backed-up file');
+    const sim = [...c.contoso.tenant.users.values()].find((u) => u.user.userPrincipalName === other)!;
+    const copies = (subject: string) => [...sim.mailbox.messages.values()].filter((m) => m.subject === subject).length;
+    const files = () => [...sim.drive.values()].filter((d) => !d.folder).length;
+    const before = { messages: messages.map((m) => copies(m.name)), mail: sim.mailbox.messages.size, drive: files() };
+    const items = [messages[0]!.id, messages[1]!.id, file.id];
+    const body = { user: other, items, destination: { kind: 'in-place' }, conflict: 'rename' };
+
+    // Bad selections: 400 with the reason, or 404 naming the id that is not in the backup; nothing starts.
+    const ownPath = `/api/browse/sessions/${selfSession}/restores`;
+    const own = { user: owner, items: [(await mailOf(owner))[0]!.id], destination: { kind: 'in-place' }, conflict: 'skip' };
+    const bad = async (b: unknown, status: number, message: RegExp) => {
+      const r = await call('self', ownPath, { method: 'POST', body: b });
+      assert.equal(r.status, status, JSON.stringify(r.body));
+      assert.match((r.body.error as { message: string }).message, message);
+    };
+    await bad({ ...own, items: [] }, 400, /"items" must be a list of 1 to 1000/);
+    await bad({ ...own, items: 'x' }, 400, /"items" must be a list/);
+    await bad({ ...own, items: [7] }, 400, /"items" must be a list/);
+    await bad({ user: owner, items: own.items }, 400, /"items" go with a destination of kind "in-place" or "user"/);
+    await bad({ ...own, path: 'Inbox' }, 400, /"items" or "path", not both/);
+    await bad({ ...own, items: [...own.items, 'no-such-item'] }, 404, /1 selected item\(s\) are not in the backup of .*"no-such-item"/);
+    // SelfService: their own items only. Another user's ids under their own name are not in their backup;
+    // naming the other user, or restoring into another user, is refused.
+    await bad({ ...own, items }, 404, /3 selected item\(s\) are not in the backup of/);
+    const refused = await call('self', ownPath, { method: 'POST', body });
+    assert.equal(refused.status, 403);
+    assert.equal((refused.body.error as { code: string }).code, 'FORBIDDEN');
+    assert.equal((await call('self', ownPath, { method: 'POST', body: { ...own, destination: { kind: 'user', user: other } } })).status, 403);
+    await matrix('/api/restores', { admin: 400, operator: 400, self: 403, none: 403, anonymous: 401 }, { method: 'POST', body: { tenant: 'contoso', password: c.contoso.password, ...body, items: [] } });
+    await matrix(`/api/browse/sessions/${adminSession}/restores`, { admin: 400, operator: 403, self: 403, none: 403, anonymous: 401 }, { method: 'POST', body: { ...body, items: [] } });
+    assert.deepEqual([sim.mailbox.messages.size, files()], [before.mail, before.drive], 'nothing was written by a refused request');
+
+    const started = await call('admin', `/api/browse/sessions/${adminSession}/restores`, { method: 'POST', body });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const done = await restored(adminSession, String(started.body.id));
+    assert.equal(done.body.runtimeStatus, 'Completed', JSON.stringify(done.body));
+    const counts = done.body.counts as { restored: number; skipped: number; renamed: number; failed: number };
+    assert.equal(counts.renamed, 3, JSON.stringify(done.body));
+    assert.equal(counts.failed, 0, JSON.stringify(done.body.failures));
+    assert.equal(counts.restored, 0, 'the folders above them were there: found, not made');
+    // At the simulator: one more copy of each selected message, one more file, nothing else.
+    assert.deepEqual(messages.map((m) => copies(m.name)), before.messages.map((n) => n + 1));
+    assert.equal(sim.mailbox.messages.size, before.mail + 2);
+    assert.equal(files(), before.drive + 1);
+    const audit = (await call('admin', '/api/audit?tenant=contoso')).body.entries as { who: string; restoreId: string; what: { items?: string[] }; where: { kind: string; conflict?: string } }[];
+    assert.deepEqual([audit[0]!.restoreId, audit[0]!.who, audit[0]!.what.items, audit[0]!.where], [String(started.body.id), c.users.admin.username, items, { kind: 'in-place', conflict: 'rename' }]);
+
+    // The self-service user restores a selection of their own (skip: the message is there, and so is its folder).
+    const mine = await call('self', ownPath, { method: 'POST', body: own });
+    assert.equal(mine.status, 202, JSON.stringify(mine.body));
+    const mineDone = await restored(selfSession, String(mine.body.id), 'self');
+    const mineCounts = mineDone.body.counts as typeof counts;
+    assert.deepEqual([mineCounts.restored, mineCounts.renamed, mineCounts.failed], [0, 0, 0], JSON.stringify(mineDone.body));
+    assert.ok(mineCounts.skipped >= 2, 'the message and the folders above it were there');
+
+    // Backup.Operator restores a selection through POST /api/restores (with the password).
+    const op = await call('operator', '/api/restores', { method: 'POST', body: { tenant: 'contoso', password: c.contoso.password, user: other, items: [messages[0]!.id], destination: { kind: 'in-place' }, conflict: 'skip' } });
+    assert.equal(op.status, 202, JSON.stringify(op.body));
+    let status: Record<string, unknown> = {};
+    for (let i = 0; i < 600 && !['Completed', 'Failed'].includes(String(status.runtimeStatus)); i++) {
+      await new Promise((res) => setTimeout(res, 250));
+      status = (await call('operator', `/api/restores/${String(op.body.id)}`)).body;
+    }
+    assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
+    const opCounts = status.counts as typeof counts;
+    assert.deepEqual([opCounts.restored, opCounts.renamed, opCounts.failed], [0, 0, 0], JSON.stringify(status));
+    assert.ok(opCounts.skipped >= 2, 'the message (restored before: the restore map knows it) and its folders were there');
+    assert.equal(sim.mailbox.messages.size, before.mail + 2);
+
+    // A folder selected: everything under it, here into another user (under "Restored from <upn> <date>").
+    type Tree = { folders: { id: string; name: string; parent?: string }[] };
+    const tree = (await list(other, 'mail')) as unknown as Tree;
+    const under = (id: string): string[] => [id, ...tree.folders.filter((f) => f.parent === id).flatMap((f) => under(f.id))];
+    const held = new Map<string, number>();
+    for (const f of tree.folders) held.set(f.id, (await list(other, 'mail', f.id)).items.filter((i) => i.type === 'message').length);
+    const inbox = tree.folders.find((f) => under(f.id).some((id) => held.get(id)! > 0))!;
+    const subtree = under(inbox.id);
+    const expected = subtree.length + subtree.reduce((n, id) => n + held.get(id)!, 0);
+    assert.ok(expected > subtree.length, 'the folder tree holds messages');
+    const ownerSim = [...c.contoso.tenant.users.values()].find((u) => u.user.userPrincipalName === owner)!;
+    const ownerMail = ownerSim.mailbox.messages.size;
+    const toUser = await call('admin', `/api/browse/sessions/${adminSession}/restores`, { method: 'POST', body: { user: other, items: [inbox.id], destination: { kind: 'user', user: owner }, conflict: 'skip' } });
+    assert.equal(toUser.status, 202, JSON.stringify(toUser.body));
+    const toUserDone = await restored(adminSession, String(toUser.body.id));
+    assert.deepEqual(toUserDone.body.counts, { restored: expected, skipped: 0, renamed: 0, failed: 0 }, JSON.stringify(toUserDone.body));
+    assert.equal(ownerSim.mailbox.messages.size, ownerMail + expected - subtree.length, "the folder's messages, in the other user's mailbox");
+    assert.equal(sim.mailbox.messages.size, before.mail + 2, 'nothing written into the source user');
+  });
+
   test('a session ends after 15 idle minutes (each use slides it) and after 8 hours whatever happens; its row holds no password, name or key in the clear', async () => {
     const { repo } = await new AppServices(loadSettings(c.suite.processEnv())).tenant('contoso');
     const t0 = Date.now();

@@ -227,6 +227,36 @@ describe('the web console in Chromium (sign-in, dashboard, run history, failed i
     await page.context().close();
   });
 
+  test('the deleted message, found by search, ticked in the results and restored in place: the report says restored 1, and it is back at the simulator', async () => {
+    const sim = [...c.contoso.tenant.users.values()].find((u) => u.user.userPrincipalName === history.owner)!;
+    const back = () => [...sim.mailbox.messages.values()].filter((m) => m.subject === history.subject).length;
+    assert.equal(back(), 0, 'deleted in the mailbox');
+    const page = await signInAs(c.users.admin, 'admin-search-restore');
+    await page.locator('#nav').getByRole('link', { name: 'Browse' }).click();
+    await page.getByLabel('Repository password').fill(c.contoso.password);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByRole('table', { name: 'Backed-up users and their services' }).waitFor();
+    await page.getByRole('link', { name: 'Search' }).first().click();
+    await page.getByLabel('Sender (name or address) contains').fill('carol@partner');
+    await page.getByLabel('Dated from').fill('2026-10-15');
+    await page.getByLabel('Dated to').fill('2026-10-15');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const results = page.getByRole('table', { name: 'Search results, newest first' });
+    await results.waitFor();
+    await results.getByRole('checkbox', { name: new RegExp(`^Select ${history.subject} \\(`) }).check();
+    assert.ok(await page.getByLabel(/^The 1 selected item /).isChecked());
+    assert.match(await page.getByRole('list', { name: 'Selected items' }).innerText(), new RegExp(`${history.subject} · mail · snapshot \\d+`));
+    await page.getByLabel('Back into Microsoft 365, in place').check();
+    await accessible(page, 'search results with a selection');
+    await page.getByRole('button', { name: 'Start restore' }).click();
+    await page.getByText(/^Restored \d+, skipped \d+, renamed \d+, failed \d+\.$/).waitFor({ timeout: 120_000 });
+    assert.match(await page.getByText(/^Restored \d+/).innerText(), /^Restored 1, skipped \d+, renamed 0, failed 0\.$/);
+    await shot(page, '17-search-restored-in-place');
+    assert.equal(back(), 1, 'the message is back');
+    assert.equal(c.contoso.editor.mailFolderPath(history.owner, [...sim.mailbox.messages.values()].find((m) => m.subject === history.subject)!.folderId), 'Inbox', 'where it was');
+    await page.context().close();
+  });
+
   test('restore in place from the console, with the conflict choice, and its report', async () => {
     const page = await signInAs(c.users.admin, 'admin-inplace');
     await page.locator('#nav').getByRole('link', { name: 'Browse' }).click();
@@ -239,6 +269,70 @@ describe('the web console in Chromium (sign-in, dashboard, run history, failed i
     await page.waitForFunction(() => { const g = globalThis as unknown as { location: { hash: string }; document: { querySelector(s: string): unknown } }; return g.location.hash.startsWith('#/restored/') || !!g.document.querySelector('form p.error'); });
     assert.match(page.url(), /#\/restored\//, await page.locator('form p.error').innerText().catch(() => ''));
     await page.getByText(/Restored \d+, skipped \d+, renamed \d+, failed \d+/).waitFor({ timeout: 120_000 });
+    await page.context().close();
+  });
+
+  test('select two messages and one file across services, restore them in place with conflict rename, and see the report (and the items at the simulator)', async () => {
+    // A user no earlier restore wrote into (the restore map would skip what one did).
+    const sim = [...c.contoso.tenant.users.values()].find((u) => u.user.userPrincipalName !== history.owner && u.user.hasMailbox && u.user.hasDrive)!;
+    const upn = sim.user.userPrincipalName;
+    const messages = [...sim.mailbox.messages.values()].filter((m) => m.subject !== 'broken on the wire').slice(0, 2);
+    assert.equal(messages.length, 2, 'two backed-up messages');
+    const picked = messages.map((m) => m.subject);
+    const drivePaths = [...sim.drive.values()].filter((d) => !d.folder).map((d) => c.contoso.editor.drivePath(upn, d.id));
+    const folderNames = [...sim.drive.values()].filter((d) => d.folder && d.parentId !== null).map((d) => d.name);
+    const filePath = drivePaths.find((p) => !p.includes('/')) ?? drivePaths.find((p) => folderNames.filter((n) => n === p.split('/').at(-2)).length === 1)!;
+    const fileName = filePath.split('/').at(-1)!;
+    const copies = (subject: string) => [...sim.mailbox.messages.values()].filter((m) => m.subject === subject).length;
+    const files = () => [...sim.drive.values()].filter((d) => !d.folder).length;
+    const before = { copies: picked.map(copies), drive: files() };
+
+    const page = await signInAs(c.users.admin, 'admin-selection');
+    await page.locator('#nav').getByRole('link', { name: 'Browse' }).click();
+    await page.getByLabel('Repository password').fill(c.contoso.password);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    const users = page.getByRole('table', { name: 'Backed-up users and their services' });
+    await users.getByRole('row').filter({ hasText: upn }).getByRole('link', { name: 'mail' }).click();
+    // Each message in its folder (the selection stays while the user moves between folders).
+    for (const m of messages) {
+      const leaf = c.contoso.editor.mailFolderPath(upn, m.folderId).split('/').at(-1)!;
+      await page.getByRole('navigation', { name: 'Folders' }).getByRole('link', { name: new RegExp(`^${leaf} \\(`) }).click();
+      await page.getByRole('table', { name: new RegExp(`^Items in ${leaf} at snapshot`) }).waitFor();
+      await page.getByRole('checkbox', { name: `Select ${m.subject}`, exact: true }).check();
+    }
+    assert.match(await page.getByText(/^The 2 selected items/).innerText(), /as at/);
+
+    // On to the user's OneDrive: the selection stays (page memory), one file joins it.
+    await page.getByRole('link', { name: 'All users' }).click();
+    await users.getByRole('row').filter({ hasText: upn }).getByRole('link', { name: 'onedrive' }).click();
+    const folder = filePath.split('/').at(-2);
+    if (folder) await page.getByRole('navigation', { name: 'Folders' }).getByRole('link', { name: new RegExp(`^${folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(`) }).click();
+    await page.getByRole('table', { name: new RegExp(`^Items in ${folder ?? 'the top level'} at snapshot`) }).waitFor();
+    await page.getByRole('checkbox', { name: `Select ${fileName}`, exact: true }).check();
+    const selection = page.getByRole('list', { name: 'Selected items' });
+    assert.equal(await selection.getByRole('listitem').count(), 3);
+    assert.match(await selection.innerText(), new RegExp(`${picked[0]} · mail[\\s\\S]*${fileName.replace(/\./g, '\\.')} · onedrive`));
+    assert.ok(await page.getByLabel(/^The 3 selected items/).isChecked());
+    await page.getByLabel('Back into Microsoft 365, in place').check();
+    await page.getByLabel('When an item exists').selectOption('rename');
+    await accessible(page, 'a listing with a selection and the restore form');
+    await shot(page, '15-selection');
+    await page.getByRole('button', { name: 'Start restore' }).click();
+    await page.waitForFunction(() => { const g = globalThis as unknown as { location: { hash: string }; document: { querySelector(s: string): unknown } }; return g.location.hash.startsWith('#/restored/') || !!g.document.querySelector('form p.error'); });
+    assert.match(page.url(), /#\/restored\//, await page.locator('form p.error').innerText().catch(() => ''));
+    await page.getByText(/^Restored \d+, skipped \d+, renamed \d+, failed \d+\.$/).waitFor({ timeout: 120_000 });
+    assert.match(await page.getByText(/^Restored \d+/).innerText(), /^Restored 0, skipped \d+, renamed 3, failed 0\.$/);
+    assert.match(await page.locator('main').innerText(), /complete · in place, conflicts: rename/);
+    const perPart = page.getByRole('table', { name: 'Each user and service' });
+    const partRows = await perPart.getByRole('row').allInnerTexts();
+    assert.ok(partRows.some((r) => r.startsWith(`${upn}\t${upn}\tmail\t0\t`) && r.endsWith('\t2\t0')), partRows.join(' | '));
+    assert.ok(partRows.some((r) => /^\S+\t\S+\tonedrive\t0\t\d+\t1\t0$/.test(r)), partRows.join(' | '));
+    await accessible(page, 'the report of a restore into Microsoft 365');
+    await shot(page, '16-selection-restored');
+    // At the simulator: one more copy of each selected message beside the original, one more file; nothing else.
+    assert.deepEqual(picked.map(copies), before.copies.map((n) => n + 1));
+    assert.equal(files(), before.drive + 1);
+    assert.ok([...sim.drive.values()].some((d) => !d.folder && d.name !== fileName && d.name.startsWith(fileName.replace(/\.[^.]*$/, ''))), 'the file restored beside the original under another name');
     await page.context().close();
   });
 

@@ -28,12 +28,15 @@ export async function auditView(): Promise<boolean> {
 interface RestoreStatus {
   id: string;
   runtimeStatus: string;
-  progress: { phase?: string } | null;
+  progress: { phase?: string; status?: string; items?: number; counts?: { restored: number; skipped: number; renamed: number; failed: number } } | null;
   files?: number;
   bytes?: number;
   failureCount?: number;
   failures?: { path: string; reason: string }[];
   counts?: { restored: number; skipped: number; renamed: number; failed: number };
+  parts?: { user?: string; target?: string; service?: string; restored: number; skipped: number; renamed: number; failed: number }[];
+  destination?: { kind: string; user?: string };
+  conflict?: string;
   downloadUrl?: string;
   downloadExpires?: string;
   error?: string;
@@ -42,11 +45,24 @@ interface RestoreStatus {
 export async function consoleRestoreView(id: string): Promise<boolean> {
   const r = await api<RestoreStatus>(sessionPath(`restores/${encodeURIComponent(id)}`));
   const done = r.runtimeStatus === 'Completed';
-  const parts: (Node | null)[] = [h('p', {}, h('span', { class: `status status-${r.runtimeStatus}` }, done ? 'complete' : r.runtimeStatus), done ? '' : ` · ${r.progress?.phase ?? 'starting'}`)];
+  // A restore into Microsoft 365 ends complete or partial (an item failed, with its reason below).
+  const verdict = done ? (r.progress?.status ?? 'complete') : r.runtimeStatus;
+  const where = r.destination ? (r.destination.kind === 'user' ? ` · into ${r.destination.user ?? 'another user'}` : ' · in place') + (r.conflict ? `, conflicts: ${r.conflict}` : '') : '';
+  const parts: (Node | null)[] = [h('p', {}, h('span', { class: `status status-${verdict}` }, verdict), done ? '' : ` · ${r.progress?.phase ?? 'starting'}`, where)];
   if (r.error) parts.push(h('p', { class: 'error', role: 'alert' }, r.error));
+  if (!done && r.counts && r.progress?.items) {
+    const c = r.counts;
+    const sofar = c.restored + c.skipped + c.renamed + c.failed;
+    parts.push(h('p', {}, h('label', { for: 'restore-progress' }, 'Items written'), ' ', h('progress', { id: 'restore-progress', max: String(r.progress.items), value: String(sofar) }), ` ${count(sofar)} of ${count(r.progress.items)}`));
+  }
   if (done) {
-    parts.push(table('Restore report', ['Files', 'Bytes', 'Failed'], [[count(r.files ?? r.counts?.restored), bytes(r.bytes), count(r.failureCount ?? r.counts?.failed)]], [0, 1, 2]));
-    if (r.counts) parts.push(h('p', {}, `Restored ${r.counts.restored}, skipped ${r.counts.skipped}, renamed ${r.counts.renamed}, failed ${r.counts.failed}.`));
+    if (r.counts) {
+      const c = r.counts;
+      parts.push(table('Restore report', ['Restored', 'Skipped (already there)', 'Renamed (beside the existing one)', 'Failed'], [[count(c.restored), count(c.skipped), count(c.renamed), count(c.failed)]], [0, 1, 2, 3]));
+      parts.push(h('p', {}, `Restored ${c.restored}, skipped ${c.skipped}, renamed ${c.renamed}, failed ${c.failed}.`));
+    } else parts.push(table('Restore report', ['Files', 'Bytes', 'Failed'], [[count(r.files), bytes(r.bytes), count(r.failureCount)]], [0, 1, 2]));
+    if (r.parts?.length)
+      parts.push(table('Each user and service', ['User', 'Written into', 'Service', 'Restored', 'Skipped', 'Renamed', 'Failed'], r.parts.map((p) => [p.user ?? '', p.target ?? '', p.service ?? '', count(p.restored), count(p.skipped), count(p.renamed), count(p.failed)]), [3, 4, 5, 6]));
     if (r.failures?.length) parts.push(table('Items that could not be restored', ['Item', 'Reason'], r.failures.map((f) => [f.path, f.reason])));
     if (r.downloadUrl) parts.push(h('p', {}, h('a', { class: 'button', href: r.downloadUrl, download: '' }, 'Download the zip'), ` (until ${when(r.downloadExpires ?? '')})`));
   }

@@ -2,6 +2,7 @@ import { api, type Me } from './api.js';
 import { h, show, table } from './dom.js';
 import { bytes, count, when } from './format.js';
 import { restoreForm } from './restoreForm.js';
+import { isSelected, setSelected, type Selected } from './selection.js';
 import { browseHref, closeSession, previewHref, query, session, sessionPath, useSession, type BrowseSession } from './session.js';
 
 /**
@@ -109,16 +110,35 @@ function folderTree(l: Listing, current: string | undefined): HTMLElement {
 async function listingView(user: string, service: string, snapshot: string, folder: string | undefined): Promise<boolean> {
   const l = await api<Listing>(sessionPath(`items?${query({ user, service, snapshot, folder })}`));
   const timeline = h('ol', { class: 'timeline', 'aria-label': 'Snapshots, oldest first' }, ...l.timeline.map((t) => h('li', {}, h('a', { href: browseHref(user, service, t.snapshot, folder), ...(t.snapshot === l.snapshot ? { 'aria-current': 'page' } : {}) }, `#${t.snapshot} ${when(t.time)}`), ` ${t.status}, ${count(t.items)} items`)));
-  const rows = l.items.map((i) => [h('a', { href: previewHref(user, service, l.snapshot, i.id) }, i.name || '(no subject)'), i.sender ?? '', i.date ? when(i.date) : '', bytes(i.size), i.hasAttachments ? 'yes' : '']);
+  const restore = restoreForm({ user, service, at: l.time, snapshot: l.snapshot });
+  const tick = (s: Selected, label: string, id?: string) => {
+    const box = h('input', { type: 'checkbox', ...(id ? { id } : { 'aria-label': label }), ...(isSelected(user, s) ? { checked: '' } : {}) });
+    box.addEventListener('change', () => {
+      setSelected(user, s, box.checked);
+      restore.refresh();
+    });
+    return box;
+  };
+  const rows = l.items.map((i) => [
+    tick({ service, id: i.id, name: i.name || '(no subject)', kind: 'item', snapshot: l.snapshot, time: l.time }, `Select ${i.name || '(no subject)'}`),
+    h('a', { href: previewHref(user, service, l.snapshot, i.id) }, i.name || '(no subject)'),
+    i.sender ?? '',
+    i.date ? when(i.date) : '',
+    bytes(i.size),
+    i.hasAttachments ? 'yes' : '',
+  ]);
   const folderName = folder ? (l.folders.find((f) => f.id === folder)?.name ?? folder) : 'the top level';
+  const folderTick = folder
+    ? h('p', {}, tick({ service, id: folder, name: `${folderName} (folder)`, kind: 'folder', snapshot: l.snapshot, time: l.time }, `Select the folder ${folderName} and everything in it`, 'select-folder'), ' ', h('label', { for: 'select-folder' }, `Select the folder ${folderName} and everything in it`))
+    : null;
   show(
     `${user} · ${service} · snapshot ${l.snapshot}`,
     sessionBar(),
     h('p', {}, h('a', { href: '#/browse/users' }, 'All users'), ` · as it was at ${when(l.time)}`),
     h('h2', {}, 'Points in time'),
     timeline,
-    h('div', { class: 'browse' }, folderTree(l, folder), h('div', {}, rows.length ? table(`Items in ${folderName} at snapshot ${l.snapshot}`, ['Name or subject', 'Sender', 'Date', 'Size', 'Attachments'], rows, [3]) : h('p', {}, `No items in ${folderName}.`), l.more ? h('p', { class: 'muted' }, `${l.more} more items: search to narrow them down.`) : null)),
-    restoreForm({ user, service, at: l.time, snapshot: l.snapshot }),
+    h('div', { class: 'browse' }, folderTree(l, folder), h('div', {}, folderTick, rows.length ? table(`Items in ${folderName} at snapshot ${l.snapshot}`, ['Select', 'Name or subject', 'Sender', 'Date', 'Size', 'Attachments'], rows, [4]) : h('p', {}, `No items in ${folderName}.`), l.more ? h('p', { class: 'muted' }, `${l.more} more items: search to narrow them down.`) : null)),
+    restore.form,
   );
   return false;
 }

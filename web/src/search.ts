@@ -2,6 +2,8 @@ import { api, type Me } from './api.js';
 import { h, show, table } from './dom.js';
 import { bytes, when } from './format.js';
 import { previewHref, query, session, sessionPath } from './session.js';
+import { restoreForm } from './restoreForm.js';
+import { isSelected, selectedOf, selectionOwner, setSelected, type Selected } from './selection.js';
 
 /** Search inside the browse session: name/subject, sender or participants, dates, attachments; a user or the tenant; the history or now. */
 interface Hit {
@@ -13,6 +15,7 @@ interface Hit {
   sender?: string;
   date?: string;
   size?: number;
+  time: string;
   inLatest: boolean;
 }
 
@@ -54,11 +57,32 @@ export async function searchView(me: Me): Promise<boolean> {
     results.replaceChildren(h('p', {}, 'Searching…'));
     try {
       const r = await api<{ hits: Hit[]; truncated: boolean; scanned: number }>(sessionPath(`search?${query({ ...last, participants: participants.checked ? 'true' : undefined })}`));
-      const rows = r.hits.map((x) => [h('a', { href: previewHref(x.user, x.service, x.snapshot, x.id) }, x.name || '(no subject)'), x.sender ?? '', x.date ? when(x.date) : '', x.user, x.service, String(x.snapshot), x.inLatest ? '' : 'deleted or changed since', bytes(x.size)]);
+      // A tick selects the hit's version (its snapshot) for a restore; the form appears below the results.
+      const restore = h('div', {});
+      const boxes: [HTMLInputElement, Hit][] = [];
+      const sync = () => {
+        for (const [b, x] of boxes) b.checked = isSelected(x.user, x);
+        const who = selectionOwner();
+        const newest = who ? selectedOf(who).sort((a, b) => a.time.localeCompare(b.time)).at(-1) : undefined;
+        restore.replaceChildren(...(who && newest ? [restoreForm({ user: who, service: newest.service, at: newest.time, snapshot: newest.snapshot }).form] : []));
+      };
+      const rows = r.hits.map((x) => {
+        const name = x.name || '(no subject)';
+        const box = h('input', { type: 'checkbox', 'aria-label': `Select ${name} (${x.user}, snapshot ${x.snapshot})` });
+        box.addEventListener('change', () => {
+          const s: Selected = { service: x.service, id: x.id, name, kind: 'item', snapshot: x.snapshot, time: x.time };
+          setSelected(x.user, s, box.checked);
+          sync();
+        });
+        boxes.push([box, x]);
+        return [box, h('a', { href: previewHref(x.user, x.service, x.snapshot, x.id) }, name), x.sender ?? '', x.date ? when(x.date) : '', x.user, x.service, String(x.snapshot), x.inLatest ? '' : 'deleted or changed since', bytes(x.size)];
+      });
       results.replaceChildren(
         h('p', {}, `${r.hits.length}${r.truncated ? '+' : ''} found among ${r.scanned.toLocaleString('en')} stored versions.`),
-        rows.length ? table('Search results, newest first', ['Name or subject', 'Sender', 'Date', 'User', 'Service', 'Snapshot', 'Now', 'Size'], rows, [5, 7]) : h('p', {}, 'Nothing matches.'),
+        rows.length ? table('Search results, newest first', ['Select', 'Name or subject', 'Sender', 'Date', 'User', 'Service', 'Snapshot', 'Now', 'Size'], rows, [6, 8]) : h('p', {}, 'Nothing matches.'),
+        restore,
       );
+      sync();
     } catch (e) {
       results.replaceChildren(h('p', { class: 'error', role: 'alert' }, e instanceof Error ? e.message : String(e)));
     }

@@ -1,0 +1,107 @@
+import type { PrivateKey } from '../crypto';
+import { BackupError } from '../errors';
+import type { GraphConnection } from '../graph';
+import { openRestoreSession, saveRestoreParts, saveRestorePlan, type Repository } from '../repo';
+import { chunkHexes, selectTenantSnapshots, type TenantSelection } from './m365/tenantPlan';
+import type { RestoreJobRef } from './m365/restoreJob';
+import { planM365Restore, type M365RestoreRequest } from './m365/write/engine';
+import { resolveTargetUser } from './m365/write/permissions';
+import type { M365WritePlan, PlannedWriteItem } from './m365/write/writePlan';
+
+/**
+ * A restore of selected items (the console's checkboxes): the ids a browse listing shows, items or
+ * folders. A folder brings everything under it; every kept item brings the folders above it, so
+ * the tree is rebuilt where it was (as a folder-prefix restore does). Applied to the plan a
+ * restore into Microsoft 365 makes for the selected user, before it is stored.
+ */
+export const MAX_SELECTED_ITEMS = 1000;
+
+/** The "items" field: 1..1000 distinct ids (non-empty strings of at most 400 characters); USAGE otherwise. */
+export function parseItemIds(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_SELECTED_ITEMS || v.some((x) => typeof x !== 'string' || x.trim() === '' || x.length > 400))
+    throw new BackupError('USAGE', `"items" must be a list of 1 to ${MAX_SELECTED_ITEMS} item or folder ids, as the browse listing gives them.`);
+  return [...new Set(v as string[])];
+}
+
+type Meta = Record<string, unknown>;
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** The ids a listing names a record by (an item's id; a mail or contact folder also by its folderId). */
+const idsOf = (m: Meta) => [str(m.id), m.type === 'folder' ? str(m.folderId) : undefined].filter((x): x is string => x !== undefined);
+/** The key children name a folder by (drive folders: id; mail and contact folders: folderId). */
+const folderKey = (service: string, m: Meta) => (m.type !== 'folder' ? undefined : service === 'onedrive' ? str(m.id) : str(m.folderId));
+/** The folder a record is in (as the plan holds it: null or absent at the top). */
+const parentOf = (service: string, m: Meta) => (service === 'onedrive' || m.type === 'folder' ? str(m.parentId) : str(m.folderId));
+
+/** Keeps the selected items of each part (folders with what is under them, and their ancestors); returns the ids found nowhere. */
+export function keepSelectedItems(plan: M365WritePlan, ids: readonly string[]): { plan: M365WritePlan; missing: string[] } {
+  const wanted = new Set(ids);
+  const found = new Set<string>();
+  const parts = plan.parts.map((part) => {
+    const byKey = new Map<string, PlannedWriteItem>();
+    for (const i of part.items) {
+      const k = folderKey(part.service, i.meta);
+      if (k) byKey.set(k, i);
+    }
+    const selected = (i: PlannedWriteItem) => idsOf(i.meta).filter((id) => wanted.has(id));
+    /** Selected itself, or under a selected folder. */
+    const inSelection = (i: PlannedWriteItem): boolean => {
+      const seen = new Set<PlannedWriteItem>();
+      for (let at: PlannedWriteItem | undefined = i; at && !seen.has(at); at = byKey.get(parentOf(part.service, at.meta) ?? '')) {
+        seen.add(at);
+        if (selected(at).length > 0) return true;
+      }
+      return false;
+    };
+    const keep = new Set<PlannedWriteItem>();
+    for (const i of part.items) {
+      for (const id of selected(i)) found.add(id);
+      if (!inSelection(i)) continue;
+      for (let at: PlannedWriteItem | undefined = i; at && !keep.has(at); at = byKey.get(parentOf(part.service, at.meta) ?? '')) keep.add(at);
+    }
+    // The plan's order (folders by depth, then the rest) is kept.
+    return { ...part, items: part.items.filter((i) => keep.has(i)) };
+  });
+  const chunks = new Set(parts.flatMap((p) => p.items.flatMap((i) => chunkHexes(i.chunks))));
+  const locations = plan.locations.filter(([hex]) => chunks.has(hex));
+  return {
+    plan: { ...plan, parts: parts.filter((p) => p.items.length > 0), locations, packs: [...new Set(locations.map((l) => l[1]))].sort() },
+    missing: ids.filter((id) => !found.has(id)),
+  };
+}
+
+/**
+ * Before anything starts (HTTP 404 rather than a restore that writes nothing): every selected id is
+ * an item or folder of the selected user's snapshots at the point in time.
+ */
+export async function checkSelectedItems(repo: Repository, key: PrivateKey, selection: TenantSelection, ids: readonly string[]): Promise<void> {
+  if (selection.user === undefined) throw new BackupError('USAGE', '"items" are items of one user: name the user as "user".');
+  const missing = new Set(ids);
+  for (const { catalog, snapshot } of await selectTenantSnapshots(repo, selection)) {
+    const runKeys = await catalog.openRunKeys(key);
+    for await (const v of catalog.versionsAt(snapshot.seq, runKeys)) for (const id of idsOf(v.meta as Meta)) missing.delete(id);
+    if (missing.size === 0) return;
+  }
+  if (missing.size > 0) {
+    const first = [...missing].slice(0, 3).map((id) => `"${id.slice(0, 60)}"`).join(', ');
+    throw new BackupError('NOT_FOUND', `${missing.size} selected item(s) are not in the backup of ${selection.user} (services ${selection.services.join(', ')})${selection.pointInTime ? ` at ${selection.pointInTime.toISOString()}` : ''}: ${first}${missing.size > 3 ? ', …' : ''}.`);
+  }
+}
+
+/**
+ * planM365RestoreJob for a selection: the user's plan cut to the selected items, then stored sealed
+ * (and its parts named for the report). An id gone since the starter checked it is left out.
+ */
+export async function planSelectedM365RestoreJob(repo: Repository, conn: GraphConnection, job: RestoreJobRef, r: M365RestoreRequest, ids: readonly string[]): Promise<{ packs: number; parts: number; items: number }> {
+  const key = await openRestoreSession(repo, job.sessionId);
+  const target = r.destination.kind === 'user' ? await resolveTargetUser(conn, r.destination.user) : undefined;
+  const { plan } = keepSelectedItems(await planM365Restore(repo, key, r, target), ids);
+  await saveRestorePlan(repo, job.restoreId, plan);
+  await saveRestoreParts(
+    repo,
+    job.restoreId,
+    plan.parts.map((p) => ({ user: p.sourceUpn, target: p.targetUpn, service: p.service })),
+  );
+  return { packs: plan.packs.length, parts: plan.parts.length, items: plan.parts.reduce((n, p) => n + p.items.length, 0) };
+}
