@@ -107,14 +107,16 @@ describe('prune repacks partly used packs (restic-grade), crash- and backup-safe
     assert.equal(fresh.repackRefused.fee, fresh.partlyUsedPacks, 'every fresh partly used pack is refused for its fee');
 
     const o: PruneOptions = { marginMs: 0, now: later };
-    const dry = await prune(repo, { ...o, dryRun: true });
+    const withKey = async () => key;
+    const dry = await prune(repo, { ...o, dryRun: true, privateKey: withKey });
+    assert.equal((await prune(repo, { ...o, dryRun: true })).repackNeedsKey, dry.repackedPacks, 'a dry run without a key says what the key would repack');
     assert.ok(dry.repackedPacks > 0 && dry.repackWrittenBytes > 0, JSON.stringify(dry));
     const noKey = await prune(repo, o);
     assert.equal(noKey.repackedPacks, 0);
     assert.equal(noKey.repackNeedsKey, dry.repackedPacks, 'without the key the partly used packs are kept whole, and said');
     await assertKeptRestore(repo, key, kept, 'no-key');
 
-    const prediction = await prune(repo, { ...o, dryRun: true });
+    const prediction = await prune(repo, { ...o, dryRun: true, privateKey: withKey });
     assert.equal(prediction.repackedPacks, dry.repackedPacks);
     assert.ok(prediction.reclaimBytes > 0, JSON.stringify(prediction));
     const before = await packBytes(repo);
@@ -170,7 +172,7 @@ describe('prune repacks partly used packs (restic-grade), crash- and backup-safe
       const name = `repackcrash${point.replace(/[^a-z0-9]/g, '')}`;
       const { repo, key, kept } = await repositoryWithPartlyUsedPacks(name);
       const before = await packBytes(repo);
-      const predicted = (await prune(repo, { dryRun: true, marginMs: 0, now: later })).reclaimBytes;
+      const predicted = (await prune(repo, { dryRun: true, marginMs: 0, now: later, privateKey: async () => key })).reclaimBytes;
       const signal = await new Promise<string | null>((resolve) => {
         const p = execFile(process.execPath, [child, storage.connectionString, keyFile, name, PASSWORD, point, String(later())], () => resolve(p.signalCode));
       });

@@ -22,13 +22,13 @@ export async function pruneCommand(ctx: CliContext, args: ParsedArgs): Promise<n
 }
 
 /** The prune options the flags give (also used by forget --prune). */
-export function pruneOptions(ctx: CliContext, args: ParsedArgs, repo: Repository): { dryRun: boolean; earlyDeletion: 'defer' | 'pay'; prices: TierPrices; privateKey: () => Promise<PrivateKey | undefined> } {
+export function pruneOptions(ctx: CliContext, args: ParsedArgs, repo: Repository): { dryRun: boolean; earlyDeletion: 'defer' | 'pay'; prices: TierPrices; privateKey?: () => Promise<PrivateKey> } {
   const canAsk = !!ctx.options.passwordFile || !!process.env[SETTING_NAMES.password] || !!process.stdin.isTTY;
   return {
     dryRun: args.retention.dryRun,
     earlyDeletion: args.retention.deleteEarly ? 'pay' : 'defer',
     prices: ctx.settings.storagePrices,
-    privateKey: async () => (canAsk ? repo.unlock(await ctx.password('repack partly used packs')) : undefined),
+    ...(canAsk ? { privateKey: async () => repo.unlock(await ctx.password('repack partly used packs')) } : {}),
   };
 }
 

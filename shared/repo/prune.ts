@@ -60,7 +60,8 @@ export interface PruneOptions {
   prices?: TierPrices;
   /**
    * Opens the private key to repack partly used packs; called only when there is something to
-   * repack (not on a dry run). Absent, or resolving to undefined: partly used packs are kept whole.
+   * repack (never on a dry run, which reports the repack when this is given). Absent, or resolving
+   * to undefined: partly used packs are kept whole (counted in repackNeedsKey).
    */
   privateKey?: () => Promise<PrivateKey | undefined>;
   /** Dead bytes tolerated in partly used packs, as a share of all live bytes (restic's --max-unused; default 0.05). */
@@ -185,9 +186,10 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
     sealedKeyBytes: sealedKeyBytes(packs),
     liveBytesTotal: [...perPack.values()].reduce((n, p) => n + p.liveRows.reduce((m, r) => m + Number(r.len ?? 0), 0), 0),
   });
+  // A dry run given a way to the key reports the repack without asking for it.
   let repackNeedsKey = 0;
   const privateKey = !o.dryRun && plan.packs.length ? await o.privateKey?.() : undefined;
-  if (!o.dryRun && plan.packs.length && !privateKey) {
+  if (plan.packs.length && (o.dryRun ? !o.privateKey : !privateKey)) {
     repackNeedsKey = plan.packs.length;
     plan = { ...plan, packs: [], groups: [], writtenBytes: 0, oldBytes: 0 };
   }
