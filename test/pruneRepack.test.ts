@@ -152,6 +152,7 @@ describe('prune repacks partly used packs (restic-grade), crash- and backup-safe
       const done = await prune(repo, {
         marginMs: 0,
         now: later,
+        maxUnused: 0, // every partly used pack, so the packs of the reused chunks are among them (ties are broken by random pack IDs)
         privateKey: async () => key,
         onPhase: async (p) => {
           if (p === phase) seq = (await backupFolder(repo, { partition, source: reuse, workers: 1 })).snapshot.seq;

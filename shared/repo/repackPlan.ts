@@ -53,7 +53,7 @@ export const tailBytes = (n: number, sealedKeyBytes: number) => 4 + n * ENTRY_BY
 /**
  * Chooses the partly used packs to repack (docs/retention.md, "Repacking"): those whose repack pays
  * (packRepack: never Archive, never a legal hold, saving over cost), most wasteful first, until the
- * dead bytes left in partly used packs are within `maxUnused` of the live bytes, as restic does.
+ * dead bytes left in those packs are within `maxUnused` of the live bytes, as restic does.
  * Then groups their live chunks into new packs of the repository's target size.
  */
 export function planRepack(partly: PartlyUsedPack[], blobInfo: Map<string, BlobInfo>, o: RepackPlanOptions): RepackPlan {
@@ -68,7 +68,8 @@ export function planRepack(partly: PartlyUsedPack[], blobInfo: Map<string, BlobI
     else eligible.push(p);
   }
   eligible.sort((a, b) => b.deadBytes / b.size - a.deadBytes / a.size || (a.packId < b.packId ? -1 : 1));
-  let unused = partly.reduce((n, p) => n + p.deadBytes, 0);
+  // Only what repacking can reclaim counts: an Archive pack's dead bytes must not force rewriting every online pack.
+  let unused = eligible.reduce((n, p) => n + p.deadBytes, 0);
   const allowed = o.maxUnused * o.liveBytesTotal;
   const packs: PartlyUsedPack[] = [];
   for (const p of eligible) {
