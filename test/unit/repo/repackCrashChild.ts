@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   let packs = 0;
   await prune(repo, {
     marginMs: 0,
+    maxUnused: 0,
     now: () => Number(nowText),
     privateKey: async () => key,
     onRepackPack: () => {
