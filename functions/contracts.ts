@@ -149,6 +149,8 @@ export interface PruneTenantInput {
   dryRun: boolean;
   /** 'pay': delete dead packs inside their tier minimum now (the API's deleteEarly). */
   earlyDeletion: 'defer' | 'pay';
+  /** A restore session holding the private key (POST /api/prune with the password): prune repacks partly used packs. */
+  sessionId?: string;
 }
 
 /** One page of the tenant's directory: its users' partitions are forgotten by the policy. */

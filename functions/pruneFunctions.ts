@@ -1,7 +1,8 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
 import { SERVICES } from '../shared/m365';
-import { prune, type PruneResult } from '../shared/repo';
+import { isBackupError } from '../shared/errors';
+import { endRestoreSession, openRestoreSession, prune, type PruneResult } from '../shared/repo';
 import { forgetTenantPage, isoWeek } from '../shared/retention';
 import { redactingErrors } from '../shared/redact';
 import type { ForgetPageInput, ForgetPageOutput, PruneCounts, PruneTenantInput } from './contracts';
@@ -27,11 +28,27 @@ df.app.activity('forgetTenantPage', {
   }),
 });
 
-/** Prunes the tenant's repository (leases, mark, sweep; Archive- and WORM-aware). */
+/**
+ * Prunes the tenant's repository (leases, mark, sweep; Archive- and WORM-aware). With a session (the
+ * password was given to POST /api/prune) it also repacks; the session ends with the activity, so a
+ * retry after a failure prunes without repacking (partly used packs are kept whole, and counted).
+ */
 df.app.activity('pruneTenantRepository', {
   handler: redactingErrors(async (input: PruneTenantInput): Promise<PruneCounts> => {
     const { repo } = await appServices().tenant(input.tenant);
-    return pruneCounts(await prune(repo, { dryRun: input.dryRun, earlyDeletion: input.earlyDeletion, prices: appServices().settings.storagePrices }));
+    const session = input.sessionId;
+    const privateKey = session
+      ? () =>
+          openRestoreSession(repo, session).catch((e: unknown) => {
+            if (isBackupError(e, 'NOT_FOUND')) return undefined;
+            throw e;
+          })
+      : undefined;
+    try {
+      return pruneCounts(await prune(repo, { dryRun: input.dryRun, earlyDeletion: input.earlyDeletion, prices: appServices().settings.storagePrices, ...(privateKey ? { privateKey } : {}) }));
+    } finally {
+      if (session) await endRestoreSession(repo, session).catch(() => undefined);
+    }
   }),
 });
 

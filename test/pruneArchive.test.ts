@@ -97,6 +97,39 @@ describe('prune with archived and immutable packs (emulators, virtual clock)', (
     assert.equal(v.unreferencedPacks, 0);
   });
 
+  test('Archive: a partly used archived pack is never rewritten, even with the key and --delete-early; an online one is', async () => {
+    now = Date.now();
+    const name = 'prunearchrepack';
+    archive = new ArchiveTierBlobStore(storage.blobs, { clock, stateContainer: `${name}-archive-state`, archiveOnCommit: (c) => c === `${name}-packs` });
+    const repo = await Repository.init({ blobs: archive, tables: storage.tables }, LocalKeyProvider.open(join(work, `${name}.key`), { create: true }), {
+      name,
+      password: PASSWORD,
+      argon2: TEST_ARGON2,
+      chunker: { minBytes: 4096, avgBytes: 8192, maxBytes: 32768 },
+      packTargetBytes: 64 * 1024,
+    });
+    const key = await repo.unlock(PASSWORD);
+    const rnd = new SeededRandom(8);
+    const src = join(work, name);
+    for (let f = 0; f < 4; f++) {
+      putRandomFile(src, `${f}-keep.bin`, 20_000, rnd);
+      putRandomFile(src, `${f}-temp.bin`, 20_000, rnd);
+    }
+    await backupFolder(repo, { partition: 'laptop', source: src, workers: 1 });
+    for (let f = 0; f < 4; f++) rmSync(join(src, `${f}-temp.bin`));
+    await backupFolder(repo, { partition: 'laptop', source: src, workers: 1 });
+    await applyRetention(repo, [{ partitionName: 'laptop', user: 'laptop', label: 'laptop' }], { rules: { last: 1 } });
+    const before = await packNames(repo);
+    now += 200 * DAY; // past Archive's minimum: only the tier itself forbids the rewrite
+    const r = await prune(repo, { marginMs: 0, now: clock, earlyDeletion: 'pay', privateKey: async () => key, prices: DEFAULT_STORAGE_PRICES });
+    assert.ok(r.partlyUsedPacks > 0, JSON.stringify(r));
+    assert.equal(r.repackedPacks, 0);
+    assert.equal(r.repackRefused.archive, r.partlyUsedPacks, 'every partly used pack is refused: it is in Archive');
+    assert.deepEqual(await packNames(repo), before, 'no Archive pack rewritten or deleted');
+    assert.deepEqual(await archive.earlyDeletionCharges(), []);
+    assert.deepEqual((await verifyRepository(repo)).issues, []);
+  });
+
   test('WORM: the app cannot delete a locked pack; prune waits for the lock, a legal hold blocks it, a refused delete is tagged garbage', async () => {
     now = Date.now();
     const repo = await repositoryWithGarbage('pruneworm');

@@ -34,6 +34,6 @@ export async function forgetCommand(ctx: CliContext, args: ParsedArgs): Promise<
       console.log(`${o.label} (${o.applied}): keep ${o.decisions.length - drop.length}, ${r.dryRun ? 'would forget' : 'forgot'} ${r.dryRun ? drop.length : o.forgotten.length}`);
       for (const d of o.decisions) if (!ctx.options.quiet) console.log(`  ${String(d.seq).padStart(5)}  ${d.time}  ${d.keep ? `keep (${d.reasons.join(', ')})` : r.dryRun ? 'would forget' : 'forgotten'}`);
     }
-  if (r.prune) printPrune(ctx, await prune(repo, pruneOptions(ctx, args)));
+  if (r.prune) printPrune(ctx, await prune(repo, pruneOptions(ctx, args, repo)));
   return 0;
 }

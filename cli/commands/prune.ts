@@ -1,23 +1,35 @@
 import { BackupError } from '../../shared/errors';
-import { prune, type PruneResult, type TierPrices } from '../../shared/repo';
+import type { PrivateKey } from '../../shared/crypto';
+import { SETTING_NAMES } from '../../shared/config';
+import { prune, type PruneResult, type Repository, type TierPrices } from '../../shared/repo';
 import type { ParsedArgs } from '../args';
 import type { CliContext } from '../context';
 import { formatBytes } from '../format';
 import { refuseAt } from '../selection';
 
-/** prune [--dry-run]: deletes item versions, chunks and packs no kept snapshot needs (no password). */
+/**
+ * prune [--dry-run]: deletes item versions, chunks and packs no kept snapshot needs, and repacks
+ * partly used packs. Only repacking needs the password (it opens chunks to copy them); without a
+ * password source (--password-file, M365_BACKUP_PASSWORD, a terminal) partly used packs are kept whole.
+ */
 export async function pruneCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
   refuseAt(args, 'prune');
   if (args.positionals.length) throw new BackupError('USAGE', 'prune takes no arguments: m365-backup prune [--dry-run] [--tenant <n>].');
   if (args.m365.user || args.m365.services) throw new BackupError('USAGE', 'prune acts on the whole repository (chunks are shared): it takes no --user or --service.');
   const { repo } = await ctx.repositoryFor(args.m365.tenant);
-  printPrune(ctx, await prune(repo, pruneOptions(ctx, args)));
+  printPrune(ctx, await prune(repo, pruneOptions(ctx, args, repo)));
   return 0;
 }
 
 /** The prune options the flags give (also used by forget --prune). */
-export function pruneOptions(ctx: CliContext, args: ParsedArgs): { dryRun: boolean; earlyDeletion: 'defer' | 'pay'; prices: TierPrices } {
-  return { dryRun: args.retention.dryRun, earlyDeletion: args.retention.deleteEarly ? 'pay' : 'defer', prices: ctx.settings.storagePrices };
+export function pruneOptions(ctx: CliContext, args: ParsedArgs, repo: Repository): { dryRun: boolean; earlyDeletion: 'defer' | 'pay'; prices: TierPrices; privateKey?: () => Promise<PrivateKey> } {
+  const canAsk = !!ctx.options.passwordFile || !!process.env[SETTING_NAMES.password] || !!process.stdin.isTTY;
+  return {
+    dryRun: args.retention.dryRun,
+    earlyDeletion: args.retention.deleteEarly ? 'pay' : 'defer',
+    prices: ctx.settings.storagePrices,
+    ...(canAsk ? { privateKey: async () => repo.unlock(await ctx.password('repack partly used packs')) } : {}),
+  };
 }
 
 export function printPrune(ctx: CliContext, r: PruneResult): void {
@@ -30,7 +42,12 @@ export function printPrune(ctx: CliContext, r: PruneResult): void {
     `prune ${verb} ${r.deadItemRows} item row(s), ${r.deadChunks} chunk(s) in ${r.deadPacks} pack(s) and ${r.unreferencedPacks} unreferenced pack(s): ` +
       `${r.dryRun ? 'would reclaim' : 'reclaimed'} ${formatBytes(r.reclaimBytes)}; ${r.keptPacks} pack(s) kept.`,
   );
-  if (r.partlyUsedPacks) console.log(`${r.partlyUsedPacks} partly used pack(s) kept whole (${formatBytes(r.partlyUsedDeadBytes)} of dead chunks in them; repacking is not implemented yet).`);
+  if (r.repackedPacks)
+    console.log(`${r.dryRun ? 'would repack' : 'repacked'} ${r.repackedPacks} partly used pack(s): ${r.repackedChunks} live chunk(s) copied into ${formatBytes(r.repackWrittenBytes)} of new packs (counted in the bytes reclaimed).`);
+  if (r.repackNeedsKey) console.log(`${r.repackNeedsKey} partly used pack(s) kept whole: repacking needs the password (--password-file or M365_BACKUP_PASSWORD).`);
+  const refused = r.repackRefused.archive + r.repackRefused['legal-hold'] + r.repackRefused.fee;
+  if (refused)
+    console.log(`${refused} partly used pack(s) not repacked: ${r.repackRefused.archive} in Archive (never rewritten), ${r.repackRefused['legal-hold']} under a legal hold, ${r.repackRefused.fee} whose early-deletion fee or lock outweighs the saving.`);
   if (r.deferredPacks)
     console.log(
       `${r.deferredPacks} dead pack(s) (${formatBytes(r.deferredBytes)}) kept for now: ${describeDeferred(r)}; deletable from ${r.nextDeletableAt ?? 'never (legal hold)'}.` +

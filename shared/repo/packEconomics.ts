@@ -60,3 +60,45 @@ export function packDeletion(info: BlobInfo, now: number, prices: TierPrices = N
 export function monthlyCost(bytes: number, tier: AccessTier, prices: TierPrices = NO_PRICES): number {
   return (bytes / GIB) * prices[tier];
 }
+
+/** Days of storing a repacked pack's dead bytes that a repack is credited with saving (one Cool minimum). */
+export const REPACK_HORIZON_DAYS = 30;
+
+/** Why a partly used pack is not repacked. */
+export type RepackRefusal = 'archive' | 'legal-hold' | 'fee';
+
+export interface PackRepack {
+  /** Undefined when repacking pays now. */
+  refusedFor?: RepackRefusal;
+  /** What storing the dead bytes for REPACK_HORIZON_DAYS costs (what repacking saves). */
+  saving: number;
+  /**
+   * What repacking costs: the early-deletion fee the old pack still owes (0 with `earlyDeletion`
+   * 'pay', which accepts it, as for dead packs) plus the live bytes stored twice while a lock keeps
+   * the old pack.
+   */
+  cost: number;
+  /** The early-deletion fee deleting the old pack now would be billed (reported when paid). */
+  feeNow: number;
+}
+
+/**
+ * Whether a partly used pack should be repacked now (docs/retention.md, "Repacking"): never an
+ * Archive pack (its data would have to be rehydrated; rewriting it is an early deletion), never
+ * one under a legal hold; otherwise when the saving beats the cost. Without prices (NO_PRICES) the
+ * figures are byte-days at a price of 1 in every tier, so the decision never depends on prices
+ * being set; the new pack is written to Cool.
+ */
+export function packRepack(info: BlobInfo, liveBytes: number, deadBytes: number, now: number, prices: TierPrices = NO_PRICES, earlyDeletion: 'defer' | 'pay' = 'defer'): PackRepack {
+  const unpriced = Object.values(prices).every((p) => p === 0);
+  const price: TierPrices = unpriced ? { Hot: 1, Cool: 1, Cold: 1, Archive: 1 } : prices;
+  const { tier } = tierClock(info);
+  const d = packDeletion(info, now, price);
+  const feeNow = unpriced ? 0 : d.feeNow;
+  if (tier === 'Archive' || info.archiveStatus) return { refusedFor: 'archive', saving: 0, cost: 0, feeNow };
+  if (info.legalHold) return { refusedFor: 'legal-hold', saving: 0, cost: 0, feeNow };
+  const lockDays = Math.max(0, (d.unlockedAt - now) / DAY_MS);
+  const saving = (REPACK_HORIZON_DAYS / 30) * (deadBytes / GIB) * price[tier];
+  const cost = (earlyDeletion === 'pay' ? 0 : d.feeNow) + (lockDays / 30) * (liveBytes / GIB) * price.Cool;
+  return { ...(saving > cost ? {} : { refusedFor: 'fee' as const }), saving: unpriced ? 0 : saving, cost: unpriced ? 0 : cost, feeNow };
+}

@@ -10,6 +10,9 @@ import type { Repository } from './repository';
 import { joinPayload, splitPayload } from './itemRow';
 import { isLocked, NO_PRICES, packDeletion, type TierPrices } from './packEconomics';
 import { GARBAGE_TAGS } from './pruneTags';
+import type { PrivateKey } from '../crypto';
+import { planRepack, tailBytes, type PartlyUsedPack } from './repackPlan';
+import { repackPacks } from './repack';
 
 /**
  * prune (docs/repository-format.md, "Prune"): deletes what no kept snapshot needs. Needs no password
@@ -36,8 +39,13 @@ import { GARBAGE_TAGS } from './pruneTags';
  *     it. `earlyDeletion: 'pay'` deletes unlocked packs now and pays the fee. A pack blob whose delete
  *     is refused as IMMUTABLE (a container policy, or an identity without delete rights) is tagged
  *     garbage instead (GARBAGE_TAGS): the storage account's lifecycle rule deletes it once it can.
- * Partly used packs are kept whole (their dead bytes are reported): repacking is not implemented yet,
- * and an Archive pack is never rewritten (its data would have to be rehydrated and the fee paid).
+ *  6. Repack (repackPlan.ts, repack.ts; needs the private key): a partly used pack whose repack pays
+ *     (packEconomics.ts packRepack: never Archive, never a legal hold, the saving over the cost),
+ *     most wasteful first until the dead bytes left are within `maxUnused`, has its live chunks
+ *     copied into new packs and their chunk rows re-pointed (after the dead item rows are deleted,
+ *     before any chunk row is); from then on it is a dead pack like any other (step 3-5: deleted,
+ *     tagged garbage when locked, or kept until its minimum under 'defer'). Without the key the
+ *     plan is only reported (`repackNeedsKey`).
  */
 export interface PruneOptions {
   dryRun?: boolean;
@@ -50,23 +58,42 @@ export interface PruneOptions {
   earlyDeletion?: 'defer' | 'pay';
   /** Prices for the fee figures (STORAGE_PRICES). */
   prices?: TierPrices;
+  /**
+   * Opens the private key to repack partly used packs; called only when there is something to
+   * repack (never on a dry run, which reports the repack when this is given). Absent, or resolving
+   * to undefined: partly used packs are kept whole (counted in repackNeedsKey).
+   */
+  privateKey?: () => Promise<PrivateKey | undefined>;
+  /** Dead bytes tolerated in partly used packs, as a share of all live bytes (restic's --max-unused; default 0.05). */
+  maxUnused?: number;
+  /** Test seam: called after each new pack of a repack is indexed. */
+  onRepackPack?: () => Promise<void> | void;
   /** Test seam: called at each phase boundary (a crash or a concurrent backup can be injected there). */
   onPhase?: (phase: PrunePhase) => Promise<void> | void;
 }
 
-export type PrunePhase = 'marked' | 'items-deleted' | 'chunk-rows-deleted' | 'rechecked' | 'packs-deleted';
+export type PrunePhase = 'marked' | 'items-deleted' | 'repacked' | 'chunk-rows-deleted' | 'rechecked' | 'packs-deleted';
 
 export interface PruneResult {
   dryRun: boolean;
   deadItemRows: number;
   deadPacks: number;
   deadChunks: number;
-  /** Bytes of pack blobs deleted (or that would be). */
+  /** Bytes of pack blobs deleted (or that would be), less the bytes of new packs a repack wrote. */
   reclaimBytes: number;
   unreferencedPacks: number;
   partlyUsedPacks: number;
-  /** Dead bytes left inside partly used packs (what repacking would reclaim). */
+  /** Bytes of partly used packs that no live chunk row points to (before repacking). */
   partlyUsedDeadBytes: number;
+  /** Partly used packs repacked (or that would be): their live chunks copied, then deleted as dead packs. */
+  repackedPacks: number;
+  repackedChunks: number;
+  /** Bytes of the new packs the repack wrote (or would write); reclaimBytes is net of them. */
+  repackWrittenBytes: number;
+  /** Partly used packs not repacked: Archive, legal hold, the fee (or a lock) outweighing the saving, or within maxUnused. */
+  repackRefused: Record<'archive' | 'legal-hold' | 'fee' | 'unused', number>;
+  /** Partly used packs that would have been repacked but no private key was given (their live bytes stay). */
+  repackNeedsKey: number;
   keptPacks: number;
   /** Dead chunks a backup started using during prune: their packs were kept. */
   rescued: number;
@@ -123,19 +150,20 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
   for await (const r of tables.query(layout.chunkTable)) chunks.set(r.rowKey, r);
   const packs = new Map<string, StoredRow>();
   for await (const r of tables.query(layout.packTable)) packs.set(r.rowKey, r);
-  const perPack = new Map<string, { live: number; dead: string[]; deadBytes: number }>();
-  for (const id of packs.keys()) perPack.set(id, { live: 0, dead: [], deadBytes: 0 });
+  const perPack = new Map<string, { live: number; liveRows: StoredRow[]; dead: string[]; deadBytes: number }>();
+  for (const id of packs.keys()) perPack.set(id, { live: 0, liveRows: [], dead: [], deadBytes: 0 });
   for (const [id, r] of chunks) {
     const p = perPack.get(String(r.pack));
     if (!p) continue; // verify reports it; prune never deletes what it cannot place
-    if (mark.liveChunks.has(id)) p.live++;
-    else {
+    if (mark.liveChunks.has(id)) {
+      p.live++;
+      p.liveRows.push(r);
+    } else {
       p.dead.push(id);
       p.deadBytes += Number(r.len ?? 0);
     }
   }
   const allDead = [...perPack].filter(([, p]) => p.live === 0).map(([id]) => id);
-  const partly = [...perPack.values()].filter((p) => p.live > 0 && p.dead.length > 0);
   const blobInfo = new Map<string, BlobInfo>();
   for await (const b of blobs.list(layout.packContainer)) blobInfo.set(b.name.split('/').pop()!, b);
   const old = (b: { lastModified?: Date }) => b.lastModified !== undefined && now() - b.lastModified.getTime() >= (o.marginMs ?? DEFAULT_MARGIN_MS);
@@ -148,13 +176,31 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
     else unreferenced.push(id);
   }
   const prices = o.prices ?? NO_PRICES;
+  const partly = partlyUsedPacks(perPack, packs);
+  let plan = planRepack(partly, blobInfo, {
+    now: now(),
+    prices,
+    earlyDeletion: o.earlyDeletion ?? 'defer',
+    maxUnused: o.maxUnused ?? 0.05,
+    packTargetBytes: repo.config.packTargetBytes,
+    sealedKeyBytes: sealedKeyBytes(packs),
+    liveBytesTotal: [...perPack.values()].reduce((n, p) => n + p.liveRows.reduce((m, r) => m + Number(r.len ?? 0), 0), 0),
+  });
+  // A dry run given a way to the key reports the repack without asking for it.
+  let repackNeedsKey = 0;
+  const privateKey = !o.dryRun && plan.packs.length ? await o.privateKey?.() : undefined;
+  if (plan.packs.length && (o.dryRun ? !o.privateKey : !privateKey)) {
+    repackNeedsKey = plan.packs.length;
+    plan = { ...plan, packs: [], groups: [], writtenBytes: 0, oldBytes: 0 };
+  }
+  const repacked = new Set(plan.packs.map((p) => p.packId));
   const deferredFor = { 'legal-hold': 0, immutability: 0, 'tier-minimum': 0 };
   let deferredBytes = 0;
   let feeAvoided = 0;
   let feePaid = 0;
   let nextDeletable = Infinity;
   const deadPacks: string[] = [];
-  for (const id of allDead) {
+  for (const id of [...allDead, ...repacked]) {
     const info = blobInfo.get(id);
     const d = info ? packDeletion(info, now(), prices) : undefined;
     const wait = d?.waitingFor;
@@ -168,17 +214,22 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
     if (d) feePaid += d.feeNow;
     deadPacks.push(id);
   }
-  const deferredPacks = allDead.length - deadPacks.length;
+  const deferredPacks = allDead.length + repacked.size - deadPacks.length;
   const result: PruneResult = {
     dryRun: !!o.dryRun,
     deadItemRows: mark.deadItemRows.length,
     deadPacks: deadPacks.length,
     deadChunks: deadPacks.reduce((n, id) => n + perPack.get(id)!.dead.length, 0),
-    reclaimBytes: [...deadPacks, ...unreferenced].reduce((n, id) => n + (blobInfo.get(id)?.size ?? Number(packs.get(id)?.size ?? 0)), 0),
+    reclaimBytes: [...deadPacks, ...unreferenced].reduce((n, id) => n + (blobInfo.get(id)?.size ?? Number(packs.get(id)?.size ?? 0)), 0) - plan.writtenBytes,
     unreferencedPacks: unreferenced.length,
     partlyUsedPacks: partly.length,
     partlyUsedDeadBytes: partly.reduce((n, p) => n + p.deadBytes, 0),
-    keptPacks: packs.size - deadPacks.length,
+    repackedPacks: plan.packs.length,
+    repackedChunks: plan.groups.reduce((n, g) => n + g.length, 0),
+    repackWrittenBytes: plan.writtenBytes,
+    repackRefused: plan.refused,
+    repackNeedsKey,
+    keptPacks: packs.size - deadPacks.length + plan.groups.length,
     rescued: 0,
     deferredPacks,
     deferredBytes,
@@ -196,6 +247,13 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
 
   await deleteRows(repo, layout.itemTable, mark.deadItemRows);
   await o.onPhase?.('items-deleted');
+  if (privateKey && plan.groups.length) {
+    const r = await repackPacks(repo, privateKey, plan, packs, o.onRepackPack);
+    result.reclaimBytes += plan.writtenBytes - r.writtenBytes; // the prediction is exact; the figure reports what was written
+    result.repackWrittenBytes = r.writtenBytes;
+    result.repackedChunks = r.chunks;
+  }
+  await o.onPhase?.('repacked');
   const deadChunkRows = deadPacks.flatMap((id) => perPack.get(id)!.dead.map((c) => chunks.get(c)!));
   await deleteRows(repo, layout.chunkTable, deadChunkRows.map((r) => ({ pk: r.partitionKey, rk: r.rowKey })));
   await o.onPhase?.('chunk-rows-deleted');
@@ -225,7 +283,9 @@ async function pruneLocked(repo: Repository, o: PruneOptions): Promise<PruneResu
   await deleteOrphanedPackIndexes(repo, old);
   result.forgottenCatalogs = await deleteForgottenCatalogs(repo, mark.seqs);
   await o.onPhase?.('packs-deleted');
-  result.locksExtended = await extendLiveLocks(repo, [...perPack].filter(([id, p]) => p.live > 0 || rescuedPacks.packs.has(id)).map(([id]) => id), blobInfo, mark.seqs, now());
+  // Repacked packs are dead now (their new packs were locked when written), unless a backup rescued them.
+  const live = [...perPack].filter(([id, p]) => (p.live > 0 && !repacked.has(id)) || rescuedPacks.packs.has(id)).map(([id]) => id);
+  result.locksExtended = await extendLiveLocks(repo, live, blobInfo, mark.seqs, now());
   if (rescuedPacks.packs.size) {
     result.deadPacks -= rescuedPacks.packs.size;
     result.keptPacks += rescuedPacks.packs.size;
@@ -277,6 +337,29 @@ async function deleteOrTag(repo: Repository, container: string, name: string): P
 }
 
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/**
+ * Packs with live chunks and bytes no live chunk row points to: dead chunks, and chunks whose rows
+ * point elsewhere since an interrupted repack (size less the live chunks and the pack's tail).
+ */
+function partlyUsedPacks(perPack: Map<string, { liveRows: StoredRow[] }>, packs: Map<string, StoredRow>): PartlyUsedPack[] {
+  const out: PartlyUsedPack[] = [];
+  for (const [packId, p] of perPack) {
+    if (!p.liveRows.length) continue;
+    const row = packs.get(packId)!;
+    const size = Number(row.size ?? 0);
+    const live = p.liveRows.map((r) => ({ id: r.rowKey, pack: packId, off: Number(r.off), len: Number(r.len), raw: Number(r.raw) }));
+    const deadBytes = size - live.reduce((n, c) => n + c.len, 0) - tailBytes(Number(row.chunks ?? 0), (row.sealedKey as Uint8Array | undefined)?.length ?? 0);
+    if (deadBytes > 0) out.push({ packId, size, live, deadBytes });
+  }
+  return out;
+}
+
+/** Bytes of a sealed pack key, as the pack rows hold them (X25519 sealing: 92). */
+function sealedKeyBytes(packs: Map<string, StoredRow>): number {
+  for (const r of packs.values()) if (r.sealedKey instanceof Uint8Array) return r.sealedKey.length;
+  return 92;
+}
 
 /**
  * What prune would do now, without taking its leases (for the storage report): a dry run whose
