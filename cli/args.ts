@@ -29,9 +29,11 @@ and rebuild-index act on that tenant's repository instead):
 
 Microsoft 365 (per tenant; each tenant has its own repository and password):
   tenant add --name <n> --tenant-id <id> --client-id <id> (--client-secret-file <f> | --certificate <pem-file>)
-             [--restore-client-id <id> (--restore-client-secret-file <f> | --restore-certificate <pem-file>)]
+             [--restore-client-id <id> (--restore-client-secret-file <f> | --restore-certificate <pem-file>)] [--chats on|off]
+  tenant set --name <n> --chats on|off   chats in the tenant's default backup (off: Chat.Read.All is a protected API)
   tenant list | tenant remove --name <n>
-  backup --tenant <n> [--service onedrive|mail|calendar|contacts|sharepoint|groups|teams|all]... [--user <upn>]
+  backup --tenant <n> [--service onedrive|mail|calendar|contacts|sharepoint|groups|teams|chats|all]... [--user <upn>]
+         (all and the default: every service but chats, which runs when named or set on for the tenant)
   snapshots --tenant <n> [--user <upn>] [--service <s>]...
   ls <snapshot> --tenant <n> --user <upn> --service <s>     (the snapshot defaults to latest)
   restore <snapshot> <target-dir> --tenant <n> [--user <upn>] [--service <s>]... [--site <url|id>] [--team <name|id>] [--group <mail|id>]
@@ -105,6 +107,7 @@ const OPTIONS = {
   conflict: { type: 'string' },
   path: { type: 'string' },
   'skip-check': { type: 'boolean' },
+  chats: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   // Retention (forget, prune, policy): restic's flag names.
   'keep-last': { type: 'string' },
@@ -136,7 +139,7 @@ export interface ParsedArgs {
   help: boolean;
   /** Microsoft 365 selection: tenant, user, services, point in time. */
   m365: { tenant?: string; user?: string; services?: Service[]; at?: Date; site?: string; team?: string; group?: string };
-  tenantAdd: { name?: string; tenantId?: string; clientId?: string; clientSecretFile?: string; certificate?: string; skipCheck: boolean; restoreClientId?: string; restoreClientSecretFile?: string; restoreCertificate?: string };
+  tenantAdd: { name?: string; tenantId?: string; clientId?: string; clientSecretFile?: string; certificate?: string; skipCheck: boolean; restoreClientId?: string; restoreClientSecretFile?: string; restoreCertificate?: string; chats?: boolean };
   /** restore into Microsoft 365: --in-place | --to-user <upn>, --conflict, --path (checked by the restore command). */
   restoreInto: { inPlace: boolean; toUser?: string; conflict?: string; path?: string };
   /** forget, prune, policy: keep rules as given (validated by shared/retention), legal hold, modes. */
@@ -171,6 +174,13 @@ function parseRetention(v: Record<string, unknown>): RetentionArgs {
 function nonEmpty(flag: string, v: string | undefined): string | undefined {
   if (v !== undefined && v.trim() === '') throw new BackupError('USAGE', `--${flag} must not be empty.`);
   return v;
+}
+
+/** tenant add|set --chats on|off: whether the tenant's default backup includes chats. */
+function parseChats(v: string | undefined): { chats?: boolean } {
+  if (v === undefined) return {};
+  if (v !== 'on' && v !== 'off') throw new BackupError('USAGE', '--chats takes on or off.');
+  return { chats: v === 'on' };
 }
 
 function parseServices(values: string[] | undefined): Service[] | undefined {
@@ -236,7 +246,7 @@ export function parseCli(argv: string[]): ParsedArgs {
     help: v.help ?? false,
     m365,
     retention: parseRetention(v),
-    tenantAdd: { name: v.name, tenantId: v['tenant-id'], clientId: v['client-id'], clientSecretFile: v['client-secret-file'], certificate: v.certificate, skipCheck: v['skip-check'] ?? false, restoreClientId: v['restore-client-id'], restoreClientSecretFile: v['restore-client-secret-file'], restoreCertificate: v['restore-certificate'] },
+    tenantAdd: { name: v.name, tenantId: v['tenant-id'], clientId: v['client-id'], clientSecretFile: v['client-secret-file'], certificate: v.certificate, skipCheck: v['skip-check'] ?? false, restoreClientId: v['restore-client-id'], restoreClientSecretFile: v['restore-client-secret-file'], restoreCertificate: v['restore-certificate'], ...parseChats(v.chats as string | undefined) },
     restoreInto: { inPlace: v['in-place'] ?? false, toUser: v['to-user'], conflict: v.conflict, path: v.path },
   };
 }

@@ -1,6 +1,6 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
 import * as df from 'durable-functions';
-import { SERVICES } from '../shared/graph';
+import { backupServicesOf } from '../shared/m365';
 import { appServices } from './runtime';
 import { startPerTenant } from './startPerTenant';
 import type { BackupTenantInput } from './contracts';
@@ -16,5 +16,5 @@ app.timer('nightlyBackup', {
   schedule: '%BACKUP_SCHEDULE%',
   extraInputs: [df.input.durableClient()],
   handler: (timer: Timer, context: InvocationContext) =>
-    startPerTenant(timer, context, 'nightly backup', 'backupTenant', nightlyInstanceId, (tenant): BackupTenantInput => ({ tenant, services: [...SERVICES], parallelism: appServices().settings.userParallelism })),
+    startPerTenant(timer, context, 'nightly backup', 'backupTenant', nightlyInstanceId, (tenant, record): BackupTenantInput => ({ tenant, services: backupServicesOf(record), parallelism: appServices().settings.userParallelism })),
 });

@@ -1,5 +1,6 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import * as df from 'durable-functions';
+import type { TenantRecord } from '../shared/tenants/registry';
 import { appServices } from './runtime';
 
 /**
@@ -14,7 +15,7 @@ export async function startPerTenant(
   what: string,
   orchestrator: string,
   instanceIdOf: (tenant: string, when: Date) => string,
-  inputOf: (tenant: string) => unknown,
+  inputOf: (tenant: string, record: TenantRecord) => unknown,
 ): Promise<void> {
   const client = df.getClient(context);
   const updated = Date.parse(timer?.scheduleStatus?.lastUpdated ?? '');
@@ -26,7 +27,7 @@ export async function startPerTenant(
       context.log(`${what} of ${t.name} already started as ${instanceId} (${existing.runtimeStatus})`);
       continue;
     }
-    await client.startNew(orchestrator, { instanceId, input: inputOf(t.name) });
+    await client.startNew(orchestrator, { instanceId, input: inputOf(t.name, t) });
     context.log(`started ${what} of ${t.name} as ${instanceId}`);
   }
 }

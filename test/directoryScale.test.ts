@@ -12,7 +12,7 @@ import { Catalog, Repository, verifyRepository, type Repository as Repo } from '
 import type { StoredRow } from '../shared/storage';
 import { AppServices } from '../shared/app/services';
 import { loadSettings } from '../shared/config';
-import { SERVICES, directoryPartition, emptyTotals, type DirectoryUser } from '../shared/m365';
+import { DEFAULT_SERVICES, directoryPartition, emptyTotals, type DirectoryUser } from '../shared/m365';
 import { lastRun, readRunReportPage, recordServiceOutcome, RosterWriter, rosterUser, tenantDirectory } from '../shared/backup/m365/runRecords';
 import { directoryUsers } from '../shared/restore/m365/restoreTenant';
 import { listTenantSnapshotsPage } from '../shared/browse';
@@ -89,7 +89,7 @@ describe('orchestrations of a 10,000- and a 50,000-user run carry counts only (e
       const kind = what.replace(/ of .*:u\d+$/, '').replace(/\d+/g, '#');
       sizes.set(kind, Math.max(sizes.get(kind) ?? 0, bytes));
     } });
-    const id = await host.startNew('backupTenant', { instanceId: `scale-${n}-${input.offset ?? 0}`, input: { tenant: 'synthetic', services: [...SERVICES], parallelism: 16, ...input } });
+    const id = await host.startNew('backupTenant', { instanceId: `scale-${n}-${input.offset ?? 0}`, input: { tenant: 'synthetic', services: [...DEFAULT_SERVICES], parallelism: 16, ...input } });
     const status = await host.waitForCompletion(id, 120_000);
     host.stop();
     assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status.output));

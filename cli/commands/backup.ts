@@ -5,7 +5,8 @@ import type { ParsedArgs } from '../args';
 import type { CliContext } from '../context';
 import { formatBytes, formatDuration } from '../format';
 import { ProgressBar } from '../progressBar';
-import { refuseAt, refuseFolderOptions, servicesOf } from '../selection';
+import { backupServicesOf } from '../../shared/m365';
+import { refuseAt, refuseFolderOptions } from '../selection';
 import { printTenantReport } from '../tenantReport';
 
 // Peak resident memory of this process, worker threads included (maxRSS is in KiB).
@@ -46,7 +47,7 @@ async function tenantBackup(ctx: CliContext, args: ParsedArgs): Promise<number> 
   const report = await backupTenant(t.repo, {
     tenantName: t.record.name,
     conn: await t.graph(),
-    services: servicesOf(args),
+    services: backupServicesOf(t.record, args.m365.services),
     user: args.m365.user,
     workers: args.workers,
     userConcurrency: ctx.settings.userParallelism,

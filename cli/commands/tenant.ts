@@ -24,11 +24,12 @@ function readSecretFile(path: string, what: string): string {
 export async function tenantCommand(ctx: CliContext, args: ParsedArgs): Promise<number> {
   refuseTenant(args, 'tenant', 'name the tenant with --name.');
   const [sub, extra] = args.positionals;
-  if (extra || !['add', 'list', 'remove'].includes(sub ?? '')) throw new BackupError('USAGE', 'Use: m365-backup tenant add|list|remove ...');
+  if (extra || !['add', 'list', 'remove', 'set'].includes(sub ?? '')) throw new BackupError('USAGE', 'Use: m365-backup tenant add|list|remove|set ...');
   if (sub === 'list') return listTenants(ctx);
   const name = args.tenantAdd.name;
   if (name === undefined) throw new BackupError('USAGE', `tenant ${sub} needs --name <tenant>.`);
   validateTenantName(name);
+  if (sub === 'set') return setTenant(ctx, args, name);
   return sub === 'remove' ? removeTenant(ctx, name) : addTenant(ctx, args, name);
 }
 
@@ -36,7 +37,16 @@ async function listTenants(ctx: CliContext): Promise<number> {
   const list = await (await ctx.tenants()).list();
   if (ctx.options.json) console.log(JSON.stringify(list, null, 2));
   else if (list.length === 0) console.log('No tenant is registered yet.');
-  else for (const t of list) console.log(`${t.name.padEnd(24)} tenant ${t.tenantId}  app ${t.clientId}  ${t.auth}  repository ${t.repository}${t.restoreClientId ? `  restore app ${t.restoreClientId}` : ''}`);
+  else for (const t of list) console.log(`${t.name.padEnd(24)} tenant ${t.tenantId}  app ${t.clientId}  ${t.auth}  repository ${t.repository}${t.restoreClientId ? `  restore app ${t.restoreClientId}` : ''}${t.chats ? '  chats on' : ''}`);
+  return 0;
+}
+
+/** tenant set --name <n> --chats on|off: the tenant's settings (today: whether its default backup includes chats). */
+async function setTenant(ctx: CliContext, args: ParsedArgs, name: string): Promise<number> {
+  const chats = args.tenantAdd.chats;
+  if (chats === undefined) throw new BackupError('USAGE', 'tenant set needs --chats on|off.');
+  const record = await (await ctx.tenants()).setChats(name, chats);
+  console.log(`Tenant "${record.name}": chats ${record.chats ? 'on (its default backup includes one-on-one and group chats; the app needs Chat.Read.All)' : 'off (backed up only with --service chats)'}.`);
   return 0;
 }
 
@@ -64,6 +74,7 @@ async function addTenant(ctx: CliContext, args: ParsedArgs, name: string): Promi
     clientId: a.clientId,
     credential,
     ...(restore ? { restore } : {}),
+    ...(a.chats ? { chats: true } : {}),
     skipCheck: a.skipCheck,
     newPassword: () =>
       ctx.options.passwordFile || process.env[SETTING_NAMES.password] ? ctx.password(`protect tenant "${name}"`) : readNewPassword(args.newPasswordFile, undefined),

@@ -1,7 +1,7 @@
 import * as df from 'durable-functions';
 import { randomUUID } from 'node:crypto';
 import { BackupError } from '../../shared/errors';
-import { SERVICES, servicesNamed, type Service } from '../../shared/m365';
+import { backupServicesOf, SERVICES, servicesNamed, type Service } from '../../shared/m365';
 import { readRunReportPage, readRunSummary } from '../../shared/backup/m365/runRecords';
 import { validateUserRef } from '../../shared/tenants/names';
 import { appServices } from '../runtime';
@@ -27,16 +27,18 @@ jsonEndpoint('startBackup', { route: 'backups', methods: ['POST'], durableClient
     const body = await jsonBody(req, ['tenant', 'user', 'services']);
     const tenant = optionalString(body, 'tenant');
     const user = optionalUser(body);
-    const services = parseServices(body.services);
+    // Absent: each tenant's default (every service but chats, unless the tenant's chats setting is on).
+    const services = body.services === undefined || body.services === null ? undefined : parseServices(body.services);
     if (user && !tenant) throw new BackupError('USAGE', '"user" needs "tenant".');
     const registry = await appServices().tenants();
-    const tenants = tenant ? [(await registry.get(tenant)).name] : (await registry.list()).map((t) => t.name);
+    const tenants = tenant ? [await registry.get(tenant)] : await registry.list();
     if (tenants.length === 0) return errorResponse(404, 'NOT_FOUND', 'No tenant is registered.');
     const client = df.getClient(context);
     const started: { tenant: string; id: string }[] = [];
-    for (const t of tenants) {
+    for (const record of tenants) {
+      const t = record.name;
       const id = `manual-${t}-${randomUUID().slice(0, 8)}`;
-      const input: BackupTenantInput = { tenant: t, services, ...(user ? { user } : {}), parallelism: appServices().settings.userParallelism };
+      const input: BackupTenantInput = { tenant: t, services: backupServicesOf(record, services), ...(user ? { user } : {}), parallelism: appServices().settings.userParallelism };
       await client.startNew('backupTenant', { instanceId: id, input });
       started.push({ tenant: t, id });
     }

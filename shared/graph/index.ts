@@ -15,4 +15,5 @@ export { listUsers, userPages, probeServices, type GraphUser, type UserServices 
 export { SharePointSource } from './sources/sharePoint';
 export { GroupsSource } from './sources/groups';
 export { TeamsSource } from './sources/teams';
+export { ChatsSource } from './sources/chats';
 export { discoverScopes } from './scopeDiscovery';

@@ -1,4 +1,4 @@
-export { SERVICES, isService, servicesNamed, type Service } from './services';
+export { SERVICES, DEFAULT_SERVICES, OPT_IN_SERVICES, isService, servicesNamed, backupServicesOf, entryOffers, type Service, type TenantServiceSettings } from './services';
 export { servicePartition, directoryPartition } from './partitions';
 export { matchUsers, TENANT_DIRECTORY, type TenantUser, type DirectoryState, type DirectoryUser, type LastRunRef } from './user';
 export { mergeOutcomes, emptyTotals, addOutcome, type ServiceOutcome, type LoggedOutcome, type ItemFailure, type RunTotals } from './outcome';

@@ -22,6 +22,8 @@ export interface RegisterTenantInput {
   credential: TenantCredential;
   /** A second app registration used only for restores (write roles). */
   restore?: { clientId: string; credential: TenantCredential };
+  /** Back up the tenant's one-on-one and group chats by default (needs Chat.Read.All, a protected API). */
+  chats?: boolean;
   /** Store the credentials without proving them against Microsoft Graph first (offline set-up). */
   skipCheck?: boolean;
   /** The password for the tenant's new repository; asked for only when it has none yet. */
@@ -70,7 +72,7 @@ export async function registerTenant(services: RegistrationServices, input: Regi
   if (input.restore && !input.skipCheck) await checkCredentials(services, { name: input.name, tenantId: input.tenantId, clientId: input.restore.clientId, ...input.restore.credential });
 
   const registry = await services.tenants(true);
-  const record = await registry.add({ name: input.name, tenantId: input.tenantId, clientId: input.clientId }, credential, input.restore ? { clientId: input.restore.clientId, ...input.restore.credential } : undefined);
+  const record = await registry.add({ name: input.name, tenantId: input.tenantId, clientId: input.clientId, ...(input.chats ? { chats: true } : {}) }, credential, input.restore ? { clientId: input.restore.clientId, ...input.restore.credential } : undefined);
   const protectedBy = services.provider().description;
   const stores = await services.stores();
   try {

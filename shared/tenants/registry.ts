@@ -18,6 +18,11 @@ export interface TenantRecord {
   /** A second app registration used only for restores (write roles); backups keep the read-only one. */
   restoreClientId?: string;
   restoreAuth?: 'secret' | 'certificate';
+  /**
+   * One-on-one and group chats are part of this tenant's default backup (off unless set): they need
+   * the protected application permission Chat.Read.All, which Microsoft approves on request.
+   */
+  chats?: boolean;
 }
 
 /** The restore app registration's id and credential (secret or certificate PEM). */
@@ -179,6 +184,14 @@ export class TenantRegistry {
     return { name: t.name, tenantId: t.tenantId, clientId: t.restoreClientId, ...(t.restoreAuth === 'certificate' ? { certificatePem: secret } : { clientSecret: secret }) };
   }
 
+  /** Turns the tenant's chats setting on or off (only that property of the row is written: credentials untouched). */
+  async setChats(name: string, on: boolean): Promise<TenantRecord> {
+    await this.get(name); // validates the name, NOT_FOUND with the registered names
+    await this.tables.merge(this.table, { partitionKey: PK, rowKey: name, chats: on });
+    await this.writeCopy();
+    return toRecord((await this.tables.get(this.table, PK, name))!);
+  }
+
   async remove(name: string): Promise<void> {
     await this.get(name); // validates the name
     await this.tables.delete(this.table, PK, name);
@@ -194,6 +207,7 @@ function toRecord(row: Record<string, unknown>): TenantRecord {
     auth: row.auth === 'certificate' ? 'certificate' : 'secret',
     repository: String(row.repository),
     created: String(row.created),
+    ...(row.chats === true ? { chats: true } : {}),
     ...(typeof row.restoreClientId === 'string' ? { restoreClientId: row.restoreClientId, restoreAuth: row.restoreAuth === 'certificate' ? ('certificate' as const) : ('secret' as const) } : {}),
   };
 }

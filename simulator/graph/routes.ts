@@ -5,6 +5,7 @@ import { graphError, json, type SimRequest, type SimResponse } from './http';
 import { matchSiteRoute } from './siteRoutes';
 import { matchGroupRoute } from './groupRoutes';
 import { matchTeamRoute } from './teamRoutes';
+import { matchChatRoute, matchUserChatsRoute } from './chatRoutes';
 import { scopesOf } from '../tenant/sites';
 import { matchCalendarRoute } from './calendarRoutes';
 import { matchMailboxConfigRoute } from './mailboxConfigRoutes';
@@ -52,6 +53,7 @@ export function matchRoute(req: SimRequest, tenant: SimTenant, ctx: RouteContext
   if (parts[0] === 'sites' || parts[0] === 'drives') return matchSiteRoute(req, tenant, ctx, parts);
   if (parts[0] === 'groups') return matchGroupRoute(req, tenant, ctx, parts);
   if (parts[0] === 'teams') return matchTeamRoute(req, tenant, ctx, parts);
+  if (parts[0] === 'chats') return matchChatRoute(req, tenant, ctx, parts);
   if (parts[0] !== 'users') return undefined;
   if (parts.length === 1)
     return plain('users', () =>
@@ -66,6 +68,8 @@ export function matchRoute(req: SimRequest, tenant: SimTenant, ctx: RouteContext
   const rest = parts.slice(2);
   const key = rest.join('/');
   if (rest.length === 0) return plain('user', () => json(200, { id: u.user.id, userPrincipalName: u.user.userPrincipalName, displayName: u.user.displayName, mail: u.user.mail }));
+
+  if (rest[0] === 'chats') return matchUserChatsRoute(req, tenant, ctx, u, rest);
 
   // ---- OneDrive ----
   if (rest[0] === 'drive') {

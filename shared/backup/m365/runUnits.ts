@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { isBackupError } from '../../errors';
 import type { GraphConnection } from '../../graph';
 import { ContentSession, Lease, TENANT_RUN_LEASE, type Repository } from '../../repo';
-import type { RunTotals, Service, ServiceOutcome } from '../../m365';
+import { entryOffers, type RunTotals, type Service, type ServiceOutcome } from '../../m365';
 import { markFailedUnitsForProbe, recordRun, recordServiceOutcome, RosterWriter, rosterUser } from './runRecords';
 import { backupServiceUnit } from './serviceUnit';
 import { tenantUsers } from './tenantUsers';
@@ -40,7 +40,7 @@ export async function beginTenantRun(
 
 export async function rosterServices(repo: Repository, runId: string, index: number, wanted: Service[]): Promise<Service[]> {
   const u = await rosterUser(repo, runId, index);
-  return wanted.filter((s) => u.services.includes(s));
+  return wanted.filter((s) => entryOffers(u, s));
 }
 
 /** Failures a Durable retry may cure (storage or Graph hiccups); anything else is recorded and reported. */

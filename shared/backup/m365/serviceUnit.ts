@@ -1,5 +1,5 @@
 import type { ContentWriter, Repository } from '../../repo';
-import { CalendarSource, ContactsSource, GroupsSource, MailSource, MailboxConfigSource, concatSources, OneDriveSource, SharePointSource, TeamsSource, type GraphConnection, type ServiceSource, type SourceContext } from '../../graph';
+import { CalendarSource, ContactsSource, GroupsSource, MailSource, MailboxConfigSource, concatSources, OneDriveSource, SharePointSource, TeamsSource, ChatsSource, type GraphConnection, type ServiceSource, type SourceContext } from '../../graph';
 import type { MemoryBudget } from '../../graph/gates';
 import { servicePartition, type ItemFailure, type Service, type ServiceOutcome, type TenantUser } from '../../m365';
 import { backupService } from './serviceBackup';
@@ -20,6 +20,8 @@ export function sourceFor(service: Service, ctx: SourceContext): ServiceSource {
       return new GroupsSource(ctx);
     case 'teams':
       return new TeamsSource(ctx);
+    case 'chats':
+      return new ChatsSource(ctx);
   }
 }
 

@@ -7,7 +7,7 @@ import { forEachConcurrent } from '../../concurrency';
 import { ContentSession, Lease, TENANT_RUN_LEASE, type ContentStats, type Repository } from '../../repo';
 import type { GraphConnection } from '../../graph';
 import { MemoryBudget } from '../../graph/gates';
-import { addOutcome, emptyTotals, lanesOf, scopeOf, servicesOfEntry, type ItemFailure, type RunTotals, type Service, type ServiceOutcome } from '../../m365';
+import { addOutcome, emptyTotals, entryOffers, lanesOf, scopeOf, servicesOfEntry, type ItemFailure, type RunTotals, type Service, type ServiceOutcome } from '../../m365';
 import { DEFAULT_USER_PARALLELISM } from '../../config/settings';
 import { backupServiceUnit } from './serviceUnit';
 import { hostname } from 'node:os';
@@ -101,7 +101,7 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
         const scope = scopeOf(u.id);
         const applicable = servicesOfEntry(u.id, o.services);
         const available = applicable.filter((service) => {
-          if (u.services.includes(service)) return true;
+          if (entryOffers(u, service)) return true;
           if (scope) {
             report.skipped.push(u.notes?.[0] ?? `${service}: not available`);
             return false;

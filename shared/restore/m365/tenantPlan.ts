@@ -5,6 +5,7 @@ import type { Service } from '../../graph';
 import { latestAtOrBefore } from '../selectSnapshot';
 import { directoryPartition, isScopeService, matchUsers, SCOPE_DIR, scopeOf, servicePartition, servicesOfEntry, TENANT_DIRECTORY, type DirectoryUser } from '../../m365';
 import { layoutScope, permissionsDocument, type PlannedDocument } from './scopeLayout';
+import { layoutChats } from './chatLayout';
 import { selectEntries, type ScopeFilter } from './scopeSelection';
 import { itemFileName, NameSpace } from './naming';
 import { layoutTree, type TreeEntry } from './treeLayout';
@@ -61,7 +62,7 @@ export interface TenantRestorePlan {
 }
 
 /** A user's service folder; a site's, team's or group's content is its folder itself (Sites/<site>/..., Teams/<team>/..., Groups/<group>/...). */
-const SERVICE_DIR: Record<Service, string> = { onedrive: 'OneDrive', mail: 'Mail', calendar: 'Calendar', contacts: 'Contacts', sharepoint: '', groups: '', teams: '' };
+const SERVICE_DIR: Record<Service, string> = { onedrive: 'OneDrive', mail: 'Mail', calendar: 'Calendar', contacts: 'Contacts', sharepoint: '', groups: '', teams: '', chats: 'Chats' };
 const ITEMS_JSON = '_items.json';
 
 type Meta = Record<string, unknown> & { type?: string; id?: string };
@@ -130,7 +131,7 @@ export async function planTenantRestore(repo: Repository, privateKey: PrivateKey
     const versions: ItemVersion[] = [];
     const damaged = (row: string, reason: string) => plan.failures.push({ path: `${dir} (item row ${row})`, reason: `${reason} The item is not restored.` });
     for await (const v of catalog.versionsAt(snapshot.seq, runKeys, damaged)) versions.push(v);
-    const { folders, files, documents } = isScopeService(service) ? layoutScope(service, versions, user.displayName || user.userPrincipalName) : layoutService(service, versions);
+    const { folders, files, documents } = isScopeService(service) ? layoutScope(service, versions, user.displayName || user.userPrincipalName) : service === 'chats' ? layoutChats(versions) : layoutService(service, versions);
     plan.partitions.push({
       userPrincipalName: user.userPrincipalName,
       service,
