@@ -192,6 +192,7 @@ export class ChunkReader {
           r.needs.map((n) => n.id),
           r.needs.map((n) => n.loc.offset - r.start),
           r.needs.map((n) => n.loc.length),
+          r.needs.map((n) => n.loc.rawLength),
         );
       } catch (e) {
         if (!isBackupError(e)) throw e;

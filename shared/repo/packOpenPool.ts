@@ -42,16 +42,8 @@ export class PackOpenPool {
       worker.on('message', (m: OpenedMessage) => {
         const p = slot.pending.get(m.job);
         slot.pending.delete(m.job);
-        const data = Buffer.from(m.data);
-        let at = 0;
-        p?.resolve(
-          Array.from(m.lengths, (len, k) => {
-            if (len < 0) return m.errors[k]!;
-            const chunk = data.subarray(at, at + len);
-            at += len;
-            return chunk;
-          }),
-        );
+        // Views of the moved buffers: the plaintexts are not copied on this side either.
+        p?.resolve(Array.from(m.lengths, (len, k) => (len < 0 ? m.errors[k]! : Buffer.from(m.buffers[k]!, m.offsets[k]!, len))));
       });
       const fail = (e: unknown) => {
         this.failure ??= e instanceof Error ? e : new Error(`a pack-opening worker stopped (${String(e)})`);
@@ -65,13 +57,13 @@ export class PackOpenPool {
   }
 
   /** Opens the chunks at (offset, length) of `range`, in order. */
-  open(packId: string, packKey: Buffer, range: Buffer, ids: Buffer[], offsets: number[], lengths: number[]): Promise<Opened[]> {
+  open(packId: string, packKey: Buffer, range: Buffer, ids: Buffer[], offsets: number[], lengths: number[], rawLengths: number[]): Promise<Opened[]> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.slots.length === 0) {
       return Promise.resolve(
         ids.map((id, i) => {
           try {
-            return openChunkChecked(packKey, this.chunkIdKey, id, range.subarray(offsets[i]!, offsets[i]! + lengths[i]!), packId);
+            return openChunkChecked(packKey, this.chunkIdKey, id, range.subarray(offsets[i]!, offsets[i]! + lengths[i]!), packId, rawLengths[i]);
           } catch (e) {
             if (!isBackupError(e)) throw e;
             return e.message;
@@ -90,6 +82,7 @@ export class PackOpenPool {
       ids: Buffer.concat(ids),
       offsets: Int32Array.from(offsets),
       lengths: Int32Array.from(lengths),
+      rawLengths: Int32Array.from(rawLengths),
     };
     return new Promise((resolve, reject) => {
       slot.pending.set(job, { resolve, reject });
