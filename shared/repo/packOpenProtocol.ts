@@ -1,3 +1,5 @@
+import type { ChunkTarget, TargetFailure } from './chunkTargets';
+
 /** Messages between a restore's main thread and its pack-opening workers (no secrets logged). */
 export interface OpenWorkerInit {
   chunkIdKey: Uint8Array;
@@ -16,6 +18,8 @@ export interface OpenRequest {
   lengths: Int32Array;
   /** The index's plaintext length of each chunk (a size hint for inflating). */
   rawLengths: Int32Array;
+  /** When given, the worker writes chunk i to `targets[i]` and returns no plaintext. */
+  targets?: ChunkTarget[][];
 }
 
 /**
@@ -29,4 +33,6 @@ export interface OpenedMessage {
   offsets: Int32Array;
   lengths: Int32Array;
   errors: (string | null)[];
+  /** For a request with targets: the targets of chunk i the file system refused. */
+  writeFailures?: TargetFailure[][];
 }

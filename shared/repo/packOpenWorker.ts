@@ -3,11 +3,13 @@
  * downloaded pack range, so the CPU work of a restore runs beside the main thread's downloads and
  * writes. The plaintexts go back in the buffers the cipher (or inflate) wrote them into, moved
  * rather than copied; only chunks whose buffer cannot move are copied into one shared buffer. A
- * chunk that fails fails alone.
+ * chunk that fails fails alone. Given targets, the worker writes the plaintexts into the restored
+ * files itself and sends back only what failed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isBackupError } from '../errors';
 import { openChunkChecked } from './chunkOpen';
+import { writeTargets } from './chunkTargets';
 import type { OpenedMessage, OpenRequest, OpenWorkerInit } from './packOpenProtocol';
 
 const chunkIdKey = Buffer.from((workerData as OpenWorkerInit).chunkIdKey);
@@ -32,6 +34,13 @@ parentPort!.on('message', (req: OpenRequest) => {
       if (!isBackupError(e)) throw e;
       opened.push(e.message);
     }
+  }
+  if (req.targets) {
+    const writeFailures = writeTargets(opened, req.targets);
+    const lengths = Int32Array.from(opened, (d) => (typeof d === 'string' ? -1 : d.length));
+    const errors = opened.map((d) => (typeof d === 'string' ? d : null));
+    const msg: OpenedMessage = { job: req.job, buffers: new Array(n).fill(null), offsets: new Int32Array(n), lengths, errors, writeFailures };
+    return parentPort!.postMessage(msg);
   }
   const buffers: (ArrayBuffer | null)[] = new Array(n).fill(null);
   const offsets = new Int32Array(n);
