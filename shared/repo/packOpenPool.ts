@@ -84,7 +84,7 @@ export class PackOpenPool {
   async openAndWrite(packId: string, packKey: Buffer, range: Buffer, c: RangeChunks, targets: ChunkTarget[][]): Promise<Written[]> {
     if (this.slots.length === 0) {
       const opened = this.openHere(packId, packKey, range, c);
-      const failures = writeTargets(opened, targets);
+      const failures = await writeTargets(opened, targets);
       return opened.map((d, i) => (typeof d === 'string' ? d : { bytes: d.length, failures: failures[i]! }));
     }
     const m = await this.send(packId, packKey, range, c, targets);

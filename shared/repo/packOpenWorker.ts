@@ -20,7 +20,9 @@ const chunkIdKey = Buffer.from((workerData as OpenWorkerInit).chunkIdKey);
  */
 const movable = (b: Buffer) => b.buffer.byteLength > Buffer.poolSize && b.byteLength * 2 >= b.buffer.byteLength;
 
-parentPort!.on('message', (req: OpenRequest) => {
+parentPort!.on('message', (req: OpenRequest) => void handle(req));
+
+async function handle(req: OpenRequest): Promise<void> {
   // Views, not copies: the range and the key arrived as moved or cloned memory of their own.
   const range = Buffer.from(req.range.buffer, req.range.byteOffset, req.range.byteLength);
   const key = Buffer.from(req.packKey.buffer, req.packKey.byteOffset, req.packKey.byteLength);
@@ -36,7 +38,7 @@ parentPort!.on('message', (req: OpenRequest) => {
     }
   }
   if (req.targets) {
-    const writeFailures = writeTargets(opened, req.targets);
+    const writeFailures = await writeTargets(opened, req.targets);
     const lengths = Int32Array.from(opened, (d) => (typeof d === 'string' ? -1 : d.length));
     const errors = opened.map((d) => (typeof d === 'string' ? d : null));
     const msg: OpenedMessage = { job: req.job, buffers: new Array(n).fill(null), offsets: new Int32Array(n), lengths, errors, writeFailures };
@@ -80,4 +82,4 @@ parentPort!.on('message', (req: OpenRequest) => {
   }
   const msg: OpenedMessage = { job: req.job, buffers, offsets, lengths, errors };
   parentPort!.postMessage(msg, [...moved]);
-});
+}
