@@ -39,7 +39,11 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array | unde
     const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(0, NONCE_BYTES));
     if (aad) decipher.setAAD(aad);
     decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
-    return Buffer.concat([decipher.update(buf.subarray(NONCE_BYTES, buf.length - TAG_BYTES)), decipher.final()]);
+    const plain = decipher.update(buf.subarray(NONCE_BYTES, buf.length - TAG_BYTES));
+    // GCM is a stream mode: final() only checks the tag and yields no bytes, so the plaintext is
+    // returned as the cipher produced it (no concatenating copy of every chunk a restore reads).
+    const fin = decipher.final();
+    return fin.length === 0 ? plain : Buffer.concat([plain, fin]);
   } catch (e) {
     throw new BackupError('INTEGRITY', `${what} failed authentication: it was altered or is not ours.`, { cause: e });
   }

@@ -7,7 +7,8 @@ import { openChunk } from './chunkCodec';
 import { BLOOM_BLOB, packBlobName } from './layout';
 import type { Repository } from './repository';
 import { macValid } from './rowMac';
-import { PackOpenPool } from './packOpenPool';
+import { PackOpenPool, type RangeChunks } from './packOpenPool';
+import type { ChunkTarget, TargetFailure } from './chunkTargets';
 
 /** Gaps smaller than this between wanted chunks are read through rather than split into requests. */
 const MERGE_GAP = 1024 * 1024;
@@ -173,6 +174,49 @@ export class ChunkReader {
     onFailure: (packId: string, ids: Buffer[], reason: string) => void,
     options: ParallelReadOptions = {},
   ): Promise<void> {
+    await this.readRanges(needs, onFailure, options, async (r, pool, key, range, chunks) => {
+      const opened = await pool.open(r.packId, key, range, chunks);
+      return async (stopped) => {
+        for (let k = 0; k < r.needs.length && !stopped(); k++) {
+          const o = opened[k]!;
+          if (typeof o === 'string') onFailure(r.packId, [r.needs[k]!.id], o);
+          else await onChunk(r.needs[k]!.id, o);
+        }
+      };
+    });
+  }
+
+  /**
+   * Like readChunks, for a restore into files: each chunk is written to `targetsOf(id)` by the
+   * worker thread that opened it (the plaintext never comes back to this thread), then reported to
+   * `onWritten` with its length and the targets the file system refused. `targetsOf` is asked when
+   * the chunk's range is sent (a file failed by then is left out).
+   */
+  async writeChunks(
+    needs: Iterable<ChunkNeed>,
+    targetsOf: (id: Buffer) => ChunkTarget[],
+    onWritten: (id: Buffer, bytes: number, failures: TargetFailure[]) => void,
+    onFailure: (packId: string, ids: Buffer[], reason: string) => void,
+    options: ParallelReadOptions = {},
+  ): Promise<void> {
+    await this.readRanges(needs, onFailure, options, async (r, pool, key, range, chunks) => {
+      const written = await pool.openAndWrite(r.packId, key, range, chunks, r.needs.map((n) => targetsOf(n.id)));
+      return () => {
+        written.forEach((w, k) => (typeof w === 'string' ? onFailure(r.packId, [r.needs[k]!.id], w) : onWritten(r.needs[k]!.id, w.bytes, w.failures)));
+      };
+    });
+  }
+
+  /**
+   * The range loop of readChunks and writeChunks: plans ranges, reads them (bounded), hands each to
+   * `openRange` (whose INTEGRITY errors fail the range's chunks), then runs what it returns.
+   */
+  private async readRanges(
+    needs: Iterable<ChunkNeed>,
+    onFailure: (packId: string, ids: Buffer[], reason: string) => void,
+    options: ParallelReadOptions,
+    openRange: (r: RangeRead, pool: PackOpenPool, key: Buffer, range: Buffer, chunks: RangeChunks) => Promise<(stopped: () => boolean) => Promise<void> | void>,
+  ): Promise<void> {
     const ranges = planRanges(needs, options.maxRange ?? 8 * 1024 * 1024);
     if (ranges.length === 0) return;
     const workers = options.workers ?? Math.min(2, availableParallelism());
@@ -180,29 +224,23 @@ export class ChunkReader {
     const budget = new ByteBudget(options.memoryBytes ?? 128 * 1024 * 1024);
     let stop: unknown;
     const readOne = async (r: RangeRead) => {
-      let opened;
+      let deliver;
       try {
         const key = await this.packKey(r.packId);
         const range = await this.repo.blobs.getBlob(this.repo.layout.packContainer, packBlobName(r.packId), { offset: r.start, count: r.end - r.start });
         if (range.length !== r.end - r.start) throw new BackupError('INTEGRITY', `Pack ${r.packId} is shorter than its index says.`);
-        opened = await pool.open(
-          r.packId,
-          key,
-          range,
-          r.needs.map((n) => n.id),
-          r.needs.map((n) => n.loc.offset - r.start),
-          r.needs.map((n) => n.loc.length),
-        );
+        deliver = await openRange(r, pool, key, range, {
+          ids: r.needs.map((n) => n.id),
+          offsets: r.needs.map((n) => n.loc.offset - r.start),
+          lengths: r.needs.map((n) => n.loc.length),
+          rawLengths: r.needs.map((n) => n.loc.rawLength),
+        });
       } catch (e) {
         if (!isBackupError(e)) throw e;
         onFailure(r.packId, r.needs.map((n) => n.id), e.message);
         return;
       }
-      for (let k = 0; k < r.needs.length && !stop; k++) {
-        const o = opened[k]!;
-        if (typeof o === 'string') onFailure(r.packId, [r.needs[k]!.id], o);
-        else await onChunk(r.needs[k]!.id, o);
-      }
+      await deliver(() => stop !== undefined);
     };
     try {
       await forEachConcurrent(ranges, options.concurrency ?? 4, async (r) => {

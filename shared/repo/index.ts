@@ -3,6 +3,7 @@ export { repositoryLayout, DEFAULT_REPOSITORY_NAME, OPEN_END, packBlobName, pack
 export { ChunkIndex, chunkRow, packRow, chunkPartition, packPartition, type ChunkLocation } from './chunkIndex';
 export { ContentWriter, type ContentResult, type ContentStats, type ContentWriterOptions } from './contentWriter';
 export { ChunkReader, type ChunkNeed, type ParallelReadOptions } from './chunkReader';
+export type { ChunkTarget, TargetFailure } from './chunkTargets';
 export { Catalog, listPartitionSnapshots, partitionToken, binaryReviver, parseSnapshot, type SnapshotRecord, type SnapshotStats, type SnapshotInfo, type CurrentVersion } from './catalog';
 export { type ItemVersion, type NewVersion, decodeItem, joinPayload, splitPayload } from './itemRow';
 export { PartitionLock, Lease, TENANT_RUN_LEASE, type LeaseBody, type LeaseOptions } from './lock';

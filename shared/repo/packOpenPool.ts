@@ -2,14 +2,27 @@ import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { isBackupError } from '../errors';
 import { openChunkChecked } from './chunkOpen';
+import { writeTargets, type ChunkTarget, type TargetFailure } from './chunkTargets';
 import type { OpenedMessage, OpenRequest, OpenWorkerInit } from './packOpenProtocol';
 
 /** One opened chunk: its plaintext, or why it cannot be read (an INTEGRITY message). */
 export type Opened = Buffer | string;
 
+/** One chunk opened and written to its targets: its plaintext length and the targets that failed; or why it cannot be read. */
+export type Written = { bytes: number; failures: TargetFailure[] } | string;
+
+/** Where the wanted chunks are in a downloaded range of a pack. */
+export interface RangeChunks {
+  ids: Buffer[];
+  offsets: number[];
+  lengths: number[];
+  /** The index's plaintext lengths (a size hint for inflating). */
+  rawLengths: number[];
+}
+
 interface Slot {
   worker: Worker;
-  pending: Map<number, { resolve: (r: Opened[]) => void; reject: (e: unknown) => void }>;
+  pending: Map<number, { resolve: (m: OpenedMessage) => void; reject: (e: unknown) => void }>;
 }
 
 /** Whether a buffer is the whole of its ArrayBuffer (then it can move to a worker without a copy). */
@@ -24,7 +37,8 @@ function copyOut(b: Buffer): Buffer {
 
 /**
  * Worker threads that open, decompress and check chunks of downloaded pack ranges (the CPU side of
- * a restore). With 0 workers the work runs on the calling thread. Jobs go to the least busy worker.
+ * a restore), and optionally write them into restored files. With 0 workers the work runs on the
+ * calling thread. Jobs go to the least busy worker.
  */
 export class PackOpenPool {
   private readonly slots: Slot[] = [];
@@ -42,16 +56,7 @@ export class PackOpenPool {
       worker.on('message', (m: OpenedMessage) => {
         const p = slot.pending.get(m.job);
         slot.pending.delete(m.job);
-        const data = Buffer.from(m.data);
-        let at = 0;
-        p?.resolve(
-          Array.from(m.lengths, (len, k) => {
-            if (len < 0) return m.errors[k]!;
-            const chunk = data.subarray(at, at + len);
-            at += len;
-            return chunk;
-          }),
-        );
+        p?.resolve(m);
       });
       const fail = (e: unknown) => {
         this.failure ??= e instanceof Error ? e : new Error(`a pack-opening worker stopped (${String(e)})`);
@@ -64,21 +69,42 @@ export class PackOpenPool {
     }
   }
 
-  /** Opens the chunks at (offset, length) of `range`, in order. */
-  open(packId: string, packKey: Buffer, range: Buffer, ids: Buffer[], offsets: number[], lengths: number[]): Promise<Opened[]> {
-    if (this.failure) return Promise.reject(this.failure);
+  /** Opens the chunks of `range`, in order. */
+  async open(packId: string, packKey: Buffer, range: Buffer, c: RangeChunks): Promise<Opened[]> {
+    if (this.slots.length === 0) return this.openHere(packId, packKey, range, c);
+    const m = await this.send(packId, packKey, range, c);
+    // Views of the moved buffers: the plaintexts are not copied on this side either.
+    return Array.from(m.lengths, (len, k) => (len < 0 ? m.errors[k]! : Buffer.from(m.buffers[k]!, m.offsets[k]!, len)));
+  }
+
+  /**
+   * Opens the chunks of `range` and writes each to its targets where it was opened, so the
+   * plaintexts never come back to this thread (see writeTargets).
+   */
+  async openAndWrite(packId: string, packKey: Buffer, range: Buffer, c: RangeChunks, targets: ChunkTarget[][]): Promise<Written[]> {
     if (this.slots.length === 0) {
-      return Promise.resolve(
-        ids.map((id, i) => {
-          try {
-            return openChunkChecked(packKey, this.chunkIdKey, id, range.subarray(offsets[i]!, offsets[i]! + lengths[i]!), packId);
-          } catch (e) {
-            if (!isBackupError(e)) throw e;
-            return e.message;
-          }
-        }),
-      );
+      const opened = this.openHere(packId, packKey, range, c);
+      const failures = await writeTargets(opened, targets);
+      return opened.map((d, i) => (typeof d === 'string' ? d : { bytes: d.length, failures: failures[i]! }));
     }
+    const m = await this.send(packId, packKey, range, c, targets);
+    return Array.from(m.lengths, (len, k) => (len < 0 ? m.errors[k]! : { bytes: len, failures: m.writeFailures?.[k] ?? [] }));
+  }
+
+  private openHere(packId: string, packKey: Buffer, range: Buffer, c: RangeChunks): Opened[] {
+    if (this.failure) throw this.failure;
+    return c.ids.map((id, i) => {
+      try {
+        return openChunkChecked(packKey, this.chunkIdKey, id, range.subarray(c.offsets[i]!, c.offsets[i]! + c.lengths[i]!), packId, c.rawLengths[i]);
+      } catch (e) {
+        if (!isBackupError(e)) throw e;
+        return e.message;
+      }
+    });
+  }
+
+  private send(packId: string, packKey: Buffer, range: Buffer, c: RangeChunks, targets?: ChunkTarget[][]): Promise<OpenedMessage> {
+    if (this.failure) return Promise.reject(this.failure);
     const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const job = this.nextJob++;
     const movable = ownsMemory(range) ? range : copyOut(range);
@@ -87,9 +113,11 @@ export class PackOpenPool {
       packId,
       packKey,
       range: movable,
-      ids: Buffer.concat(ids),
-      offsets: Int32Array.from(offsets),
-      lengths: Int32Array.from(lengths),
+      ids: Buffer.concat(c.ids),
+      offsets: Int32Array.from(c.offsets),
+      lengths: Int32Array.from(c.lengths),
+      rawLengths: Int32Array.from(c.rawLengths),
+      targets,
     };
     return new Promise((resolve, reject) => {
       slot.pending.set(job, { resolve, reject });

@@ -3,9 +3,8 @@ import { mkdir, readdir, rm, stat, symlink, chmod, utimes, lutimes, writeFile, a
 import { dirname, join, resolve } from 'node:path';
 import type { PrivateKey } from '../crypto';
 import { BackupError } from '../errors';
-import { Catalog, type ChunkLocation, type ItemVersion, type Repository, type SnapshotRecord } from '../repo';
-import { addTarget, fetchChunks, forEachChunkPosition, missingChunk } from './chunkFetcher';
-import { FileSink } from './fileSink';
+import { Catalog, ChunkReader, type ItemVersion, type Repository, type SnapshotRecord } from '../repo';
+import { addTarget, forEachChunkPosition, missingChunk } from './chunkFetcher';
 import { noProgress, type ProgressListener } from '../progress';
 import { included, selectSnapshot } from './selectSnapshot';
 import { nameKey } from './m365/naming';
@@ -149,53 +148,47 @@ export async function restoreFolder(repo: Repository, privateKey: PrivateKey, op
     }
   }
 
-  // 2. Content: every chunk read once, written to every place that holds it.
+  // 2. Content: every chunk read once, written to every place that holds it. The worker thread that
+  // opens a chunk writes it (the plaintext is not sent back here); files are opened once per range.
   const files = items.filter((i) => i.m.type === 'file');
   const wanted = new Set<string>();
   for (const { v } of files) for (let i = 0; i < v.chunkIds.length; i += 32) wanted.add(v.chunkIds.toString('hex', i, i + 32));
-  const targets = new Map<string, { path: string; position: number; whole: boolean }[]>();
+  /** Per chunk, where it goes: the item's path and the file's full path, at a position. */
+  const targets = new Map<string, { path: string; full: string; position: number; whole: boolean }[]>();
+  const itemOf = new Map<string, string>();
   let bytesTotal = 0;
 
   // Positions need each chunk's length, which the index knows: locate first, then plan, then read.
-  const plan = async (locations: Map<string, ChunkLocation>) => {
-    for (const { v, m } of files) {
-      result.files++;
-      bytesTotal += m.size;
-      // A file that is exactly one chunk is written in one call, without reopening it.
-      const whole = v.chunkIds.length === 32;
-      const missing = forEachChunkPosition(v.chunkIds, locations, (hex, _index, position) => addTarget(targets, hex, { path: m.path, position, whole }));
-      if (missing) fail(m.path, missingChunk(missing));
-      else if (!whole) sink.expect(joinUnderTarget(target, m.path), v.chunkIds.length / 32);
-    }
-  };
+  const reader = new ChunkReader(repo, privateKey);
+  const locations = await reader.locate(wanted);
+  for (const { v, m } of files) {
+    result.files++;
+    bytesTotal += m.size;
+    // A file that is exactly one chunk is created by its one write (it was not created empty above).
+    const whole = v.chunkIds.length === 32;
+    const full = joinUnderTarget(target, m.path);
+    itemOf.set(full, m.path);
+    const missing = forEachChunkPosition(v.chunkIds, locations, (hex, _index, position) => addTarget(targets, hex, { path: m.path, full, position, whole }));
+    if (missing) fail(m.path, missingChunk(missing));
+  }
   let bytesDone = 0;
-  // Chunks arrive from several ranges at once: each file is opened once for all its chunks.
-  const sink = new FileSink();
-  await fetchChunks(
-    repo,
-    privateKey,
-    wanted,
-    async (hex, data) => {
-      for (const t of targets.get(hex) ?? []) {
+  await reader.writeChunks(
+    [...locations].map(([hex, loc]) => ({ id: Buffer.from(hex, 'hex'), loc })),
+    (id) => (targets.get(id.toString('hex')) ?? []).filter((t) => !failed.has(t.path)).map((t) => ({ path: t.full, position: t.position, whole: t.whole })),
+    (id, bytes, refused) => {
+      // What the target refused (a name too long, a permission) fails that item only.
+      for (const r of refused) fail(itemOf.get(r.path) ?? r.path, `cannot be written (${r.reason})`);
+      for (const t of targets.get(id.toString('hex')) ?? []) {
         if (failed.has(t.path)) continue;
-        try {
-          if (t.whole) await writeFile(joinUnderTarget(target, t.path), data);
-          else await sink.write(joinUnderTarget(target, t.path), data, t.position);
-        } catch (e) {
-          unwritable(t.path, e);
-          if (!t.whole) await sink.abandon(joinUnderTarget(target, t.path));
-          continue;
-        }
-        bytesDone += data.length;
-        result.bytes += data.length;
+        bytesDone += bytes;
+        result.bytes += bytes;
       }
       onProgress({ phase: 'restoring', itemsDone: 0, itemsTotal: result.files, bytesDone, bytesTotal });
     },
-    (_packId, chunks, reason) => {
-      for (const hex of chunks) for (const t of targets.get(hex) ?? []) fail(t.path, reason);
+    (_packId, ids, reason) => {
+      for (const id of ids) for (const t of targets.get(id.toString('hex')) ?? []) fail(t.path, reason);
     },
-    plan,
-  ).finally(() => sink.closeAll());
+  );
 
   // 3. Modes and times last (writing content would change them); folders deepest first.
   for (const { m } of [...items].reverse()) {
