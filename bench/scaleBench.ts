@@ -186,10 +186,11 @@ async function trial(env: Env, users: number, t: number): Promise<{ full: RunFig
   const host = await startHost(productEnv(env, repo), stateDir);
   try {
     const full = await backupRun(env, host, name, users);
-    console.error(`${users} users, trial ${t + 1}, full: ${JSON.stringify(full)}`);
+    console.error(`${users} users, trial ${t + 1}, full: ${JSON.stringify({ ...full, storage: { ...full.storage, kinds: undefined } })}`);
     const changed = changeItems(tenant, editor, CHANGED, users + t);
     const incr = await backupRun(env, host, name, users);
-    console.error(`${users} users, trial ${t + 1}, incremental: ${JSON.stringify(incr)}`);
+    console.error(`${users} users, trial ${t + 1}, incremental: ${JSON.stringify({ ...incr, storage: { ...incr.storage, kinds: undefined } })}`);
+    console.error(`${users} users, trial ${t + 1}, incremental storage requests per user by kind:\n${kindsPerUser(incr)}`);
     const peakRssMiB = (await hostStats(host)).peakRssMiB;
     return { full, incr, changed, peakRssMiB };
   } finally {
@@ -197,6 +198,13 @@ async function trial(env: Env, users: number, t: number): Promise<{ full: RunFig
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
+
+/** The run's storage requests by kind (bench/storageProxy.ts), per user, most first. */
+const kindsPerUser = (f: RunFigures) =>
+  Object.entries(f.storage.kinds)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `  ${(n / f.users).toFixed(2).padStart(7)}  ${k}`)
+    .join('\n');
 
 const storageRequests = (f: RunFigures) => f.storage.blob.requests + f.storage.table.requests;
 const storageBytes = (f: RunFigures) => f.storage.blob.bytesRead + f.storage.blob.bytesWritten + f.storage.table.bytesRead + f.storage.table.bytesWritten;
@@ -244,6 +252,10 @@ async function main(): Promise<void> {
         `| ${r.users} | ${label} | ${r.trials} | ${med(xs, (x) => x.wallS).toFixed(1)} | ${med(xs, (x) => x.items / x.wallS).toFixed(0)} | ${perUser(xs, storageRequests).toFixed(1)} | ${kb(perUser(xs, storageBytes))} | ${kb(perUser(xs, (x) => x.storage.blob.bytesWritten))} | ${perUser(xs, (x) => x.graphRequests).toFixed(1)} | ${kb(perUser(xs, (x) => x.durableBytes))} | ${perUser(xs, (x) => x.durableEvents).toFixed(1)} | ${label === 'full' ? median(r.rss) : ''} |`,
       );
     }
+  }
+  for (const r of rows) {
+    const x = r.incr[0]!;
+    console.log(`\n${r.users} users, 1% incremental (trial 1): storage requests per user by kind (table requests/user ${(x.storage.table.requests / x.users).toFixed(1)}):\n${kindsPerUser(x)}`);
   }
   console.log('\n| ratio | value | target |');
   console.log('|---|---|---|');
