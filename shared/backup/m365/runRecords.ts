@@ -67,9 +67,35 @@ export async function writeRoster(repo: Repository, runId: string, users: Tenant
   return w.finish();
 }
 
+/**
+ * Roster pages this process has read, by repository, run and page. A roster is written once by the
+ * run's begin step, before any unit starts, and never changes after: a unit (and the user-range step
+ * before it) need not read its page again. Measured by bench:scale at 20 users: 5 of an unchanged
+ * incremental's 33 table requests per user were re-reads of the same page. Bounded (a worker serves
+ * many runs); a page is small (<= 40 KB).
+ */
+const ROSTER_CACHE_PAGES = 64;
+const rosterCache = new Map<string, RosterUser[]>();
+
+async function rosterPage(repo: Repository, runId: string, page: number): Promise<RosterUser[] | undefined> {
+  const key = `${repo.config.repositoryId}\0${runId}\0${page}`;
+  const hit = rosterCache.get(key);
+  if (hit) {
+    rosterCache.delete(key); // most recently used last
+    rosterCache.set(key, hit);
+    return hit;
+  }
+  const value = await new RunLog(repo, runId).get<RosterUser[]>(rosterKey(page));
+  if (value) {
+    rosterCache.set(key, value);
+    if (rosterCache.size > ROSTER_CACHE_PAGES) rosterCache.delete(rosterCache.keys().next().value!);
+  }
+  return value;
+}
+
 /** The run's user at `index` (0-based), read from its roster page. */
 export async function rosterUser(repo: Repository, runId: string, index: number): Promise<TenantUser> {
-  const page = await new RunLog(repo, runId).get<RosterUser[]>(rosterKey(Math.floor(index / ROSTER_PAGE)));
+  const page = await rosterPage(repo, runId, Math.floor(index / ROSTER_PAGE));
   const u = page?.[index % ROSTER_PAGE];
   if (!u) throw new Error(`Run ${runId} has no user #${index} in its roster.`);
   return u;
