@@ -20,7 +20,7 @@ export const beginBackupRun = df.app.activity('beginBackupRun', {
 /** The services (of those asked for) that the roster's user #index has. */
 export const userServices = df.app.activity('userServices', {
   handler: redactingErrors(async (input: { tenant: string; runId: string; index: number; services: Service[] }): Promise<Service[]> => {
-    const t = await appServices().tenant(input.tenant);
+    const t = await appServices().tenantForRun(input.tenant, input.runId);
     return rosterServices(t.repo, input.runId, input.index, input.services);
   }),
 });
@@ -29,7 +29,7 @@ export const userServices = df.app.activity('userServices', {
 export const backupUserService = df.app.activity('backupUserService', {
   handler: redactingErrors(async (input: BackupServiceInput): Promise<ServiceOutcome & { more: boolean }> => {
     const s = appServices();
-    const t = await s.tenant(input.tenant);
+    const t = await s.tenantForRun(input.tenant, input.runId);
     return runServiceUnit(t.repo, await t.graph(), { ...input, unitSeconds: s.settings.unitSeconds });
   }),
 });

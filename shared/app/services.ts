@@ -10,6 +10,10 @@ import { GraphBudgetLedger, graphBudgetScope } from '../repo/graphBudgetLedger';
 import { ArchiveTierBlobStore, azureStores, type StorageConnection } from '../storage';
 import { TenantRegistry, type TenantRecord } from '../tenants/registry';
 
+/** How long a run's tenant stays opened in a process (a unit of a longer run reads it again), and how many runs at once. */
+const RUN_TENANT_TTL_MS = 10 * 60_000;
+const RUN_TENANT_ENTRIES = 32;
+
 /**
  * What the CLI and the Functions app both build from settings: storage, the key provider, the
  * tenant registry, tenant repositories and Graph connections. The CLI adds an embedded Azurite.
@@ -18,6 +22,8 @@ export class AppServices {
   private storesCache?: Stores;
   /** One set of shared gates per (repository, tenant app) in this process: concurrent activities share one slot lease. */
   private readonly sharedGates = new Map<string, RequestGates>();
+  /** tenantForRun's entries, by tenant and run. */
+  private readonly runTenants = new Map<string, { expires: number; opened: Promise<{ record: TenantRecord; repo: Repository; credentials: () => Promise<TenantCredentials> }> }>();
 
   constructor(
     readonly settings: Settings,
@@ -75,6 +81,35 @@ export class AppServices {
     const record = await registry.get(name);
     const repo = await this.repository(record.repository);
     return { record, repo, graph: async () => this.graph(await registry.credentials(name), repo) };
+  }
+
+  /**
+   * The tenant as one backup run's work units see it in this process: its registration, opened
+   * repository and credentials read once per run, not once per activity. Measured by bench:scale
+   * (20 users, unchanged incremental): 9.2 registry reads and 5.1 repository opens per user, 14 of
+   * its 33 table requests. Keyed by run, so a new run always reads the registry again (a rotated
+   * secret or removed tenant applies from the next run); entries end after RUN_TENANT_TTL_MS.
+   */
+  async tenantForRun(name: string, runId: string): Promise<{ record: TenantRecord; repo: Repository; graph: () => Promise<GraphConnection> }> {
+    const key = `${name}\0${runId}`;
+    const now = Date.now();
+    for (const [k, v] of this.runTenants) if (v.expires <= now) this.runTenants.delete(k);
+    let entry = this.runTenants.get(key);
+    if (!entry) {
+      const opened = (async () => {
+        const registry = await this.tenants();
+        const record = await registry.get(name);
+        const repo = await this.repository(record.repository);
+        let credentials: Promise<TenantCredentials> | undefined;
+        return { record, repo, credentials: () => (credentials ??= registry.credentials(name).catch((e: unknown) => ((credentials = undefined), Promise.reject(e)))) };
+      })();
+      entry = { expires: now + RUN_TENANT_TTL_MS, opened };
+      this.runTenants.set(key, entry);
+      if (this.runTenants.size > RUN_TENANT_ENTRIES) this.runTenants.delete(this.runTenants.keys().next().value!);
+      opened.catch(() => this.runTenants.delete(key)); // a failed open is not remembered
+    }
+    const t = await entry.opened;
+    return { record: t.record, repo: t.repo, graph: async () => this.graph(await t.credentials(), t.repo) };
   }
 
   /**
