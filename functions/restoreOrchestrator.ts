@@ -1,5 +1,5 @@
 import * as df from 'durable-functions';
-import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { ArchiveState } from '../shared/repo';
 import { runTaskWindow } from '../shared/m365/taskWindow';
 import type { M365RestoreInput, M365UnitInput, M365UnitOutput, RestoreInput, RestoreOutput, RestorePartCounts, RestoreStepInput as StepInput } from './contracts';
@@ -42,7 +42,7 @@ const restore: OrchestrationHandler = function* (context: OrchestrationContext) 
     const progress = { phase: 'restoring', packs: state.packs, files: planned.files, parts, partsDone: 0, filesDone: 0, bytesDone: 0, failures: 0 };
     context.df.setCustomStatus(progress);
     // Sliding window: the next user's part starts as soon as one finishes (a big user stalls no one).
-    yield* runTaskWindow<number>(context, {
+    yield* runTaskWindow(context, {
       jobs: Array.from({ length: parts }, (_, i) => i),
       limit,
       start: (part) => context.df.callActivityWithRetry('writeRestorePart', RETRY, { ...step, part }),
@@ -110,7 +110,7 @@ const restoreM365: OrchestrationHandler = function* (context: OrchestrationConte
     // unit fails after its retries is recorded failed (its reason in the report) by a job of the
     // window too, and the other parts go on.
     type Job = { part: number; unit: number; failure?: string };
-    yield* runTaskWindow<Job>(context, {
+    yield* runTaskWindow<Job, Task>(context, {
       jobs: Array.from({ length: planned.parts }, (_, part) => ({ part, unit: 0 })),
       limit,
       start: (j) =>

@@ -1,4 +1,15 @@
-import type { OrchestrationContext, Task } from 'durable-functions';
+/** The little of a Durable task and orchestration context the window uses (the SDK stays at its edge). */
+export interface WindowTask {
+  readonly isCompleted: boolean;
+  readonly isFaulted: boolean;
+  readonly result?: unknown;
+}
+interface WindowTimer extends WindowTask {
+  cancel(): void;
+}
+export interface WindowContext<T extends WindowTask> {
+  df: { currentUtcDateTime: Date; createTimer(fireAt: Date): T & WindowTimer; Task: { any(tasks: T[]): T } };
+}
 
 /**
  * A sliding window of Durable tasks for orchestrators: at most `limit` jobs in flight, the next one
@@ -12,7 +23,7 @@ import type { OrchestrationContext, Task } from 'durable-functions';
  * With nothing left to start, the oldest task is waited for on its own (no timer).
  * Deterministic: it reads only the tasks' states and `currentUtcDateTime`.
  */
-export interface TaskWindow<K> {
+export interface TaskWindow<K, Task extends WindowTask> {
   /** Jobs to run, in order. */
   jobs: K[];
   limit: number;
@@ -23,7 +34,7 @@ export interface TaskWindow<K> {
   pollMaxMs?: number;
 }
 
-export function* runTaskWindow<K>(context: OrchestrationContext, w: TaskWindow<K>): Generator<Task, void, unknown> {
+export function* runTaskWindow<K, Task extends WindowTask>(context: WindowContext<Task>, w: TaskWindow<K, Task>): Generator<Task, void, unknown> {
   const queue = [...w.jobs];
   const limit = Math.max(1, w.limit);
   const pollMin = w.pollMinMs ?? 1_000;
