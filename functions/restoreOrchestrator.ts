@@ -1,6 +1,7 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { ArchiveState } from '../shared/repo';
+import { runTaskWindow } from '../shared/m365/taskWindow';
 import type { M365RestoreInput, M365UnitInput, M365UnitOutput, RestoreInput, RestoreOutput, RestorePartCounts, RestoreStepInput as StepInput } from './contracts';
 
 const RETRY = new df.RetryOptions(5_000, 3);
@@ -41,54 +42,23 @@ const restore: OrchestrationHandler = function* (context: OrchestrationContext) 
     const progress = { phase: 'restoring', packs: state.packs, files: planned.files, parts, partsDone: 0, filesDone: 0, bytesDone: 0, failures: 0 };
     context.df.setCustomStatus(progress);
     // Sliding window: the next user's part starts as soon as one finishes (a big user stalls no one).
-    // Each part task goes into exactly one Task.any, the one that starts it, with a poll timer:
-    // Azure's extension schedules a task put into a second Task.any again (azure-functions-durable-js#574;
-    // see backupTenant). Completions of older parts are recorded on their tasks by replay and
-    // picked up when the timer fires; the last parts are each waited for on their own.
-    const harvest = (t: Task, part: number) => {
-      if (!t.isCompleted) throw new Error(`Part ${part} of the restore (one user) could not be written after its retries.`);
-      const c = t.result as RestorePartCounts;
-      progress.partsDone++;
-      progress.filesDone += c.files;
-      progress.bytesDone += c.bytes;
-      progress.failures += c.failureCount;
-      context.df.setCustomStatus(progress);
-    };
-    const nowMs = () => context.df.currentUtcDateTime.getTime();
-    let running: { part: number; task: Task }[] = [];
-    let pollMs = PART_POLL_MIN_MS;
-    for (let next = 0; next < parts || running.length > 0; ) {
-      const fresh: Task[] = [];
-      while (running.length < limit && next < parts) {
-        const task = context.df.callActivityWithRetry('writeRestorePart', RETRY, { ...step, part: next });
-        running.push({ part: next++, task });
-        fresh.push(task);
-      }
-      if (next >= parts) {
-        if (fresh.length > 0) yield context.df.Task.any(fresh);
-        for (const r of running) {
-          try {
-            yield r.task;
-          } catch {
-            // reported by harvest
-          }
-          harvest(r.task, r.part);
-        }
-        running = [];
-        break;
-      }
-      const timer = context.df.createTimer(new Date(nowMs() + pollMs));
-      const woke = yield fresh.length > 0 ? context.df.Task.any([...fresh, timer]) : timer;
-      if (woke !== timer && !timer.isCompleted) timer.cancel();
-      const still: typeof running = [];
-      for (const r of running) {
-        if (r.task.isCompleted || r.task.isFaulted) harvest(r.task, r.part);
-        else still.push(r);
-      }
-      // Nothing finished: poll less often (up to PART_POLL_MAX_MS), so a long part costs few timers.
-      pollMs = still.length < running.length ? PART_POLL_MIN_MS : Math.min(PART_POLL_MAX_MS, pollMs * 2);
-      running = still;
-    }
+    yield* runTaskWindow(context, {
+      jobs: Array.from({ length: parts }, (_, i) => i),
+      limit,
+      start: (part) => context.df.callActivityWithRetry('writeRestorePart', RETRY, { ...step, part }),
+      ended: (part, t) => {
+        if (!t.isCompleted) throw new Error(`Part ${part} of the restore (one user) could not be written after its retries.`);
+        const c = t.result as RestorePartCounts;
+        progress.partsDone++;
+        progress.filesDone += c.files;
+        progress.bytesDone += c.bytes;
+        progress.failures += c.failureCount;
+        context.df.setCustomStatus(progress);
+        return undefined;
+      },
+      pollMinMs: PART_POLL_MIN_MS,
+      pollMaxMs: PART_POLL_MAX_MS,
+    });
     out = (yield context.df.callActivityWithRetry('finishRestoreZip', RETRY, step)) as RestoreOutput;
   } finally {
     // The session and the plan end with the restore, whatever happened.
@@ -107,9 +77,9 @@ export const M365_RESTORE_PARALLELISM = 4;
 
 /**
  * restoreM365: plan once (stored sealed) -> rehydrate archived packs (as the zip restore) -> work
- * units: a window of parts (user x service), each part's units one after another (a unit writes at
- * most 100 items, records the restore map, returns counts), the next unit of a part or the next part
- * scheduled as each round ends -> end the session (and plan). A retried unit or a replayed
+ * units: a sliding window of parts (user x service), each part's units one after another (a unit
+ * writes at most 100 items, records the restore map, returns counts), the next unit of a part or the
+ * next part started as soon as a unit ends -> end the session (and plan). A retried unit or a replayed
  * orchestration creates nothing twice (the restore map). The custom status holds counts only
  * (items are personal data): GET /api/restores/{id} adds the per-user report from the repository.
  */
@@ -136,47 +106,39 @@ const restoreM365: OrchestrationHandler = function* (context: OrchestrationConte
     const limit = Math.max(1, input.parallelism ?? M365_RESTORE_PARALLELISM);
     const status = () => ({ phase: 'restoring', destination: input.destination, conflict: input.conflict, parts: planned.parts, partsDone, partsFailed, items: planned.items, counts });
     context.df.setCustomStatus(status());
-    let running: { part: number; unit: number }[] = [];
-    let next = 0;
-    while (next < planned.parts || running.length > 0) {
-      while (running.length < limit && next < planned.parts) running.push({ part: next++, unit: 0 });
-      const tasks = running.map((r) =>
-        context.df.callActivityWithRetry('writeM365Unit', RETRY, { ...step, part: r.part, unit: r.unit, conflict: input.conflict, toUser: input.destination === 'user' } satisfies M365UnitInput),
-      );
-      // Every unit of the round is waited for on its own: a part that fails after its retries is
-      // recorded failed (with its reason, in the report) and the other parts go on.
-      try {
-        yield context.df.Task.all(tasks);
-      } catch {
-        // the failed ones are recorded below
-      }
-      const still: typeof running = [];
-      for (let i = 0; i < tasks.length; i++) {
-        const r = running[i]!;
-        let u: M365UnitOutput | undefined;
-        let reason = '';
-        try {
-          u = (yield tasks[i]!) as M365UnitOutput;
-        } catch (e) {
-          reason = String((e as Error)?.message ?? e).split('\n')[0]!.slice(0, 240) || 'The part could not be written after its retries.';
-        }
-        if (!u) {
-          yield context.df.callActivityWithRetry('recordM365PartFailure', RETRY, { ...step, part: r.part, unit: r.unit, reason });
+    // A sliding window of parts; a part's next unit takes its slot as a unit ends. A part whose
+    // unit fails after its retries is recorded failed (its reason in the report) by a job of the
+    // window too, and the other parts go on.
+    type Job = { part: number; unit: number; failure?: string };
+    yield* runTaskWindow<Job, Task>(context, {
+      jobs: Array.from({ length: planned.parts }, (_, part) => ({ part, unit: 0 })),
+      limit,
+      start: (j) =>
+        j.failure !== undefined
+          ? context.df.callActivityWithRetry('recordM365PartFailure', RETRY, { ...step, part: j.part, unit: j.unit, reason: j.failure })
+          : context.df.callActivityWithRetry('writeM365Unit', RETRY, { ...step, part: j.part, unit: j.unit, conflict: input.conflict, toUser: input.destination === 'user' } satisfies M365UnitInput),
+      ended: (j, t) => {
+        if (j.failure !== undefined) return undefined; // counted when the unit failed; a lost record only shortens the report's list
+        if (!t.isCompleted) {
           counts.failed++;
           partsFailed++;
           partsDone++;
-          continue;
+          context.df.setCustomStatus(status());
+          const reason = String(t.result instanceof Error ? t.result.message : ((t.result as { message?: string } | undefined)?.message ?? '')).split('\n')[0]!.replace(/^\w*Error: /, '').slice(0, 240);
+          return { part: j.part, unit: j.unit, failure: reason || 'The part could not be written after its retries.' };
         }
+        const u = t.result as M365UnitOutput;
         counts.restored += u.restored;
         counts.skipped += u.skipped;
         counts.renamed += u.renamed;
         counts.failed += u.failed;
         if (u.done) partsDone++;
-        else still.push({ part: r.part, unit: r.unit + 1 });
-      }
-      running = still;
-      context.df.setCustomStatus(status());
-    }
+        context.df.setCustomStatus(status());
+        return u.done ? undefined : { part: j.part, unit: j.unit + 1 };
+      },
+      pollMinMs: PART_POLL_MIN_MS,
+      pollMaxMs: PART_POLL_MAX_MS,
+    });
   } finally {
     yield context.df.callActivityWithRetry('endRestoreSession', RETRY, step);
   }

@@ -47,3 +47,42 @@ export class FaultInjector {
     return r === 'date' ? new Date(Date.now() + 1000).toUTCString() : String(r);
   }
 }
+
+/** The services whose writes a refusal can target, named as the restore names them. */
+export type WriteService = 'onedrive' | 'mail' | 'calendar' | 'contacts';
+
+const SERVICE_OF_SEGMENT: Record<string, WriteService> = {
+  drive: 'onedrive',
+  messages: 'mail',
+  mailFolders: 'mail',
+  calendar: 'calendar',
+  calendars: 'calendar',
+  events: 'calendar',
+  contacts: 'contacts',
+  contactFolders: 'contacts',
+};
+
+/**
+ * Fault knob for restores: writes (any method but GET) of one service for one user answer 403, as
+ * an Exchange application access policy or a locked OneDrive would. Reads still answer, so the
+ * restore's collision checks run and its one part fails while every other part goes on.
+ */
+export class WriteRefusals {
+  private readonly refused = new Set<string>();
+
+  /** `userId` is the Graph id; `on` false lifts the refusal. */
+  set(userId: string, service: WriteService, on: boolean): void {
+    if (on) this.refused.add(`${userId}|${service}`);
+    else this.refused.delete(`${userId}|${service}`);
+  }
+
+  /** Whether this request is a refused write; `idOf` resolves the path's user (id or UPN) to its id. */
+  refuses(method: string, pathname: string, idOf: (user: string) => string | undefined): boolean {
+    if (this.refused.size === 0 || method.toUpperCase() === 'GET') return false;
+    const m = /^\/(?:v1\.0|beta)\/users\/([^/]+)\/([^/]+)/.exec(pathname);
+    const service = m ? SERVICE_OF_SEGMENT[m[2]!] : undefined;
+    if (!m || !service) return false;
+    const id = idOf(decodeURIComponent(m[1]!));
+    return id !== undefined && this.refused.has(`${id}|${service}`);
+  }
+}

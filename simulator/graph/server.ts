@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { SimTenant, SimUserData } from '../tenant/model';
 import type { LoopbackCertificate } from '../tls';
-import { FaultInjector, type FaultKind, type FaultOptions } from './faults';
+import { FaultInjector, WriteRefusals, type FaultKind, type FaultOptions } from './faults';
 import { encode, graphError, json, readBody, type SimRequest, type SimResponse } from './http';
 import { SimIdentity } from './identity';
 import { MailboxLimiter, TEAMS_MESSAGE_LIMITS, TenantLimiter, type MailboxLimits, type TenantLimits } from './limits';
@@ -71,6 +71,8 @@ export interface GraphSimulator {
   origin: string;
   stats: SimulatorStats;
   faults: FaultInjector;
+  /** Fault knob: one user's writes of one service answer 403 (see WriteRefusals). */
+  writeRefusals: WriteRefusals;
   limiter: MailboxLimiter;
   tenantLimiter: TenantLimiter;
   identity: SimIdentity;
@@ -122,6 +124,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
   let latency = options.latencyMs ?? 0;
   const stats = newStats();
   const faults = new FaultInjector(options.faults);
+  const writeRefusals = new WriteRefusals();
   const limiter = new MailboxLimiter(options.limits);
   const teamsLimiter = new MailboxLimiter(options.teamsLimits ?? TEAMS_MESSAGE_LIMITS);
   let teamsThrottled = 0;
@@ -200,6 +203,14 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     const route = matchWriteRoute(req, tenant, ctx) ?? matchRoute(req, tenant, ctx);
     if (!route) return graphError(400, 'BadRequest', `Resource not found for the segment '${req.url.pathname}'.`);
     bump(stats.requests, route.name);
+    const userIdOf = (user: string) => {
+      try {
+        return tenant.user(user).user.id;
+      } catch {
+        return undefined;
+      }
+    };
+    if (writeRefusals.refuses(req.method, req.url.pathname, userIdOf)) return graphError(403, 'ErrorAccessDenied', 'Access to this mailbox or drive is denied by an administrator policy (injected).');
     const fault = faults.pick({ deltaWithToken: route.deltaWithToken, download: false });
     if (fault === 'throttle') return graphError(429, 'TooManyRequests', 'Too many requests (injected).', { 'Retry-After': faults.retryAfterHeader() });
     if (fault === 'unavailable') return graphError(503, 'serviceNotAvailable', 'Service unavailable (injected).', { 'Retry-After': faults.retryAfterHeader() });
@@ -326,6 +337,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions): Promi
     origin,
     stats,
     faults,
+    writeRefusals,
     limiter,
     tenantLimiter,
     identity,

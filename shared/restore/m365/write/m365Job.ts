@@ -63,8 +63,9 @@ export async function writeM365RestoreUnit(repo: Repository, conn: GraphConnecti
 export async function recordM365PartFailure(repo: Repository, job: RestoreJobRef, o: { part: number; unit: number; reason: string }): Promise<void> {
   const key = await openRestoreSession(repo, job.sessionId).catch(() => undefined);
   const plan = key ? await loadRestorePlan<M365WritePlan>(repo, key, job.restoreId).catch(() => undefined) : undefined;
-  const service = plan?.parts[o.part]?.service ?? 'part';
-  await saveUnitFailures(repo, job.restoreId, `p${String(o.part).padStart(6, '0')}.u${String(o.unit).padStart(6, '0')}`, [{ item: `(${service})`, reason: o.reason }], { restored: 0, skipped: 0, renamed: 0, failed: 1 });
+  const part = plan?.parts[o.part];
+  const item = part ? `${part.sourceUpn}/${part.service} (the rest of the part)` : `(part ${o.part})`;
+  await saveUnitFailures(repo, job.restoreId, `p${String(o.part).padStart(6, '0')}.u${String(o.unit).padStart(6, '0')}`, [{ item, reason: o.reason }], { restored: 0, skipped: 0, renamed: 0, failed: 1 });
 }
 
 /** What GET /api/restores/{id} shows of a restore into Microsoft 365: per part (user x service) counts and the first failures. */
