@@ -166,6 +166,30 @@ describe('restore back into Microsoft 365 (in place, to another user; simulator 
     assert.deepEqual(contacts(a), original.contacts);
   });
 
+  test('a part whose writes are refused fails alone: the other parts are restored, exit 3 names it; a rerun restores it, nothing twice', async () => {
+    const upn = a.user.userPrincipalName;
+    t.editor.deleteDriveItem(upn, 'Projekte');
+    t.editor.deleteMailFolder(upn, 'Inbox/Projects');
+    suite.sim.writeRefusals.set(a.user.id, 'mail', true);
+    let r;
+    try {
+      r = await restore(['--user', upn, '--in-place']);
+    } finally {
+      suite.sim.writeRefusals.set(a.user.id, 'mail', false);
+    }
+    assert.equal(r.code, 3, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { failures: { path: string; reason: string }[] };
+    assert.deepEqual(out.failures.map((f) => f.path), [`${upn}/mail (the rest of the part)`], r.stdout);
+    assert.match(out.failures[0]!.reason, /403|denied/i);
+    assert.deepEqual([...driveFiles(t, a).keys()].sort(), [...original.files.keys()].sort(), 'the OneDrive part was restored');
+    assert.ok(messages(t, a).size < original.mail.size, 'the refused mail part wrote nothing');
+
+    const again = await restore(['--user', upn, '--in-place']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual([...messages(t, a).keys()].sort(), [...original.mail.keys()].sort(), 'the rerun restored the mail');
+    assert.equal(driveFiles(t, a).size, original.files.size, 'no file twice');
+  });
+
   test('a restore killed with SIGKILL mid-way and run again ends complete, with no duplicate', async () => {
     const upn = a.user.userPrincipalName;
     t.editor.deleteMailFolder(upn, 'Inbox/Projects');

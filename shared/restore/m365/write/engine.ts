@@ -139,7 +139,21 @@ export async function restoreIntoM365(repo: Repository, key: PrivateKey, conn: G
     async (i) => {
       const part = plan.parts[i]!;
       for (let unit = 0; unit < Math.max(1, unitCount(part)); unit++) {
-        const u = await writeM365Unit(repo, key, conn, plan, { part: i, unit, conflict: r.conflict, toUser: r.destination.kind === 'user', locations, reader });
+        let u: UnitResult;
+        try {
+          u = await writeM365Unit(repo, key, conn, plan, { part: i, unit, conflict: r.conflict, toUser: r.destination.kind === 'user', locations, reader });
+        } catch (e) {
+          // A part whose unit throws (Graph refusing the target, an unreadable pack) fails alone, as in
+          // the Function App (recordM365PartFailure): the other parts go on, the rest of this one is one
+          // failure with its reason, and a rerun resumes it through the restore map.
+          const reason = String((e as Error)?.message ?? e).split('\n')[0]!.replace(/^BackupError: /, '');
+          const failed: WriterCounts = { restored: 0, skipped: 0, renamed: 0, failed: 1, failures: [] };
+          addCounts(result.parts[i]!.counts, failed);
+          addCounts(result.counts, failed);
+          result.failures.push({ path: `${part.sourceUpn}/${part.service} (the rest of the part)`, reason });
+          o.onUnit?.({ ...failed, part: i, unit, done: true }, part);
+          return;
+        }
         addCounts(result.parts[i]!.counts, u);
         addCounts(result.counts, u);
         for (const f of u.failures) result.failures.push({ path: `${part.sourceUpn}/${part.service}/${f.item}`, reason: f.reason });
