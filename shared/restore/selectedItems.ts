@@ -1,11 +1,11 @@
 import type { PrivateKey } from '../crypto';
 import { BackupError } from '../errors';
 import type { GraphConnection } from '../graph';
-import { openRestoreSession, saveRestoreParts, saveRestorePlan, type Repository } from '../repo';
+import type { Repository } from '../repo';
 import { chunkHexes, selectTenantSnapshots, type TenantSelection } from './m365/tenantPlan';
 import type { RestoreJobRef } from './m365/restoreJob';
-import { planM365Restore, type M365RestoreRequest } from './m365/write/engine';
-import { resolveTargetUser } from './m365/write/permissions';
+import type { M365RestoreRequest } from './m365/write/engine';
+import { planM365RestoreJob } from './m365/write/m365Job';
 import type { M365WritePlan, PlannedWriteItem } from './m365/write/writePlan';
 
 /**
@@ -94,14 +94,5 @@ export async function checkSelectedItems(repo: Repository, key: PrivateKey, sele
  * (and its parts named for the report). An id gone since the starter checked it is left out.
  */
 export async function planSelectedM365RestoreJob(repo: Repository, conn: GraphConnection, job: RestoreJobRef, r: M365RestoreRequest, ids: readonly string[]): Promise<{ packs: number; parts: number; items: number }> {
-  const key = await openRestoreSession(repo, job.sessionId);
-  const target = r.destination.kind === 'user' ? await resolveTargetUser(conn, r.destination.user) : undefined;
-  const { plan } = keepSelectedItems(await planM365Restore(repo, key, r, target), ids);
-  await saveRestorePlan(repo, job.restoreId, plan);
-  await saveRestoreParts(
-    repo,
-    job.restoreId,
-    plan.parts.map((p) => ({ user: p.sourceUpn, target: p.targetUpn, service: p.service })),
-  );
-  return { packs: plan.packs.length, parts: plan.parts.length, items: plan.parts.reduce((n, p) => n + p.items.length, 0) };
+  return planM365RestoreJob(repo, conn, job, r, (plan) => keepSelectedItems(plan, ids).plan);
 }

@@ -1,4 +1,5 @@
-import { getBytes, getJson, graphError, isGraphReadFailure, pages } from '../requests';
+import { getJson, graphError, isGraphReadFailure, pages } from '../requests';
+import { teamsMessageItems, type TeamsMessage } from './teamsMessage';
 import { isObject, type ServiceSource, type SourceChange, type SourceContext } from './types';
 
 export const CHATS_SCOPE = 'chats';
@@ -8,8 +9,6 @@ export const chatHostedItemId = (chatId: string, messageId: string, hostedId: st
 
 /** A chat's cursor is the start of the run that last read it, moved back by this much (clock skew, late writes). */
 const FILTER_MARGIN_MS = 10 * 60_000;
-/** A body kept in the metadata (the HTML transcript is made from it) up to this size; the full JSON is the content. */
-const BODY_IN_META = 64 * 1024;
 /** Graph's largest page of chat messages ($top "Maximum allowed $top value is 50"). */
 const PAGE = 50;
 
@@ -25,9 +24,8 @@ interface Chat {
   lastUpdatedDateTime?: string | null;
   members?: Member[];
 }
-type Message = Record<string, unknown> & { id: string };
+type Message = TeamsMessage;
 
-const HOSTED = /hostedContents\/([^/"'?]+)\/\$value/g;
 const CURSOR = /^since:(\d{4}-[0-9TZ:.+-]+)$/;
 
 /**
@@ -105,46 +103,16 @@ export class ChatsSource implements ServiceSource {
   }
 
   /** One message as its item, and its hosted contents as items of their own. */
-  private *message(c: Chat, m: Message): Generator<SourceChange> {
-    const scope = chatScope(c.id);
-    const id = chatMessageItemId(c.id, m.id);
-    if (m.deletedDateTime || m['@removed']) {
-      yield { kind: 'removed', id, scope };
-      return;
-    }
-    const body = isObject(m.body) ? m.body : {};
-    const html = typeof body.content === 'string' ? body.content : '';
-    const hosted = [...new Set([...html.matchAll(HOSTED)].map((x) => x[1]!))];
-    const from = isObject(m.from) ? (isObject(m.from.user) ? m.from.user : isObject(m.from.application) ? m.from.application : {}) : {};
-    const data = Buffer.from(JSON.stringify(m));
-    yield {
-      kind: 'item',
-      id,
-      scope,
-      version: String(m.etag ?? m.lastModifiedDateTime ?? ''),
-      meta: {
-        type: 'message',
-        chatId: c.id,
-        messageId: m.id,
-        messageType: m.messageType ?? null,
-        from: { id: from.id ?? null, displayName: from.displayName ?? null },
-        created: m.createdDateTime ?? null,
-        modified: m.lastModifiedDateTime ?? null,
-        edited: m.lastEditedDateTime ?? null,
-        contentType: body.contentType ?? 'html',
-        body: html.length <= BODY_IN_META ? html : `${html.slice(0, BODY_IN_META)}…`,
-        hosted,
-      },
-      content: async () => ({ data }),
-    };
-    for (const h of hosted)
-      yield {
-        kind: 'item',
-        id: chatHostedItemId(c.id, m.id, h),
-        scope,
-        version: h, // a hosted content never changes: an edit that changes an image gives it a new id
-        meta: { type: 'hostedContent', chatId: c.id, messageId: m.id, hostedId: h },
-        content: async () => ({ data: await getBytes(this.ctx.conn, `/chats/${encodeURIComponent(c.id)}/messages/${encodeURIComponent(m.id)}/hostedContents/${h}/$value`, `a hosted content of message ${m.id}`) }),
-      };
+  private message(c: Chat, m: Message): Generator<SourceChange> {
+    return teamsMessageItems({
+      conn: this.ctx.conn,
+      scope: chatScope(c.id),
+      id: chatMessageItemId(c.id, m.id),
+      message: m,
+      where: { chatId: c.id },
+      extra: { messageType: m.messageType ?? null },
+      hostedItemId: (h) => chatHostedItemId(c.id, m.id, h),
+      path: `/chats/${encodeURIComponent(c.id)}/messages/${encodeURIComponent(m.id)}`,
+    });
   }
 }

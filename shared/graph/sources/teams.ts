@@ -1,7 +1,8 @@
 import { scopeOf } from '../../m365/scopes';
-import { getBytes, getJson, isGraphReadFailure, listAll } from '../requests';
+import { getJson, isGraphReadFailure, listAll } from '../requests';
 import { graphError } from '../requests';
 import { teamsGateOf } from '../teamsGate';
+import { teamsMessageItems, type TeamsMessage } from './teamsMessage';
 import { isObject, type ServiceSource, type SourceChange, type SourceContext } from './types';
 
 export const CHANNELS_SCOPE = 'channels';
@@ -13,8 +14,6 @@ export const hostedItemId = (channelId: string, messageId: string, hostedId: str
 export const TEAMS_DELTA_WINDOW_DAYS = 240;
 /** The first listing's start, moved back by this much in its follow-up delta filter (clock skew, late writes). */
 const FILTER_MARGIN_MS = 10 * 60_000;
-/** A body kept in the metadata (the HTML transcript is made from it) up to this size; the full JSON is the content. */
-const BODY_IN_META = 64 * 1024;
 
 interface Channel {
   id: string;
@@ -22,9 +21,7 @@ interface Channel {
   membershipType?: string;
 }
 
-type Message = Record<string, unknown> & { id: string };
-
-const HOSTED = /hostedContents\/([^/"'?]+)\/\$value/g;
+type Message = TeamsMessage;
 
 /**
  * A team's channels (standard, private and shared), their root messages and replies, and the
@@ -155,49 +152,17 @@ export class TeamsSource implements ServiceSource {
   }
 
   /** One message (root or reply) as its item, and its hosted contents as items of their own. */
-  private *message(teamId: string, c: Channel, m: Message): Generator<SourceChange> {
-    const scope = channelScope(c.id);
-    const id = messageItemId(c.id, m.id);
-    if (m.deletedDateTime || m['@removed']) {
-      yield { kind: 'removed', id, scope };
-      return;
-    }
-    const body = isObject(m.body) ? m.body : {};
-    const html = typeof body.content === 'string' ? body.content : '';
+  private message(teamId: string, c: Channel, m: Message): Generator<SourceChange> {
     const replyToId = typeof m.replyToId === 'string' ? m.replyToId : null;
-    const hosted = [...new Set([...html.matchAll(HOSTED)].map((x) => x[1]!))];
-    const from = isObject(m.from) ? (isObject(m.from.user) ? m.from.user : isObject(m.from.application) ? m.from.application : {}) : {};
-    const data = Buffer.from(JSON.stringify(m));
-    yield {
-      kind: 'item',
-      id,
-      scope,
-      version: String(m.etag ?? m.lastModifiedDateTime ?? ''),
-      meta: {
-        type: 'message',
-        channelId: c.id,
-        messageId: m.id,
-        replyToId,
-        from: { id: from.id ?? null, displayName: from.displayName ?? null },
-        created: m.createdDateTime ?? null,
-        modified: m.lastModifiedDateTime ?? null,
-        edited: m.lastEditedDateTime ?? null,
-        subject: m.subject ?? null,
-        contentType: body.contentType ?? 'html',
-        body: html.length <= BODY_IN_META ? html : `${html.slice(0, BODY_IN_META)}…`,
-        hosted,
-      },
-      content: async () => ({ data }),
-    };
-    const path = `/teams/${teamId}/channels/${encodeURIComponent(c.id)}/messages/${replyToId ? `${replyToId}/replies/${m.id}` : m.id}`;
-    for (const h of hosted)
-      yield {
-        kind: 'item',
-        id: hostedItemId(c.id, m.id, h),
-        scope,
-        version: h, // a hosted content never changes: an edit that changes an image gives it a new id
-        meta: { type: 'hostedContent', channelId: c.id, messageId: m.id, hostedId: h },
-        content: async () => ({ data: await getBytes(this.ctx.conn, `${path}/hostedContents/${h}/$value`, `a hosted content of message ${m.id}`) }),
-      };
+    return teamsMessageItems({
+      conn: this.ctx.conn,
+      scope: channelScope(c.id),
+      id: messageItemId(c.id, m.id),
+      message: m,
+      where: { channelId: c.id },
+      extra: { replyToId, subject: m.subject ?? null },
+      hostedItemId: (h) => hostedItemId(c.id, m.id, h),
+      path: `/teams/${teamId}/channels/${encodeURIComponent(c.id)}/messages/${replyToId ? `${replyToId}/replies/${m.id}` : m.id}`,
+    });
   }
 }

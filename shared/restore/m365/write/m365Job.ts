@@ -23,11 +23,11 @@ export async function beginM365Restore(repo: Repository, key: PrivateKey, conn: 
   return { sessionId: await createRestoreSession(repo, key) };
 }
 
-/** Plans once and stores the plan sealed; returns counts only. */
-export async function planM365RestoreJob(repo: Repository, conn: GraphConnection, job: RestoreJobRef, r: M365RestoreRequest): Promise<{ packs: number; parts: number; items: number }> {
+/** Plans once (`narrow`: a selection cut from the plan before it is stored) and stores the plan sealed; returns counts only. */
+export async function planM365RestoreJob(repo: Repository, conn: GraphConnection, job: RestoreJobRef, r: M365RestoreRequest, narrow: (plan: M365WritePlan) => M365WritePlan = (p) => p): Promise<{ packs: number; parts: number; items: number }> {
   const key = await openRestoreSession(repo, job.sessionId);
   const target = r.destination.kind === 'user' ? await resolveTargetUser(conn, r.destination.user) : undefined;
-  const plan = await planM365Restore(repo, key, r, target);
+  const plan = narrow(await planM365Restore(repo, key, r, target));
   await saveRestorePlan(repo, job.restoreId, plan);
   await saveRestoreParts(
     repo,
