@@ -1,5 +1,6 @@
 /** One-on-one, group and meeting chats of a simulated tenant: members, messages (edits, deletions) and hosted contents. */
 import type { SimTenant } from './model';
+import { newMessageBody } from './teams';
 
 export interface SimChatMember {
   /** The member's user id (a user of the tenant). */
@@ -73,15 +74,7 @@ export class ChatEditor {
   post(chat: SimChat, o: { from: string; html: string; created?: string; images?: Buffer[] }): SimChatLine {
     const u = this.tenant.user(o.from).user;
     const created = o.created ?? new Date().toISOString();
-    // Graph's message ids are the creation time in ms; a counter keeps them unique here.
-    const id = String(Date.parse(created) * 1000 + (++this.seq % 1000));
-    const hosted = new Map<string, { contentType: string; data: Buffer }>();
-    let html = o.html;
-    for (const data of o.images ?? []) {
-      const hid = Buffer.from(`id=${this.tenant.newId()},type=1`).toString('base64url');
-      hosted.set(hid, { contentType: 'image/png', data });
-      html += `<img src="${CHAT_HOSTED_SRC(hid)}" alt="image">`;
-    }
+    const { id, html, hosted } = newMessageBody(this.tenant, { created, seq: ++this.seq, html: o.html, images: o.images, src: CHAT_HOSTED_SRC });
     const m: SimChatLine = { id, from: { id: u.id, displayName: u.displayName }, html, created, lastModified: created, lastEdited: null, deleted: null, etag: this.tenant.stamp(), hosted };
     chat.messages.set(id, m);
     return m;

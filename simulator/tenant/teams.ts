@@ -35,6 +35,23 @@ export interface SimTeam {
 /** Marker in a message's HTML where a hosted content's URL goes (the route layer fills in the origin). */
 export const HOSTED_SRC = (id: string) => `{{hosted:${id}}}`;
 
+/**
+ * A new message's id and body, as channel and chat messages both get them: Graph's ids are the
+ * creation time in ms (`seq`, a counter, keeps them unique here), and each image becomes a hosted
+ * content shown inline through `src` (the placeholder the routes turn into its URL).
+ */
+export function newMessageBody(tenant: SimTenant, o: { created: string; seq: number; html: string; images?: Buffer[]; src: (hostedId: string) => string }): { id: string; html: string; hosted: Map<string, { contentType: string; data: Buffer }> } {
+  const id = String(Date.parse(o.created) * 1000 + (o.seq % 1000));
+  const hosted = new Map<string, { contentType: string; data: Buffer }>();
+  let html = o.html;
+  for (const data of o.images ?? []) {
+    const hid = Buffer.from(`id=${tenant.newId()},type=1`).toString('base64url');
+    hosted.set(hid, { contentType: 'image/png', data });
+    html += `<img src="${o.src(hid)}" alt="image">`;
+  }
+  return { id, html, hosted };
+}
+
 export class TeamEditor {
   private seq = 0;
   constructor(readonly tenant: SimTenant) {}
@@ -66,15 +83,7 @@ export class TeamEditor {
   /** A root message (replyTo undefined) or a reply; `images` become hosted contents shown inline. */
   post(channel: SimChannel, o: { from: { id: string; displayName: string }; html: string; replyTo?: string; subject?: string; created?: string; images?: Buffer[] }): SimChatMessage {
     const created = o.created ?? new Date().toISOString();
-    // Graph's message ids are the creation time in ms; a counter keeps them unique here.
-    const id = String(Date.parse(created) * 1000 + (++this.seq % 1000));
-    const hosted = new Map<string, { contentType: string; data: Buffer }>();
-    let html = o.html;
-    for (const data of o.images ?? []) {
-      const hid = Buffer.from(`id=${this.tenant.newId()},type=1`).toString('base64url');
-      hosted.set(hid, { contentType: 'image/png', data });
-      html += `<img src="${HOSTED_SRC(hid)}" alt="image">`;
-    }
+    const { id, html, hosted } = newMessageBody(this.tenant, { created, seq: ++this.seq, html: o.html, images: o.images, src: HOSTED_SRC });
     const m: SimChatMessage = { id, channelId: channel.id, replyToId: o.replyTo ?? null, from: o.from, subject: o.subject ?? null, html, created, lastModified: created, deleted: null, hosted, version: this.tenant.stamp() };
     channel.messages.set(id, m);
     this.touchRoot(channel, m);
