@@ -2,6 +2,7 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
 import type { ArchiveState } from '../shared/repo';
 import { runTaskWindow } from '../shared/m365/taskWindow';
+import { partFailureReason } from '../shared/m365/outcome';
 import type { M365RestoreInput, M365UnitInput, M365UnitOutput, RestoreInput, RestoreOutput, RestorePartCounts, RestoreStepInput as StepInput } from './contracts';
 
 const RETRY = new df.RetryOptions(5_000, 3);
@@ -124,7 +125,7 @@ const restoreM365: OrchestrationHandler = function* (context: OrchestrationConte
           partsFailed++;
           partsDone++;
           context.df.setCustomStatus(status());
-          const reason = String(t.result instanceof Error ? t.result.message : ((t.result as { message?: string } | undefined)?.message ?? '')).split('\n')[0]!.replace(/^\w*Error: /, '').slice(0, 240);
+          const reason = partFailureReason(String(t.result instanceof Error ? t.result.message : ((t.result as { message?: string } | undefined)?.message ?? '')));
           return { part: j.part, unit: j.unit, failure: reason || 'The part could not be written after its retries.' };
         }
         const u = t.result as M365UnitOutput;

@@ -69,3 +69,12 @@ export function addOutcome(t: RunTotals, o: ServiceOutcome): RunTotals {
     partial: t.partial + (o.status === 'complete' ? 0 : 1),
   };
 }
+
+/**
+ * The reason a whole part (user x service) failed, as its report shows it: the error's first line
+ * without its class name ("BackupError: "), at most 240 characters. One rule for the Function
+ * App's restore orchestration and the CLI's restore into Microsoft 365.
+ */
+export function partFailureReason(message: string): string {
+  return message.split('\n')[0]!.replace(/^\w*Error: /, '').slice(0, 240);
+}

@@ -1,6 +1,7 @@
 import type { PrivateKey } from '../../../crypto';
 import { BackupError, isBackupError } from '../../../errors';
 import type { GraphConnection, Service } from '../../../graph';
+import { partFailureReason } from '../../../m365';
 import { forEachConcurrent } from '../../../concurrency';
 import { archiveState, ChunkReader, rehydratePacks, RestoreMapStore, saveUnitFailures, type ChunkLocation, type Repository } from '../../../repo';
 import { directoryUsers, type TenantSelection } from '../tenantPlan';
@@ -146,7 +147,7 @@ export async function restoreIntoM365(repo: Repository, key: PrivateKey, conn: G
           // A part whose unit throws (Graph refusing the target, an unreadable pack) fails alone, as in
           // the Function App (recordM365PartFailure): the other parts go on, the rest of this one is one
           // failure with its reason, and a rerun resumes it through the restore map.
-          const reason = String((e as Error)?.message ?? e).split('\n')[0]!.replace(/^BackupError: /, '');
+          const reason = partFailureReason(String((e as Error)?.message ?? e));
           const failed: WriterCounts = { restored: 0, skipped: 0, renamed: 0, failed: 1, failures: [] };
           addCounts(result.parts[i]!.counts, failed);
           addCounts(result.counts, failed);
