@@ -77,10 +77,14 @@ export class AppServices {
 
   /** A registered tenant's repository and, on demand, its Graph connection. */
   async tenant(name: string): Promise<{ record: TenantRecord; repo: Repository; graph: () => Promise<GraphConnection> }> {
+    const { registry, record, repo } = await this.openTenant(name);
+    return { record, repo, graph: async () => this.graph(await registry.credentials(name), repo) };
+  }
+
+  private async openTenant(name: string): Promise<{ registry: TenantRegistry; record: TenantRecord; repo: Repository }> {
     const registry = await this.tenants();
     const record = await registry.get(name);
-    const repo = await this.repository(record.repository);
-    return { record, repo, graph: async () => this.graph(await registry.credentials(name), repo) };
+    return { registry, record, repo: await this.repository(record.repository) };
   }
 
   /**
@@ -96,13 +100,10 @@ export class AppServices {
     for (const [k, v] of this.runTenants) if (v.expires <= now) this.runTenants.delete(k);
     let entry = this.runTenants.get(key);
     if (!entry) {
-      const opened = (async () => {
-        const registry = await this.tenants();
-        const record = await registry.get(name);
-        const repo = await this.repository(record.repository);
+      const opened = this.openTenant(name).then(({ registry, record, repo }) => {
         let credentials: Promise<TenantCredentials> | undefined;
         return { record, repo, credentials: () => (credentials ??= registry.credentials(name).catch((e: unknown) => ((credentials = undefined), Promise.reject(e)))) };
-      })();
+      });
       entry = { expires: now + RUN_TENANT_TTL_MS, opened };
       this.runTenants.set(key, entry);
       if (this.runTenants.size > RUN_TENANT_ENTRIES) this.runTenants.delete(this.runTenants.keys().next().value!);
