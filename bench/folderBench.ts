@@ -6,7 +6,8 @@
  * `azureblob` remote with `use_emulator`), so the storage cost is the same for both engines.
  * Prints medians and ratios.
  * Environment: BENCH_GIB (default 1), BENCH_TRIALS (default 3), BENCH_DIR (default a temp folder),
- * BENCH_TOOLS (comma-separated subset of m365-backup,restic,restic-azurite; default all).
+ * BENCH_TOOLS (comma-separated subset of m365-backup,restic,restic-azurite; default all),
+ * BENCH_CPU_PROF (a folder: every m365-backup command writes a V8 CPU profile there, to find where time goes).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,8 @@ import { cpuSeconds, measure, median, type Measured } from './measure';
 
 const MB = 1e6;
 const CLI = join(__dirname, '..', 'cli', 'main.js');
+/** node arguments before the CLI: `--cpu-prof` when BENCH_CPU_PROF names a folder (NODE_OPTIONS refuses it). */
+const NODE_ARGS = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
 
 type Step = 'first' | 'incremental' | 'unchanged' | 'restore' | 'prune';
 const BACKUP_STEPS = ['first', 'incremental', 'unchanged'] as const;
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
 
   const azurite = await startAzurite({ location: join(base, 'azurite') });
   const m365Env = { PATH: process.env.PATH, AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, M365_BACKUP_DATA_DIR: join(base, 'm365-data') };
-  execFileSync(process.execPath, [CLI, 'init', '--repository', 'benchinit'], { env: { ...m365Env, M365_BACKUP_PASSWORD: 'bench' } });
+  execFileSync(process.execPath, [...NODE_ARGS, CLI, 'init', '--repository', 'benchinit'], { env: { ...m365Env, M365_BACKUP_PASSWORD: 'bench' } });
   const results = Object.fromEntries(tools.map((t) => [t, Object.fromEntries(STEPS.map((s) => [s, [] as Sample[]]))])) as Record<Tool, Record<Step, Sample[]>>;
   // restic reaches Azurite through an rclone remote (restic 0.14's own Azure backend wants HTTPS host-style URLs).
   const rcloneConfig = join(base, 'rclone.conf');
@@ -94,20 +97,20 @@ async function main(): Promise<void> {
 
   const runM365 = async (trial: number) => {
     const repo = ['--repository', `bench${trial}`];
-    check(await measure(process.execPath, [CLI, 'init', ...repo], { ...m365Env, M365_BACKUP_PASSWORD: 'bench' }), 'm365 init');
+    check(await measure(process.execPath, [...NODE_ARGS, CLI, 'init', ...repo], { ...m365Env, M365_BACKUP_PASSWORD: 'bench' }), 'm365 init');
     const out: Sample[] = [];
     for (const step of BACKUP_STEPS) {
       if (step === 'incremental') swap(v2);
       const storageBefore = cpuSeconds(azurite.pid);
-      const m = check(await measure(process.execPath, [CLI, 'backup', current, '--json', '--quiet', ...repo], m365Env), `m365 ${step}`);
+      const m = check(await measure(process.execPath, [...NODE_ARGS, CLI, 'backup', current, '--json', '--quiet', ...repo], m365Env), `m365 ${step}`);
       const j = JSON.parse(m.stdout) as { storedBytes: number; peakRssMiB: number };
       out.push({ wallMs: m.wallMs, cpuS: m.cpuS, storageCpuS: cpuSeconds(azurite.pid) - storageBefore, peakRssMiB: Math.max(m.peakRssMiB, j.peakRssMiB), addedBytes: j.storedBytes });
     }
-    out.push(await restoreInto('m365 restore', process.execPath, [CLI, 'restore', '1', restored, '--json', '--quiet', ...repo], { ...m365Env, M365_BACKUP_PASSWORD: 'bench' }, true));
+    out.push(await restoreInto('m365 restore', process.execPath, [...NODE_ARGS, CLI, 'restore', '1', restored, '--json', '--quiet', ...repo], { ...m365Env, M365_BACKUP_PASSWORD: 'bench' }, true));
     // Packs were just written to Cool (30-day minimum): --delete-early, as restic deletes at once. The
     // password lets prune repack partly used packs, as restic does (its prune always has the key).
     const storageBefore = cpuSeconds(azurite.pid);
-    const p = check(await measure(process.execPath, [CLI, 'forget', '--keep-last', '1', '--prune', '--delete-early', '--json', '--quiet', ...repo], { ...m365Env, M365_BACKUP_PASSWORD: 'bench' }), 'm365 forget --prune');
+    const p = check(await measure(process.execPath, [...NODE_ARGS, CLI, 'forget', '--keep-last', '1', '--prune', '--delete-early', '--json', '--quiet', ...repo], { ...m365Env, M365_BACKUP_PASSWORD: 'bench' }), 'm365 forget --prune');
     const pr = JSON.parse(p.stdout.slice(p.stdout.indexOf('{'))) as { reclaimBytes: number; repackedPacks: number; repackWrittenBytes: number };
     console.log(`  m365 prune: repacked ${pr.repackedPacks} pack(s) into ${(pr.repackWrittenBytes / MB).toFixed(1)} MB, reclaimed ${(pr.reclaimBytes / MB).toFixed(1)} MB`);
     out.push({ wallMs: p.wallMs, cpuS: p.cpuS, storageCpuS: cpuSeconds(azurite.pid) - storageBefore, peakRssMiB: p.peakRssMiB, addedBytes: pr.reclaimBytes });

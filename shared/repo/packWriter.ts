@@ -53,8 +53,8 @@ export class PackWriter {
     return t;
   }
 
-  /** Uploads the next block of the pack stream; `release` runs once its bytes are no longer needed. */
-  stageBlock(data: Buffer, release: () => void): void {
+  /** Uploads the next block of the pack stream (one buffer, or pieces sent in order without a joining copy); `release` runs once its bytes are no longer needed. */
+  stageBlock(data: Buffer | Buffer[], release: () => void): void {
     const blockId = Buffer.from(`block-${String(this.blockIds.length).padStart(6, '0')}`).toString('base64');
     this.blockIds.push(blockId);
     const p = this.schedule(() => this.blobs.stageBlock(this.container, packBlobName(this.packId), blockId, data))

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, seal, type PrivateKey } from '../crypto';
+import { open, sealToPieces, type PrivateKey } from '../crypto';
 import { forEachConcurrent } from '../concurrency';
 import { BackupError } from '../errors';
 import type { StoredRow } from '../storage';
@@ -85,17 +85,19 @@ export async function repackPacks(repo: Repository, privateKey: PrivateKey, plan
     let blockBytes = 0;
     const flush = () => {
       if (!blockBytes) return;
-      writer.stageBlock(Buffer.concat(block), () => undefined);
+      // The sealed pieces go out as they are: no copy of 8 MiB blocks joined from them.
+      writer.stageBlock(block, () => undefined);
       block = [];
       blockBytes = 0;
     };
     for (const c of group) {
       const { key, ranges } = await source(c.pack);
       const sealed = copyChunk(key, writer.packKey, ranges, c);
-      writer.addEntry(Buffer.from(c.id, 'hex'), sealed.length, c.raw);
-      hash.update(sealed);
-      block.push(sealed);
-      blockBytes += sealed.length;
+      const length = sealed.reduce((n, b) => n + b.length, 0);
+      writer.addEntry(Buffer.from(c.id, 'hex'), length, c.raw);
+      for (const piece of sealed) hash.update(piece);
+      block.push(...sealed);
+      blockBytes += length;
       if (blockBytes >= BLOCK_BYTES) flush();
     }
     release(group);
@@ -139,11 +141,11 @@ function liveSpans(groups: LiveChunk[][]): Map<string, [number, number][]> {
   return out;
 }
 
-/** One live chunk, opened with its old pack's key and sealed with the new pack's (same plaintext, same length). */
-function copyChunk(oldKey: Buffer, newKey: Buffer, ranges: Range[], c: LiveChunk): Buffer {
+/** One live chunk, opened with its old pack's key and sealed with the new pack's (same plaintext, same length), as the cipher's pieces. */
+function copyChunk(oldKey: Buffer, newKey: Buffer, ranges: Range[], c: LiveChunk): Buffer[] {
   const r = ranges.find((x) => x.start <= c.off && c.off + c.len <= x.start + x.data.length);
   if (!r) throw new BackupError('INTEGRITY', `Chunk ${c.id} lies outside pack ${c.pack} (run verify).`);
   const id = Buffer.from(c.id, 'hex');
   const plain = open(oldKey, r.data.subarray(c.off - r.start, c.off - r.start + c.len), id, `chunk ${c.id} in pack ${c.pack}`);
-  return seal(newKey, plain, id);
+  return sealToPieces(newKey, [plain], id);
 }
