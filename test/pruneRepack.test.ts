@@ -167,6 +167,37 @@ describe('prune repacks partly used packs (restic-grade), crash- and backup-safe
     }
   });
 
+  test('SIGKILL at 10 random moments of a prune that repacks (any storage write, others in flight): each rerun finishes, nothing kept is lost', async () => {
+    const child = join(__dirname, 'unit', 'repo', 'repackCrashChild.js');
+    const runChild = (name: string, point: string) =>
+      new Promise<{ signal: string | null; stdout: string }>((resolve) => {
+        const p = execFile(process.execPath, [child, storage.connectionString, keyFile, name, PASSWORD, point, String(later())], (_e, stdout) => resolve({ signal: p.signalCode, stdout }));
+      });
+    // Every repository below is built from the same seed (names of one length): the same prune, so a
+    // count of its storage writes on one of them says where "any moment" lies for the others.
+    await repositoryWithPartlyUsedPacks('repackrandomcc');
+    const writes = Number((await runChild('repackrandomcc', 'count')).stdout.trim());
+    assert.ok(writes > 20, `a repacking prune makes many storage writes (${writes})`);
+    const rnd = new SeededRandom(2026);
+    const all: PruneOptions = { marginMs: 0, now: later, maxUnused: 0 };
+    for (let trial = 0; trial < 10; trial++) {
+      const name = `repackrandom0${trial}`;
+      const { repo, key, kept } = await repositoryWithPartlyUsedPacks(name);
+      const before = await packBytes(repo);
+      const predicted = (await prune(repo, { ...all, privateKey: async () => key, dryRun: true })).reclaimBytes;
+      const at = 1 + rnd.int(0, Math.floor(writes * 0.95) - 1);
+      const { signal } = await runChild(name, `write:${at}`);
+      assert.equal(signal, 'SIGKILL', `trial ${trial}: killed at storage write ${at} of ${writes}`);
+      const rerun = await prune(repo, { ...all, privateKey: async () => key });
+      await assertKeptRestore(repo, key, kept, `${name}-w${at}`);
+      const again = await prune(repo, { ...all, privateKey: async () => key });
+      assert.equal(again.repackedPacks + again.deadPacks + again.unreferencedPacks, 0, `trial ${trial} (write ${at}): the rerun finished the job: ${JSON.stringify({ rerun, again })}`);
+      const reclaimed = before - (await packBytes(repo));
+      assert.ok(Math.abs(reclaimed - predicted) <= predicted * 0.1, `trial ${trial} (write ${at}): reclaimed ${reclaimed}, predicted ${predicted}`);
+      assert.equal((await new Catalog(repo, 'laptop').snapshots()).length, kept.size);
+    }
+  });
+
   test('SIGKILL during the repack (after a new pack, after the copy, after the row deletes): the rerun finishes, nothing kept is lost', async () => {
     const child = join(__dirname, 'unit', 'repo', 'repackCrashChild.js');
     for (const point of ['pack:1', 'phase:repacked', 'phase:chunk-rows-deleted']) {

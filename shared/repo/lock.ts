@@ -60,6 +60,8 @@ function parseBody(data: Buffer): LeaseBody | undefined {
  */
 export class Lease {
   private etag = '';
+  /** When the lease was last written by us (taken or renewed). */
+  private renewedAt = Date.now();
   private timer?: NodeJS.Timeout;
   private lost?: string;
 
@@ -78,7 +80,7 @@ export class Lease {
     await lease.take();
     remember(repo, name, owner, Date.now());
     if (options.autoRenew ?? options.owner === undefined) {
-      lease.timer = setInterval(() => void lease.renew().catch((e: unknown) => (lease.lost = String((e as Error)?.message ?? e))), RENEW_MS);
+      lease.timer = setInterval(() => void lease.renewInBackground(), RENEW_MS);
       lease.timer.unref();
     }
     return lease;
@@ -158,13 +160,35 @@ export class Lease {
 
   /** Extends the lease; LOCKED when it was taken over meanwhile (it expired and someone else took it). */
   async renew(): Promise<void> {
+    const { blobs, layout } = this.repo;
+    const blob = lockBlobName(this.name);
     try {
-      this.etag = await this.repo.blobs.putBlob(this.repo.layout.metaContainer, lockBlobName(this.name), this.encode(), { ifMatch: this.etag });
-      remember(this.repo, this.name, this.body.owner, Date.now());
+      this.etag = await blobs.putBlob(layout.metaContainer, blob, this.encode(), { ifMatch: this.etag });
     } catch (e) {
-      if (isBackupError(e, 'PRECONDITION_FAILED') || isBackupError(e, 'NOT_FOUND'))
-        throw new BackupError('LOCKED', `The lock on ${this.what} was lost (it expired and was taken over, or removed).`);
-      throw e;
+      if (!isBackupError(e, 'PRECONDITION_FAILED') && !isBackupError(e, 'NOT_FOUND')) throw e;
+      // A changed ETag is not proof of a takeover: our own earlier write may have landed with its
+      // reply lost (the SDK's retry of it then fails its If-Match). The owner id is random per
+      // holder, so a blob that still names us is ours: adopt its ETag and write again.
+      const stat = isBackupError(e, 'NOT_FOUND') ? undefined : await blobs.stat(layout.metaContainer, blob);
+      const holder = stat && parseBody(await blobs.getBlob(layout.metaContainer, blob).catch(() => Buffer.alloc(0)));
+      if (!stat || holder?.owner !== this.body.owner) throw new BackupError('LOCKED', `The lock on ${this.what} was lost (it expired and was taken over, or removed).`);
+      this.etag = await blobs.putBlob(layout.metaContainer, blob, this.encode(), { ifMatch: stat.etag });
+    }
+    this.renewedAt = Date.now();
+    remember(this.repo, this.name, this.body.owner, this.renewedAt);
+  }
+
+  /**
+   * The background renewal: a takeover (LOCKED) loses the lease at once; any other failure (storage
+   * unreachable for a moment, a slow machine) is retried at the next interval as long as the lease
+   * cannot have expired before it, so a transient fault never aborts a long backup.
+   */
+  private async renewInBackground(): Promise<void> {
+    try {
+      await this.renew();
+    } catch (e) {
+      const message = String((e as Error)?.message ?? e);
+      if (isBackupError(e, 'LOCKED') || Date.now() + RENEW_MS >= this.renewedAt + this.ttlMs) this.lost = message;
     }
   }
 
