@@ -9,12 +9,13 @@ import { SETTING_NAMES } from '../shared/config';
 import { CLI_MAIN } from './support/cli';
 import { guidFor, startM365Suite, type M365Suite, type SuiteTenant } from './support/m365';
 import type { SimUserData } from '../simulator/tenant/model';
+import { summarizeMime } from '../shared/restore/m365/write/mimeParts';
 
 const SHAPE = { users: 3, filesPerUser: 4, maxFileBytes: 200_000, messagesPerUser: 10, eventsPerUser: 2, contactsPerUser: 4, withoutMailbox: [2], withoutDrive: [] };
 const READ = ['User.Read.All', 'Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read'];
 const WRITE = ['Files.ReadWrite.All', 'Mail.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Calendars.ReadWrite', 'Contacts.ReadWrite'];
 /** Simulator routes that change the tenant (what "nothing written" counts). */
-const WRITE_ROUTES = ['drive.upload', 'drive.uploadSession', 'upload', 'drive.createFolder', 'drive.patch', 'mail.createFolder', 'mail.createMessage', 'mail.importMime', 'mail.patch', 'mail.delete', 'contacts.createFolder', 'contacts.create', 'contacts.delete'];
+const WRITE_ROUTES = ['drive.upload', 'drive.uploadSession', 'upload', 'drive.createFolder', 'drive.patch', 'mail.createFolder', 'mail.createMessage', 'mail.importMime', 'mail.patch', 'mail.delete', 'contacts.createFolder', 'contacts.create', 'contacts.delete', 'mail.attachUploadSession'];
 
 interface Counts {
   restored: number;
@@ -36,11 +37,20 @@ function messages(t: SuiteTenant, u: SimUserData): Map<string, { mime: Buffer; i
   for (const m of u.mailbox.messages.values()) out.set(`${t.editor.mailFolderPath(u.user.id, m.folderId)}|${m.internetMessageId}`, { mime: m.mime, isDraft: m.isDraft ?? false, isRead: m.isRead, categories: m.categories });
   return out;
 }
-function contacts(u: SimUserData): string[] {
-  const folders = u.mailbox.contactFolders;
-  return [...u.mailbox.contacts.values()]
-    .map((c) => JSON.stringify([c.folderId === null ? '' : folders.get(c.folderId)?.displayName, c.displayName, c.givenName, c.surname, c.emailAddresses, c.mobilePhone, c.businessPhones, c.companyName]))
-    .sort();
+/** Every contact of a user with its folder's path ("" for the default Contacts folder), under `root` (a path prefix) if given. */
+function contacts(t: SuiteTenant, u: SimUserData, root?: string): string[] {
+  const out: string[] = [];
+  for (const c of u.mailbox.contacts.values()) {
+    const path = t.editor.contactFolderPath(u.user.id, c.folderId);
+    const rel = root === undefined ? path : path === root ? '' : path.startsWith(`${root}/`) ? path.slice(root.length + 1) : undefined;
+    if (rel !== undefined) out.push(JSON.stringify([rel, c.displayName, c.givenName, c.surname, c.emailAddresses, c.mobilePhone, c.businessPhones, c.companyName]));
+  }
+  return out.sort();
+}
+/** Every contact folder of a user by path, under `root` if given. */
+function contactFolderPaths(t: SuiteTenant, u: SimUserData, root?: string): string[] {
+  const paths = [...u.mailbox.contactFolders.keys()].map((id) => t.editor.contactFolderPath(u.user.id, id));
+  return (root === undefined ? paths : paths.filter((p) => p.startsWith(`${root}/`)).map((p) => p.slice(root.length + 1))).sort();
 }
 const writes = (suite: M365Suite) => WRITE_ROUTES.reduce((n, r) => n + (suite.sim.stats.requests.get(r) ?? 0), 0);
 
@@ -50,7 +60,9 @@ describe('restore back into Microsoft 365 (in place, to another user; simulator 
   let a: SimUserData;
   let b: SimUserData;
   let noMailbox: SimUserData;
-  let original: { files: Map<string, { data: Buffer; modified: string }>; mail: ReturnType<typeof messages>; contacts: string[] };
+  let original: { files: Map<string, { data: Buffer; modified: string }>; mail: ReturnType<typeof messages>; contacts: string[]; contactFolders: string[] };
+  /** The attachment (> 3 MB: an upload session in the JSON fallback) of the message in Inbox/Large. */
+  let largeAttachment: Buffer;
   const rnd = new SeededRandom(7);
 
   before(async () => {
@@ -79,6 +91,30 @@ describe('restore back into Microsoft 365 (in place, to another user; simulator 
       isRead: true,
       categories: ['Blue category'],
     });
+    // Contact folders nested in contact folders (Graph: contactFolders/{id}/childFolders), with contacts at every level.
+    const clients = [...a.mailbox.contactFolders.values()].find((f) => f.displayName === 'Clients')!.id;
+    const europe = t.editor.addContactFolder(upn, 'Europe', clients);
+    const germany = t.editor.addContactFolder(upn, 'Deutschland', europe);
+    const family = t.editor.addContactFolder(upn, 'Family');
+    t.editor.addContactFolder(upn, 'Europe', family); // the same name at another place in the tree
+    const person = (folderId: string, gn: string, sn: string) =>
+      t.editor.addContact(upn, { folderId, givenName: gn, surname: sn, displayName: `${gn} ${sn}`, emailAddresses: [{ name: `${gn} ${sn}`, address: `${gn}.${sn}@example.org`.toLowerCase() }], mobilePhone: null, businessPhones: [], companyName: null });
+    person(europe, 'Élise', 'Martin');
+    person(germany, 'Jürgen', 'Groß');
+    person(germany, 'Anna', 'Schmidt');
+    person(family, 'Ben', 'Doe');
+    largeAttachment = rnd.bytes(5 * 1024 * 1024 + 4321);
+    t.editor.addMailFolder(upn, 'Inbox', 'Large');
+    t.editor.addMessage(upn, 'Inbox/Large', {
+      subject: 'Plans (large)',
+      from: { name: 'Partner', address: 'p@partner.example' },
+      to: [{ name: 'A', address: upn }],
+      text: 'the plans, 5 MB',
+      received: '2025-02-04T04:05:06.000Z',
+      attachments: [{ name: 'plans.bin', contentType: 'application/octet-stream', data: largeAttachment }],
+      isRead: false,
+      categories: [],
+    });
     const r = await suite.cli([
       'tenant', 'add', '--name', 'contoso', '--tenant-id', t.tenant.tenantId, '--client-id', t.tenant.apps[0]!.clientId, '--client-secret-file', t.secretFile,
       '--restore-client-id', guidFor('restore-contoso'), '--restore-client-secret-file', restoreSecretFile,
@@ -86,7 +122,8 @@ describe('restore back into Microsoft 365 (in place, to another user; simulator 
     assert.equal(r.code, 0, r.stderr);
     const backup = await suite.cli(['backup', '--tenant', 'contoso', '--json'], t.password);
     assert.equal(backup.code, 0, backup.stderr);
-    original = { files: driveFiles(t, a), mail: messages(t, a), contacts: contacts(a) };
+    original = { files: driveFiles(t, a), mail: messages(t, a), contacts: contacts(t, a), contactFolders: contactFolderPaths(t, a) };
+    assert.ok(original.contactFolders.includes('Clients/Europe/Deutschland'), 'the simulated tenant has nested contact folders');
   });
   after(async () => {
     await suite?.stop();
@@ -155,7 +192,7 @@ describe('restore back into Microsoft 365 (in place, to another user; simulator 
       assert.equal(got.isRead, m.isRead, `${k} read state`);
       assert.deepEqual(got.categories, m.categories, `${k} categories`);
     }
-    assert.deepEqual(contacts(a), original.contacts, 'the contacts are equal');
+    assert.deepEqual(contacts(t, a), original.contacts, 'the contacts are equal');
 
     const again = await restore(['--user', upn, '--in-place']);
     assert.equal(again.code, 0, again.stderr);
@@ -163,7 +200,7 @@ describe('restore back into Microsoft 365 (in place, to another user; simulator 
     assert.equal(c2.restored + c2.renamed, 0, `the rerun created nothing: ${JSON.stringify(c2)}`);
     assert.equal(driveFiles(t, a).size, original.files.size);
     assert.equal(messages(t, a).size, original.mail.size);
-    assert.deepEqual(contacts(a), original.contacts);
+    assert.deepEqual(contacts(t, a), original.contacts);
   });
 
   test('a part whose writes are refused fails alone: the other parts are restored, exit 3 names it; a rerun restores it, nothing twice', async () => {
@@ -219,7 +256,7 @@ describe('restore back into Microsoft 365 (in place, to another user; simulator 
     const mail = messages(t, a);
     assert.deepEqual([...mail.keys()].sort(), [...original.mail.keys()].sort(), 'every message once: none missing, none twice');
     assert.equal(a.mailbox.messages.size, original.mail.size);
-    assert.deepEqual(contacts(a), original.contacts, 'every contact once');
+    assert.deepEqual(contacts(t, a), original.contacts, 'every contact once');
   });
 
   test('--to-user puts the OneDrive folder and the mail folder into another user under "Restored from <upn> <date>"', async () => {
@@ -287,6 +324,73 @@ describe('restore back into Microsoft 365 (in place, to another user; simulator 
         assert.deepEqual(got.categories, m.categories);
         assert.equal(got.hasAttachments, m.hasAttachments, `${m.subject}: attachments`);
       }
+    } finally {
+      app.roles = granted;
+    }
+  });
+  test('nested contact folders deleted with their contacts: restore --in-place brings the tree and the contacts back; --to-user keeps the tree under "Restored from"; a rerun adds nothing', async () => {
+    const upn = a.user.userPrincipalName;
+    const byPath = (path: string) => [...a.mailbox.contactFolders.keys()].find((id) => t.editor.contactFolderPath(a.user.id, id) === path)!;
+    t.editor.deleteContactFolder(upn, byPath('Clients/Europe'));
+    t.editor.deleteContactFolder(upn, byPath('Family'));
+    for (const c of [...a.mailbox.contacts.values()]) if (c.folderId === null) t.editor.deleteContact(upn, c.id);
+    assert.ok(!contactFolderPaths(t, a).includes('Clients/Europe'));
+
+    const r = await restore(['--user', upn, '--in-place', '--service', 'contacts']);
+    assert.equal(r.code, 0, r.stderr);
+    const c = countsOf(r.stdout);
+    assert.ok(c.restored > 0 && c.failed === 0, JSON.stringify(c));
+    assert.deepEqual(contactFolderPaths(t, a), original.contactFolders, 'every contact folder is back at its path (Clients kept, its children created)');
+    assert.deepEqual(contacts(t, a), original.contacts, 'every contact is back in its folder');
+
+    const again = await restore(['--user', upn, '--in-place', '--service', 'contacts']);
+    assert.equal(again.code, 0, again.stderr);
+    const c2 = countsOf(again.stdout);
+    assert.equal(c2.restored + c2.renamed, 0, `the rerun created nothing: ${JSON.stringify(c2)}`);
+    assert.deepEqual(contactFolderPaths(t, a), original.contactFolders);
+    assert.deepEqual(contacts(t, a), original.contacts);
+
+    const other = await restore(['--user', upn, '--to-user', b.user.userPrincipalName, '--service', 'contacts']);
+    assert.equal(other.code, 0, other.stderr);
+    const root = [...b.mailbox.contactFolders.values()].find((f) => f.parentFolderId === null && f.displayName.startsWith(`Restored from ${upn} `))?.displayName;
+    assert.ok(root, `a contact folder "Restored from ${upn} <date>" in ${b.user.userPrincipalName}`);
+    assert.deepEqual(contactFolderPaths(t, b, root), original.contactFolders, 'the same tree under the restored-from folder');
+    assert.deepEqual(contacts(t, b, root), original.contacts, 'every contact in the folder of the same path under it (default-folder contacts in it)');
+    const otherAgain = await restore(['--user', upn, '--to-user', b.user.userPrincipalName, '--service', 'contacts']);
+    assert.equal(otherAgain.code, 0, otherAgain.stderr);
+    const c3 = countsOf(otherAgain.stdout);
+    assert.equal(c3.restored + c3.renamed, 0, `the rerun to the other user created nothing: ${JSON.stringify(c3)}`);
+    assert.deepEqual(contacts(t, b, root), original.contacts);
+  });
+
+  test('a message with a 5 MB attachment through the JSON fallback: the attachment goes up in an upload session, byte-identical, the message not a draft', async () => {
+    const upn = a.user.userPrincipalName;
+    const app = t.tenant.apps[1]!;
+    const granted = app.roles;
+    app.roles = granted!.filter((r) => r !== 'Mail-Advanced.ReadWrite.All');
+    try {
+      t.editor.deleteMailFolder(upn, 'Inbox/Large');
+      suite.sim.resetStats();
+      const authorizationBefore = suite.sim.uploads.authorizationHeaders;
+      const r = await restore(['--user', upn, '--in-place', '--service', 'mail', '--path', 'Inbox/Large']);
+      assert.equal(r.code, 0, r.stderr);
+      const c = countsOf(r.stdout);
+      assert.equal(c.failed, 0, JSON.stringify(c));
+      assert.equal(suite.sim.stats.requests.get('mail.attachUploadSession'), 1, 'one upload session for the attachment over 3 MB');
+      assert.ok((suite.sim.stats.requests.get('upload') ?? 0) >= 2, 'its bytes went up in fragments of at most 4 MB');
+      assert.equal(suite.sim.uploads.authorizationHeaders, authorizationBefore, 'no Authorization header on the upload URL');
+      const back = [...a.mailbox.messages.values()].filter((m) => t.editor.mailFolderPath(a.user.id, m.folderId) === 'Inbox/Large');
+      assert.equal(back.length, 1, 'the message is back once in Inbox/Large');
+      assert.equal(back[0]!.isDraft, false, 'not a draft');
+      assert.equal(back[0]!.hasAttachments, true);
+      const attachments = summarizeMime(back[0]!.mime).attachments;
+      assert.deepEqual(attachments.map((x) => x.name), ['plans.bin']);
+      assert.ok(attachments[0]!.data.equals(largeAttachment), 'the attachment is byte-identical');
+
+      const again = await restore(['--user', upn, '--in-place', '--service', 'mail', '--path', 'Inbox/Large']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(countsOf(again.stdout).restored, 0, 'a rerun adds nothing');
+      assert.equal([...a.mailbox.messages.values()].filter((m) => t.editor.mailFolderPath(a.user.id, m.folderId) === 'Inbox/Large').length, 1);
     } finally {
       app.roles = granted;
     }

@@ -181,8 +181,11 @@ export function matchRoute(req: SimRequest, tenant: SimTenant, ctx: RouteContext
     const e = box.events.get(rest[1]);
     return outlook('calendar.event', () => (!e ? notFound('event') : u.corrupt.has(e.id) ? brokenJson(e.id) : json(200, eventJson(e))));
   }
-  if (rest[0] === 'contactFolders' && rest.length === 1)
-    return outlook('contacts.folders', () => listPage(req, ctx.origin, [...box.contactFolders.values()].map((f) => contactFolderJson(f, contactsRootId(u))), 10, 999));
+  // /contactFolders lists the top folders only (those in the default Contacts folder); nested ones are each folder's childFolders.
+  const contactFolderPage = (parentId: string | null) => listPage(req, ctx.origin, [...box.contactFolders.values()].filter((f) => f.parentFolderId === parentId).map((f) => contactFolderJson(f, f.parentFolderId ?? contactsRootId(u))), 10, 999);
+  if (rest[0] === 'contactFolders' && rest.length === 1) return outlook('contacts.folders', () => contactFolderPage(null));
+  if (rest[0] === 'contactFolders' && rest[2] === 'childFolders' && rest.length === 3)
+    return outlook('contacts.childFolders', () => (box.contactFolders.has(rest[1]!) ? contactFolderPage(rest[1]!) : notFound('contact folder')));
   const contactDelta = (folderId: string | null): RouteMatch =>
     outlook(
       'contacts.delta',

@@ -1,10 +1,10 @@
-import type { SimContact, SimDriveItem, SimMessage, SimTenant, SimUserData } from '../tenant/model';
+import type { SimContact, SimContactFolder, SimDriveItem, SimMessage, SimTenant, SimUserData } from '../tenant/model';
 import { contactScope } from '../tenant/model';
 import { buildMime } from '../tenant/mime';
 import { graphError, json, type SimRequest, type SimResponse } from './http';
 import type { RouteContext, RouteMatch } from './routes';
 import { contactFolderJson, contactJson, driveItemJson, mailFolderJson, messageJson } from './shapes';
-import type { UploadSessions } from './uploadSessions';
+import { ATTACHMENT_RULES, type UploadSessions } from './uploadSessions';
 
 export interface WriteRouteContext extends RouteContext {
   /** The application permissions of the request's token. */
@@ -16,6 +16,8 @@ const FILES_WRITE = ['Files.ReadWrite.All', 'Sites.ReadWrite.All'];
 const MAIL_WRITE = ['Mail.ReadWrite'];
 const CONTACTS_WRITE = ['Contacts.ReadWrite'];
 const IMPORT_MIME = 'Mail-Advanced.ReadWrite.All';
+/** The largest attachment an upload session takes (Graph: 150 MB). */
+const MAX_ATTACHMENT_SESSION = 150 * 1024 * 1024;
 /** PidTagMessageFlags' unsent bit: a message created with it (or without the property) is a draft. */
 const MSGFLAG_UNSENT = 0x8;
 
@@ -238,29 +240,64 @@ export function matchWriteRoute(req: SimRequest, tenant: SimTenant, ctx: WriteRo
       }),
     );
 
+  if (rest[0] === 'messages' && rest[1] && rest[2] === 'attachments' && rest[3] === 'createUploadSession' && rest.length === 4 && method === 'POST')
+    return outlook(
+      'mail.attachUploadSession',
+      needs(MAIL_WRITE, () => {
+        const m = box.messages.get(rest[1]!);
+        const spec = jsonSpecs.get(m ?? ({} as SimMessage));
+        if (!m || !spec) return notFound('message');
+        const item = (body(req).AttachmentItem ?? {}) as { attachmentType?: string; name?: string; size?: number; contentType?: string };
+        if (item.attachmentType !== 'file' || typeof item.name !== 'string' || item.name === '' || !Number.isInteger(item.size))
+          return graphError(400, 'ErrorInvalidRequest', 'AttachmentItem needs attachmentType "file", a name and a size.');
+        const size = item.size!;
+        if (size <= 0 || size > MAX_ATTACHMENT_SESSION) return graphError(400, 'ErrorAttachmentSizeLimitExceeded', `An upload session takes an attachment of 1 byte to ${MAX_ATTACHMENT_SESSION} bytes.`);
+        const name = item.name;
+        const contentType = item.contentType ?? 'application/octet-stream';
+        // The last fragment creates the attachment: 201, its URL in Location, no body.
+        const session = ctx.uploads.open(
+          (data) => {
+            spec.attachments = [...(spec.attachments ?? []), { name, contentType, data }];
+            m.mime = buildMime(spec);
+            m.hasAttachments = true;
+            m.version = tenant.stamp();
+            return { status: 201, headers: { Location: `${ctx.origin}/v1.0/users/${u.user.id}/messages/${m.id}/attachments/att-${spec.attachments.length}` } };
+          },
+          size,
+          ATTACHMENT_RULES,
+        );
+        return json(201, { '@odata.context': `${ctx.origin}/v1.0/$metadata#microsoft.graph.uploadSession`, ...session });
+      }),
+    );
+
   // ---- Contacts ----
   if (rest[0] === 'contactFolders' && (rest.length === 1 || (rest.length === 3 && rest[2] === 'childFolders'))) {
-    const list = () => [...box.contactFolders.values()];
+    // /contactFolders: the top folders; /contactFolders/{id}/childFolders: that folder's children (names are unique among siblings).
+    const parentId = rest.length === 1 ? null : rest[1]!;
+    const known = parentId === null || box.contactFolders.has(parentId);
+    const children = () => [...box.contactFolders.values()].filter((f) => f.parentFolderId === parentId);
+    const render = (f: SimContactFolder) => contactFolderJson(f, f.parentFolderId ?? `contacts-${u.user.id.slice(0, 8)}`);
     if (method === 'GET' && req.url.searchParams.has('$filter')) {
       const name = eqFilter(req, 'displayName')?.toLowerCase();
-      return outlook('contacts.folders.filter', () => json(200, { value: list().filter((f) => f.displayName.toLowerCase() === name).map((f) => contactFolderJson(f, `contacts-${u.user.id.slice(0, 8)}`)) }));
+      return outlook('contacts.folders.filter', () => (!known ? notFound('contact folder') : json(200, { value: children().filter((f) => f.displayName.toLowerCase() === name).map(render) })));
     }
     if (method === 'POST')
       return outlook(
         'contacts.createFolder',
         needs(CONTACTS_WRITE, () => {
+          if (!known) return notFound('contact folder');
           const name = String(body(req).displayName ?? '');
           if (name === '') return graphError(400, 'ErrorInvalidRequest', 'A folder needs a displayName.');
-          if (list().some((f) => f.displayName.toLowerCase() === name.toLowerCase())) return graphError(409, 'ErrorFolderExists', 'A folder with the specified name already exists.');
-          const f = { id: tenant.newId(), displayName: name, version: tenant.stamp() };
+          if (children().some((f) => f.displayName.toLowerCase() === name.toLowerCase())) return graphError(409, 'ErrorFolderExists', 'A folder with the specified name already exists.');
+          const f: SimContactFolder = { id: tenant.newId(), displayName: name, parentFolderId: parentId, version: tenant.stamp() };
           box.contactFolders.set(f.id, f);
-          return json(201, contactFolderJson(f, `contacts-${u.user.id.slice(0, 8)}`));
+          return json(201, render(f));
         }),
       );
   }
   if (rest[0] === 'contactFolders' && rest[1] && rest.length === 2 && method === 'GET') {
     const f = box.contactFolders.get(rest[1]);
-    return outlook('contacts.folder', () => (f ? json(200, contactFolderJson(f, `contacts-${u.user.id.slice(0, 8)}`)) : notFound('contact folder')));
+    return outlook('contacts.folder', () => (f ? json(200, contactFolderJson(f, f.parentFolderId ?? `contacts-${u.user.id.slice(0, 8)}`)) : notFound('contact folder')));
   }
   const contactsIn = rest[0] === 'contacts' && rest.length === 1 ? null : rest[0] === 'contactFolders' && rest[2] === 'contacts' && rest.length === 3 ? rest[1]! : undefined;
   if (contactsIn !== undefined) {

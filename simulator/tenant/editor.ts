@@ -320,10 +320,32 @@ export class TenantEditor {
 
   // ---- Contacts ----
 
-  addContactFolder(user: string, displayName: string): string {
+  /** A contact folder at the top, or a child folder of `parentId` (Graph's contactFolders/{id}/childFolders). */
+  addContactFolder(user: string, displayName: string, parentId: string | null = null): string {
+    const folders = this.u(user).mailbox.contactFolders;
+    if (parentId !== null && !folders.has(parentId)) throw new Error(`simulator: no contact folder ${parentId}`);
     const id = this.tenant.newId();
-    this.u(user).mailbox.contactFolders.set(id, { id, displayName, version: this.tenant.stamp() });
+    folders.set(id, { id, displayName, parentFolderId: parentId, version: this.tenant.stamp() });
     return id;
+  }
+
+  /** A contact folder's path of names ("Clients/Europe"); "" for the default Contacts folder (null). */
+  contactFolderPath(user: string, folderId: string | null): string {
+    const folders = this.u(user).mailbox.contactFolders;
+    const names: string[] = [];
+    for (let f = folderId === null ? undefined : folders.get(folderId); f; f = f.parentFolderId === null ? undefined : folders.get(f.parentFolderId)) names.unshift(f.displayName);
+    return names.join('/');
+  }
+
+  /** Deletes a contact folder with its child folders and every contact in them. */
+  deleteContactFolder(user: string, folderId: string): void {
+    const u = this.u(user);
+    const doomed = [folderId];
+    for (let i = 0; i < doomed.length; i++) for (const f of u.mailbox.contactFolders.values()) if (f.parentFolderId === doomed[i]) doomed.push(f.id);
+    for (const id of doomed) {
+      u.mailbox.contactFolders.delete(id);
+      for (const c of [...u.mailbox.contacts.values()]) if (c.folderId === id) u.mailbox.contacts.delete(c.id);
+    }
   }
 
   addContact(user: string, c: Omit<SimContact, 'id' | 'version'>): SimContact {

@@ -33,7 +33,7 @@ export function expectedRestore(tenant: SimTenant, editor: TenantEditor): { file
     const calendars = calendarsOf(u);
     for (const e of u.mailbox.events.values()) files.set(`${upn}/Calendar/${safeName(calendars.get(calendarOfEvent(u, e))!.name)}/${itemFileName(e.subject, e.id, 'ics')}`, { kind: 'ics', event: { ...e } });
     for (const c of u.mailbox.contacts.values()) {
-      const folder = c.folderId ? `${u.mailbox.contactFolders.get(c.folderId)!.displayName}/` : '';
+      const folder = c.folderId ? `${editor.contactFolderPath(u.user.id, c.folderId)}/` : '';
       files.set(`${upn}/Contacts/${folder}${itemFileName(c.displayName, c.id, 'vcf')}`, { kind: 'vcf', contact: { ...c, emailAddresses: [...c.emailAddresses], businessPhones: [...c.businessPhones] } });
     }
   }

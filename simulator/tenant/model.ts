@@ -82,6 +82,8 @@ export interface SimEvent extends Stamped {
 
 export interface SimContactFolder extends Stamped {
   displayName: string;
+  /** The contact folder it is a child folder of; null: a top folder (in the default Contacts folder). */
+  parentFolderId: string | null;
 }
 
 export interface SimContact extends Stamped {

@@ -6,16 +6,45 @@ import { isObject, type ServiceSource, type SourceChange, type SourceContext } f
 /** The default Contacts folder's scope name (its delta is /users/{id}/contacts/delta). */
 export const DEFAULT_CONTACTS = 'default';
 
-/** Contacts: the default folder and every contact folder, a delta each; contacts stored as Graph JSON. */
+/** A contact folder as backed up: its parent is the folder it was listed under (null: a top folder). */
+interface ContactFolder {
+  id: string;
+  displayName: string;
+  parentId: string | null;
+}
+
+/** Contacts: the default folder and every contact folder (nested ones too), a delta each; contacts stored as Graph JSON. */
 export class ContactsSource implements ServiceSource {
   readonly service = 'contacts' as const;
   constructor(private readonly ctx: SourceContext) {}
 
+  /**
+   * Every contact folder, nested ones too: /contactFolders lists only the top folders (those in the
+   * default Contacts folder), so each folder's childFolders are read in turn (a contact folder has
+   * no child count to skip the empty ones). `parentId` is null for a top folder.
+   */
+  private async folders(): Promise<ContactFolder[]> {
+    const { conn, userId } = this.ctx;
+    const top = await listAll<{ id: string; displayName: string }>(conn, `/users/${userId}/contactFolders?$top=250`, `contact folders of user ${userId}`);
+    const out: ContactFolder[] = top.map((f) => ({ id: f.id, displayName: f.displayName, parentId: null }));
+    const seen = new Set(out.map((f) => f.id));
+    for (let i = 0; i < out.length; i++) {
+      const parent = out[i]!;
+      const children = await listAll<{ id: string; displayName: string }>(conn, `/users/${userId}/contactFolders/${parent.id}/childFolders?$top=250`, `child folders of contact folder ${parent.id}`);
+      for (const c of children) {
+        if (seen.has(c.id)) continue; // a loop in what Graph answered: each folder once
+        seen.add(c.id);
+        out.push({ id: c.id, displayName: c.displayName, parentId: parent.id });
+      }
+    }
+    return out;
+  }
+
   async *changes(cursors: Record<string, string>): AsyncIterable<SourceChange> {
     const { conn, userId } = this.ctx;
-    let folders: { id: string; displayName: string }[];
+    let folders: ContactFolder[];
     try {
-      folders = await listAll(conn, `/users/${userId}/contactFolders?$top=250`, `contact folders of user ${userId}`);
+      folders = await this.folders();
     } catch (e) {
       if (isGraphReadFailure(e)) {
         yield { kind: 'scopeFailed', scope: FOLDERS_SCOPE, reason: e.message };
@@ -23,7 +52,9 @@ export class ContactsSource implements ServiceSource {
       }
       throw e;
     }
-    for (const f of folders) yield { kind: 'item', id: `folder:${f.id}`, scope: FOLDERS_SCOPE, version: f.displayName, meta: { type: 'folder', folderId: f.id, displayName: f.displayName } };
+    // The parent is part of the version: a folder moved into another one is recorded again.
+    for (const f of folders)
+      yield { kind: 'item', id: `folder:${f.id}`, scope: FOLDERS_SCOPE, version: f.parentId === null ? f.displayName : `${f.displayName}\0${f.parentId}`, meta: { type: 'folder', folderId: f.id, displayName: f.displayName, parentId: f.parentId } };
     yield { kind: 'scopeComplete', scope: FOLDERS_SCOPE, full: true };
     const live = new Set([DEFAULT_CONTACTS, ...folders.map((f) => f.id)]);
     for (const scope of Object.keys(cursors)) if (scope !== FOLDERS_SCOPE && !live.has(scope)) yield { kind: 'scopeGone', scope };

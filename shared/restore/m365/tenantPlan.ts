@@ -197,7 +197,8 @@ function layoutService(service: Service, versions: ItemVersion[]): { folders: st
       }
       entries.push({ e: { id: String(m.id), parentId: calendar, name: itemFileName(String(m.subject ?? ''), String(m.id), 'ics'), folder: false }, file: { chunks, convert: 'ics' } });
     } else if (m.type === 'folder') {
-      if (m.folderId !== 'default') entries.push({ e: { id: String(m.folderId), parentId: null, name: String(m.displayName ?? ''), folder: true } });
+      // A child contact folder under its parent (backups of earlier releases: every folder at the top).
+      if (m.folderId !== 'default') entries.push({ e: { id: String(m.folderId), parentId: (m.parentId as string | null) ?? null, name: String(m.displayName ?? ''), folder: true } });
     } else if (m.type === 'contact') {
       const parentId = m.folderId === 'default' ? null : String(m.folderId);
       entries.push({ e: { id: `contact:${String(m.id)}`, parentId, name: itemFileName(String(m.displayName ?? ''), String(m.id), 'vcf'), folder: false }, file: { chunks, convert: 'vcf' } });

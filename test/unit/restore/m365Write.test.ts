@@ -52,6 +52,59 @@ test('upload sessions: fragments in order, multiples of 320 KiB but the last, 41
   assert.equal(item.modified, '2025-01-01T00:00:00.000Z', 'fileSystemInfo of the session is kept');
 });
 
+test('attachment upload sessions: AttachmentItem with a size, fragments of at most 4 MB in order (416 otherwise), 200 until the last, whose 201 creates the attachment', () => {
+  const { u, tenant, uploads, call } = setUp();
+  const box = `/v1.0/users/${u.user.id}`;
+  const made = call('POST', `${box}/mailFolders/inbox/messages`, { subject: 'big', body: { content: 'x' }, singleValueExtendedProperties: [{ id: 'Integer 0x0E07', value: '0' }] });
+  const id = (made.json as { id: string }).id;
+  const data = Buffer.alloc(5 * 1024 * 1024 + 17, 9);
+  assert.equal(call('POST', `${box}/messages/${id}/attachments/createUploadSession`, { AttachmentItem: { attachmentType: 'file', name: 'big.bin' } }).status, 400, 'no size');
+  assert.equal(call('POST', `${box}/messages/nope/attachments/createUploadSession`, { AttachmentItem: { attachmentType: 'file', name: 'big.bin', size: data.length } }).status, 404);
+  const r = call('POST', `${box}/messages/${id}/attachments/createUploadSession`, { AttachmentItem: { attachmentType: 'file', name: 'big.bin', size: data.length, contentType: 'application/octet-stream' } });
+  assert.equal(r.status, 201);
+  const session = r.json as { uploadUrl: string; nextExpectedRanges: string[] };
+  assert.deepEqual(session.nextExpectedRanges, ['0'], 'Outlook sessions give the next start, not a range');
+  const url = new URL(session.uploadUrl);
+  const mib4 = 4 * 1024 * 1024;
+  const put = (first: number, last: number, total = data.length, headers: Record<string, string> = {}) =>
+    uploads.handle({ method: 'PUT', url, headers: { 'content-range': `bytes ${first}-${last}/${total}`, ...headers }, body: data.subarray(first, last + 1) });
+  assert.equal(put(0, mib4 - 1, data.length, { authorization: 'Bearer t' }).status, 401, 'no Authorization header on the upload URL');
+  assert.equal(put(0, mib4).status, 413, 'a fragment is at most 4 MB');
+  assert.equal(put(0, 99, data.length + 1).status, 400, 'the total is the AttachmentItem size');
+  const early = put(100, 199);
+  assert.equal(early.status, 416, 'not at the next expected byte');
+  assert.deepEqual((early.json as { nextExpectedRanges: string[] }).nextExpectedRanges, ['0']);
+  const first = put(0, mib4 - 1);
+  assert.equal(first.status, 200);
+  assert.deepEqual((first.json as { nextExpectedRanges: string[] }).nextExpectedRanges, [String(mib4)]);
+  assert.equal(put(0, 99).status, 416, 'a fragment sent twice');
+  const m = tenant.user(u.user.id).mailbox.messages.get(id)!;
+  assert.equal(m.hasAttachments, false, 'nothing is attached before the last fragment');
+  const done = put(mib4, data.length - 1);
+  assert.equal(done.status, 201);
+  assert.match(done.headers?.Location ?? '', new RegExp(`/messages/${id}/attachments/`));
+  assert.equal(m.hasAttachments, true);
+  assert.ok(summarizeMime(m.mime).attachments[0]!.data.equals(data), 'the attachment is byte-identical');
+  assert.equal(m.isDraft, false);
+});
+
+test('contact folders: /contactFolders lists the top folders, childFolders a folder\'s children; names unique among siblings', () => {
+  const { u, call } = setUp();
+  const box = `/v1.0/users/${u.user.id}/contactFolders`;
+  const top = call('POST', box, { displayName: 'Clients' });
+  assert.equal(top.status, 201);
+  const clients = (top.json as { id: string }).id;
+  const child = call('POST', `${box}/${clients}/childFolders`, { displayName: 'Europe' });
+  assert.equal(child.status, 201);
+  assert.equal((child.json as { parentFolderId: string }).parentFolderId, clients);
+  assert.equal(call('POST', `${box}/${clients}/childFolders`, { displayName: 'europe' }).status, 409, 'ErrorFolderExists among siblings');
+  assert.equal(call('POST', box, { displayName: 'Europe' }).status, 201, 'the same name at another level is another folder');
+  assert.equal(call('POST', `${box}/nope/childFolders`, { displayName: 'X' }).status, 404);
+  const filter = (path: string) => ((call('GET', `${path}?$filter=${encodeURIComponent("displayName eq 'Europe'")}`).json as { value: { parentFolderId: string }[] }).value);
+  assert.deepEqual(filter(`${box}/${clients}/childFolders`).map((f) => f.parentFolderId), [clients], 'a child folder found under its parent only');
+  assert.equal(filter(box).length, 1, 'the top Europe only');
+});
+
 test('conflictBehavior: fail answers 409 nameAlreadyExists, rename writes "name 1.ext", replace keeps the id', () => {
   const { u, editor, call } = setUp();
   const f = editor.addFile(u.user.id, 'Docs/a.txt', Buffer.from('old'));

@@ -13,9 +13,11 @@ export function contactBody(stored: Record<string, unknown>): Record<string, unk
 }
 
 /**
- * Contacts: folders by name (an existing one reused) and contacts from their stored JSON. In place,
+ * Contacts: the folder tree by path (a folder by name under its parent, an existing one reused; a
+ * child folder through its parent's childFolders) and contacts from their stored JSON. In place,
  * default-folder contacts go back to the default Contacts folder; to another user, everything goes
- * into one new folder named for the source and date (other folders as its child folders). A contact
+ * into one new folder named for the source and date (the top folders as its child folders, the
+ * tree kept below them). A contact
  * already there (restore map, or the same display name in its folder) is skipped; `rename` writes
  * another; `replace` creates the new one, then deletes the old one.
  */
@@ -33,7 +35,14 @@ export class ContactsWriter implements ServiceWriter {
       const label = String(m.displayName ?? '');
       try {
         if (m.type === 'folder') {
-          const r = await this.folder(ctx, root ? `${box}/contactFolders/${root}/childFolders` : `${box}/contactFolders`, label, item.sourceId);
+          // The plan puts parents first: a child folder goes under its restored parent (the top: the root, or the top folders in place).
+          const parentSource = (m.parentId as string | null) ?? null;
+          const parent = parentSource === null ? root : await ctx.map.get(`folder:${parentSource}`);
+          if (parentSource !== null && !parent) {
+            countFailure(counts, label, 'Its parent folder could not be restored; it is retried by the next run.');
+            return;
+          }
+          const r = await this.folder(ctx, parent ? `${box}/contactFolders/${parent}/childFolders` : `${box}/contactFolders`, label, item.sourceId);
           counts[r.created ? 'restored' : 'skipped']++;
           return;
         }

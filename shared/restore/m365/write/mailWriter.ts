@@ -158,7 +158,10 @@ export class MailWriter implements ServiceWriter {
     return created.id;
   }
 
-  /** A large attachment through an upload session (fragments to the pre-authenticated URL, no Authorization header). */
+  /**
+   * A large attachment (> 3 MB) through an upload session: fragments of 4 MiB in order to the
+   * pre-authenticated URL (no Authorization header), 200 for each but the last, whose 201 creates it.
+   */
   private async uploadAttachment(conn: GraphConnection, box: string, messageId: string, a: { name: string; contentType: string; data: Buffer }): Promise<void> {
     const s = await send<{ uploadUrl?: string }>(conn, 'POST', `${box}/messages/${messageId}/attachments/createUploadSession`, `upload "${a.name}"`, {
       AttachmentItem: { attachmentType: 'file', name: a.name, size: a.data.length, contentType: a.contentType },
@@ -171,6 +174,8 @@ export class MailWriter implements ServiceWriter {
         const res = await fetch(String(s.uploadUrl), { method: 'PUT', headers: { 'Content-Range': `bytes ${at}-${at + part.length - 1}/${a.data.length}`, 'Content-Length': String(part.length) }, body: part });
         await res.body?.cancel();
         if (res.status >= 300) throw new Error(`uploading attachment "${a.name}" answered ${res.status}`);
+        // Only the last fragment's 201 means the attachment exists; a 200 there would leave the message without it.
+        if (at + part.length === a.data.length && res.status !== 201) throw new Error(`uploading attachment "${a.name}" ended with ${res.status}, not 201 Created`);
       } finally {
         release();
       }

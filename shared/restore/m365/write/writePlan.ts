@@ -65,7 +65,8 @@ function folderTree(service: Service, metas: Meta[]): { folderOf: (m: Meta) => s
       continue;
     }
     if (service === 'contacts' && m.folderId === 'default') continue;
-    folders.set(keyOf(m), { name: String(service === 'onedrive' ? m.name : m.displayName), parent: service === 'contacts' ? null : ((m.parentId as string | null) ?? null) });
+    // Contact folders of earlier releases carry no parentId: they stay at the top, as they were restored then.
+    folders.set(keyOf(m), { name: String(service === 'onedrive' ? m.name : m.displayName), parent: (m.parentId as string | null) ?? null });
   }
   const parentKey = (p: string | null) => (p === null || roots.has(p) || !folders.has(p) ? null : p);
   const pathOf = (key: string | null): string[] | undefined => {
@@ -81,9 +82,8 @@ function folderTree(service: Service, metas: Meta[]): { folderOf: (m: Meta) => s
     return out.reverse();
   };
   const folderOf = (m: Meta): string | null => {
-    if (service === 'onedrive') return parentKey((m.parentId as string | null) ?? null);
+    if (service === 'onedrive' || isFolder(m)) return parentKey((m.parentId as string | null) ?? null);
     if (service === 'contacts') return m.folderId === 'default' ? null : String(m.folderId);
-    if (isFolder(m)) return parentKey((m.parentId as string | null) ?? null);
     return String(m.folderId);
   };
   return { folderOf, pathOf, isFolder, keyOf };
@@ -132,8 +132,8 @@ export async function planM365Write(
         const onTheWay = folder && p.length < prefix.length && startsWith(prefix, p);
         if (!onTheWay && !(p.length >= prefix.length && startsWith(p, prefix))) continue;
       }
-      // Parents as the writers read them: null for the top (the drive root, the mailbox root), else a planned folder.
-      const written = service === 'onedrive' || (service === 'mail' && folder) ? { ...meta, parentId: tree.folderOf(meta) } : meta;
+      // Parents as the writers read them: null for the top (the drive root, the mailbox root, the default Contacts folder), else a planned folder.
+      const written = service === 'onedrive' || ((service === 'mail' || service === 'contacts') && folder) ? { ...meta, parentId: tree.folderOf(meta) } : meta;
       items.push({ sourceId: String(meta.id), meta: written, chunks, size: 0, depth: folder ? own.length : Number.MAX_SAFE_INTEGER, folder });
     }
     items.sort((a, b) => a.depth - b.depth);
