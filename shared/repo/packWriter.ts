@@ -53,6 +53,11 @@ export class PackWriter {
     return t;
   }
 
+  /** The same tail, made elsewhere (a re-sealing worker) from this pack's key, ID, sealed key and entries: counted, not remade. */
+  adoptTail(tail: Buffer): void {
+    this.size += tail.length;
+  }
+
   /** Uploads the next block of the pack stream (one buffer, or pieces sent in order without a joining copy); `release` runs once its bytes are no longer needed. */
   stageBlock(data: Buffer | Buffer[], release: () => void): void {
     const blockId = Buffer.from(`block-${String(this.blockIds.length).padStart(6, '0')}`).toString('base64');

@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
-import { open, sealToPieces, type PrivateKey } from '../crypto';
+import { availableParallelism } from 'node:os';
+import type { PrivateKey } from '../crypto';
 import { forEachConcurrent } from '../concurrency';
 import { BackupError } from '../errors';
 import type { StoredRow } from '../storage';
 import { ChunkIndex } from './chunkIndex';
 import { packBlobName } from './layout';
 import { PackWriter } from './packWriter';
+import { ResealPool } from './resealPool';
 import type { LiveChunk, RepackPlan } from './repackPlan';
 import type { Repository } from './repository';
 import { macValid } from './rowMac';
@@ -76,42 +77,55 @@ export async function repackPacks(repo: Repository, privateKey: PrivateKey, plan
 
   let chunks = 0;
   let writtenBytes = 0;
-  await forEachConcurrent(plan.groups, PACKS_IN_FLIGHT, async (group) => {
-    // The group's old packs are fetched together (at most a few: a group is one new pack's worth).
-    for (const id of new Set(group.map((c) => c.pack))) void source(id);
-    const writer = new PackWriter(blobs, layout.packContainer, keys.publicKey);
-    const hash = createHash('sha256');
-    let block: Buffer[] = [];
-    let blockBytes = 0;
-    const flush = () => {
-      if (!blockBytes) return;
-      // The sealed pieces go out as they are: no copy of 8 MiB blocks joined from them.
-      writer.stageBlock(block, () => undefined);
-      block = [];
-      blockBytes = 0;
-    };
-    for (const c of group) {
-      const { key, ranges } = await source(c.pack);
-      const sealed = copyChunk(key, writer.packKey, ranges, c);
-      const length = sealed.reduce((n, b) => n + b.length, 0);
-      writer.addEntry(Buffer.from(c.id, 'hex'), length, c.raw);
-      for (const piece of sealed) hash.update(piece);
-      block.push(...sealed);
-      blockBytes += length;
-      if (blockBytes >= BLOCK_BYTES) flush();
-    }
-    release(group);
-    const tail = writer.tail();
-    hash.update(tail);
-    block.push(tail);
-    blockBytes += tail.length;
-    flush();
-    const d = await writer.finish(hash.digest());
-    await index.recordPack(d);
-    chunks += d.entries.length;
-    writtenBytes += d.size;
-    await onPackWritten?.();
-  });
+  const pool = new ResealPool(Math.min(PACKS_IN_FLIGHT, availableParallelism()));
+  try {
+    await forEachConcurrent(plan.groups, PACKS_IN_FLIGHT, async (group) => {
+      // The group's old packs are fetched together (at most a few: a group is one new pack's worth).
+      for (const id of new Set(group.map((c) => c.pack))) void source(id);
+      const writer = new PackWriter(blobs, layout.packContainer, keys.publicKey);
+      // The live chunks, still sealed, back to back in a buffer of its own (it moves to a worker).
+      const stream = Buffer.allocUnsafeSlow(group.reduce((n, c) => n + c.len, 0));
+      const oldKeys: Buffer[] = [];
+      const keyIndex = new Map<string, number>();
+      const keyOf = new Int32Array(group.length);
+      const ids = Buffer.allocUnsafeSlow(group.length * 32);
+      let at = 0;
+      for (const [i, c] of group.entries()) {
+        const { key, ranges } = await source(c.pack);
+        if (!keyIndex.has(c.pack)) keyIndex.set(c.pack, oldKeys.push(key) - 1);
+        keyOf[i] = keyIndex.get(c.pack)!;
+        ids.write(c.id, i * 32, 'hex');
+        at += sealedBytesOf(ranges, c).copy(stream, at);
+      }
+      release(group); // copied out: an old pack's bytes are not held for the re-sealing
+      const sealed = await pool.reseal({
+        packId: writer.packId,
+        packKey: writer.packKey,
+        sealedKey: writer.sealedKey,
+        oldKeys,
+        keyOf,
+        ids,
+        lengths: Int32Array.from(group, (c) => c.len),
+        rawLengths: Int32Array.from(group, (c) => c.raw),
+        stream,
+      });
+      for (const c of group) writer.addEntry(Buffer.from(c.id, 'hex'), c.len, c.raw);
+      writer.adoptTail(sealed.tail);
+      // Blocks are views of the re-sealed stream (no copies); the tail ends the last one.
+      for (let off = 0; off < sealed.stream.length; off += BLOCK_BYTES) {
+        const block = sealed.stream.subarray(off, Math.min(off + BLOCK_BYTES, sealed.stream.length));
+        writer.stageBlock(off + BLOCK_BYTES >= sealed.stream.length ? [block, sealed.tail] : block, () => undefined);
+      }
+      if (sealed.stream.length === 0) writer.stageBlock(sealed.tail, () => undefined);
+      const d = await writer.finish(sealed.sha256);
+      await index.recordPack(d);
+      chunks += d.entries.length;
+      writtenBytes += d.size;
+      await onPackWritten?.();
+    });
+  } finally {
+    await pool.close();
+  }
   return { packs: plan.groups.length, chunks, writtenBytes };
 }
 
@@ -141,11 +155,9 @@ function liveSpans(groups: LiveChunk[][]): Map<string, [number, number][]> {
   return out;
 }
 
-/** One live chunk, opened with its old pack's key and sealed with the new pack's (same plaintext, same length), as the cipher's pieces. */
-function copyChunk(oldKey: Buffer, newKey: Buffer, ranges: Range[], c: LiveChunk): Buffer[] {
+/** A live chunk's sealed bytes in the downloaded ranges of its old pack. */
+function sealedBytesOf(ranges: Range[], c: LiveChunk): Buffer {
   const r = ranges.find((x) => x.start <= c.off && c.off + c.len <= x.start + x.data.length);
   if (!r) throw new BackupError('INTEGRITY', `Chunk ${c.id} lies outside pack ${c.pack} (run verify).`);
-  const id = Buffer.from(c.id, 'hex');
-  const plain = open(oldKey, r.data.subarray(c.off - r.start, c.off - r.start + c.len), id, `chunk ${c.id} in pack ${c.pack}`);
-  return sealToPieces(newKey, [plain], id);
+  return r.data.subarray(c.off - r.start, c.off - r.start + c.len);
 }
