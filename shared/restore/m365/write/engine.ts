@@ -33,9 +33,11 @@ export function parseConflict(v: string | undefined): ConflictMode {
 export const destinationRootName = (part: Pick<PlannedWritePart, 'sourceUpn' | 'time'>) => `Restored from ${part.sourceUpn} ${part.time.slice(0, 10)}`;
 
 /**
- * Everything checked before anything is written: the path, the backed-up user, the target (exists,
- * has a mailbox / drive for the services asked), and the write roles of the restore app. One clear
- * error, nothing written. Returns the target of `--to-user` (undefined in place).
+ * Everything checked before anything is written: the path, the backed-up user or site, the target
+ * (exists, has a mailbox / drive for the services asked; a site still there), and the write roles of
+ * the restore app for what is written. What only restores to a folder (Teams, chats, groups, site
+ * lists) is refused by name. One clear error, nothing written. Returns the target of `--to-user`
+ * (undefined in place).
  */
 export async function checkM365Restore(repo: Repository, conn: GraphConnection, r: M365RestoreRequest): Promise<{ target?: { id: string; userPrincipalName: string } }> {
   const prefix = parsePathPrefix(r.path);
