@@ -39,6 +39,8 @@ Microsoft 365 (per tenant; each tenant has its own repository and password):
   restore <snapshot> <target-dir> --tenant <n> [--user <upn>] [--service <s>]... [--site <url|id>] [--team <name|id>] [--group <mail|id>]
   restore --tenant <n> [--user <upn>] [--service <s>]... [--at <time>] [--path <folder>]
           (--in-place | --to-user <upn>) [--conflict skip|rename|replace]     back into Microsoft 365
+  restore --tenant <n> --site <url|id> --in-place [--path <library>/<folder>] [--conflict ...]
+          a site's document libraries back into the site (lists, Teams, groups: to a folder only)
   verify [--read-data] | change-password | rebuild-index  --tenant <n>
 
 <snapshot> is "latest", a snapshot number as "snapshots" lists it, or a date-time such as 2026-11-20 or

@@ -115,6 +115,8 @@ export interface M365RestoreInput {
   destination: 'in-place' | 'user';
   /** The user written into (destination "user"): the admin's own input, like `user`. */
   targetUser?: string;
+  /** A SharePoint site (URL or id, as given) whose libraries go back into it; the admin's own input, like `user`. */
+  site?: string;
   conflict: 'skip' | 'rename' | 'replace';
   path?: string;
   /** Selected item or folder ids of `user` (the console's checkboxes; opaque Graph ids, no names): only these are restored. */

@@ -36,6 +36,7 @@ export function m365RequestOf(input: M365RestoreInput): M365RestoreRequest {
     tenantName: input.tenant,
     services: input.services,
     ...(input.user ? { user: input.user } : {}),
+    ...(input.site ? { scopes: { site: input.site } } : {}),
     ...(input.at ? { pointInTime: new Date(input.at) } : {}),
     destination: input.destination === 'user' ? { kind: 'user', user: input.targetUser ?? '' } : { kind: 'in-place' },
     conflict: input.conflict,

@@ -6,9 +6,10 @@ import { startM365Suite, type M365Suite, type SuiteTenant } from './support/m365
 import { getJson, startFunctionsHost, type FunctionsHostProcess } from './support/functionsHost';
 import type { SimUserData } from '../simulator/tenant/model';
 import { ArchiveTierBlobStore } from '../shared/storage';
+import { SiteEditor, type SimSite } from '../simulator/tenant/sites';
 
 const SHAPE = { users: 3, filesPerUser: 5, maxFileBytes: 300_000, messagesPerUser: 12, eventsPerUser: 2, contactsPerUser: 3, withoutMailbox: [2], withoutDrive: [] };
-const ROLES = ['User.Read.All', 'Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read', 'Files.ReadWrite.All', 'Mail.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Calendars.ReadWrite', 'Contacts.ReadWrite'];
+const ROLES = ['User.Read.All', 'Files.Read.All', 'Sites.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read', 'Files.ReadWrite.All', 'Sites.ReadWrite.All', 'Mail.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Calendars.ReadWrite', 'Contacts.ReadWrite'];
 
 const fileSet = (t: SuiteTenant, u: SimUserData) =>
   [...u.drive.values()].filter((i) => !i.folder && i.parentId).map((i) => `${t.editor.drivePath(u.user.id, i.id)}|${i.content?.toString('base64') ?? ''}|${i.modified}`).sort();
@@ -22,17 +23,26 @@ describe('restore into Microsoft 365 through the HTTP API on the local Durable h
   let stateDir: string;
   let files: string[];
   let mail: string[];
+  let site: SimSite;
+  let siteFiles: () => string[];
+  let libraryFiles: string[];
 
   before(async () => {
     suite = await startM365Suite([{ name: 'contoso', seed: 9, shape: SHAPE }]);
     t = suite.tenants.get('contoso')!;
     t.tenant.apps[0]!.roles = ROLES; // one app for both (no restore app registered: restores use the tenant's own)
     a = [...t.tenant.users.values()][0]!;
+    const sites = new SiteEditor(t.tenant);
+    site = sites.addSite({ name: 'vertrieb', displayName: 'Vertrieb' });
+    sites.addFile(sites.library(site), 'Angebote/Übersicht ✓.txt', Buffer.from('Angebote 2026\n'), '2025-06-07T08:09:10.000Z');
+    sites.addFile(sites.library(site), 'Angebote/Kunde A/angebot.bin', Buffer.alloc(300_000, 7), '2025-06-07T08:09:11.000Z');
+    siteFiles = () => [...sites.library(site).drive.values()].filter((i) => !i.folder).map((i) => `${i.name}|${i.content?.toString('base64') ?? ''}|${i.modified}`).sort();
     assert.equal((await suite.addTenant('contoso')).code, 0);
     const b = await suite.cli(['backup', '--tenant', 'contoso'], t.password);
     assert.equal(b.code, 0, b.stderr);
     files = fileSet(t, a);
     mail = mailSet(t, a);
+    libraryFiles = siteFiles();
     stateDir = join(suite.work, 'durable');
     host = await startFunctionsHost(suite.processEnv({ RESTORE_POLL_SECONDS: '1' }), stateDir);
   });
@@ -55,6 +65,10 @@ describe('restore into Microsoft 365 through the HTTP API on the local Durable h
       [{ user: upn, destination: { kind: 'in-place' }, path: 'Inbox/../x' }, 400, /is not a folder path/],
       [{ user: upn, destination: { kind: 'in-place' }, conflict: 'merge' }, 400, /skip, rename, replace/],
       [{ user: upn, path: 'Inbox' }, 400, /go with a destination/],
+      [{ site: 'vertrieb' }, 400, /"site" goes with a destination of kind "in-place"/],
+      [{ site: 'vertrieb', user: upn, destination: { kind: 'in-place' } }, 400, /restores one site/],
+      [{ site: 'nowhere', destination: { kind: 'in-place' } }, 404, /no backed-up site "nowhere"/],
+      [{ site: 'vertrieb', destination: { kind: 'in-place' }, services: ['teams'] }, 400, /cannot be restored into Microsoft 365/],
     ];
     for (const [body, status, message] of cases) {
       const r = await post(body);
@@ -102,6 +116,24 @@ describe('restore into Microsoft 365 through the HTTP API on the local Durable h
     assert.deepEqual(status.failures, []);
     assert.deepEqual(fileSet(t, a), files, 'every file back, byte-identical, same modification time, once');
     assert.deepEqual(mailSet(t, a), mail, 'every message back with its MIME, not a draft, once');
+  });
+
+  test('a site in place through POST /api/restores {site, destination in-place}: its library files back, once', async () => {
+    new SiteEditor(t.tenant).deleteItem(new SiteEditor(t.tenant).library(site), 'Angebote');
+    assert.notDeepEqual(siteFiles(), libraryFiles);
+    const start = await post({ site: site.webUrl, destination: { kind: 'in-place' } });
+    assert.equal(start.status, 202, JSON.stringify(start.body));
+    let status: Record<string, unknown> = {};
+    for (let i = 0; i < 1200; i++) {
+      status = (await getJson(`${host.origin}/api/restores/${String(start.body.id)}`)).body;
+      if (status.runtimeStatus === 'Completed' || status.runtimeStatus === 'Failed') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
+    assert.equal(status.site, site.webUrl);
+    assert.deepEqual((status.parts as { service: string }[]).map((p) => p.service), ['sharepoint']);
+    assert.deepEqual(status.failures, []);
+    assert.deepEqual(siteFiles(), libraryFiles, 'every library file back, byte-identical, same modification time, once');
   });
 
   test('from a point in time with the packs archived: rehydration first (durable-timer polls), then the restore', async () => {

@@ -74,7 +74,7 @@ async function tenantRestore(ctx: CliContext, args: ParsedArgs, snapshot: string
   return r.failures.length > 0 ? 3 : 0;
 }
 
-const INTO_GRAMMAR = 'm365-backup restore --tenant <n> [--user <upn>] [--service <s>]... [--at <time>] [--path <folder>] (--in-place | --to-user <upn>) [--conflict skip|rename|replace]';
+const INTO_GRAMMAR = 'm365-backup restore --tenant <n> [--user <upn> | --site <url|id>] [--service <s>]... [--at <time>] [--path <folder>] (--in-place | --to-user <upn>) [--conflict skip|rename|replace]';
 
 /**
  * Restore back into Microsoft 365 (in place, or into another user under "Restored from <upn>
@@ -96,6 +96,8 @@ async function intoM365(ctx: CliContext, args: ParsedArgs): Promise<number> {
     tenantName: t.record.name,
     services,
     ...(args.m365.user ? { user: args.m365.user } : {}),
+    // A site (its libraries), or a team / group: refused by name by the checks (folder only).
+    ...(args.m365.site || args.m365.team || args.m365.group ? { scopes: { site: args.m365.site, team: args.m365.team, group: args.m365.group } } : {}),
     ...(args.m365.at ? { pointInTime: args.m365.at } : {}),
     destination: into.inPlace ? { kind: 'in-place' } : { kind: 'user', user: into.toUser! },
     conflict,

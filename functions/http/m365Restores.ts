@@ -40,11 +40,11 @@ export async function startM365Restore(
   context: InvocationContext,
   tenant: string,
   key: PrivateKey,
-  o: { services: Service[]; user?: string; at?: Date; destination: Exclude<Destination, { kind: 'folder' }>; conflict: ConflictMode; path?: string; items?: string[] },
+  o: { services: Service[]; user?: string; site?: string; at?: Date; destination: Exclude<Destination, { kind: 'folder' }>; conflict: ConflictMode; path?: string; items?: string[] },
 ): Promise<string> {
   const { repo, conn } = await restoreGraphOf(tenant);
   const name = (await appServices().tenant(tenant)).record.name;
-  const request: M365RestoreRequest = { tenantName: name, services: o.services, ...(o.user ? { user: o.user } : {}), ...(o.at ? { pointInTime: o.at } : {}), destination: o.destination, conflict: o.conflict, ...(o.path !== undefined ? { path: o.path } : {}) };
+  const request: M365RestoreRequest = { tenantName: name, services: o.services, ...(o.user ? { user: o.user } : {}), ...(o.site ? { scopes: { site: o.site } } : {}), ...(o.at ? { pointInTime: o.at } : {}), destination: o.destination, conflict: o.conflict, ...(o.path !== undefined ? { path: o.path } : {}) };
   if (o.items && o.path !== undefined) throw new BackupError('USAGE', 'Give "items" or "path", not both.');
   if (o.items) await checkSelectedItems(repo, key, request, o.items);
   const { sessionId } = await beginM365Restore(repo, key, conn, request);
@@ -55,6 +55,7 @@ export async function startM365Restore(
       sessionId,
       services: o.services,
       ...(o.user ? { user: o.user } : {}),
+      ...(o.site ? { site: o.site } : {}),
       ...(o.at ? { at: o.at.toISOString() } : {}),
       destination: o.destination.kind,
       ...(o.destination.kind === 'user' ? { targetUser: o.destination.user } : {}),
@@ -82,6 +83,7 @@ export async function m365RestoreStatus(id: string, into: DurableOrchestrationSt
     id,
     runtimeStatus: into.runtimeStatus,
     destination: input.destination === 'user' ? { kind: 'user', user: input.targetUser } : { kind: 'in-place' },
+    ...(input.site ? { site: input.site } : {}),
     conflict: input.conflict,
     progress: into.customStatus,
     counts: progress.counts ?? { restored: 0, skipped: 0, renamed: 0, failed: 0 },

@@ -18,12 +18,20 @@ import { optionalUser, parseServices } from './backups';
 import { errorResponse, instanceOf, jsonBody, optionalString, requiredString, jsonEndpoint } from './respond';
 
 
+/** The "site" field: a site's URL or id as the backup lists it (one line, at most 400 characters). */
+function optionalSite(body: Record<string, unknown>): string | undefined {
+  const site = optionalString(body, 'site')?.trim();
+  if (site === undefined) return undefined;
+  if (site === '' || site.length > 400 || /[\u0000-\u001f]/.test(site)) throw new BackupError('USAGE', '"site" must be a site URL or id as the backup lists it.');
+  return site;
+}
+
 /** Every restore is in the audit log (who, what, when, where to), whichever door it came through. */
-function auditApiRestore(repo: Repository, caller: Caller, restoreId: string, what: { user?: string; services: string[]; at?: Date; path?: string; items?: string[] }, where: AuditEntry['where']): Promise<void> {
+function auditApiRestore(repo: Repository, caller: Caller, restoreId: string, what: { user?: string; site?: string; services: string[]; at?: Date; path?: string; items?: string[] }, where: AuditEntry['where']): Promise<void> {
   return appendAudit(repo, {
     time: new Date().toISOString(),
     who: caller.via === 'key' ? 'function key' : caller.upn || caller.name,
-    what: { ...(what.user ? { user: what.user } : {}), services: what.services, ...(what.at ? { at: what.at.toISOString() } : {}), ...(what.path ? { path: what.path } : {}), ...(what.items ? { items: what.items } : {}) },
+    what: { ...(what.user ? { user: what.user } : {}), ...(what.site ? { site: what.site } : {}), services: what.services, ...(what.at ? { at: what.at.toISOString() } : {}), ...(what.path ? { path: what.path } : {}), ...(what.items ? { items: what.items } : {}) },
     where,
     restoreId,
     via: 'api',
@@ -31,7 +39,7 @@ function auditApiRestore(repo: Repository, caller: Caller, restoreId: string, wh
 }
 
 /**
- * POST /api/restores {tenant, password, user?, services?, at?, destination?, path?, conflict?} ->
+ * POST /api/restores {tenant, password, user?, site?, services?, at?, destination?, path?, conflict?} ->
  * 202 with the status URLs. Destination "folder" (default) writes the zip as before; "in-place" and
  * "user" write back into Microsoft 365 (every check — target, mailbox, write roles, path — is made
  * here, before anything is written, so bad input is a 4xx). The password opens the key here, in the
@@ -40,7 +48,7 @@ function auditApiRestore(repo: Repository, caller: Caller, restoreId: string, wh
 jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClient: true, access: ['Backup.Operator'] }, async (req, context, caller) => {
   let session: { repo: Awaited<ReturnType<ReturnType<typeof appServices>['tenant']>>['repo']; id: string } | undefined;
   try {
-    const body = await jsonBody(req, ['tenant', 'password', 'user', 'services', 'at', 'destination', 'path', 'conflict', 'items']);
+    const body = await jsonBody(req, ['tenant', 'password', 'user', 'site', 'services', 'at', 'destination', 'path', 'conflict', 'items']);
     const tenant = requiredString(body, 'tenant');
     const password = requiredString(body, 'password');
     const user = optionalUser(body);
@@ -53,14 +61,17 @@ jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClie
     const conflictText = optionalString(body, 'conflict');
     const items = parseItemIds(body.items);
     if (destination.kind === 'folder' && (path !== undefined || conflictText !== undefined || items !== undefined)) throw new BackupError('USAGE', '"path", "conflict" and "items" go with a destination of kind "in-place" or "user".');
+    const site = optionalSite(body);
+    if (site !== undefined && destination.kind !== 'in-place') throw new BackupError('USAGE', '"site" goes with a destination of kind "in-place" (a site\'s libraries back into the site); restore a site to a folder with the CLI (restore --site).');
+    if (site !== undefined && (user !== undefined || items !== undefined)) throw new BackupError('USAGE', '"site" restores one site: give it without "user" and "items".');
     if (items && !user) throw new BackupError('USAGE', '"items" are items of one user: name the user as "user".');
     if (destination.kind !== 'folder') {
       const conflict = parseConflict(conflictText);
       parsePathPrefix(path);
       const { repo } = await appServices().tenant(tenant);
       const key = await withPasswordThrottle(repo, () => repo.unlock(password));
-      const instanceId = await startM365Restore(context, tenant, key, { services, ...(user ? { user } : {}), ...(at ? { at } : {}), destination, conflict, ...(path !== undefined ? { path } : {}), ...(items ? { items } : {}) });
-      await auditApiRestore(repo, caller, instanceId, { user, services, at, path, items }, { ...destination, conflict });
+      const instanceId = await startM365Restore(context, tenant, key, { services, ...(user ? { user } : {}), ...(site ? { site } : {}), ...(at ? { at } : {}), destination, conflict, ...(path !== undefined ? { path } : {}), ...(items ? { items } : {}) });
+      await auditApiRestore(repo, caller, instanceId, { user, site, services, at, path, items }, { ...destination, conflict });
       const base = new URL(req.url).origin;
       return { status: 202, headers: { Location: `${base}/api/restores/${instanceId}` }, jsonBody: { id: instanceId, statusUri: `${base}/api/restores/${instanceId}` } };
     }

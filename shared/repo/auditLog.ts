@@ -16,7 +16,7 @@ export interface AuditEntry {
   /** Who started it (UPN; "function key" for a key holder). */
   who: string;
   /** What was restored: the user (or every user), services, point in time, folder, items. */
-  what: { user?: string; services: string[]; at?: string; path?: string; items?: string[] };
+  what: { user?: string; site?: string; services: string[]; at?: string; path?: string; items?: string[] };
   /** Where to: a zip download, in place, or another user's mailbox/OneDrive. */
   where: { kind: 'folder' | 'in-place' | 'user'; user?: string; conflict?: string };
   /** The restore's id (GET /api/restores/{id}). */

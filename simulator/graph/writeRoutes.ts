@@ -5,6 +5,7 @@ import { graphError, json, type SimRequest, type SimResponse } from './http';
 import type { RouteContext, RouteMatch } from './routes';
 import { contactFolderJson, contactJson, driveItemJson, mailFolderJson, messageJson } from './shapes';
 import { ATTACHMENT_RULES, type UploadSessions } from './uploadSessions';
+import { matchSiteWriteRoute } from './siteWriteRoutes';
 
 export interface WriteRouteContext extends RouteContext {
   /** The application permissions of the request's token. */
@@ -73,6 +74,7 @@ export function matchWriteRoute(req: SimRequest, tenant: SimTenant, ctx: WriteRo
   const beta = req.url.pathname.startsWith('/beta/');
   const path = req.url.pathname.replace(/^\/(v1\.0|beta)/, '');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'drives' || parts[0] === 'sites') return matchSiteWriteRoute(req, tenant, ctx, parts);
   if (parts[0] !== 'users' || !parts[1]) return undefined;
   let u: SimUserData;
   try {
@@ -91,73 +93,7 @@ export function matchWriteRoute(req: SimRequest, tenant: SimTenant, ctx: WriteRo
   // ---- OneDrive: path-addressed items (".../root:/name", ".../items/{id}:/name:/content") ----
   if (rest[0] === 'drive') {
     if (!u.user.hasDrive) return undefined;
-    const raw = req.url.pathname.replace(/^\/(v1\.0|beta)\/users\/[^/]+\/drive\//, '');
-    const addressed = /^(root|items\/([^/:]+)):\/(.+?)(?::\/(content|createUploadSession)|:)?$/.exec(raw);
-    if (addressed) {
-      const parentId = addressed[1] === 'root' ? u.rootId : decodeURIComponent(addressed[2]!);
-      const name = decodeURIComponent(addressed[3]!);
-      const action = addressed[4];
-      const parent = u.drive.get(parentId);
-      const child = (n: string) => [...u.drive.values()].find((i) => i.parentId === parentId && i.name.toLowerCase() === n.toLowerCase());
-      if (!action && method === 'GET') return plain('drive.byPath', () => (!parent ? itemNotFound() : ((c) => (c ? json(200, driveItemJson(u, c, c.folder ? undefined : ctx.downloadUrl(tenant, u, c.id))) : itemNotFound()))(child(name))));
-      if (action === 'content' && method === 'PUT')
-        return plain('drive.upload', needs(FILES_WRITE, () => (!parent ? itemNotFound() : putFile(tenant, u, parentId, name, req.body, req.url.searchParams.get('@microsoft.graph.conflictBehavior') ?? 'replace', undefined))));
-      if (action === 'createUploadSession' && method === 'POST')
-        return plain(
-          'drive.uploadSession',
-          needs(FILES_WRITE, () => {
-            if (!parent) return itemNotFound();
-            const item = (body(req).item ?? {}) as { '@microsoft.graph.conflictBehavior'?: string; fileSystemInfo?: { createdDateTime?: string; lastModifiedDateTime?: string } };
-            const behavior = item['@microsoft.graph.conflictBehavior'] ?? 'fail';
-            if (behavior === 'fail' && child(name)) return graphError(409, 'nameAlreadyExists', 'The specified item name already exists.');
-            return json(200, ctx.uploads.open((content) => putFile(tenant, u, parentId, name, content, behavior, item.fileSystemInfo)));
-          }),
-        );
-      return undefined;
-    }
-    if (rest[1] === 'items' && rest[2] && rest.length === 3 && (method === 'PATCH' || method === 'DELETE')) {
-      const item = u.drive.get(rest[2]);
-      return plain(
-        method === 'PATCH' ? 'drive.patch' : 'drive.delete',
-        needs(FILES_WRITE, () => {
-          if (!item) return itemNotFound();
-          if (method === 'DELETE') {
-            u.drive.delete(item.id);
-            tenant.tombstone(u, item.id, 'drive');
-            return { status: 204 };
-          }
-          const b = body(req) as { fileSystemInfo?: { createdDateTime?: string; lastModifiedDateTime?: string } };
-          if (b.fileSystemInfo?.createdDateTime) item.created = b.fileSystemInfo.createdDateTime;
-          if (b.fileSystemInfo?.lastModifiedDateTime) item.modified = b.fileSystemInfo.lastModifiedDateTime;
-          item.eTagVersion++;
-          item.version = tenant.stamp();
-          return json(200, driveItemJson(u, item));
-        }),
-      );
-    }
-    const childrenOf = rest[1] === 'root' && rest[2] === 'children' && rest.length === 3 ? u.rootId : rest[1] === 'items' && rest[3] === 'children' && rest.length === 4 ? rest[2]! : undefined;
-    if (childrenOf !== undefined && method === 'POST')
-      return plain(
-        'drive.createFolder',
-        needs(FILES_WRITE, () => {
-          if (!u.drive.has(childrenOf)) return itemNotFound();
-          const b = body(req) as { name?: string; folder?: unknown; '@microsoft.graph.conflictBehavior'?: string };
-          if (typeof b.name !== 'string' || !b.folder) return graphError(400, 'invalidRequest', 'A folder needs a name and "folder": {}.');
-          const taken = (n: string) => [...u.drive.values()].some((i) => i.parentId === childrenOf && i.name.toLowerCase() === n.toLowerCase());
-          let name = b.name;
-          if (taken(name)) {
-            const behavior = b['@microsoft.graph.conflictBehavior'] ?? 'fail';
-            if (behavior === 'fail') return graphError(409, 'nameAlreadyExists', 'The specified item name already exists.');
-            if (behavior === 'rename') name = freeName(taken, name);
-            else return json(200, driveItemJson(u, [...u.drive.values()].find((i) => i.parentId === childrenOf && i.name.toLowerCase() === name.toLowerCase())!));
-          }
-          const now = new Date().toISOString();
-          const f: SimDriveItem = { id: tenant.newId(), name, parentId: childrenOf, folder: true, created: now, modified: now, version: tenant.stamp(), eTagVersion: 1, cTagVersion: 1 };
-          u.drive.set(f.id, f);
-          return json(201, driveItemJson(u, f));
-        }),
-      );
-    return undefined;
+    return driveWriteRoute(req, tenant, ctx, u, rest, req.url.pathname.replace(/^\/(v1\.0|beta)\/users\/[^/]+\/drive\//, ''), 'drive');
   }
 
   const box = u.mailbox;
@@ -341,6 +277,84 @@ export function matchWriteRoute(req: SimRequest, tenant: SimTenant, ctx: WriteRo
       }),
     );
   return undefined;
+}
+
+/**
+ * The writes into one drive (a user's OneDrive, or a site's document library under /drives/{id}):
+ * `rest` starts with the drive segment, `raw` is the path after the drive ("root:/a/b:/content").
+ * Route names start with `names` ("drive" or "library"), so tests count each kind.
+ */
+export function driveWriteRoute(req: SimRequest, tenant: SimTenant, ctx: WriteRouteContext, u: SimUserData, rest: string[], raw: string, names: string): RouteMatch | undefined {
+  const method = req.method.toUpperCase();
+  const roles = () => ctx.roles(req.headers.authorization);
+  const needs = (granted: string[], run: () => SimResponse) => () => (granted.some((r) => roles().includes(r)) ? run() : denied());
+  const plain = (name: string, run: () => SimResponse): RouteMatch => ({ name, deltaWithToken: false, run });
+    const addressed = /^(root|items\/([^/:]+)):\/(.+?)(?::\/(content|createUploadSession)|:)?$/.exec(raw);
+    if (addressed) {
+      const parentId = addressed[1] === 'root' ? u.rootId : decodeURIComponent(addressed[2]!);
+      const name = decodeURIComponent(addressed[3]!);
+      const action = addressed[4];
+      const parent = u.drive.get(parentId);
+      const child = (n: string) => [...u.drive.values()].find((i) => i.parentId === parentId && i.name.toLowerCase() === n.toLowerCase());
+      if (!action && method === 'GET') return plain(`${names}.byPath`, () => (!parent ? itemNotFound() : ((c) => (c ? json(200, driveItemJson(u, c, c.folder ? undefined : ctx.downloadUrl(tenant, u, c.id))) : itemNotFound()))(child(name))));
+      if (action === 'content' && method === 'PUT')
+        return plain(`${names}.upload`, needs(FILES_WRITE, () => (!parent ? itemNotFound() : putFile(tenant, u, parentId, name, req.body, req.url.searchParams.get('@microsoft.graph.conflictBehavior') ?? 'replace', undefined))));
+      if (action === 'createUploadSession' && method === 'POST')
+        return plain(
+          `${names}.uploadSession`,
+          needs(FILES_WRITE, () => {
+            if (!parent) return itemNotFound();
+            const item = (body(req).item ?? {}) as { '@microsoft.graph.conflictBehavior'?: string; fileSystemInfo?: { createdDateTime?: string; lastModifiedDateTime?: string } };
+            const behavior = item['@microsoft.graph.conflictBehavior'] ?? 'fail';
+            if (behavior === 'fail' && child(name)) return graphError(409, 'nameAlreadyExists', 'The specified item name already exists.');
+            return json(200, ctx.uploads.open((content) => putFile(tenant, u, parentId, name, content, behavior, item.fileSystemInfo)));
+          }),
+        );
+      return undefined;
+    }
+    if (rest[1] === 'items' && rest[2] && rest.length === 3 && (method === 'PATCH' || method === 'DELETE')) {
+      const item = u.drive.get(rest[2]);
+      return plain(
+        method === 'PATCH' ? `${names}.patch` : `${names}.delete`,
+        needs(FILES_WRITE, () => {
+          if (!item) return itemNotFound();
+          if (method === 'DELETE') {
+            u.drive.delete(item.id);
+            tenant.tombstone(u, item.id, 'drive');
+            return { status: 204 };
+          }
+          const b = body(req) as { fileSystemInfo?: { createdDateTime?: string; lastModifiedDateTime?: string } };
+          if (b.fileSystemInfo?.createdDateTime) item.created = b.fileSystemInfo.createdDateTime;
+          if (b.fileSystemInfo?.lastModifiedDateTime) item.modified = b.fileSystemInfo.lastModifiedDateTime;
+          item.eTagVersion++;
+          item.version = tenant.stamp();
+          return json(200, driveItemJson(u, item));
+        }),
+      );
+    }
+    const childrenOf = rest[1] === 'root' && rest[2] === 'children' && rest.length === 3 ? u.rootId : rest[1] === 'items' && rest[3] === 'children' && rest.length === 4 ? rest[2]! : undefined;
+    if (childrenOf !== undefined && method === 'POST')
+      return plain(
+        `${names}.createFolder`,
+        needs(FILES_WRITE, () => {
+          if (!u.drive.has(childrenOf)) return itemNotFound();
+          const b = body(req) as { name?: string; folder?: unknown; '@microsoft.graph.conflictBehavior'?: string };
+          if (typeof b.name !== 'string' || !b.folder) return graphError(400, 'invalidRequest', 'A folder needs a name and "folder": {}.');
+          const taken = (n: string) => [...u.drive.values()].some((i) => i.parentId === childrenOf && i.name.toLowerCase() === n.toLowerCase());
+          let name = b.name;
+          if (taken(name)) {
+            const behavior = b['@microsoft.graph.conflictBehavior'] ?? 'fail';
+            if (behavior === 'fail') return graphError(409, 'nameAlreadyExists', 'The specified item name already exists.');
+            if (behavior === 'rename') name = freeName(taken, name);
+            else return json(200, driveItemJson(u, [...u.drive.values()].find((i) => i.parentId === childrenOf && i.name.toLowerCase() === name.toLowerCase())!));
+          }
+          const now = new Date().toISOString();
+          const f: SimDriveItem = { id: tenant.newId(), name, parentId: childrenOf, folder: true, created: now, modified: now, version: tenant.stamp(), eTagVersion: 1, cTagVersion: 1 };
+          u.drive.set(f.id, f);
+          return json(201, driveItemJson(u, f));
+        }),
+      );
+    return undefined;
 }
 
 /** A file written under its parent with a conflict behaviour (fail: 409; rename: "name 1.ext"; replace: new content, same id). */

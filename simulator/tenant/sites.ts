@@ -105,6 +105,11 @@ export class SiteEditor {
     return lib;
   }
 
+  /** A library deleted with everything in it (a restore recreates it). */
+  deleteLibrary(site: SimSite, name: string): void {
+    site.libraries = site.libraries.filter((l) => l.user.displayName !== name);
+  }
+
   library(site: SimSite, name = 'Documents'): SimLibrary {
     const l = site.libraries.find((x) => x.user.displayName === name);
     if (!l) throw new Error(`simulator: no library ${name} in ${site.name}`);

@@ -1,12 +1,13 @@
 import type { PrivateKey } from '../../../crypto';
 import { BackupError, isBackupError } from '../../../errors';
 import type { GraphConnection, Service } from '../../../graph';
-import { partFailureReason } from '../../../m365';
+import { partFailureReason, scopeOf, servicesOfEntry } from '../../../m365';
 import { forEachConcurrent } from '../../../concurrency';
 import { archiveState, ChunkReader, rehydratePacks, RestoreMapStore, saveUnitFailures, type ChunkLocation, type Repository } from '../../../repo';
-import { directoryUsers, type TenantSelection } from '../tenantPlan';
+import { directoryUsers, readDirectory, type TenantSelection } from '../tenantPlan';
+import { selectEntries } from '../scopeSelection';
 import { itemContent } from './itemContent';
-import { checkTargetServices, checkWriteRoles, resolveTargetUser } from './permissions';
+import { checkTargetServices, checkTargetSite, checkWriteRoles, resolveTargetUser } from './permissions';
 import { addCounts, countFailure, emptyCounts, type ConflictMode, type RestoreDestination, type RestoreItem, type WriterCounts } from './serviceWriter';
 import { writerFor } from './writers';
 import { parsePathPrefix, planM365Write, UNIT_ITEMS, unitCount, type M365WritePlan, type PlannedWritePart } from './writePlan';
@@ -32,30 +33,56 @@ export function parseConflict(v: string | undefined): ConflictMode {
 export const destinationRootName = (part: Pick<PlannedWritePart, 'sourceUpn' | 'time'>) => `Restored from ${part.sourceUpn} ${part.time.slice(0, 10)}`;
 
 /**
- * Everything checked before anything is written: the path, the backed-up user, the target (exists,
- * has a mailbox / drive for the services asked), and the write roles of the restore app. One clear
- * error, nothing written. Returns the target of `--to-user` (undefined in place).
+ * Everything checked before anything is written: the path, the backed-up user or site, the target
+ * (exists, has a mailbox / drive for the services asked; a site still there), and the write roles of
+ * the restore app for what is written. What only restores to a folder (Teams, chats, groups, site
+ * lists) is refused by name. One clear error, nothing written. Returns the target of `--to-user`
+ * (undefined in place).
  */
 export async function checkM365Restore(repo: Repository, conn: GraphConnection, r: M365RestoreRequest): Promise<{ target?: { id: string; userPrincipalName: string } }> {
-  parsePathPrefix(r.path);
+  const prefix = parsePathPrefix(r.path);
+  const scoped = r.scopes !== undefined && Object.values(r.scopes).some((v) => v !== undefined);
+  if (r.scopes?.team !== undefined || r.scopes?.group !== undefined || r.services.some((s) => s === 'teams' || s === 'groups' || s === 'chats'))
+    throw new BackupError('USAGE', `${FOLDER_ONLY} Restore them to a folder (without --in-place / --to-user, or destination {"kind":"folder"}).`);
+  if (scoped && r.destination.kind === 'user') throw new BackupError('USAGE', 'A SharePoint site is restored into Microsoft 365 in place only (--in-place); a restore to another site is not available yet.');
+  if (r.scopes?.site !== undefined && prefix?.[0]?.toLowerCase() === 'lists')
+    throw new BackupError('USAGE', "A site's lists restore to a folder only (as JSON and CSV): --path names a document library and a folder in it, e.g. Documents/2026.");
   if (r.destination.kind === 'user' && r.user === undefined) throw new BackupError('USAGE', 'A restore to another user restores one user: add the user whose backup is restored (--user / "user").');
+  if (scoped) {
+    // Only what the selection names is written: the roles of its services, each site still there.
+    const entries = await selectEntries(readDirectory(repo, r.tenantName), r.tenantName, r.user, r.scopes ?? {});
+    const services = [...new Set(entries.flatMap((e) => servicesOfEntry(e.id, r.services)))];
+    await checkWriteRoles(conn, services);
+    for (const e of entries) {
+      const site = scopeOf(e.id);
+      if (site?.kind === 'site' && services.includes('sharepoint')) await checkTargetSite(conn, { id: site.id, displayName: e.displayName || e.userPrincipalName });
+    }
+    const users = entries.filter((e) => !scopeOf(e.id));
+    for (const u of users) await checkTargetServices(conn, await liveUser(conn, r, u.id), r.services);
+    return {};
+  }
   const sources = await directoryUsers(repo, r.tenantName, r.user);
-  await checkWriteRoles(conn, r.services);
+  // The roles of what is written: a user's services for one user; the whole tenant's sites need SharePoint's too.
+  await checkWriteRoles(conn, [...new Set(sources.flatMap((e) => servicesOfEntry(e.id, r.services)))]);
   if (r.destination.kind === 'user') {
     const target = await resolveTargetUser(conn, r.destination.user);
     if (sources.some((s) => s.id === target.id)) throw new BackupError('USAGE', `"${r.destination.user}" is the user being restored: use an in-place restore instead.`);
     await checkTargetServices(conn, target, r.services);
     return { target };
   }
-  if (r.user !== undefined) {
-    const live = await resolveTargetUser(conn, sources[0]!.id).catch((e: unknown) => {
-      if (isBackupError(e, 'NOT_FOUND')) throw new BackupError('NOT_FOUND', `User "${r.user}" is no longer in tenant "${r.tenantName}": restore it to another user (--to-user).`);
-      throw e;
-    });
-    await checkTargetServices(conn, live, r.services);
-  }
+  if (r.user !== undefined) await checkTargetServices(conn, await liveUser(conn, r, sources[0]!.id), r.services);
   return {};
 }
+
+/** What only a folder restore can bring back (no writer into Microsoft 365). */
+export const FOLDER_ONLY = 'Teams channels, chats and group conversations cannot be restored into Microsoft 365 (m365-backup has no writer for them); neither can SharePoint lists.';
+
+/** The backed-up user, as Graph has it today (in place): NOT_FOUND when the user is gone. */
+const liveUser = (conn: GraphConnection, r: M365RestoreRequest, id: string) =>
+  resolveTargetUser(conn, id).catch((e: unknown) => {
+    if (isBackupError(e, 'NOT_FOUND')) throw new BackupError('NOT_FOUND', `User "${r.user}" is no longer in tenant "${r.tenantName}": restore it to another user (--to-user).`);
+    throw e;
+  });
 
 /** The plan of a restore into Microsoft 365 (after `checkM365Restore`). */
 export async function planM365Restore(repo: Repository, key: PrivateKey, r: M365RestoreRequest, target?: { id: string; userPrincipalName: string }): Promise<M365WritePlan> {

@@ -41,7 +41,7 @@ export class OneDriveWriter implements ServiceWriter {
 
   async write(ctx: WriterContext, items: readonly RestoreItem[]): Promise<WriterCounts> {
     const counts = emptyCounts();
-    const drive = `/users/${ctx.targetUserId}/drive`;
+    const drive = ctx.drive ?? `/users/${ctx.targetUserId}/drive`;
     const top = ctx.destinationRoot ? (await this.folder(ctx, drive, 'root', ctx.destinationRoot, `__root__`)).id : 'root';
     await foldersThenItems(items, async (item) => {
       const m = item.meta;

@@ -3,15 +3,22 @@ import type { GraphConnection, Service } from '../../../graph';
 import { send, sendOr404, statusOf } from './graphWrite';
 
 /**
- * The application permission each service's writer needs (either one of a list). Sites, groups and
- * teams have no writer into Microsoft 365 yet: they restore to folders only, and are skipped here.
+ * The application permission each service's writer needs (either one of a list). SharePoint needs
+ * Sites.ReadWrite.All itself: Files.ReadWrite.All writes files, but recreating a missing library
+ * (POST /sites/{id}/lists) needs Sites.Manage.All or Sites.ReadWrite.All, and one role that does
+ * everything is checked once, before anything is written. Groups, teams and chats have no writer
+ * into Microsoft 365: they restore to folders only, and are skipped here.
  */
 export const WRITE_ROLES: Partial<Record<Service, readonly string[]>> = {
   onedrive: ['Files.ReadWrite.All', 'Sites.ReadWrite.All'],
   mail: ['Mail.ReadWrite'],
   calendar: ['Calendars.ReadWrite'],
   contacts: ['Contacts.ReadWrite'],
+  sharepoint: ['Sites.ReadWrite.All'],
 };
+
+/** The services written into a mailbox (the others write into a drive or a site). */
+const MAILBOX_SERVICES: readonly Service[] = ['mail', 'calendar', 'contacts'];
 /** Beta importMime (messages back as delivered, full MIME); without it mail goes the JSON way. */
 export const IMPORT_MIME_ROLE = 'Mail-Advanced.ReadWrite.All';
 
@@ -59,15 +66,21 @@ export async function resolveTargetUser(conn: GraphConnection, user: string): Pr
 
 /** The target must have what the services write into: a mailbox (mail, calendar, contacts) and a drive (OneDrive). */
 export async function checkTargetServices(conn: GraphConnection, user: { id: string; userPrincipalName: string }, requested: readonly Service[]): Promise<void> {
-  const services = requested.filter((s) => WRITE_ROLES[s]);
+  const services = requested.filter((s) => WRITE_ROLES[s] && s !== 'sharepoint');
   const probe = async (path: string, lacks: string) => {
     try {
       await send(conn, 'GET', path, `the ${lacks} of ${user.userPrincipalName}`);
     } catch (e) {
-      if (statusOf(e) === 404) throw new BackupError('USAGE', `User "${user.userPrincipalName}" has no ${lacks}: ${services.filter((s) => (lacks === 'drive' ? s === 'onedrive' : s !== 'onedrive')).join(', ')} cannot be restored into it.`);
+      if (statusOf(e) === 404) throw new BackupError('USAGE', `User "${user.userPrincipalName}" has no ${lacks}: ${services.filter((s) => (lacks === 'drive' ? s === 'onedrive' : MAILBOX_SERVICES.includes(s))).join(', ')} cannot be restored into it.`);
       throw e;
     }
   };
-  if (services.some((s) => s !== 'onedrive')) await probe(`/users/${user.id}/mailFolders/inbox?$select=id`, 'mailbox');
+  if (services.some((s) => MAILBOX_SERVICES.includes(s))) await probe(`/users/${user.id}/mailFolders/inbox?$select=id`, 'mailbox');
   if (services.includes('onedrive')) await probe(`/users/${user.id}/drive?$select=id`, 'drive');
+}
+
+/** A site restored in place must still be there: NOT_FOUND (one sentence) when Graph no longer has it. */
+export async function checkTargetSite(conn: GraphConnection, site: { id: string; displayName: string }): Promise<void> {
+  const found = await sendOr404<{ id: string }>(conn, 'GET', `/sites/${site.id}?$select=id`, `site ${site.displayName}`);
+  if (!found) throw new BackupError('NOT_FOUND', `Site "${site.displayName}" is no longer in tenant "${conn.tenant.name}": restore it to a folder instead.`);
 }

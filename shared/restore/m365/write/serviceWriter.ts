@@ -44,8 +44,10 @@ export interface RestoreMap {
 export interface WriterContext {
   /** The restore's Graph connection (the restore app registration when the tenant has one). */
   conn: GraphConnection;
-  /** The Graph id of the user written into (the source user in place, the other user for `--to-user`). */
+  /** The Graph id of the user written into (the source user in place, the other user for `--to-user`); a site's entry id ("site:<id>") for SharePoint. */
   targetUserId: string;
+  /** The drive the OneDrive writer writes into ("/drives/<id>", a site's library); undefined: the target user's OneDrive. */
+  drive?: string;
   conflict: ConflictMode;
   /**
    * In place: undefined (items go back to their own paths). To another user: the name of the folder

@@ -53,22 +53,24 @@ type Meta = Record<string, unknown> & { type?: string; id?: string };
 
 /** Each folder's path of names and each item's folder, for one service (undefined: not a tree item). */
 function folderTree(service: Service, metas: Meta[]): { folderOf: (m: Meta) => string | null; pathOf: (folderKey: string | null) => string[] | undefined; isFolder: (m: Meta) => boolean; keyOf: (m: Meta) => string } {
-  const isFolder = (m: Meta) => m.type === 'folder';
-  // Folder keys: OneDrive item ids; mail and contact folder ids (folderId).
-  const keyOf = (m: Meta) => (service === 'onedrive' ? String(m.id) : String(m.folderId));
+  // A site's tree is its libraries (top-level folders, key "library:<driveId>"), each drive's root being its library.
+  const drives = service === 'onedrive' || service === 'sharepoint';
+  const isFolder = (m: Meta) => m.type === 'folder' || (service === 'sharepoint' && m.type === 'library');
+  // Folder keys: drive item ids (a library: its catalog id); mail and contact folder ids (folderId).
+  const keyOf = (m: Meta) => (m.type === 'library' ? libraryKey(m) : drives ? String(m.id) : String(m.folderId));
   const folders = new Map<string, { name: string; parent: string | null }>();
-  const roots = new Set<string>();
+  const roots = new Map<string, string | null>(); // a drive root -> its library's key (null: OneDrive's top)
   for (const m of metas) {
     if (!isFolder(m)) continue;
-    if (service === 'onedrive' && m.parentId == null) {
-      roots.add(String(m.id));
+    if (drives && m.type === 'folder' && m.parentId == null) {
+      roots.set(String(m.id), service === 'sharepoint' ? libraryKey(m) : null);
       continue;
     }
     if (service === 'contacts' && m.folderId === 'default') continue;
     // Contact folders of earlier releases carry no parentId: they stay at the top, as they were restored then.
-    folders.set(keyOf(m), { name: String(service === 'onedrive' ? m.name : m.displayName), parent: (m.parentId as string | null) ?? null });
+    folders.set(keyOf(m), { name: String(drives ? m.name : m.displayName), parent: m.type === 'library' ? null : ((m.parentId as string | null) ?? null) });
   }
-  const parentKey = (p: string | null) => (p === null || roots.has(p) || !folders.has(p) ? null : p);
+  const parentKey = (p: string | null) => (p !== null && roots.has(p) ? roots.get(p)! : p === null || !folders.has(p) ? null : p);
   const pathOf = (key: string | null): string[] | undefined => {
     const out: string[] = [];
     const seen = new Set<string>();
@@ -82,12 +84,16 @@ function folderTree(service: Service, metas: Meta[]): { folderOf: (m: Meta) => s
     return out.reverse();
   };
   const folderOf = (m: Meta): string | null => {
-    if (service === 'onedrive' || isFolder(m)) return parentKey((m.parentId as string | null) ?? null);
+    if (m.type === 'library') return null;
+    if (drives || isFolder(m)) return parentKey((m.parentId as string | null) ?? null);
     if (service === 'contacts') return m.folderId === 'default' ? null : String(m.folderId);
     return String(m.folderId);
   };
   return { folderOf, pathOf, isFolder, keyOf };
 }
+
+/** A site library's key in the tree and in the restore map ("library:<driveId>", its catalog id). */
+export const libraryKey = (m: Meta) => `library:${String(m.driveId)}`;
 
 const lower = (names: string[]) => names.map((n) => n.toLowerCase());
 const startsWith = (path: string[], prefix: string[]) => prefix.every((p, i) => path[i] === p);
@@ -115,8 +121,11 @@ export async function planM365Write(
       metas.map((x) => x.meta),
     );
     const items: (PlannedWriteItem & { depth: number; folder: boolean })[] = [];
+    const libraryNames = new Map(metas.filter((x) => x.meta.type === 'library').map((x) => [String(x.meta.driveId), String(x.meta.name)]));
     for (const { meta, chunks } of metas) {
-      if (service === 'onedrive' && meta.type === 'folder' && meta.parentId == null) continue; // the drive root
+      if ((service === 'onedrive' || service === 'sharepoint') && meta.type === 'folder' && meta.parentId == null) continue; // the drive root
+      // A site's libraries are written back; its lists (and the sharing permissions) restore to folders only.
+      if (service === 'sharepoint' && meta.type !== 'library' && meta.type !== 'folder' && meta.type !== 'file') continue;
       if (service === 'contacts' && meta.type === 'folder' && meta.folderId === 'default') continue;
       if (service === 'mail' && meta.type !== 'folder' && meta.type !== 'message') continue;
       const folder = tree.isFolder(meta);
@@ -133,7 +142,9 @@ export async function planM365Write(
         if (!onTheWay && !(p.length >= prefix.length && startsWith(p, prefix))) continue;
       }
       // Parents as the writers read them: null for the top (the drive root, the mailbox root, the default Contacts folder), else a planned folder.
-      const written = service === 'onedrive' || ((service === 'mail' || service === 'contacts') && folder) ? { ...meta, parentId: tree.folderOf(meta) } : meta;
+      const written = service === 'onedrive' || service === 'sharepoint' || ((service === 'mail' || service === 'contacts') && folder) ? { ...meta, parentId: tree.folderOf(meta) } : meta;
+      // Every library item carries its library's name: the writer finds (or makes) the library by it, whichever unit the item is in.
+      if (service === 'sharepoint') written.libraryName = libraryNames.get(String(meta.driveId)) ?? null;
       items.push({ sourceId: String(meta.id), meta: written, chunks, size: 0, depth: folder ? own.length : Number.MAX_SAFE_INTEGER, folder });
     }
     items.sort((a, b) => a.depth - b.depth);
