@@ -1,9 +1,9 @@
-import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { isBackupError } from '../errors';
 import { openChunkChecked } from './chunkOpen';
 import { writeTargets, type ChunkTarget, type TargetFailure } from './chunkTargets';
 import type { OpenedMessage, OpenRequest, OpenWorkerInit } from './packOpenProtocol';
+import { WorkerJobs } from './workerJobs';
 
 /** One opened chunk: its plaintext, or why it cannot be read (an INTEGRITY message). */
 export type Opened = Buffer | string;
@@ -18,11 +18,6 @@ export interface RangeChunks {
   lengths: number[];
   /** The index's plaintext lengths (a size hint for inflating). */
   rawLengths: number[];
-}
-
-interface Slot {
-  worker: Worker;
-  pending: Map<number, { resolve: (m: OpenedMessage) => void; reject: (e: unknown) => void }>;
 }
 
 /** Whether a buffer is the whole of its ArrayBuffer (then it can move to a worker without a copy). */
@@ -41,37 +36,18 @@ function copyOut(b: Buffer): Buffer {
  * calling thread. Jobs go to the least busy worker.
  */
 export class PackOpenPool {
-  private readonly slots: Slot[] = [];
-  private nextJob = 0;
-  private failure?: unknown;
+  private readonly jobs: WorkerJobs<OpenRequest, OpenedMessage>;
 
   constructor(
     private readonly chunkIdKey: Uint8Array,
     workers: number,
   ) {
-    const init: OpenWorkerInit = { chunkIdKey };
-    for (let i = 0; i < workers; i++) {
-      const worker = new Worker(join(__dirname, 'packOpenWorker.js'), { workerData: init });
-      const slot: Slot = { worker, pending: new Map() };
-      worker.on('message', (m: OpenedMessage) => {
-        const p = slot.pending.get(m.job);
-        slot.pending.delete(m.job);
-        p?.resolve(m);
-      });
-      const fail = (e: unknown) => {
-        this.failure ??= e instanceof Error ? e : new Error(`a pack-opening worker stopped (${String(e)})`);
-        for (const p of slot.pending.values()) p.reject(this.failure);
-        slot.pending.clear();
-      };
-      worker.on('error', fail);
-      worker.on('exit', (code) => code !== 0 && fail(code));
-      this.slots.push(slot);
-    }
+    this.jobs = new WorkerJobs(join(__dirname, 'packOpenWorker.js'), workers, { chunkIdKey } satisfies OpenWorkerInit, 'a pack-opening worker');
   }
 
   /** Opens the chunks of `range`, in order. */
   async open(packId: string, packKey: Buffer, range: Buffer, c: RangeChunks): Promise<Opened[]> {
-    if (this.slots.length === 0) return this.openHere(packId, packKey, range, c);
+    if (this.jobs.size === 0) return this.openHere(packId, packKey, range, c);
     const m = await this.send(packId, packKey, range, c);
     // Views of the moved buffers: the plaintexts are not copied on this side either.
     return Array.from(m.lengths, (len, k) => (len < 0 ? m.errors[k]! : Buffer.from(m.buffers[k]!, m.offsets[k]!, len)));
@@ -82,7 +58,7 @@ export class PackOpenPool {
    * plaintexts never come back to this thread (see writeTargets).
    */
   async openAndWrite(packId: string, packKey: Buffer, range: Buffer, c: RangeChunks, targets: ChunkTarget[][]): Promise<Written[]> {
-    if (this.slots.length === 0) {
+    if (this.jobs.size === 0) {
       const opened = this.openHere(packId, packKey, range, c);
       const failures = await writeTargets(opened, targets);
       return opened.map((d, i) => (typeof d === 'string' ? d : { bytes: d.length, failures: failures[i]! }));
@@ -92,7 +68,7 @@ export class PackOpenPool {
   }
 
   private openHere(packId: string, packKey: Buffer, range: Buffer, c: RangeChunks): Opened[] {
-    if (this.failure) throw this.failure;
+    if (this.jobs.failure) throw this.jobs.failure;
     return c.ids.map((id, i) => {
       try {
         return openChunkChecked(packKey, this.chunkIdKey, id, range.subarray(c.offsets[i]!, c.offsets[i]! + c.lengths[i]!), packId, c.rawLengths[i]);
@@ -104,12 +80,8 @@ export class PackOpenPool {
   }
 
   private send(packId: string, packKey: Buffer, range: Buffer, c: RangeChunks, targets?: ChunkTarget[][]): Promise<OpenedMessage> {
-    if (this.failure) return Promise.reject(this.failure);
-    const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    const job = this.nextJob++;
     const movable = ownsMemory(range) ? range : copyOut(range);
-    const req: OpenRequest = {
-      job,
+    const req: Omit<OpenRequest, 'job'> = {
       packId,
       packKey,
       range: movable,
@@ -119,13 +91,10 @@ export class PackOpenPool {
       rawLengths: Int32Array.from(c.rawLengths),
       targets,
     };
-    return new Promise((resolve, reject) => {
-      slot.pending.set(job, { resolve, reject });
-      slot.worker.postMessage(req, [movable.buffer as ArrayBuffer]);
-    });
+    return this.jobs.run(req, [movable.buffer as ArrayBuffer]);
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  close(): Promise<void> {
+    return this.jobs.close();
   }
 }
