@@ -16,6 +16,7 @@
  * after its backup: `BENCH_ONLY=many` is the 20 users' backup and restore, the restore RSS row).
  * BENCH_NODE_OPTIONS (e.g. `--require sampler.js`) and MALLOC_ARENA_MAX go to the 20 users' backup
  * and restore processes; their stderr lines starting with MEM are printed (for profiling).
+ * BENCH_RESTORE_PARALLELISM (default 20) sets the 20 users' restore's M365_RESTORE_PARALLELISM.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -255,7 +256,7 @@ async function main(): Promise<void> {
       driveRestores.push({ mbPerS: driveBytes / MB / (m.wallMs / 1000) });
     }
     for (let t = 0; t < manyRuns.length; t++) {
-      const { m, out } = await restoreRun(env, many, t, 'onedrive,mail,contacts', { GRAPH_MAILBOX_BUDGET: `4,${BUDGET}/${WINDOW_S}`, M365_RESTORE_PARALLELISM: '20', ...profiling() });
+      const { m, out } = await restoreRun(env, many, t, 'onedrive,mail,contacts', { GRAPH_MAILBOX_BUDGET: `4,${BUDGET}/${WINDOW_S}`, M365_RESTORE_PARALLELISM: process.env.BENCH_RESTORE_PARALLELISM ?? '20', ...profiling() });
       manyRestores.push({ rss: m.peakRssMiB, wallS: m.wallMs / 1000, items: out.counts.restored });
     }
 
