@@ -12,6 +12,11 @@
  *  7-9. the same tenants restored back in place after a disaster (everything deleted): mail items
  *     per minute and budget share into one mailbox, OneDrive MB/s, peak RSS of the 20 users' restore.
  * Each scenario runs BENCH_TRIALS times (default 3) on a fresh repository; medians are printed.
+ * BENCH_ONLY=mail,drive,many,sharepoint,teams,scopes runs only those scenarios (a restore row runs
+ * after its backup: `BENCH_ONLY=many` is the 20 users' backup and restore, the restore RSS row).
+ * BENCH_NODE_OPTIONS (e.g. `--require sampler.js`) and MALLOC_ARENA_MAX go to the 20 users' backup
+ * and restore processes; their stderr lines starting with MEM are printed (for profiling).
+ * BENCH_RESTORE_PARALLELISM (default 20) sets the 20 users' restore's M365_RESTORE_PARALLELISM.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +42,14 @@ const MB = 1e6;
 /** Teams' 60 message requests a minute, scaled to the same count over 6 s. */
 const TEAMS_BUDGET = 60;
 const TEAMS_WINDOW_S = 6;
+
+/** Profiling settings passed to the 20 users' processes (see the header). */
+const profiling = (): Record<string, string> => ({
+  ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+  ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}),
+  ...(process.env.MEM_SAMPLES ? { MEM_SAMPLES: process.env.MEM_SAMPLES } : {}),
+  ...(process.env.SLOTS_PATH ? { SLOTS_PATH: process.env.SLOTS_PATH } : {}),
+});
 
 interface Env {
   work: string;
@@ -80,7 +93,11 @@ async function restoreRun(env: Env, tenant: SimTenant, trial: number, services: 
   env.sim.resetStats();
   env.sim.limiter.reset();
   const name = tenant.domain.split('.')[0]!;
-  const m = await measure(process.execPath, [CLI, 'restore', '--tenant', name, '--in-place', '--service', services, '--json', '--quiet'], baseEnv(env, tenant, trial, extra));
+  const args = [CLI, 'restore', '--tenant', name, '--in-place', '--service', services, '--json', '--quiet'];
+  // BENCH_RESTORE_WRAP (e.g. "heaptrack -o /tmp/x"): the restore runs under that profiler (its numbers are then the profiler's).
+  const wrap = process.env.BENCH_RESTORE_WRAP?.split(' ').filter(Boolean) ?? [];
+  const m = wrap.length > 0 ? await measure(wrap[0]!, [...wrap.slice(1), process.execPath, ...args], baseEnv(env, tenant, trial, extra)) : await measure(process.execPath, args, baseEnv(env, tenant, trial, extra));
+  if (process.env.BENCH_NODE_OPTIONS) console.error(m.stderr.split('\n').filter((l) => l.startsWith('MEM')).join('\n'));
   if (m.code !== 0) throw new Error(`restore failed (${m.code}): ${m.stderr.slice(-2000)}`);
   const out = JSON.parse(m.stdout.trim().split('\n').at(-1)!) as { counts: { restored: number; failed: number }; parts: { service: string; counts: { restored: number } }[] };
   return { m, out };
@@ -157,7 +174,7 @@ async function main(): Promise<void> {
     const many = tenantOf('manybench', 3, { users: 20, filesPerUser: 15, maxFileBytes: 6_000_000, messagesPerUser: 60, eventsPerUser: 5, contactsPerUser: 5 });
     serve(many);
     for (let t = 0; t < (skip('many') ? 0 : TRIALS); t++) {
-      const { m, report } = await run(env, many, t, { BACKUP_USER_PARALLELISM: '20', GRAPH_MAILBOX_BUDGET: `4,${BUDGET}/${WINDOW_S}`, ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}), ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}) });
+      const { m, report } = await run(env, many, t, { BACKUP_USER_PARALLELISM: '20', GRAPH_MAILBOX_BUDGET: `4,${BUDGET}/${WINDOW_S}`, ...profiling() });
       manyRuns.push({ rss: m.peakRssMiB, wallS: m.wallMs / 1000, bytes: report.totals.fetchedBytes, items: report.totals.fetched });
     }
 
@@ -239,7 +256,7 @@ async function main(): Promise<void> {
       driveRestores.push({ mbPerS: driveBytes / MB / (m.wallMs / 1000) });
     }
     for (let t = 0; t < manyRuns.length; t++) {
-      const { m, out } = await restoreRun(env, many, t, 'onedrive,mail,contacts', { GRAPH_MAILBOX_BUDGET: `4,${BUDGET}/${WINDOW_S}`, M365_RESTORE_PARALLELISM: '20' });
+      const { m, out } = await restoreRun(env, many, t, 'onedrive,mail,contacts', { GRAPH_MAILBOX_BUDGET: `4,${BUDGET}/${WINDOW_S}`, M365_RESTORE_PARALLELISM: process.env.BENCH_RESTORE_PARALLELISM ?? '20', ...profiling() });
       manyRestores.push({ rss: m.peakRssMiB, wallS: m.wallMs / 1000, items: out.counts.restored });
     }
 

@@ -2,7 +2,7 @@ import { QuickXorHash, type GraphConnection } from '../../../graph';
 import { backoffMs, retryAfterMs } from '../../../graph/throttlingMiddleware';
 import { sleep } from '../../../graph/gates';
 import { graphError } from '../../../graph/requests';
-import { readAll } from './itemContent';
+import { blobBody, streamedBody } from './uploadBody';
 import { CONTENT_IN_FLIGHT } from './slots';
 import { CONTENT_WINDOW_BYTES } from './itemContent';
 import { isStop, reasonOf, send, sendOr404, statusOf } from './graphWrite';
@@ -133,10 +133,13 @@ export class OneDriveWriter implements ServiceWriter {
   }
 
   private async simpleUpload(ctx: WriterContext, drive: string, parent: string, item: RestoreItem, behavior: string, hash: QuickXorHash): Promise<DriveItem> {
-    const data = item.content ? await readAll(item.content()) : Buffer.alloc(0);
-    hash.update(data);
-    // The Buffer itself is the body (the SDK sends a Buffer as is): no second copy of the file.
-    return send<DriveItem>(ctx.conn, 'PUT', `${this.childPath(drive, parent, String(item.meta.name))}:/content?@microsoft.graph.conflictBehavior=${behavior}`, `upload "${String(item.meta.name)}"`, data, {
+    const parts: Buffer[] = [];
+    for await (const piece of item.content?.() ?? []) {
+      hash.update(piece);
+      parts.push(piece);
+    }
+    // A Blob of small pieces (one copy): the socket takes it piece by piece (see uploadBody.ts).
+    return send<DriveItem>(ctx.conn, 'PUT', `${this.childPath(drive, parent, String(item.meta.name))}:/content?@microsoft.graph.conflictBehavior=${behavior}`, `upload "${String(item.meta.name)}"`, blobBody(parts), {
       'Content-Type': 'application/octet-stream',
     });
   }
@@ -154,11 +157,13 @@ export class OneDriveWriter implements ServiceWriter {
     let pendingBytes = 0;
     let result: DriveItem | undefined;
     const flush = async (last: boolean) => {
-      const fragment = Buffer.concat(pending);
+      // The fragment is its pieces (views of the chunks read), sent without joining them.
+      const fragment = pending;
+      const length = pendingBytes;
       pending = [];
       pendingBytes = 0;
-      const sent = await this.putFragment(ctx.conn, session.uploadUrl!, fragment, offset, total, name);
-      offset += fragment.length;
+      const sent = await this.putFragment(ctx.conn, session.uploadUrl!, fragment, length, offset, total, name);
+      offset += length;
       if (last || sent) result = sent ?? result;
     };
     for await (const piece of item.content?.() ?? []) {
@@ -179,12 +184,15 @@ export class OneDriveWriter implements ServiceWriter {
   }
 
   /** PUTs one fragment to the pre-authenticated URL: no Authorization header (Graph may answer 401 to one). */
-  private async putFragment(conn: GraphConnection, url: string, fragment: Buffer, offset: number, total: number, name: string): Promise<DriveItem | undefined> {
+  private async putFragment(conn: GraphConnection, url: string, fragment: readonly Buffer[], length: number, offset: number, total: number, name: string): Promise<DriveItem | undefined> {
+    const range = `bytes ${offset}-${offset + length - 1}/${total}`;
     for (let attempt = 1; ; attempt++) {
       const release = await conn.gates.enter(undefined);
       let res: Response | undefined;
       try {
-        res = await fetch(url, { method: 'PUT', headers: { 'Content-Length': String(fragment.length), 'Content-Range': `bytes ${offset}-${offset + fragment.length - 1}/${total}` }, body: fragment }).catch(() => undefined);
+        // Streamed in small pieces (uploadBody.ts): the TLS socket never holds the whole fragment encrypted.
+        const init = { method: 'PUT', headers: { 'Content-Length': String(length), 'Content-Range': range }, body: streamedBody(fragment), duplex: 'half' };
+        res = await fetch(url, init as unknown as RequestInit).catch(() => undefined);
       } finally {
         release();
       }
@@ -195,7 +203,7 @@ export class OneDriveWriter implements ServiceWriter {
       }
       const status = res?.status;
       const text = res ? await res.text().catch(() => '') : 'no answer';
-      if (attempt >= FRAGMENT_ATTEMPTS || (status !== undefined && status !== 429 && status < 500)) throw graphError('SOURCE', `Uploading "${name}" (bytes ${offset}-${offset + fragment.length - 1}) failed: ${status ?? 'connection lost'} ${text.slice(0, 200)}`, { status });
+      if (attempt >= FRAGMENT_ATTEMPTS || (status !== undefined && status !== 429 && status < 500)) throw graphError('SOURCE', `Uploading "${name}" (${range.slice(0, range.indexOf('/'))}) failed: ${status ?? 'connection lost'} ${text.slice(0, 200)}`, { status });
       await sleep(retryAfterMs(res?.headers.get('retry-after') ?? null) ?? backoffMs(conn.retry, attempt));
     }
   }
