@@ -81,6 +81,8 @@ export interface RestoreInput {
   user?: string;
   services: Service[];
   at?: string;
+  /** Selected item or folder ids of `user` (the console's checkboxes; opaque Graph ids, no names): only these are in the zip. */
+  items?: string[];
   /** Users whose part of the zip is written at once (default RESTORE_PART_PARALLELISM). */
   parallelism?: number;
 }

@@ -70,7 +70,7 @@ df.app.activity('recordM365PartFailure', {
 /** Plans the restore once (item versions -> paths, chunks, packs) and stores the plan sealed. */
 df.app.activity('planRestore', {
   handler: redactingErrors(async (input: StepInput & RestoreInput): Promise<{ packs: number; files: number; parts: number }> =>
-    planRestoreJob(await repoOf(input.tenant), ref(input), { tenantName: input.tenant, services: input.services, user: input.user, pointInTime: input.at ? new Date(input.at) : undefined })),
+    planRestoreJob(await repoOf(input.tenant), ref(input), { tenantName: input.tenant, services: input.services, user: input.user, pointInTime: input.at ? new Date(input.at) : undefined, ...(input.items ? { items: input.items } : {}) })),
 });
 
 /** Packs of the plan that are not readable yet (in Archive, or rehydrating). */

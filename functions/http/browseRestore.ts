@@ -11,7 +11,7 @@ import { m365RestoreStatus, parseDestination, startM365Restore } from './m365Res
 import { parseConflict } from '../../shared/restore/m365/write/engine';
 import { parsePathPrefix } from '../../shared/restore/m365/write/writePlan';
 import { writerFor } from '../../shared/restore/m365/write/writers';
-import { parseItemIds } from '../../shared/restore/selectedItems';
+import { checkSelectedItems, parseItemIds } from '../../shared/restore/selectedItems';
 import { allowedUser, sessionFor } from './browseAccess';
 import { checkQuery, errorResponse, instanceOf, jsonBody, jsonEndpoint, optionalString } from './respond';
 
@@ -24,8 +24,8 @@ import { checkQuery, errorResponse, instanceOf, jsonBody, jsonEndpoint, optional
  * The body follows POST /api/restores' contract: user, services, at, destination
  * ({"kind":"folder"} = the zip download | {"kind":"in-place"} | {"kind":"user","user":upn}), path
  * (a folder prefix), items (selected item or folder ids of the user, from the listing) and conflict
- * (skip | rename | replace). A folder destination is the zip
- * download (the `restore` orchestration); in-place and user go back into Microsoft 365 through the
+ * (skip | rename | replace). A folder destination is the zip download (the `restore` orchestration;
+ * of whole services, or of the selected items, a folder with its subtree); in-place and user go back into Microsoft 365 through the
  * same starter as POST /api/restores (`restoreM365`, every check before any write).
  */
 
@@ -43,7 +43,7 @@ jsonEndpoint('startBrowseRestore', { route: 'browse/sessions/{id}/restores', met
   const path = optionalString(body, 'path');
   const conflictText = optionalString(body, 'conflict');
   const items = parseItemIds(body.items);
-  if (destination.kind === 'folder' && (path !== undefined || conflictText !== undefined || items !== undefined)) throw new BackupError('USAGE', '"path", "conflict" and "items" go with a destination of kind "in-place" or "user".');
+  if (destination.kind === 'folder' && (path !== undefined || conflictText !== undefined)) throw new BackupError('USAGE', '"path" and "conflict" go with a destination of kind "in-place" or "user".');
   if (items && !user) throw new BackupError('USAGE', '"items" are items of one user: name the user as "user".');
   const conflict = destination.kind === 'folder' ? undefined : parseConflict(conflictText);
   if (destination.kind !== 'folder') parsePathPrefix(path);
@@ -68,11 +68,14 @@ jsonEndpoint('startBrowseRestore', { route: 'browse/sessions/{id}/restores', met
     await audit(instanceId);
     return accepted(instanceId);
   }
-  const session = (await beginTenantRestore(repo, s.scope.key, { tenantName, services, user, pointInTime: at })).sessionId;
+  const selection = { tenantName, services, user, pointInTime: at };
+  // A zip of selected items: every id checked before anything starts (404 naming the missing ones).
+  if (items) await checkSelectedItems(repo, s.scope.key, selection, items);
+  const session = (await beginTenantRestore(repo, s.scope.key, selection)).sessionId;
   try {
     const instanceId = `restore-${tenantName}-${randomUUID().slice(0, 8)}`;
     await audit(instanceId);
-    const input: RestoreInput & { pollSeconds: number } = { tenant: tenantName, sessionId: session, services, ...(user ? { user } : {}), ...(at ? { at: at.toISOString() } : {}), pollSeconds: appServices().settings.restorePollSeconds };
+    const input: RestoreInput & { pollSeconds: number } = { tenant: tenantName, sessionId: session, services, ...(user ? { user } : {}), ...(at ? { at: at.toISOString() } : {}), ...(items ? { items } : {}), pollSeconds: appServices().settings.restorePollSeconds };
     await df.getClient(context).startNew('restore', { instanceId, input });
     return accepted(instanceId);
   } catch (e) {

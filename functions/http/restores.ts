@@ -12,7 +12,7 @@ import { m365RestoreStatus, parseDestination, startM365Restore } from './m365Res
 import { parsePathPrefix } from '../../shared/restore/m365/write/writePlan';
 import { writerFor } from '../../shared/restore/m365/write/writers';
 import { redactSecrets } from '../../shared/redact';
-import { parseItemIds } from '../../shared/restore/selectedItems';
+import { checkSelectedItems, parseItemIds } from '../../shared/restore/selectedItems';
 import { withPasswordThrottle } from '../../shared/repo/passwordThrottle';
 import { optionalUser, parseServices } from './backups';
 import { errorResponse, instanceOf, jsonBody, optionalString, requiredString, jsonEndpoint } from './respond';
@@ -39,8 +39,9 @@ function auditApiRestore(repo: Repository, caller: Caller, restoreId: string, wh
 }
 
 /**
- * POST /api/restores {tenant, password, user?, site?, services?, at?, destination?, path?, conflict?} ->
- * 202 with the status URLs. Destination "folder" (default) writes the zip as before; "in-place" and
+ * POST /api/restores {tenant, password, user?, site?, services?, at?, destination?, path?, conflict?, items?} ->
+ * 202 with the status URLs. Destination "folder" (default) writes the zip (of whole services, or of
+ * the selected `items` of one user); "in-place" and
  * "user" write back into Microsoft 365 (every check — target, mailbox, write roles, path — is made
  * here, before anything is written, so bad input is a 4xx). The password opens the key here, in the
  * starter; the restore gets only a Key Vault-wrapped session.
@@ -60,7 +61,7 @@ jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClie
     const path = optionalString(body, 'path');
     const conflictText = optionalString(body, 'conflict');
     const items = parseItemIds(body.items);
-    if (destination.kind === 'folder' && (path !== undefined || conflictText !== undefined || items !== undefined)) throw new BackupError('USAGE', '"path", "conflict" and "items" go with a destination of kind "in-place" or "user".');
+    if (destination.kind === 'folder' && (path !== undefined || conflictText !== undefined)) throw new BackupError('USAGE', '"path" and "conflict" go with a destination of kind "in-place" or "user".');
     const site = optionalSite(body);
     if (site !== undefined && destination.kind !== 'in-place') throw new BackupError('USAGE', '"site" goes with a destination of kind "in-place" (a site\'s libraries back into the site); restore a site to a folder with the CLI (restore --site).');
     if (site !== undefined && (user !== undefined || items !== undefined)) throw new BackupError('USAGE', '"site" restores one site: give it without "user" and "items".');
@@ -77,12 +78,15 @@ jsonEndpoint('startRestore', { route: 'restores', methods: ['POST'], durableClie
     }
     const t = await appServices().tenant(tenant);
     const key = await withPasswordThrottle(t.repo, () => t.repo.unlock(password));
-    session = { repo: t.repo, id: (await beginTenantRestore(t.repo, key, { tenantName: t.record.name, services, user, pointInTime: at })).sessionId };
+    const selection = { tenantName: t.record.name, services, user, pointInTime: at };
+    // A zip of selected items: every id checked before anything starts (404 naming the missing ones).
+    if (items) await checkSelectedItems(t.repo, key, selection, items);
+    session = { repo: t.repo, id: (await beginTenantRestore(t.repo, key, selection)).sessionId };
     const instanceId = `restore-${t.record.name}-${randomUUID().slice(0, 8)}`;
-    const input: RestoreInput & { pollSeconds: number } = { tenant: t.record.name, sessionId: session.id, services, ...(user ? { user } : {}), ...(at ? { at: at.toISOString() } : {}), pollSeconds: appServices().settings.restorePollSeconds };
+    const input: RestoreInput & { pollSeconds: number } = { tenant: t.record.name, sessionId: session.id, services, ...(user ? { user } : {}), ...(at ? { at: at.toISOString() } : {}), ...(items ? { items } : {}), pollSeconds: appServices().settings.restorePollSeconds };
     await df.getClient(context).startNew('restore', { instanceId, input });
     session = undefined;
-    await auditApiRestore(t.repo, caller, instanceId, { user, services, at }, { kind: 'folder' });
+    await auditApiRestore(t.repo, caller, instanceId, { user, services, at, items }, { kind: 'folder' });
     const base = new URL(req.url).origin;
     return { status: 202, headers: { Location: `${base}/api/restores/${instanceId}` }, jsonBody: { id: instanceId, statusUri: `${base}/api/restores/${instanceId}` } };
   } catch (e) {

@@ -7,6 +7,7 @@ import { encodeItemRows, decodeItem, joinPayload, openRunKey, splitPayload, type
 import type { Repository } from './repository';
 import { lockNewBlob } from './packLocks';
 import { endMac, macValid, withMac } from './rowMac';
+import { rowDecodePool, type RowDecodePool } from './rowDecodePool';
 
 export interface SnapshotStats {
   items: number;
@@ -60,6 +61,8 @@ export interface CurrentVersion {
 
 const STAT_FIELDS: (keyof SnapshotStats)[] = ['items', 'bytes', 'changedItems', 'deletedItems', 'newChunks', 'newBytes', 'storedBytes', 'failedItems', 'durationMs'];
 const KEY_PREFIX = 'key.';
+/** Versions checked and opened per worker job (a Table page is up to 1,000 rows). */
+const DECODE_BATCH = 250;
 const STATE_RK = 'state';
 
 export function partitionToken(tokenKey: Buffer, name: string): string {
@@ -304,30 +307,40 @@ export class Catalog {
    * the 16 item sub-partitions are read as concurrent page streams (one Table partition each, not one
    * range scan), so a 10,000-item mailbox's whole history is read once instead of once per snapshot.
    * Which snapshot sees a version is the caller's arithmetic (f <= seq < t). Damaged rows as `versionsAt`.
+   * `pool`: where rows are checked and opened (the process's decoding workers; `new RowDecodePool(0)`: here).
    */
-  async versionsUpTo(maxSeq: number, runKeys: Map<string, Buffer>, onDamaged: (row: string, reason: string) => void): Promise<ItemVersion[]> {
+  async versionsUpTo(maxSeq: number, runKeys: Map<string, Buffer>, onDamaged: (row: string, reason: string) => void, pool: RowDecodePool = rowDecodePool()): Promise<ItemVersion[]> {
+    // Checking and opening the rows (the CPU side) runs on worker threads in batches, while the
+    // page streams wait on the Table; results keep the stream order.
     const parts = await Promise.all(
       [...'0123456789abcdef'].map(async (hex) => {
-        const out: ItemVersion[] = [];
+        const batches: Promise<Awaited<ReturnType<typeof pool.decode>>>[] = [];
+        let groups: StoredRow[][] = [];
         const filter = `PartitionKey eq '${this.partition}-${hex}' and f le ${maxSeq}`;
         for await (const head of this.repo.tables.query(this.items, { filter })) {
           if (head.rowKey.includes('~')) continue; // continuation rows are read with their head
-          const row = `${head.partitionKey}/${head.rowKey}`;
           try {
-            if (!macValid(this.repo.keys.macKey, this.items, head)) throw new BackupError('INTEGRITY', `Item row ${row} was altered or is corrupted.`);
-            const rows = Number(head.n ?? 0) > 0 ? await this.fullRows(head) : [head];
-            const bad = rows.find((r) => !macValid(this.repo.keys.macKey, this.items, r));
-            if (bad) throw new BackupError('INTEGRITY', `Item row ${bad.partitionKey}/${bad.rowKey} was altered or is corrupted.`);
-            out.push(decodeItem(rows, runKeys));
+            groups.push(Number(head.n ?? 0) > 0 ? await this.fullRows(head) : [head]);
           } catch (e) {
             if (!isBackupError(e, 'INTEGRITY')) throw e;
-            onDamaged(row, e.message);
+            onDamaged(`${head.partitionKey}/${head.rowKey}`, e.message); // a continuation row is missing
+            continue;
+          }
+          if (groups.length >= DECODE_BATCH) {
+            batches.push(pool.decode(this.repo.keys.macKey, this.items, runKeys, groups));
+            groups = [];
           }
         }
-        return out;
+        if (groups.length > 0) batches.push(pool.decode(this.repo.keys.macKey, this.items, runKeys, groups));
+        return (await Promise.all(batches)).flat();
       }),
     );
-    return parts.flat();
+    const out: ItemVersion[] = [];
+    for (const d of parts.flat()) {
+      if ('reason' in d) onDamaged(d.row, d.reason);
+      else out.push(d);
+    }
+    return out;
   }
 
   /**

@@ -35,3 +35,4 @@ export { appendAudit, readAudit, type AuditEntry } from './auditLog';
 export { readWebhookUrl, writeWebhookUrl, claimNotification, releaseNotification } from './notifyState';
 export { RestoreMapStore } from './restoreMap';
 export { saveUnitFailures, saveRestoreParts, readRestoreReport, type RestoreReport, type UnitCounts } from './restoreMapReport';
+export { RowDecodePool, rowDecodePool } from './rowDecodePool';

@@ -11,20 +11,26 @@ import type { Row } from '../storage';
 const SKIP = new Set(['partitionKey', 'rowKey', 'mac', 'etag', 't', 'tm']);
 
 export function rowMac(macKey: Uint8Array, table: string, row: Row): Buffer {
-  const parts: (string | Uint8Array)[] = [table, '\0', row.partitionKey, '\0', row.rowKey, '\0'];
+  // The MAC's input is built as one buffer (the text between binary values joined first), so the
+  // HMAC gets a single update: the same bytes as feeding every part in turn, in a fraction of the
+  // calls (a browse read checks 10,000 rows). Every string is bounded by ASCII ("\0", "=", a type
+  // letter), so joining before encoding never merges surrogates across parts.
+  const pieces: Uint8Array[] = [];
+  let text = `${table}\0${row.partitionKey}\0${row.rowKey}\0`;
   for (const k of Object.keys(row).sort()) {
     if (SKIP.has(k)) continue;
     const v = row[k];
     if (v === undefined) continue;
-    parts.push(k, '=');
-    if (v instanceof Uint8Array) parts.push('b', v);
-    else if (typeof v === 'number') parts.push('n', macNumber(k, v));
-    else if (typeof v === 'boolean') parts.push('o', v ? 'true' : 'false');
-    else if (typeof v === 'string') parts.push('s', v);
+    if (v instanceof Uint8Array) {
+      pieces.push(Buffer.from(`${text}${k}=b`, 'utf8'), v);
+      text = '\0';
+    } else if (typeof v === 'number') text += `${k}=n${macNumber(k, v)}\0`;
+    else if (typeof v === 'boolean') text += `${k}=o${v ? 'true' : 'false'}\0`;
+    else if (typeof v === 'string') text += `${k}=s${v}\0`;
     else throw new TypeError(`Row property "${k}" has a type the row MAC does not define (${typeof v}).`);
-    parts.push('\0');
   }
-  return hmac(macKey, ...parts);
+  pieces.push(Buffer.from(text, 'utf8'));
+  return hmac(macKey, Buffer.concat(pieces));
 }
 
 /**
@@ -41,7 +47,7 @@ export function macNumber(name: string, v: number): string {
 }
 
 export function endMac(macKey: Uint8Array, table: string, partitionKey: string, rowKey: string, t: number, mac: Uint8Array): Buffer {
-  return hmac(macKey, 'end\0', table, '\0', partitionKey, '\0', rowKey, '\0', macNumber('t', t), '\0', mac);
+  return hmac(macKey, Buffer.concat([Buffer.from(`end\0${table}\0${partitionKey}\0${rowKey}\0${macNumber('t', t)}\0`, 'utf8'), mac]));
 }
 
 export function withMac<T extends Row>(macKey: Uint8Array, table: string, row: T): T & { mac: Uint8Array } {

@@ -7,6 +7,7 @@ import type { RestoreJobRef } from './m365/restoreJob';
 import type { M365RestoreRequest } from './m365/write/engine';
 import { planM365RestoreJob } from './m365/write/m365Job';
 import type { M365WritePlan, PlannedWriteItem } from './m365/write/writePlan';
+import { keepSelected, listedIdsOf } from './m365/itemSelection';
 
 /**
  * A restore of selected items (the console's checkboxes): the ids a browse listing shows, items or
@@ -24,45 +25,12 @@ export function parseItemIds(v: unknown): string[] | undefined {
   return [...new Set(v as string[])];
 }
 
-type Meta = Record<string, unknown>;
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
-/** The ids a listing names a record by (an item's id; a mail or contact folder also by its folderId). */
-const idsOf = (m: Meta) => [str(m.id), m.type === 'folder' ? str(m.folderId) : undefined].filter((x): x is string => x !== undefined);
-/** The key children name a folder by (drive folders: id; mail and contact folders: folderId). */
-const folderKey = (service: string, m: Meta) => (m.type !== 'folder' ? undefined : service === 'onedrive' ? str(m.id) : str(m.folderId));
-/** The folder a record is in (as the plan holds it: null or absent at the top). */
-const parentOf = (service: string, m: Meta) => (service === 'onedrive' || m.type === 'folder' ? str(m.parentId) : str(m.folderId));
-
 /** Keeps the selected items of each part (folders with what is under them, and their ancestors); returns the ids found nowhere. */
 export function keepSelectedItems(plan: M365WritePlan, ids: readonly string[]): { plan: M365WritePlan; missing: string[] } {
   const wanted = new Set(ids);
   const found = new Set<string>();
-  const parts = plan.parts.map((part) => {
-    const byKey = new Map<string, PlannedWriteItem>();
-    for (const i of part.items) {
-      const k = folderKey(part.service, i.meta);
-      if (k) byKey.set(k, i);
-    }
-    const selected = (i: PlannedWriteItem) => idsOf(i.meta).filter((id) => wanted.has(id));
-    /** Selected itself, or under a selected folder. */
-    const inSelection = (i: PlannedWriteItem): boolean => {
-      const seen = new Set<PlannedWriteItem>();
-      for (let at: PlannedWriteItem | undefined = i; at && !seen.has(at); at = byKey.get(parentOf(part.service, at.meta) ?? '')) {
-        seen.add(at);
-        if (selected(at).length > 0) return true;
-      }
-      return false;
-    };
-    const keep = new Set<PlannedWriteItem>();
-    for (const i of part.items) {
-      for (const id of selected(i)) found.add(id);
-      if (!inSelection(i)) continue;
-      for (let at: PlannedWriteItem | undefined = i; at && !keep.has(at); at = byKey.get(parentOf(part.service, at.meta) ?? '')) keep.add(at);
-    }
-    // The plan's order (folders by depth, then the rest) is kept.
-    return { ...part, items: part.items.filter((i) => keep.has(i)) };
-  });
+  // The plan's order (folders by depth, then the rest) is kept.
+  const parts = plan.parts.map((part) => ({ ...part, items: keepSelected(part.service, part.items, (i: PlannedWriteItem) => i.meta, wanted, found) }));
   const chunks = new Set(parts.flatMap((p) => p.items.flatMap((i) => chunkHexes(i.chunks))));
   const locations = plan.locations.filter(([hex]) => chunks.has(hex));
   return {
@@ -80,7 +48,7 @@ export async function checkSelectedItems(repo: Repository, key: PrivateKey, sele
   const missing = new Set(ids);
   for (const { catalog, snapshot } of await selectTenantSnapshots(repo, selection)) {
     const runKeys = await catalog.openRunKeys(key);
-    for await (const v of catalog.versionsAt(snapshot.seq, runKeys)) for (const id of idsOf(v.meta as Meta)) missing.delete(id);
+    for await (const v of catalog.versionsAt(snapshot.seq, runKeys)) for (const id of listedIdsOf(v.meta as Record<string, unknown>)) missing.delete(id);
     if (missing.size === 0) return;
   }
   if (missing.size > 0) {

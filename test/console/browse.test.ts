@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deletedMessageHistory, signIn, startConsoleSuite, type ConsoleSuite } from './consoleSuite';
+import { deletedMessageHistory, signIn, startConsoleSuite, zipEntries, type ConsoleSuite } from './consoleSuite';
+import { itemFileName, safeName } from '../../shared/restore/m365/naming';
 import { AppServices } from '../../shared/app/services';
 import { loadSettings } from '../../shared/config';
 import { BROWSE_IDLE_MS, BROWSE_MAX_MS, createBrowseSession, openBrowseSession } from '../../shared/repo';
@@ -55,6 +56,22 @@ describe('browse sessions, browse, search, preview and console restores (API_AUT
     throw new Error(`restore ${id} did not finish`);
   };
   const q = (p: Record<string, string>) => new URLSearchParams(p).toString();
+  type Listed = { folders: { id: string; name: string; parent?: string }[]; items: { id: string; type: string; name: string }[] };
+  const list = async (user: string, service: string, folder?: string) => (await call('admin', `/api/browse/sessions/${adminSession}/items?${q({ user, service, ...(folder ? { folder } : {}) })}`)).body as unknown as Listed;
+  /** The user's backed-up messages, folder by folder (the generator spreads them). */
+  const mailOf = async (user: string) => {
+    const out: Listed['items'] = [];
+    for (const f of (await list(user, 'mail')).folders) out.push(...(await list(user, 'mail', f.id)).items.filter((i) => i.type === 'message' && i.name !== 'broken on the wire'));
+    return out;
+  };
+  /** A backed-up file of the user's OneDrive (at the top or in a folder). */
+  const fileOf = async (user: string) => {
+    const top = await list(user, 'onedrive');
+    let file = top.items.find((i) => i.type === 'file');
+    for (const f of top.folders) file ??= (await list(user, 'onedrive', f.id)).items.find((i) => i.type === 'file');
+    assert.ok(file, 'a backed-up file');
+    return file;
+  };
 
   before(async () => {
     c = await startConsoleSuite({ apiAuth: 'entra' });
@@ -191,6 +208,71 @@ describe('browse sessions, browse, search, preview and console restores (API_AUT
     assert.ok(Date.parse(audit[1]!.time) >= Date.parse(audit[2]!.time));
   });
 
+  test('download (zip) of selected items: two messages and one file are exactly its files, byte-identical, at their paths; a folder brings its subtree; an unknown id is 404 before anything starts', async () => {
+    const sim = [...c.contoso.tenant.users.values()].find((u) => u.user.userPrincipalName === other)!;
+    const messages = (await mailOf(other)).slice(0, 2);
+    assert.equal(messages.length, 2);
+    const file = await fileOf(other);
+    const top = safeName(other);
+    const expected = new Map<string, Buffer>();
+    for (const m of messages) {
+      const s = sim.mailbox.messages.get(m.id)!;
+      expected.set(`${top}/Mail/${c.contoso.editor.mailFolderPath(sim.user.id, s.folderId)}/${itemFileName(s.subject, s.id, 'eml')}`, Buffer.from(s.mime));
+    }
+    expected.set(`${top}/OneDrive/${c.contoso.editor.drivePath(sim.user.id, file.id)}`, Buffer.from(sim.drive.get(file.id)!.content ?? Buffer.alloc(0)));
+    const zipOf = async (path: string, body: Record<string, unknown>, who: Who = 'admin') => {
+      const started = await call(who, path, { method: 'POST', body });
+      assert.equal(started.status, 202, JSON.stringify(started.body));
+      let status: Record<string, unknown> = {};
+      for (let i = 0; i < 600 && !['Completed', 'Failed'].includes(String(status.runtimeStatus)); i++) {
+        await new Promise((res) => setTimeout(res, 250));
+        status = (await call(who, new URL(String(started.body.statusUri)).pathname)).body;
+      }
+      assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status));
+      const zip = await fetch(String(status.downloadUrl));
+      assert.equal(zip.status, 200);
+      return { status, id: String(started.body.id), entries: await zipEntries(Buffer.from(await zip.arrayBuffer())) };
+    };
+    const contentFiles = (entries: Map<string, Buffer>) => new Map([...entries].filter(([name]) => !name.endsWith('/') && !name.endsWith('/_items.json')));
+    const items = [messages[0]!.id, messages[1]!.id, file.id];
+
+    // Through the browse session (the console's "Download zip"), no destination: a zip.
+    const viaSession = await zipOf(`/api/browse/sessions/${adminSession}/restores`, { user: other, items });
+    assert.deepEqual([...contentFiles(viaSession.entries).keys()].sort(), [...expected.keys()].sort(), 'exactly the selected files');
+    for (const [name, data] of expected) assert.ok(viaSession.entries.get(name)!.equals(data), `${name} is byte-identical`);
+    assert.deepEqual([viaSession.status.files, viaSession.status.failureCount], [3, 0], JSON.stringify(viaSession.status));
+    // _items.json holds the selected records and the folders above them, nothing else.
+    const mailRecords = JSON.parse(viaSession.entries.get(`${top}/Mail/_items.json`)!.toString('utf8')) as { id: string; type: string }[];
+    assert.deepEqual(mailRecords.filter((r) => r.type !== 'folder').map((r) => r.id).sort(), messages.map((m) => m.id).sort());
+    const driveRecords = JSON.parse(viaSession.entries.get(`${top}/OneDrive/_items.json`)!.toString('utf8')) as { id: string; type: string }[];
+    assert.deepEqual(driveRecords.filter((r) => r.type !== 'folder').map((r) => r.id), [file.id]);
+    const audit = (await call('admin', '/api/audit?tenant=contoso')).body.entries as { restoreId: string; what: { items?: string[] }; where: { kind: string } }[];
+    assert.deepEqual([audit[0]!.restoreId, audit[0]!.what.items, audit[0]!.where], [viaSession.id, items, { kind: 'folder' }]);
+
+    // Through POST /api/restores (an operator, with the password), destination folder: the same files.
+    const viaApi = await zipOf('/api/restores', { tenant: 'contoso', password: c.contoso.password, user: other, items, destination: { kind: 'folder' } }, 'operator');
+    assert.deepEqual([...contentFiles(viaApi.entries)].map(([n, d]) => [n, d.toString('base64')]).sort(), [...contentFiles(viaSession.entries)].map(([n, d]) => [n, d.toString('base64')]).sort());
+
+    // A mail folder selected: every message under it (its subfolders too), and no other.
+    const tree = await list(other, 'mail');
+    const under = (id: string): string[] => [id, ...tree.folders.filter((f) => f.parent === id).flatMap((f) => under(f.id))];
+    const held = new Map<string, string[]>();
+    for (const f of tree.folders) held.set(f.id, (await list(other, 'mail', f.id)).items.filter((i) => i.type === 'message').map((i) => i.id));
+    const folder = tree.folders.find((f) => under(f.id).some((id) => held.get(id)!.length > 0))!;
+    const wanted = under(folder.id).flatMap((id) => held.get(id)!);
+    const folderZip = await zipOf(`/api/browse/sessions/${adminSession}/restores`, { user: other, items: [folder.id], destination: { kind: 'folder' } });
+    const emls = [...contentFiles(folderZip.entries).keys()].filter((n) => n.endsWith('.eml'));
+    assert.equal(emls.length, wanted.length, emls.join(', '));
+    const folderRecords = JSON.parse(folderZip.entries.get(`${top}/Mail/_items.json`)!.toString('utf8')) as { id: string; type: string }[];
+    assert.deepEqual(folderRecords.filter((r) => r.type === 'message').map((r) => r.id).sort(), [...wanted].sort());
+
+    // An id not in the backup: 404 naming it, nothing started.
+    const unknown = await call('admin', `/api/browse/sessions/${adminSession}/restores`, { method: 'POST', body: { user: other, items: [file.id, 'no-such-item'] } });
+    assert.equal(unknown.status, 404, JSON.stringify(unknown.body));
+    assert.match((unknown.body.error as { message: string }).message, /1 selected item\(s\) are not in the backup of .*"no-such-item"/);
+    assert.equal(((await call('admin', '/api/audit?tenant=contoso')).body.entries as { restoreId: string }[])[0]!.restoreId, folderZip.id, 'no audit entry: nothing started');
+  });
+
   test('restore in place from a session (destination, conflict: the restore engine of h-restore)', async () => {
     const started = await call('admin', `/api/browse/sessions/${adminSession}/restores`, { method: 'POST', body: { user: owner, services: ['mail'], at: earlier.time, destination: { kind: 'in-place' }, conflict: 'skip' } });
     assert.equal(started.status, 202, JSON.stringify(started.body));
@@ -199,21 +281,10 @@ describe('browse sessions, browse, search, preview and console restores (API_AUT
   });
 
   test('restore selected items (two messages, one file) in place with conflict rename: only those are written, beside the originals; a selected folder brings its tree (here into another user); a bad selection is a 4xx before anything starts', async () => {
-    type Listed = { folders: { id: string; name: string }[]; items: { id: string; type: string; name: string }[] };
-    const list = async (user: string, service: string, folder?: string) => (await call('admin', `/api/browse/sessions/${adminSession}/items?${q({ user, service, ...(folder ? { folder } : {}) })}`)).body as unknown as Listed;
-    /** The user's backed-up messages, folder by folder (the generator spreads them). */
-    const mailOf = async (user: string) => {
-      const out: Listed['items'] = [];
-      for (const f of (await list(user, 'mail')).folders) out.push(...(await list(user, 'mail', f.id)).items.filter((i) => i.type === 'message' && i.name !== 'broken on the wire'));
-      return out;
-    };
     // Another user's items, never restored before (the restore map would skip what an earlier restore wrote).
     const messages = (await mailOf(other)).slice(0, 2);
     assert.equal(messages.length, 2);
-    const top = await list(other, 'onedrive');
-    let file = top.items.find((i) => i.type === 'file');
-    for (const f of top.folders) file ??= (await list(other, 'onedrive', f.id)).items.find((i) => i.type === 'file');
-    assert.ok(file, 'a backed-up file');
+    const file = await fileOf(other);
     const sim = [...c.contoso.tenant.users.values()].find((u) => u.user.userPrincipalName === other)!;
     const copies = (subject: string) => [...sim.mailbox.messages.values()].filter((m) => m.subject === subject).length;
     const files = () => [...sim.drive.values()].filter((d) => !d.folder).length;
@@ -232,7 +303,7 @@ describe('browse sessions, browse, search, preview and console restores (API_AUT
     await bad({ ...own, items: [] }, 400, /"items" must be a list of 1 to 1000/);
     await bad({ ...own, items: 'x' }, 400, /"items" must be a list/);
     await bad({ ...own, items: [7] }, 400, /"items" must be a list/);
-    await bad({ user: owner, items: own.items }, 400, /"items" go with a destination of kind "in-place" or "user"/);
+    await bad({ user: owner, items: own.items, conflict: 'skip' }, 400, /"path" and "conflict" go with a destination of kind "in-place" or "user"/);
     await bad({ ...own, path: 'Inbox' }, 400, /"items" or "path", not both/);
     await bad({ ...own, items: [...own.items, 'no-such-item'] }, 404, /1 selected item\(s\) are not in the backup of .*"no-such-item"/);
     // SelfService: their own items only. Another user's ids under their own name are not in their backup;

@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deletedMessageHistory, startConsoleSuite, type ConsoleSuite, type DeletedMessage } from './consoleSuite';
+import { deletedMessageHistory, startConsoleSuite, zipEntries, type ConsoleSuite, type DeletedMessage } from './consoleSuite';
+import { itemFileName, safeName } from '../../shared/restore/m365/naming';
 
 /**
  * The console end to end in a real browser: Debian's Chromium, headless, driven by playwright-core
@@ -272,22 +273,22 @@ describe('the web console in Chromium (sign-in, dashboard, run history, failed i
     await page.context().close();
   });
 
-  test('select two messages and one file across services, restore them in place with conflict rename, and see the report (and the items at the simulator)', async () => {
-    // A user no earlier restore wrote into (the restore map would skip what one did).
+  /** Two backed-up messages and one file of a user no earlier restore wrote into (the restore map would skip what one did). */
+  function twoMessagesAndAFile() {
     const sim = [...c.contoso.tenant.users.values()].find((u) => u.user.userPrincipalName !== history.owner && u.user.hasMailbox && u.user.hasDrive)!;
     const upn = sim.user.userPrincipalName;
     const messages = [...sim.mailbox.messages.values()].filter((m) => m.subject !== 'broken on the wire').slice(0, 2);
     assert.equal(messages.length, 2, 'two backed-up messages');
-    const picked = messages.map((m) => m.subject);
-    const drivePaths = [...sim.drive.values()].filter((d) => !d.folder).map((d) => c.contoso.editor.drivePath(upn, d.id));
+    const drive = [...sim.drive.values()].filter((d) => !d.folder).map((d) => ({ d, path: c.contoso.editor.drivePath(upn, d.id) }));
     const folderNames = [...sim.drive.values()].filter((d) => d.folder && d.parentId !== null).map((d) => d.name);
-    const filePath = drivePaths.find((p) => !p.includes('/')) ?? drivePaths.find((p) => folderNames.filter((n) => n === p.split('/').at(-2)).length === 1)!;
-    const fileName = filePath.split('/').at(-1)!;
-    const copies = (subject: string) => [...sim.mailbox.messages.values()].filter((m) => m.subject === subject).length;
-    const files = () => [...sim.drive.values()].filter((d) => !d.folder).length;
-    const before = { copies: picked.map(copies), drive: files() };
+    const file = drive.find((x) => !x.path.includes('/')) ?? drive.find((x) => folderNames.filter((n) => n === x.path.split('/').at(-2)).length === 1)!;
+    return { sim, upn, messages, picked: messages.map((m) => m.subject), file: file.d, filePath: file.path, fileName: file.path.split('/').at(-1)! };
+  }
 
-    const page = await signInAs(c.users.admin, 'admin-selection');
+  /** Signs in as the admin, unlocks, and ticks the two messages (each in its folder) and the file (in OneDrive). */
+  async function tickTwoMessagesAndAFile(prefix: string, o: ReturnType<typeof twoMessagesAndAFile>): Promise<Page> {
+    const { upn, messages, picked, filePath, fileName } = o;
+    const page = await signInAs(c.users.admin, prefix);
     await page.locator('#nav').getByRole('link', { name: 'Browse' }).click();
     await page.getByLabel('Repository password').fill(c.contoso.password);
     await page.getByRole('button', { name: 'Unlock' }).click();
@@ -313,6 +314,38 @@ describe('the web console in Chromium (sign-in, dashboard, run history, failed i
     assert.equal(await selection.getByRole('listitem').count(), 3);
     assert.match(await selection.innerText(), new RegExp(`${picked[0]} · mail[\\s\\S]*${fileName.replace(/\./g, '\\.')} · onedrive`));
     assert.ok(await page.getByLabel(/^The 3 selected items/).isChecked());
+    return page;
+  }
+
+  test('select two messages and one file, "Download zip": progress, the report, and the downloaded zip holds exactly those files, byte-identical', async () => {
+    const o = twoMessagesAndAFile();
+    const page = await tickTwoMessagesAndAFile('admin-zip-selection', o);
+    await page.getByRole('button', { name: 'Download zip' }).click();
+    await page.waitForFunction(() => { const g = globalThis as unknown as { location: { hash: string }; document: { querySelector(s: string): unknown } }; return g.location.hash.startsWith('#/restored/') || !!g.document.querySelector('form p.error'); });
+    assert.match(page.url(), /#\/restored\//, await page.locator('form p.error').innerText().catch(() => ''));
+    const link = page.getByRole('link', { name: 'Download the zip' });
+    await link.waitFor({ timeout: 120_000 });
+    assert.match(await page.getByRole('table', { name: 'Restore report' }).innerText(), /\b3\b/);
+    await accessible(page, 'the report of a zip of selected items');
+    await shot(page, '18-selection-zip');
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const entries = await zipEntries(readFileSync(await download.path()));
+    const top = safeName(o.upn);
+    const expected = new Map<string, Buffer>(o.messages.map((m) => [`${top}/Mail/${c.contoso.editor.mailFolderPath(o.sim.user.id, m.folderId)}/${itemFileName(m.subject, m.id, 'eml')}`, Buffer.from(m.mime)]));
+    expected.set(`${top}/OneDrive/${o.filePath}`, Buffer.from(o.file.content ?? Buffer.alloc(0)));
+    const files = [...entries.keys()].filter((n) => !n.endsWith('/') && !n.endsWith('/_items.json'));
+    assert.deepEqual(files.sort(), [...expected.keys()].sort(), 'exactly the selected files');
+    for (const [name, data] of expected) assert.ok(entries.get(name)!.equals(data), `${name} is byte-identical`);
+    await page.context().close();
+  });
+
+  test('select two messages and one file across services, restore them in place with conflict rename, and see the report (and the items at the simulator)', async () => {
+    const o = twoMessagesAndAFile();
+    const { sim, upn, picked, fileName } = o;
+    const copies = (subject: string) => [...sim.mailbox.messages.values()].filter((m) => m.subject === subject).length;
+    const files = () => [...sim.drive.values()].filter((d) => !d.folder).length;
+    const before = { copies: picked.map(copies), drive: files() };
+    const page = await tickTwoMessagesAndAFile('admin-selection', o);
     await page.getByLabel('Back into Microsoft 365, in place').check();
     await page.getByLabel('When an item exists').selectOption('rename');
     await accessible(page, 'a listing with a selection and the restore form');

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { startM365Suite, guidFor, type M365Suite, type SuiteTenant } from '../support/m365';
 import { getJson, startFunctionsHost, waitForInstance, type FunctionsHostProcess } from '../support/functionsHost';
 import { demoSignInUsers, type SimSignInUser } from '../../simulator/graph/signIn';
+import yauzl from 'yauzl';
 
 /**
  * What the console tests share: a simulated tenant with one backup run that has a failed item, the
@@ -150,3 +151,32 @@ export async function deletedMessageHistory(c: ConsoleSuite): Promise<DeletedMes
 }
 
 export { getJson, waitForInstance };
+
+/** Every entry of a zip held in memory: name -> content (folders, ending in "/", with an empty one). */
+export function zipEntries(zip: Buffer): Promise<Map<string, Buffer>> {
+  return new Promise((done, fail) => {
+    yauzl.fromBuffer(zip, { lazyEntries: true }, (err, file) => {
+      if (err || !file) return fail(err ?? new Error('not a zip'));
+      const out = new Map<string, Buffer>();
+      file.on('entry', (entry: yauzl.Entry) => {
+        if (entry.fileName.endsWith('/')) {
+          out.set(entry.fileName, Buffer.alloc(0));
+          return file.readEntry();
+        }
+        file.openReadStream(entry, (e, stream) => {
+          if (e || !stream) return fail(e ?? new Error(`cannot read ${entry.fileName}`));
+          const parts: Buffer[] = [];
+          stream.on('data', (d: Buffer) => parts.push(d));
+          stream.on('error', fail);
+          stream.on('end', () => {
+            out.set(entry.fileName, Buffer.concat(parts));
+            file.readEntry();
+          });
+        });
+      });
+      file.on('end', () => done(out));
+      file.on('error', fail);
+      file.readEntry();
+    });
+  });
+}

@@ -50,11 +50,12 @@ describe('the console API checks roles (API_AUTH=entra, real OIDC sign-in agains
     assert.ok(sessions.get('admin')!.csrf.length >= 16, 'GET /api/me set the m365b-csrf cookie');
   });
 
-  test('dashboard and run history (GET /api/tenants, /api/runs, /api/backups/{id}): admin and operator only', async () => {
+  test('dashboard and run history (GET /api/tenants, /api/runs, /api/backups/{id}, /api/report): admin and operator only', async () => {
     const want = { admin: 200, operator: 200, self: 403, none: 403, anonymous: 401 };
     await matrix('/api/tenants', want);
     await matrix('/api/runs?tenant=contoso', want);
     await matrix(`/api/backups/${c.runId}`, want);
+    await matrix('/api/report?tenant=contoso', want); // the dashboard's storage and cost per tier
     const forbidden = await call('self', '/api/tenants');
     assert.equal((forbidden.body.error as { code: string }).code, 'FORBIDDEN');
     const tenants = (await call('operator', '/api/tenants')).body.tenants as { name: string; lastBackup: { id: string; status: string; totals: { failed: number } } }[];

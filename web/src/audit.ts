@@ -7,7 +7,7 @@ import { sessionPath } from './session.js';
 interface Entry {
   time: string;
   who: string;
-  what: { user?: string; services: string[]; at?: string; path?: string };
+  what: { user?: string; services: string[]; at?: string; path?: string; items?: string[] };
   where: { kind: string; user?: string; conflict?: string };
   restoreId: string;
   via: string;
@@ -18,7 +18,7 @@ export async function auditView(): Promise<boolean> {
   const sections: Node[] = [];
   for (const t of tenants) {
     const { entries } = await api<{ entries: Entry[] }>(`/api/audit?tenant=${encodeURIComponent(t.name)}`);
-    const rows = entries.map((e) => [when(e.time), e.who, e.what.user ?? 'every user', e.what.services.join(', '), e.what.at ? when(e.what.at) : 'latest', e.where.kind === 'user' ? `user ${e.where.user ?? ''}` : e.where.kind === 'folder' ? 'zip download' : 'in place', e.restoreId]);
+    const rows = entries.map((e) => [when(e.time), e.who, e.what.user ?? 'every user', e.what.items ? `${e.what.services.join(', ')} (${e.what.items.length} selected)` : e.what.services.join(', '), e.what.at ? when(e.what.at) : 'latest', e.where.kind === 'user' ? `user ${e.where.user ?? ''}` : e.where.kind === 'folder' ? 'zip download' : 'in place', e.restoreId]);
     sections.push(rows.length ? table(`Restores of ${t.name}, newest first`, ['When', 'Who', 'User', 'Services', 'As at', 'Where to', 'Restore'], rows) : h('p', {}, `No restore of ${t.name} yet.`));
   }
   show('Restore audit log', ...sections);
@@ -28,7 +28,7 @@ export async function auditView(): Promise<boolean> {
 interface RestoreStatus {
   id: string;
   runtimeStatus: string;
-  progress: { phase?: string; status?: string; items?: number; counts?: { restored: number; skipped: number; renamed: number; failed: number } } | null;
+  progress: { phase?: string; status?: string; items?: number; counts?: { restored: number; skipped: number; renamed: number; failed: number }; files?: number; filesDone?: number; parts?: number; partsDone?: number } | null;
   files?: number;
   bytes?: number;
   failureCount?: number;
@@ -54,6 +54,11 @@ export async function consoleRestoreView(id: string): Promise<boolean> {
     const c = r.counts;
     const sofar = c.restored + c.skipped + c.renamed + c.failed;
     parts.push(h('p', {}, h('label', { for: 'restore-progress' }, 'Items written'), ' ', h('progress', { id: 'restore-progress', max: String(r.progress.items), value: String(sofar) }), ` ${count(sofar)} of ${count(r.progress.items)}`));
+  }
+  // The zip, written one user at a time: files written so far of the plan's files.
+  const p = r.progress;
+  if (!done && !r.counts && p?.phase === 'restoring' && p.files !== undefined) {
+    parts.push(h('p', {}, h('label', { for: 'restore-progress' }, 'Files written'), ' ', h('progress', { id: 'restore-progress', max: String(Math.max(p.files, 1)), value: String(p.filesDone ?? 0) }), ` ${count(p.filesDone ?? 0)} of ${count(p.files)}`));
   }
   if (done) {
     if (r.counts) {

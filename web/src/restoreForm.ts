@@ -8,7 +8,8 @@ import { sessionPath } from './session.js';
  * The restore form under a listing: what (the ticked items and folders, this service at this
  * snapshot, or everything of the user), where to (a zip download, in place, another user) and the
  * conflict choice — the fields of POST /api/restores, sent to the session's restore endpoint (the
- * password is not asked again). Progress and the report: #/restored/<id>. `refresh` redraws the
+ * password is not asked again). "Download zip" sends the ticked items to the zip (a folder brings
+ * its subtree). Progress and the report: #/restored/<id>. `refresh` redraws the
  * selection part after a tick.
  */
 export function restoreForm(o: { user: string; service: string; at: string; snapshot: number }): { form: HTMLElement; refresh(): void } {
@@ -23,6 +24,13 @@ export function restoreForm(o: { user: string; service: string; at: string; snap
   const selectedBox = h('input', { type: 'radio', name: 'what', id: 'what-selected', value: 'selected' });
   const selectedList = h('ul', { class: 'selection', 'aria-label': 'Selected items' });
   const clear = h('button', { type: 'button', class: 'secondary' }, 'Clear selection');
+  // The one-click download of the ticked items: the form with "selected" and "Download (zip)".
+  const download = h('button', { type: 'button', class: 'secondary' }, 'Download zip');
+  download.addEventListener('click', () => {
+    selectedBox.checked = true;
+    (form.querySelector('#destination-folder') as HTMLInputElement).checked = true;
+    form.requestSubmit();
+  });
   clear.addEventListener('click', () => {
     clearSelection();
     for (const b of document.querySelectorAll<HTMLInputElement>('main table input[type="checkbox"], #select-folder')) b.checked = false;
@@ -40,6 +48,8 @@ export function restoreForm(o: { user: string; service: string; at: string; snap
       radio('what', 'service', `All of ${o.service} as at snapshot ${o.snapshot}`, true),
       radio('what', 'user', `Everything of ${o.user} (every service) as at ${when(o.at)}`),
       selectedList,
+      download,
+      ' ',
       clear,
     ),
     h('fieldset', {}, h('legend', {}, 'Where to'), radio('destination', 'folder', 'Download (zip)', true), radio('destination', 'in-place', 'Back into Microsoft 365, in place'), radio('destination', 'user', 'Into another user')),
@@ -53,6 +63,7 @@ export function restoreForm(o: { user: string; service: string; at: string; snap
     selectedLabel.textContent = picked.length ? `The ${picked.length} selected item${picked.length === 1 ? '' : 's'} (as at ${when(selectionTime(picked)!)})` : 'The selected items (tick them in the listing)';
     selectedBox.disabled = picked.length === 0;
     clear.hidden = picked.length === 0;
+    download.hidden = picked.length === 0;
     if (picked.length) selectedBox.checked = true;
     else if (selectedBox.checked) (form.querySelector('#what-service') as HTMLInputElement).checked = true;
     selectedList.replaceChildren(...picked.map((s) => h('li', {}, `${s.name} · ${s.service} · snapshot ${s.snapshot}`)));
@@ -71,10 +82,6 @@ export function restoreForm(o: { user: string; service: string; at: string; snap
     if (kind !== 'folder') {
       body.destination = kind === 'user' ? { kind, user: target.value.trim() } : { kind };
       body.conflict = conflict.value;
-    } else if (what === 'selected') {
-      status.textContent = 'A download of selected items is not available yet: restore them into Microsoft 365, or download the whole service.';
-      status.className = 'error';
-      return;
     }
     status.className = '';
     status.textContent = 'Starting…';

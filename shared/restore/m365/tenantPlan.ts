@@ -9,6 +9,7 @@ import { layoutChats } from './chatLayout';
 import { selectEntries, type ScopeFilter } from './scopeSelection';
 import { itemFileName, NameSpace } from './naming';
 import { layoutTree, type TreeEntry } from './treeLayout';
+import { keepSelected } from './itemSelection';
 
 /** What to restore: a tenant, or one user, some services, as of a point in time (undefined: the latest). */
 export interface TenantSelection {
@@ -18,6 +19,8 @@ export interface TenantSelection {
   /** Sites, teams, groups by id or name (URL, name, mail): with any of these or `user`, only what they name. */
   scopes?: ScopeFilter;
   pointInTime?: Date;
+  /** Selected item or folder ids of `user` (the browse listing's): only these, a folder with its subtree (itemSelection.ts). */
+  items?: readonly string[];
 }
 
 /** A file of the restore: its unique path under the target, its chunks, and how to write it. */
@@ -115,6 +118,7 @@ export async function planTenantRestore(repo: Repository, privateKey: PrivateKey
   const users = new NameSpace(Object.values(SCOPE_DIR));
   const scopeNames = new Map<string, NameSpace>();
   const userDirs = new Map<string, string>();
+  const wanted = o.items ? new Set(o.items) : undefined;
   for (const { user, service, catalog, snapshot } of await selectTenantSnapshots(repo, o)) {
     const scope = scopeOf(user.id);
     let userDir = userDirs.get(user.id);
@@ -128,9 +132,13 @@ export async function planTenantRestore(repo: Repository, privateKey: PrivateKey
     }
     const dir = SERVICE_DIR[service] ? `${userDir}/${SERVICE_DIR[service]}` : userDir;
     const runKeys = await catalog.openRunKeys(privateKey);
-    const versions: ItemVersion[] = [];
+    let versions: ItemVersion[] = [];
     const damaged = (row: string, reason: string) => plan.failures.push({ path: `${dir} (item row ${row})`, reason: `${reason} The item is not restored.` });
     for await (const v of catalog.versionsAt(snapshot.seq, runKeys, damaged)) versions.push(v);
+    if (wanted) {
+      versions = keepSelected(service, versions, (v) => v.meta as Meta, wanted, new Set());
+      if (versions.length === 0) continue;
+    }
     const { folders, files, documents } = isScopeService(service) ? layoutScope(service, versions, user.displayName || user.userPrincipalName) : service === 'chats' ? layoutChats(versions) : layoutService(service, versions);
     plan.partitions.push({
       userPrincipalName: user.userPrincipalName,
@@ -145,9 +153,9 @@ export async function planTenantRestore(repo: Repository, privateKey: PrivateKey
       ...(documents.length > 0 ? { documents: documents.map((d) => ({ ...d, path: `${dir}/${d.path}` })) } : {}),
     });
   }
-  const wanted = new Set<string>();
-  for (const p of plan.partitions) for (const f of p.files) for (const hex of chunkHexes(f.chunks)) wanted.add(hex);
-  const located = await new ChunkReader(repo, privateKey).locate(wanted);
+  const chunks = new Set<string>();
+  for (const p of plan.partitions) for (const f of p.files) for (const hex of chunkHexes(f.chunks)) chunks.add(hex);
+  const located = await new ChunkReader(repo, privateKey).locate(chunks);
   plan.locations = [...located].map(([hex, l]) => [hex, l.packId, l.offset, l.length, l.rawLength]);
   plan.packs = [...new Set([...located.values()].map((l) => l.packId))].sort();
   return plan;
