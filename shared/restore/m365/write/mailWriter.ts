@@ -95,8 +95,26 @@ export class MailWriter implements ServiceWriter {
 
   private async message(ctx: WriterContext, box: string, folder: string, item: RestoreItem): Promise<'restored' | 'skipped' | 'renamed'> {
     const m = item.meta;
+    // A created message is unread, unflagged, uncategorised: one PATCH only when the backup says otherwise.
+    const flagged = typeof m.flag === 'string' && m.flag !== 'notFlagged';
+    const categories = Array.isArray(m.categories) && m.categories.length > 0;
+    const state =
+      m.isRead === true || flagged || categories
+        ? { ...(typeof m.isRead === 'boolean' ? { isRead: m.isRead } : {}), ...(flagged ? { flag: { flagStatus: m.flag } } : {}), ...(categories ? { categories: m.categories } : {}) }
+        : undefined;
+    // The PATCH is recorded apart ("state:<source id>"), so a message created by a run that stopped
+    // before its PATCH gets its read state, flag and categories from the rerun instead of never.
+    const stateKey = `state:${item.sourceId}`;
+    const applyState = async (id: string) => {
+      if (!state) return;
+      await send(ctx.conn, 'PATCH', `${box}/messages/${id}`, 'set the read state, flag and categories', state);
+      await ctx.map.set(stateKey, id);
+    };
     const mapped = await ctx.map.get(item.sourceId);
-    if (mapped && ctx.conflict !== 'replace' && (await sendOr404(ctx.conn, 'GET', `${box}/messages/${mapped}?$select=id`, 'a restored message'))) return 'skipped';
+    if (mapped && ctx.conflict !== 'replace' && (await sendOr404(ctx.conn, 'GET', `${box}/messages/${mapped}?$select=id`, 'a restored message'))) {
+      if (state && (await ctx.map.get(stateKey)) !== mapped) await applyState(mapped);
+      return 'skipped';
+    }
     const internetId = typeof m.internetMessageId === 'string' ? m.internetMessageId : undefined;
     const existing = internetId
       ? (await send<{ value?: { id: string }[] }>(ctx.conn, 'GET', `${box}/mailFolders/${folder}/messages?$filter=${encodeURIComponent(`internetMessageId eq ${odataString(internetId)}`)}&$select=id`, 'a message of the folder')).value?.[0]
@@ -108,15 +126,7 @@ export class MailWriter implements ServiceWriter {
     // Held at once while it is sent: the chunks, the MIME, its base64 and the JSON body around it.
     const created = await CONTENT_IN_FLIGHT.run(MIME_COST_FACTOR * item.size, async () => this.create(ctx.conn, box, folder, item.content ? await readAll(item.content()) : Buffer.alloc(0), m));
     await ctx.map.set(item.sourceId, created);
-    // A created message is unread, unflagged, uncategorised: one PATCH only when the backup says otherwise.
-    const flagged = typeof m.flag === 'string' && m.flag !== 'notFlagged';
-    const categories = Array.isArray(m.categories) && m.categories.length > 0;
-    if (m.isRead === true || flagged || categories)
-      await send(ctx.conn, 'PATCH', `${box}/messages/${created}`, 'set the read state, flag and categories', {
-        ...(typeof m.isRead === 'boolean' ? { isRead: m.isRead } : {}),
-        ...(flagged ? { flag: { flagStatus: m.flag } } : {}),
-        ...(categories ? { categories: m.categories } : {}),
-      });
+    await applyState(created);
     if (!existing) return 'restored';
     if (ctx.conflict === 'rename') return 'renamed';
     // replace: the new copy exists; only now the old one goes (a failure here over-produces, never loses).
