@@ -138,7 +138,12 @@ async function probeUnchanged(catalog: Catalog, o: ServiceBackupOptions, row: { 
     }
     if (changed) return { etag: row.etag, buffered, rest };
   }
-  const next: SourceState = { ...state, cursors: { ...cursors, ...completed }, checked: new Date().toISOString() };
+  const nextCursors = { ...cursors, ...completed };
+  // Cursors byte-identical to the stored ones (a delta that returned the same link): nothing to
+  // write. Measured by bench:scale (20 users, unchanged incremental): 4 of 15.5 storage requests
+  // per user were these rewrites. `checked` then keeps the time of the last write.
+  if (JSON.stringify(nextCursors) === JSON.stringify(cursors)) return { unchanged: true };
+  const next: SourceState = { ...state, cursors: nextCursors, checked: new Date().toISOString() };
   try {
     await catalog.writeState(next, { ifMatch: row.etag });
   } catch (e) {
