@@ -75,7 +75,8 @@ export async function writeRoster(repo: Repository, runId: string, users: Tenant
  * many runs); a page is small (<= 40 KB).
  */
 const ROSTER_CACHE_PAGES = 64;
-const rosterCache = new Map<string, RosterUser[]>();
+/** Pages read or being read: the activities a window starts at once share one read (bench:scale, 20 users: 8 reads of one page, one per slot). */
+const rosterCache = new Map<string, Promise<RosterUser[] | undefined>>();
 
 async function rosterPage(repo: Repository, runId: string, page: number): Promise<RosterUser[] | undefined> {
   const key = `${repo.config.repositoryId}\0${runId}\0${page}`;
@@ -85,11 +86,16 @@ async function rosterPage(repo: Repository, runId: string, page: number): Promis
     rosterCache.set(key, hit);
     return hit;
   }
-  const value = await new RunLog(repo, runId).get<RosterUser[]>(rosterKey(page));
-  if (value) {
-    rosterCache.set(key, value);
-    if (rosterCache.size > ROSTER_CACHE_PAGES) rosterCache.delete(rosterCache.keys().next().value!);
-  }
+  const read = new RunLog(repo, runId).get<RosterUser[]>(rosterKey(page));
+  rosterCache.set(key, read);
+  if (rosterCache.size > ROSTER_CACHE_PAGES) rosterCache.delete(rosterCache.keys().next().value!);
+  // A failed or missing page is not remembered: the next caller reads again.
+  const forget = () => rosterCache.get(key) === read && rosterCache.delete(key);
+  const value = await read.catch((e: unknown) => {
+    forget();
+    throw e;
+  });
+  if (!value) forget();
   return value;
 }
 
