@@ -1,8 +1,8 @@
 import * as df from 'durable-functions';
-import { beginTenantRun, finishTenantRun, runServiceUnit, rosterServices } from '../shared/backup/m365/runUnits';
+import { beginTenantRun, finishTenantRun, recordUnchangedRange, runServiceUnit, rosterServices } from '../shared/backup/m365/runUnits';
 import { appServices } from './runtime';
 import { redactingErrors } from '../shared/redact';
-import type { BackupServiceInput, BeginRunInput, BeginRunOutput, FinishRunInput, ServiceOutcome } from './contracts';
+import type { BackupServiceInput, BeginRunInput, BeginRunOutput, FinishRunInput, RecordUnchangedInput, ServiceOutcome } from './contracts';
 import type { Service } from '../shared/m365';
 
 /**
@@ -31,6 +31,14 @@ export const backupUserService = df.app.activity('backupUserService', {
     const s = appServices();
     const t = await s.tenantForRun(input.tenant, input.runId);
     return runServiceUnit(t.repo, await t.graph(), { ...input, unitSeconds: s.settings.unitSeconds });
+  }),
+});
+
+/** The range's unchanged (user, service) outcomes, which their units did not record, as one batch row of the run log. */
+export const recordUnchangedOutcomes = df.app.activity('recordUnchangedOutcomes', {
+  handler: redactingErrors(async (input: RecordUnchangedInput): Promise<number> => {
+    const t = await appServices().tenantForRun(input.tenant, input.runId);
+    return recordUnchangedRange(t.repo, input);
   }),
 });
 

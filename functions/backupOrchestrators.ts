@@ -1,6 +1,6 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
-import { lanesOf, mergeOutcomes } from '../shared/m365';
+import { lanesOf, mergeOutcomes, recordedInBatch } from '../shared/m365';
 import {
   addOutcome,
   emptyTotals,
@@ -9,6 +9,7 @@ import {
   type BackupUserInput,
   type BackupUserRangeInput,
   type BeginRunOutput,
+  type RecordUnchangedInput,
   type RunTotals,
   type ServiceOutcome,
 } from './contracts';
@@ -156,19 +157,36 @@ const backupTenant: OrchestrationHandler = function* (context: OrchestrationCont
 };
 df.app.orchestration('backupTenant', backupTenant);
 
-/** backupUserRange: consecutive roster indexes, one user after another; returns their totals (counts only). */
+/**
+ * backupUserRange: consecutive roster indexes, one user after another; returns their totals (counts
+ * only). The unchanged (user, service) outcomes, which their units did not record, are recorded at
+ * the end in one batch row (one table write per range instead of one per unit); a replay after a
+ * crash rebuilds the same list from history.
+ */
 const backupUserRange: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = context.df.getInput() as BackupUserRangeInput;
   let totals = emptyTotals();
+  const unchanged: RecordUnchangedInput['entries'] = [];
   for (let index = input.from; index < input.from + input.count; index++) {
     try {
       const outcomes = (yield context.df.callSubOrchestrator('backupUser', { tenant: input.tenant, runId: input.runId, index, services: input.services } satisfies BackupUserInput, `${input.runId}:u${index}`)) as ServiceOutcome[];
-      for (const o of outcomes) totals = addOutcome(totals, o);
+      for (const o of outcomes) {
+        totals = addOutcome(totals, o);
+        if (recordedInBatch(o)) unchanged.push({ index, service: o.service, snapshot: o.snapshot, items: o.items });
+      }
     } catch {
       // This user's services could not even be listed (retries exhausted): counted, the range goes on.
       totals = { ...totals, failed: totals.failed + 1 };
     }
     totals = { ...totals, users: totals.users + 1 };
+  }
+  if (unchanged.length > 0) {
+    try {
+      yield context.df.callActivityWithRetry('recordUnchangedOutcomes', RETRY, { tenant: input.tenant, runId: input.runId, from: input.from, entries: unchanged } satisfies RecordUnchangedInput);
+    } catch {
+      // Retries exhausted: the backups stand, their report lines are missing; counted as a failure.
+      totals = { ...totals, failed: totals.failed + 1 };
+    }
   }
   return totals;
 };

@@ -59,6 +59,14 @@ export interface BackupUserInput {
   services: Service[];
 }
 
+/** The unchanged (user, service) outcomes of a range (roster index, service, the previous snapshot): at most range size x services entries. */
+export interface RecordUnchangedInput {
+  tenant: string;
+  runId: string;
+  from: number;
+  entries: { index: number; service: Service; snapshot: number; items: number }[];
+}
+
 export interface BackupServiceInput {
   tenant: string;
   runId: string;

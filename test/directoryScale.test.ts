@@ -13,7 +13,7 @@ import type { StoredRow } from '../shared/storage';
 import { AppServices } from '../shared/app/services';
 import { loadSettings } from '../shared/config';
 import { DEFAULT_SERVICES, directoryPartition, emptyTotals, type DirectoryUser } from '../shared/m365';
-import { lastRun, readRunReportPage, recordServiceOutcome, RosterWriter, rosterUser, tenantDirectory } from '../shared/backup/m365/runRecords';
+import { lastRun, readRunReportPage, recordServiceOutcome, recordUnchangedOutcomes, RosterWriter, rosterUser, tenantDirectory } from '../shared/backup/m365/runRecords';
 import { directoryUsers } from '../shared/restore/m365/restoreTenant';
 import { listTenantSnapshotsPage } from '../shared/browse';
 
@@ -177,6 +177,27 @@ describe('the tenant directory (1,000 users in Azurite; the row of user #49,999 
     assert.ok(Buffer.byteLength(JSON.stringify(report)) < 4 * 1024 * 1024);
     const second = await readRunReportPage(repo, 'run-50k', { cursor: report.next, limit: 50 });
     assert.notEqual(second.lines[0]!.userId + second.lines[0]!.service, report.lines.at(-1)!.userId + report.lines.at(-1)!.service);
+    // Unchanged (user, service) outcomes in batch rows (two rows of 100 and 50 entries): pages go through them too, every line once.
+    const unchangedEntries = Array.from({ length: 150 }, (_, i) => ({ userId: guid(1_000 + i), userPrincipalName: syntheticUser(1_000 + i, probed).userPrincipalName, service: 'mail' as const, snapshot: 3, items: 7 }));
+    assert.equal(await recordUnchangedOutcomes(repo, 'run-50k', 'r0001000', unchangedEntries, 'h'), 2);
+    const lineKeys = new Set<string>();
+    let cursor: string | undefined;
+    let reportPages = 0;
+    do {
+      const p = await readRunReportPage(repo, 'run-50k', { cursor, limit: 70 });
+      assert.ok(p.lines.length <= 70);
+      for (const l of p.lines) {
+        const k = `${l.userId}/${l.service}`;
+        assert.ok(!lineKeys.has(k), `${k} once`);
+        lineKeys.add(k);
+      }
+      cursor = p.next;
+      reportPages++;
+    } while (cursor);
+    assert.equal(lineKeys.size, 120 + 150);
+    assert.equal(reportPages, Math.ceil(270 / 70));
+    const batchLine = (await readRunReportPage(repo, 'run-50k', { limit: 200 })).lines.find((l) => l.userId === guid(1_000));
+    assert.deepEqual([batchLine?.status, batchLine?.unchanged, batchLine?.snapshot, batchLine?.items, batchLine?.failed], ['complete', true, 3, 7, 0]);
 
     // Renames: the new UPN finds the user, the old one no longer does.
     const before = (await d.get(guid(5)))!;

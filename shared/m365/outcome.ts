@@ -16,6 +16,13 @@ export interface ServiceOutcome {
   unchanged?: boolean;
 }
 
+/**
+ * Whether a service's outcome is recorded in a batch row of the run log rather than a row of its
+ * own (shared/backup/m365/runRecords.ts): unchanged, complete, nothing failed, one work unit.
+ */
+export const recordedInBatch = (o: Pick<ServiceOutcome, 'unchanged' | 'status' | 'failed' | 'units'> & { unit?: number }) =>
+  o.unchanged === true && o.status === 'complete' && o.failed === 0 && (o.unit ?? 1) === 1 && (o.units ?? 1) === 1;
+
 export interface ItemFailure {
   id: string;
   reason: string;

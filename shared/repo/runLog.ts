@@ -65,12 +65,12 @@ export class RunLog {
   }
 
   /**
-   * Records whose key starts with `prefix` (and, with `after`, sorts after it), in key order, one
-   * Table page at a time: a reader of a big run never holds the whole log.
+   * Records whose key starts with `prefix` (and, with `after`, sorts after it; with `inclusive`,
+   * from it on), in key order, one Table page at a time: a reader of a big run never holds the whole log.
    */
-  async *records<T>(prefix: string, after?: string): AsyncGenerator<{ key: string; value: T }> {
+  async *records<T>(prefix: string, after?: string, o: { inclusive?: boolean } = {}): AsyncGenerator<{ key: string; value: T }> {
     const pk = runPartition(this.runId);
-    const from = after !== undefined && after > prefix ? `RowKey gt '${odata(after)}'` : `RowKey ge '${odata(prefix)}'`;
+    const from = after !== undefined && after > prefix ? `RowKey ${o.inclusive ? 'ge' : 'gt'} '${odata(after)}'` : `RowKey ge '${odata(prefix)}'`;
     const filter = `PartitionKey eq '${odata(pk)}' and ${from} and RowKey lt '${odata(prefix)}\uffff'`;
     for await (const row of this.repo.tables.query(this.repo.layout.snapshotTable, { filter })) yield { key: row.rowKey, value: this.decode<T>(row.rowKey, row) };
   }

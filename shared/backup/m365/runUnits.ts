@@ -5,8 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { isBackupError } from '../../errors';
 import type { GraphConnection } from '../../graph';
 import { ContentSession, Lease, TENANT_RUN_LEASE, type Repository } from '../../repo';
-import { entryOffers, type RunTotals, type Service, type ServiceOutcome } from '../../m365';
-import { markFailedUnitsForProbe, recordRun, recordServiceOutcome, RosterWriter, rosterUser } from './runRecords';
+import { entryOffers, recordedInBatch, type RunTotals, type Service, type ServiceOutcome } from '../../m365';
+import { markFailedUnitsForProbe, recordRun, recordServiceOutcome, recordUnchangedOutcomes, RosterWriter, rosterUser } from './runRecords';
 import { backupServiceUnit } from './serviceUnit';
 import { tenantUsers } from './tenantUsers';
 
@@ -55,9 +55,11 @@ const unitLease = (repo: Repository, runId: string, unitSeconds: number) =>
  * LOCKED and does nothing; renewed only when a quarter of its TTL has passed since this process
  * last did), backs up one service of roster user #index within the unit budget, and writes its
  * record (counts and failure reasons) to the run log before returning counts only.
- * An unchanged (user, service) costs its delta round trip at Graph and four storage requests:
- * roster row, state row, state row again (the new cursors, If-Match), outcome record; no blob
- * write, no snapshot (its outcome says `unchanged` and names the previous snapshot).
+ * An unchanged (user, service) costs its delta round trip at Graph and at most two storage
+ * requests: the state row, and the state row again only when the cursors moved (If-Match); the
+ * roster page is cached per process. No blob write, no snapshot, and no record of its own: its
+ * outcome (`unchanged`, naming the previous snapshot) goes into its range's batch row
+ * (recordUnchangedRange, called by the orchestration once the range is done).
  */
 export async function runServiceUnit(
   repo: Repository,
@@ -100,7 +102,7 @@ export async function runServiceUnit(
       r.failures.push({ id: '(dedup index)', reason: String((saveError as Error)?.message ?? saveError) });
       r.outcome = { ...r.outcome, failed: r.outcome.failed + 1, status: r.outcome.status === 'complete' ? 'partial' : r.outcome.status };
     }
-    await record(r.outcome, r.failures);
+    if (!recordedInBatch({ ...r.outcome, unit: o.unit ?? 1 })) await record(r.outcome, r.failures);
     if (r.error && transient(r.error)) throw r.error;
     await unitLease(repo, o.runId, o.unitSeconds).catch(() => undefined);
     return { ...r.outcome, more: r.more };
@@ -108,6 +110,24 @@ export async function runServiceUnit(
     await session.close().catch(() => undefined);
     await rm(spoolDir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * The run-log record of a range's unchanged (user, service) outcomes (those the units did not
+ * record, see recordedInBatch): one batch row keyed by the range's first roster index. Returns
+ * the number of rows written.
+ */
+export async function recordUnchangedRange(
+  repo: Repository,
+  o: { runId: string; from: number; entries: { index: number; service: Service; snapshot: number; items: number }[] },
+): Promise<number> {
+  if (o.entries.length === 0) return 0;
+  const entries = [];
+  for (const e of o.entries) {
+    const u = await rosterUser(repo, o.runId, e.index);
+    entries.push({ userId: u.id, userPrincipalName: u.userPrincipalName, service: e.service, snapshot: e.snapshot, items: e.items });
+  }
+  return recordUnchangedOutcomes(repo, o.runId, `r${String(o.from).padStart(7, '0')}`, entries, hostname());
 }
 
 export async function finishTenantRun(repo: Repository, o: { tenant: string; runId: string; totals: RunTotals }): Promise<{ status: string }> {

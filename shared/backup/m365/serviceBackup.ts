@@ -30,6 +30,8 @@ export interface ServiceBackupOptions {
    * work units use it; without it every run commits a snapshot.
    */
   skipUnchanged?: boolean;
+  /** An unchanged unit writes new cursors only when the stored ones are older than this (default CURSOR_REFRESH_MS; 0: always). */
+  cursorRefreshMs?: number;
 }
 
 export type { ItemFailure } from '../../m365';
@@ -58,9 +60,16 @@ interface SourceState {
   /** The last committed snapshot of the partition and its item count: what an unchanged unit reports. */
   snapshot?: number;
   items?: number;
-  /** When the source was last read to the end (a committed snapshot, or an unchanged unit). */
+  /** When the cursors were last written (a committed snapshot, or an unchanged unit whose stored cursors were older than the refresh period). */
   checked?: string;
 }
+
+/**
+ * How long an unchanged unit keeps the stored cursors instead of writing the new ones (3 days):
+ * below the shortest delta-token lifetime Graph documents (7 days for directory objects; Outlook's
+ * tokens live in a per-mailbox cache of recent tokens, so a token is not left unused for weeks).
+ */
+export const CURSOR_REFRESH_MS = 3 * 24 * 3600_000;
 
 /** Entries of a listing digest kept at most (a bigger listing keeps no digest: its next run takes the full path). */
 const LISTING_DIGEST_MAX = 10_000;
@@ -138,7 +147,16 @@ async function probeUnchanged(catalog: Catalog, o: ServiceBackupOptions, row: { 
     }
     if (changed) return { etag: row.etag, buffered, rest };
   }
-  const next: SourceState = { ...state, cursors: { ...cursors, ...completed }, checked: new Date().toISOString() };
+  const nextCursors = { ...cursors, ...completed };
+  // Nothing to write when the cursors are byte-identical (the delta answered the same link), nor
+  // while the stored ones are fresh: nothing changed since them, so reading from them again next
+  // time yields exactly what reading from the new ones would. They are replaced once they are
+  // older than the refresh period, long before Graph expires a delta token. Measured by
+  // bench:scale (20 users, 1% incremental): 4 of 15.5 storage requests per user were these rewrites.
+  const refreshMs = o.cursorRefreshMs ?? CURSOR_REFRESH_MS;
+  const writtenAt = state.checked ? Date.parse(state.checked) : NaN;
+  if (JSON.stringify(nextCursors) === JSON.stringify(cursors) || Date.now() - writtenAt < refreshMs) return { unchanged: true };
+  const next: SourceState = { ...state, cursors: nextCursors, checked: new Date().toISOString() };
   try {
     await catalog.writeState(next, { ifMatch: row.etag });
   } catch (e) {

@@ -7,12 +7,12 @@ import { forEachConcurrent } from '../../concurrency';
 import { ContentSession, Lease, TENANT_RUN_LEASE, type ContentStats, type Repository } from '../../repo';
 import type { GraphConnection } from '../../graph';
 import { MemoryBudget } from '../../graph/gates';
-import { addOutcome, emptyTotals, entryOffers, lanesOf, scopeOf, servicesOfEntry, type ItemFailure, type RunTotals, type Service, type ServiceOutcome } from '../../m365';
+import { addOutcome, emptyTotals, entryOffers, lanesOf, recordedInBatch, scopeOf, servicesOfEntry, type ItemFailure, type RunTotals, type Service, type ServiceOutcome } from '../../m365';
 import { DEFAULT_USER_PARALLELISM } from '../../config/settings';
 import { backupServiceUnit } from './serviceUnit';
 import { hostname } from 'node:os';
 import { listTenantUsers } from './tenantUsers';
-import { markForProbe, recordRun, recordServiceOutcome } from './runRecords';
+import { markForProbe, recordRun, recordServiceOutcome, recordUnchangedOutcomes, type UnchangedEntry } from './runRecords';
 
 export { tenantUsers, listTenantUsers } from './tenantUsers';
 export { sourceFor } from './serviceUnit';
@@ -67,6 +67,9 @@ export interface TenantBackupReport {
   content: ContentStats;
 }
 
+/** Unchanged (user, service) outcomes per batch of the run log (a row holds at most 100). */
+const UNCHANGED_PER_BATCH = 100;
+
 /** Credentials refused (or the like): nothing else of the tenant will work either, so the run stops. */
 const stopsTheRun = (e: unknown) => isBackupError(e, 'CREDENTIALS');
 
@@ -90,6 +93,15 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
 
     const session = await ContentSession.open(repo, { workers: o.workers });
     const reports: UserReport[] = [];
+    // Unchanged (user, service) outcomes go to the run log in batch rows, as a Function App run's do.
+    let unchanged: UnchangedEntry[] = [];
+    let batches = 0;
+    const flushUnchanged = async () => {
+      if (unchanged.length === 0) return;
+      const batch = unchanged;
+      unchanged = [];
+      await recordUnchangedOutcomes(repo, runId, `c${String(batches++).padStart(7, '0')}`, batch, hostname());
+    };
     const memory = new MemoryBudget(o.memoryBudgetBytes ?? 32 * 1024 * 1024);
     const progress = { usersDone: 0, usersTotal: users.length, items: 0, bytes: 0 };
     try {
@@ -124,6 +136,8 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
                 spoolDir,
                 memory,
                 pageSize: o.pageSize,
+                // Nothing changed: the cursors move, no snapshot is committed (as in the Function App).
+                skipUnchanged: true,
                 onProgress: (p) => {
                   progress.items += p.items - last.items;
                   progress.bytes += p.bytes - last.bytes;
@@ -135,7 +149,10 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
               if (r.error) failedUnits.add(u.id);
               done.set(service, { ...r.outcome, failures: r.failures, resynced: r.resynced });
               // The report lives in the repository as rows per user and service, like a Function App run's.
-              await recordServiceOutcome(repo, runId, { userId: u.id, userPrincipalName: u.userPrincipalName, ...r.outcome, unit: 1, failures: r.failures, host: hostname() });
+              if (recordedInBatch(r.outcome)) {
+                unchanged.push({ userId: u.id, userPrincipalName: u.userPrincipalName, service, snapshot: r.outcome.snapshot, items: r.outcome.items });
+                if (unchanged.length >= UNCHANGED_PER_BATCH) await flushUnchanged();
+              } else await recordServiceOutcome(repo, runId, { userId: u.id, userPrincipalName: u.userPrincipalName, ...r.outcome, unit: 1, failures: r.failures, host: hostname() });
             }
           }),
         );
@@ -146,6 +163,7 @@ export async function backupTenant(repo: Repository, o: TenantBackupOptions): Pr
         progress.usersDone++;
         o.onProgress?.(progress);
       });
+      await flushUnchanged();
       await session.finish();
     } finally {
       await session.close().catch(() => undefined);
