@@ -1,4 +1,5 @@
 import { isGraphReadFailure, listAll } from '../requests';
+import { batchGet } from './batchGet';
 import { readDeltaScopes } from './deltaBatch';
 import { FOLDERS_SCOPE } from './mail';
 import { isObject, type ServiceSource, type SourceChange, type SourceContext } from './types';
@@ -20,18 +21,29 @@ export class ContactsSource implements ServiceSource {
 
   /**
    * Every contact folder, nested ones too: /contactFolders lists only the top folders (those in the
-   * default Contacts folder), so each folder's childFolders are read in turn (a contact folder has
-   * no child count to skip the empty ones). `parentId` is null for a top folder.
+   * default Contacts folder), so each folder's childFolders are read too (a contact folder has no
+   * child count to skip the empty ones). The top list and the child lists of every folder the last
+   * run knew (its cursors' scopes) go out together in JSON batches, so an unchanged hierarchy costs
+   * one round trip; only a folder new since then is asked on its own. `parentId` is null for a top folder.
    */
-  private async folders(): Promise<ContactFolder[]> {
+  private async folders(known: string[]): Promise<ContactFolder[]> {
     const { conn, userId } = this.ctx;
-    const top = await listAll<{ id: string; displayName: string }>(conn, `/users/${userId}/contactFolders?$top=250`, `contact folders of user ${userId}`);
+    const topUrl = `/users/${userId}/contactFolders?$top=250`;
+    const childUrl = (id: string) => `/users/${userId}/contactFolders/${id}/childFolders?$top=250`;
+    const answered = await batchGet(conn, [topUrl, ...known.map(childUrl)]);
+    type Listed = { id: string; displayName: string };
+    // A batched answer counts only when it is the whole list (no next page); anything else is read on its own.
+    const list = async (url: string, what: string): Promise<Listed[]> => {
+      const body = answered.get(url);
+      if (body && Array.isArray(body.value) && body['@odata.nextLink'] === undefined) return body.value as Listed[];
+      return listAll<Listed>(conn, url, what);
+    };
+    const top = await list(topUrl, `contact folders of user ${userId}`);
     const out: ContactFolder[] = top.map((f) => ({ id: f.id, displayName: f.displayName, parentId: null }));
     const seen = new Set(out.map((f) => f.id));
     for (let i = 0; i < out.length; i++) {
       const parent = out[i]!;
-      const children = await listAll<{ id: string; displayName: string }>(conn, `/users/${userId}/contactFolders/${parent.id}/childFolders?$top=250`, `child folders of contact folder ${parent.id}`);
-      for (const c of children) {
+      for (const c of await list(childUrl(parent.id), `child folders of contact folder ${parent.id}`)) {
         if (seen.has(c.id)) continue; // a loop in what Graph answered: each folder once
         seen.add(c.id);
         out.push({ id: c.id, displayName: c.displayName, parentId: parent.id });
@@ -44,7 +56,7 @@ export class ContactsSource implements ServiceSource {
     const { conn, userId } = this.ctx;
     let folders: ContactFolder[];
     try {
-      folders = await this.folders();
+      folders = await this.folders(Object.keys(cursors).filter((k) => k !== FOLDERS_SCOPE && k !== DEFAULT_CONTACTS));
     } catch (e) {
       if (isGraphReadFailure(e)) {
         yield { kind: 'scopeFailed', scope: FOLDERS_SCOPE, reason: e.message };

@@ -1,5 +1,5 @@
 import type { GraphConnection } from '../connection';
-import { mailboxOf } from '../gates';
+import { batchGet } from './batchGet';
 import { readDeltaScope } from './deltaScope';
 import { isObject, type SourceChange } from './types';
 
@@ -11,13 +11,6 @@ export interface DeltaScopeSpec {
   what: string;
   headers: Record<string, string>;
   convert: (raw: unknown) => SourceChange;
-}
-
-/** Graph's limit of requests in one JSON batch. */
-const BATCH_MAX = 20;
-
-interface BatchAnswer {
-  responses?: { id: string; status: number; body?: unknown }[];
 }
 
 /** A delta link as a batch request's URL: relative to the Graph endpoint (a batch refuses absolute URLs). */
@@ -38,23 +31,9 @@ function relativeUrl(conn: GraphConnection, link: string): string | undefined {
 export async function* readDeltaScopes(conn: GraphConnection, specs: DeltaScopeSpec[]): AsyncGenerator<SourceChange> {
   const first = new Map<string, Record<string, unknown>>();
   const batchable = specs.filter((s) => s.cursor && relativeUrl(conn, s.cursor));
-  if (batchable.length > 1) {
-    for (let i = 0; i < batchable.length; i += BATCH_MAX) {
-      const group = batchable.slice(i, i + BATCH_MAX);
-      const requests = group.map((s, j) => ({ id: String(j), method: 'GET', url: relativeUrl(conn, s.cursor!)!, headers: s.headers }));
-      for (const r of requests) conn.gates.count(mailboxOf(conn.url(r.url)));
-      let answer: BatchAnswer = {};
-      try {
-        answer = (await conn.client.api(conn.url('/$batch')).post({ requests })) as BatchAnswer;
-      } catch {
-        answer = {}; // every feed of the group is then read on its own
-      }
-      for (const r of answer.responses ?? []) {
-        const spec = group[Number(r.id)];
-        if (spec && r.status === 200 && isObject(r.body) && Array.isArray(r.body.value)) first.set(spec.scope, r.body);
-      }
-    }
-  }
+  const bySpec = new Map(batchable.map((s) => [relativeUrl(conn, s.cursor!)!, s]));
+  const pages = await batchGet(conn, [...bySpec.keys()], (url) => bySpec.get(url)!.headers);
+  for (const [url, body] of pages) if (Array.isArray(body.value)) first.set(bySpec.get(url)!.scope, body);
   for (const s of specs) {
     const body = first.get(s.scope);
     if (!body) {
