@@ -118,6 +118,11 @@ export async function planM365Write(
     for (const { meta, chunks } of metas) {
       if (service === 'onedrive' && meta.type === 'folder' && meta.parentId == null) continue; // the drive root
       if (service === 'contacts' && meta.type === 'folder' && meta.folderId === 'default') continue;
+      if (service === 'mail' && meta.type === 'config') {
+        // The mailbox configuration (mailboxConfigWriter.ts) has no folder: last, after every folder; not with a folder prefix.
+        if (!prefix) items.push({ sourceId: `config:${String(meta.name)}`, meta, chunks, size: 0, depth: Number.MAX_SAFE_INTEGER, folder: false });
+        continue;
+      }
       if (service === 'mail' && meta.type !== 'folder' && meta.type !== 'message') continue;
       const folder = tree.isFolder(meta);
       // Events have no folder tree here (the calendar writer places them).
