@@ -13,7 +13,7 @@ import { summarizeMime } from '../shared/restore/m365/write/mimeParts';
 
 const SHAPE = { users: 3, filesPerUser: 4, maxFileBytes: 200_000, messagesPerUser: 10, eventsPerUser: 2, contactsPerUser: 4, withoutMailbox: [2], withoutDrive: [] };
 const READ = ['User.Read.All', 'Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read'];
-const WRITE = ['Files.ReadWrite.All', 'Mail.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Calendars.ReadWrite', 'Contacts.ReadWrite'];
+const WRITE = ['Files.ReadWrite.All', 'Mail.ReadWrite', 'MailboxSettings.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Calendars.ReadWrite', 'Contacts.ReadWrite'];
 /** Simulator routes that change the tenant (what "nothing written" counts). */
 const WRITE_ROUTES = ['drive.upload', 'drive.uploadSession', 'upload', 'drive.createFolder', 'drive.patch', 'mail.createFolder', 'mail.createMessage', 'mail.importMime', 'mail.patch', 'mail.delete', 'contacts.createFolder', 'contacts.create', 'contacts.delete', 'mail.attachUploadSession'];
 

@@ -113,11 +113,12 @@ async function intoM365(ctx: CliContext, args: ParsedArgs): Promise<number> {
       if (!quiet) console.error(`  ${part.sourceUpn} ${part.service}: unit ${u.unit + 1}: ${u.restored} restored, ${u.skipped} skipped, ${u.renamed} renamed, ${u.failed} failed`);
     },
   });
-  if (ctx.options.json) console.log(JSON.stringify({ parts: r.parts, counts: { restored: r.counts.restored, skipped: r.counts.skipped, renamed: r.counts.renamed, failed: r.counts.failed }, failures: r.failures }));
+  if (ctx.options.json) console.log(JSON.stringify({ parts: r.parts, counts: { restored: r.counts.restored, skipped: r.counts.skipped, renamed: r.counts.renamed, failed: r.counts.failed, ...(r.counts.notes ? { notes: r.counts.notes } : {}) }, failures: r.failures }));
   else {
     const c = r.counts;
     console.log(`Restored into Microsoft 365 (${into.inPlace ? 'in place' : `to ${into.toUser}`}, conflict ${conflict}): ${c.restored} restored, ${c.skipped} skipped (already there), ${c.renamed} renamed, ${c.failed} failed.`);
     for (const p of r.parts) console.log(`  ${p.userPrincipalName} ${p.service} -> ${p.targetUserPrincipalName}: snapshot ${p.snapshot} of ${p.time}, ${p.items} items`);
+    for (const n of r.counts.notes ?? []) console.log(`  note: ${n}`);
     for (const f of r.failures) console.error(`failed: ${f.path}: ${f.reason}`);
   }
   return r.failures.length > 0 ? 3 : 0;

@@ -4,6 +4,7 @@ import { buildMime } from '../tenant/mime';
 import { graphError, json, type SimRequest, type SimResponse } from './http';
 import type { RouteContext, RouteMatch } from './routes';
 import { contactFolderJson, contactJson, driveItemJson, mailFolderJson, messageJson } from './shapes';
+import { matchMailboxConfigWriteRoute } from './mailboxConfigRoutes';
 import { ATTACHMENT_RULES, type UploadSessions } from './uploadSessions';
 import { matchSiteWriteRoute } from './siteWriteRoutes';
 
@@ -98,6 +99,8 @@ export function matchWriteRoute(req: SimRequest, tenant: SimTenant, ctx: WriteRo
 
   const box = u.mailbox;
   // ---- Mail ----
+  const config = matchMailboxConfigWriteRoute(req, u, rest, outlook, needs, () => body(req));
+  if (config) return config;
   if (rest[0] === 'mailFolders' && rest[1]) {
     const isRoot = rest[1] === 'msgfolderroot' || rest[1].startsWith('msgroot-');
     const folder = isRoot ? undefined : (box.folders.get(rest[1]) ?? [...box.folders.values()].find((f) => f.wellKnownName === rest[1]!.toLowerCase()));

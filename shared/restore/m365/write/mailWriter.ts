@@ -7,6 +7,7 @@ const MIME_COST_FACTOR = 5;
 import { betaUrl, isStop, odataString, reasonOf, send, sendOr404, statusOf } from './graphWrite';
 import { summarizeMime } from './mimeParts';
 import { foldersThenItems } from './foldersFirst';
+import { writeMailboxConfig } from './mailboxConfigWriter';
 import { countFailure, emptyCounts, type RestoreItem, type ServiceWriter, type WriterContext, type WriterCounts } from './serviceWriter';
 import { streamedBody } from './uploadBody';
 
@@ -48,6 +49,8 @@ export class MailWriter implements ServiceWriter {
           const wellKnown = !ctx.destinationRoot && parentSource === null && typeof m.wellKnownName === 'string' ? m.wellKnownName : undefined;
           const r = await this.folder(ctx, box, parent, String(m.displayName ?? ''), item.sourceId, wellKnown);
           counts[r.created ? 'restored' : 'skipped']++;
+        } else if (m.type === 'config') {
+          await writeMailboxConfig(ctx, box, item, counts); // rules, categories, settings: after the unit's folders
         } else {
           const folder = await ctx.map.get(`folder:${String(m.folderId)}`);
           if (!folder) {

@@ -77,6 +77,8 @@ export interface WriterCounts {
   renamed: number;
   failed: number;
   failures: WriteFailure[];
+  /** Sentences on what was deliberately left alone (e.g. mailbox settings with `skip`), each once. */
+  notes?: string[];
 }
 
 export interface ServiceWriter {
@@ -99,6 +101,7 @@ export function addCounts(into: WriterCounts, c: WriterCounts): WriterCounts {
   into.renamed += c.renamed;
   into.failed += c.failed;
   for (const f of c.failures) if (into.failures.length < MAX_LISTED_FAILURES) into.failures.push(f);
+  for (const n of c.notes ?? []) if (!(into.notes ??= []).includes(n)) into.notes.push(n);
   return into;
 }
 

@@ -127,6 +127,11 @@ export async function planM365Write(
       // A site's libraries are written back; its lists (and the sharing permissions) restore to folders only.
       if (service === 'sharepoint' && meta.type !== 'library' && meta.type !== 'folder' && meta.type !== 'file') continue;
       if (service === 'contacts' && meta.type === 'folder' && meta.folderId === 'default') continue;
+      if (service === 'mail' && meta.type === 'config') {
+        // The mailbox configuration (mailboxConfigWriter.ts) has no folder: last, after every folder; not with a folder prefix.
+        if (!prefix) items.push({ sourceId: `config:${String(meta.name)}`, meta, chunks, size: 0, depth: Number.MAX_SAFE_INTEGER, folder: false });
+        continue;
+      }
       if (service === 'mail' && meta.type !== 'folder' && meta.type !== 'message') continue;
       const folder = tree.isFolder(meta);
       // Events have no folder tree here (the calendar writer places them).
