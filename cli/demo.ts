@@ -116,7 +116,7 @@ function changeTenant(tenant: SimTenant, editor: TenantEditor): string {
 
 let stopping: StopSignal | undefined;
 
-const DEMO_ROLES = ['User.Read.All', 'Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read', 'Files.ReadWrite.All', 'Mail.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Calendars.ReadWrite', 'Contacts.ReadWrite'];
+const DEMO_ROLES = ['User.Read.All', 'Files.Read.All', 'Mail.Read', 'Calendars.Read', 'Contacts.Read', 'Files.ReadWrite.All', 'Mail.ReadWrite', 'MailboxSettings.ReadWrite', 'Mail-Advanced.ReadWrite.All', 'Calendars.ReadWrite', 'Contacts.ReadWrite'];
 
 /** Deletes a OneDrive folder, a mail folder and a recurring series of one user, restores them in place through POST /api/restores, and checks them. */
 async function inPlaceStep(api: string, password: string, tenant: SimTenant, editor: TenantEditor, log: (s: string) => void): Promise<Check> {

@@ -1,11 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { startM365Suite, type M365Suite } from './support/m365';
-import { totalRequests, type StorageCounts } from '../shared/storage/countingStores';
+import { totalRequests } from '../shared/storage/countingStores';
 import { recordedInBatch, type Service, type ServiceOutcome } from '../shared/m365';
 import type { ReportLine } from '../shared/backup/m365/runRecords';
+import { DriverProcess } from './support/driverProcess';
 
 /**
  * What an unchanged (user, service) costs through the Function App's activity handlers (issue 9,
@@ -20,29 +20,11 @@ const SHAPE = { users: 3, filesPerUser: 2, maxFileBytes: 50_000, messagesPerUser
 const SERVICES: Service[] = ['onedrive', 'mail', 'calendar', 'contacts'];
 const DRIVER = join(__dirname, 'support', 'activityCostDriver.js');
 
-type Reply = { ok: boolean; error?: string; result?: unknown; counts?: StorageCounts };
-
-class Worker {
-  private readonly child: ChildProcess;
-  private queue: ((r: Reply) => void)[] = [];
-  readonly ready: Promise<Reply>;
+class Worker extends DriverProcess {
   constructor(env: NodeJS.ProcessEnv) {
-    this.child = fork(DRIVER, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.ready = new Promise((resolve) => this.queue.push(resolve));
-    this.child.on('message', (m: Reply) => this.queue.shift()?.(m));
-  }
-  async send(cmd: object): Promise<Reply> {
-    const r = await new Promise<Reply>((resolve) => {
-      this.queue.push(resolve);
-      this.child.send(cmd);
-    });
-    assert.ok(r.ok, r.error);
-    return r;
+    super(DRIVER, env);
   }
   call = (name: string, input: unknown) => this.send({ cmd: 'call', name, input });
-  stop(): void {
-    this.child.send({ cmd: 'exit' });
-  }
 }
 
 interface UnitCost {

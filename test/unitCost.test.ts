@@ -1,19 +1,19 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { startM365Suite, type M365Suite, type SuiteTenant } from './support/m365';
 import { startTestStorage, type TestStorage } from './support/azurite';
-import { totalRequests, type StorageCounts } from '../shared/storage/countingStores';
+import { totalRequests } from '../shared/storage/countingStores';
 import type { ServiceOutcome, Service } from '../shared/m365';
 import { azureStores, FaultyBlobStore } from '../shared/storage';
 import { ContentSession, Repository, BLOOM_BLOB } from '../shared/repo';
 import { BLOOM_DELTA_PREFIX, decodeBloomDelta } from '../shared/repo/bloomDelta';
 import { SAVE_ATTEMPTS } from '../shared/repo/bloomCache';
 import { LocalKeyProvider, TEST_ARGON2 } from '../shared/crypto';
+import { DriverProcess } from './support/driverProcess';
 
 /**
  * What one Function App work unit costs (issue 9, point 2): an unchanged (user, service) makes at
@@ -26,27 +26,9 @@ const SHAPE = { users: 3, filesPerUser: 3, maxFileBytes: 200_000, messagesPerUse
 const SERVICES: Service[] = ['onedrive', 'mail', 'calendar', 'contacts'];
 const DRIVER = join(__dirname, 'support', 'unitCostDriver.js');
 
-type Reply = { ok: boolean; error?: string; result?: unknown; counts?: StorageCounts };
-
-class Worker {
-  private readonly child: ChildProcess;
-  private queue: ((r: Reply) => void)[] = [];
-  readonly ready: Promise<Reply>;
+class Worker extends DriverProcess {
   constructor(env: NodeJS.ProcessEnv) {
-    this.child = fork(DRIVER, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.ready = new Promise((resolve) => this.queue.push(resolve));
-    this.child.on('message', (m: Reply) => this.queue.shift()?.(m));
-  }
-  async send(cmd: object): Promise<Reply> {
-    const r = await new Promise<Reply>((resolve) => {
-      this.queue.push(resolve);
-      this.child.send(cmd);
-    });
-    assert.ok(r.ok, r.error);
-    return r;
-  }
-  stop(): void {
-    this.child.send({ cmd: 'exit' });
+    super(DRIVER, env);
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GraphConnection } from '../connection';
-import { mailboxOf } from '../gates';
 import { getJson, isGraphReadFailure } from '../requests';
+import { batchGet } from './batchGet';
 import { isObject, type ServiceSource, type SourceChange, type SourceContext } from './types';
 
 /** The scope of the mailbox configuration items (part of the `mail` service). */
@@ -13,10 +13,6 @@ const PARTS = [
   { name: 'messageRules', path: 'mailFolders/inbox/messageRules' },
   { name: 'masterCategories', path: 'outlook/masterCategories' },
 ] as const;
-
-interface BatchAnswer {
-  responses?: { id: string; status: number; body?: unknown }[];
-}
 
 /** Drops OData annotations (@odata.context…), which name the endpoint and change with nothing. */
 function clean(v: unknown): unknown {
@@ -38,20 +34,11 @@ export class MailboxConfigSource implements ServiceSource {
   constructor(private readonly ctx: SourceContext) {}
 
   private async read(conn: GraphConnection, userId: string): Promise<Map<string, unknown>> {
-    const requests = PARTS.map((p, i) => ({ id: String(i), method: 'GET', url: `/users/${userId}/${p.path}` }));
-    for (const r of requests) conn.gates.count(mailboxOf(conn.url(r.url)));
-    let answer: BatchAnswer = {};
-    try {
-      answer = (await conn.client.api(conn.url('/$batch')).post({ requests })) as BatchAnswer;
-    } catch {
-      answer = {}; // each part is then read on its own
-    }
+    const urls = PARTS.map((p) => `/users/${userId}/${p.path}`);
+    const answered = await batchGet(conn, urls);
     const out = new Map<string, unknown>();
-    for (const [i, p] of PARTS.entries()) {
-      const r = answer.responses?.find((x) => x.id === String(i));
-      if (r && r.status === 200 && isObject(r.body)) out.set(p.name, r.body);
-      else out.set(p.name, await getJson<unknown>(conn, `/users/${userId}/${p.path}`, `${p.name} of user ${userId}`));
-    }
+    // A part the batch did not answer is read on its own.
+    for (const [i, p] of PARTS.entries()) out.set(p.name, answered.get(urls[i]!) ?? (await getJson<unknown>(conn, urls[i]!, `${p.name} of user ${userId}`)));
     return out;
   }
 
