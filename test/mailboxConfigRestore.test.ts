@@ -1,9 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { guidFor, startM365Suite, type M365Suite, type SuiteTenant } from './support/m365';
+import { addTenantWithRestoreApp, startM365Suite, type M365Suite, type SuiteTenant } from './support/m365';
 import type { SimUserData } from '../simulator/tenant/model';
 import { configOf } from '../simulator/tenant/mailboxConfig';
 
@@ -44,11 +41,6 @@ describe('mailbox configuration restored into Microsoft 365 (rules, categories, 
     suite = await startM365Suite([{ name: 'contoso', seed: 11, shape: SHAPE }]);
     t = suite.tenants.get('contoso')!;
     [a, b] = [...t.tenant.users.values()] as [SimUserData, SimUserData];
-    t.tenant.apps[0]!.roles = READ;
-    const restoreSecret = `restore-secret-${randomBytes(8).toString('hex')}`;
-    t.tenant.apps.push({ clientId: guidFor('restore-contoso'), clientSecret: restoreSecret, roles: [...READ, ...WRITE] });
-    const restoreSecretFile = join(suite.work, 'restore.secret');
-    writeFileSync(restoreSecretFile, restoreSecret);
     const c = configOf(a);
     const projects = t.editor.addMailFolder(a.user.userPrincipalName, 'Inbox', 'Rules target');
     c.rules.push(
@@ -58,11 +50,8 @@ describe('mailbox configuration restored into Microsoft 365 (rules, categories, 
     c.categories.push({ id: 'cat-x', displayName: 'Projekt Ü', color: 'preset3' });
     c.automaticReplies = { status: 'alwaysEnabled', internalReplyMessage: 'Out until Monday', externalReplyMessage: 'I am away', externalAudience: 'contactsOnly' };
     c.timeZone = 'W. Europe Standard Time';
-    const r = await suite.cli([
-      'tenant', 'add', '--name', 'contoso', '--tenant-id', t.tenant.tenantId, '--client-id', t.tenant.apps[0]!.clientId, '--client-secret-file', t.secretFile,
-      '--restore-client-id', guidFor('restore-contoso'), '--restore-client-secret-file', restoreSecretFile,
-    ], t.password);
-    assert.equal(r.code, 0, r.stderr);
+    // Backups read with the read-only app; restores write with a second app registration.
+    await addTenantWithRestoreApp(suite, t, READ, [...READ, ...WRITE]);
     const backup = await suite.cli(['backup', '--tenant', 'contoso', '--service', 'mail', '--json'], t.password);
     assert.equal(backup.code, 0, backup.stderr);
     original = configView(t, a);

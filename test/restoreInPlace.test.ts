@@ -2,12 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { SeededRandom } from '../shared/local';
 import { SETTING_NAMES } from '../shared/config';
 import { CLI_MAIN } from './support/cli';
-import { guidFor, startM365Suite, type M365Suite, type SuiteTenant } from './support/m365';
+import { addTenantWithRestoreApp, startM365Suite, type M365Suite, type SuiteTenant } from './support/m365';
 import type { SimUserData } from '../simulator/tenant/model';
 import { summarizeMime } from '../shared/restore/m365/write/mimeParts';
 
@@ -70,12 +68,6 @@ describe('restore back into Microsoft 365 (in place, to another user; simulator 
     t = suite.tenants.get('contoso')!;
     const users = [...t.tenant.users.values()];
     [a, b, noMailbox] = [users[0]!, users[1]!, users[2]!];
-    // Backups read with the read-only app; restores write with a second app registration.
-    t.tenant.apps[0]!.roles = READ;
-    const restoreSecret = `restore-secret-${randomBytes(8).toString('hex')}`;
-    t.tenant.apps.push({ clientId: guidFor('restore-contoso'), clientSecret: restoreSecret, roles: [...READ, ...WRITE] });
-    const restoreSecretFile = join(suite.work, 'restore.secret');
-    writeFileSync(restoreSecretFile, restoreSecret);
     const upn = a.user.userPrincipalName;
     // What the disaster will take: a folder subtree with a > 10 MiB file and non-ASCII names, a mail folder with attachments, contacts.
     t.editor.addFile(upn, 'Projekte/Größer Bericht.bin', rnd.bytes(10 * 1024 * 1024 + 123_457), '2025-03-04T05:06:07.000Z');
@@ -115,11 +107,8 @@ describe('restore back into Microsoft 365 (in place, to another user; simulator 
       isRead: false,
       categories: [],
     });
-    const r = await suite.cli([
-      'tenant', 'add', '--name', 'contoso', '--tenant-id', t.tenant.tenantId, '--client-id', t.tenant.apps[0]!.clientId, '--client-secret-file', t.secretFile,
-      '--restore-client-id', guidFor('restore-contoso'), '--restore-client-secret-file', restoreSecretFile,
-    ], t.password);
-    assert.equal(r.code, 0, r.stderr);
+    // Backups read with the read-only app; restores write with a second app registration.
+    await addTenantWithRestoreApp(suite, t, READ, [...READ, ...WRITE]);
     const backup = await suite.cli(['backup', '--tenant', 'contoso', '--json'], t.password);
     assert.equal(backup.code, 0, backup.stderr);
     original = { files: driveFiles(t, a), mail: messages(t, a), contacts: contacts(t, a), contactFolders: contactFolderPaths(t, a) };

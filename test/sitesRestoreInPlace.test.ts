@@ -1,10 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { SeededRandom } from '../shared/local';
-import { guidFor, startM365Suite, type M365Suite, type SuiteTenant } from './support/m365';
+import { addTenantWithRestoreApp, startM365Suite, type M365Suite, type SuiteTenant } from './support/m365';
 import { SiteEditor, type SimLibrary, type SimSite } from '../simulator/tenant/sites';
 
 /**
@@ -61,16 +59,7 @@ describe('restore a SharePoint site back into itself (libraries through the OneD
     const list = sites.addList(site, 'Aufgaben');
     sites.addListItem(list, { Title: 'Eins' });
     // Backups read with the read-only app; restores write with a second app registration.
-    t.tenant.apps[0]!.roles = READ;
-    const restoreSecret = `restore-secret-${randomBytes(8).toString('hex')}`;
-    t.tenant.apps.push({ clientId: guidFor('restore-fabrikam'), clientSecret: restoreSecret, roles: [...READ, 'Files.ReadWrite.All', 'Sites.ReadWrite.All'] });
-    const restoreSecretFile = join(suite.work, 'restore.secret');
-    writeFileSync(restoreSecretFile, restoreSecret);
-    const r = await suite.cli([
-      'tenant', 'add', '--name', 'fabrikam', '--tenant-id', t.tenant.tenantId, '--client-id', t.tenant.apps[0]!.clientId, '--client-secret-file', t.secretFile,
-      '--restore-client-id', guidFor('restore-fabrikam'), '--restore-client-secret-file', restoreSecretFile,
-    ], t.password);
-    assert.equal(r.code, 0, r.stderr);
+    await addTenantWithRestoreApp(suite, t, READ, [...READ, 'Files.ReadWrite.All', 'Sites.ReadWrite.All']);
     const backup = await suite.cli(['backup', '--tenant', 'fabrikam', '--service', 'sharepoint', '--json'], t.password);
     assert.equal(backup.code, 0, backup.stderr);
     original = siteFiles(site);

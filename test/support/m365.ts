@@ -42,6 +42,24 @@ export const guidFor = (name: string) => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 };
 
+/**
+ * Registers a suite tenant the way restores are meant to run: backups with the tenant's own app
+ * limited to `readRoles`, restores with a second app registration (`restore-<name>`, `restoreRoles`)
+ * given to `tenant add --restore-client-id ... --restore-client-secret-file ...`.
+ */
+export async function addTenantWithRestoreApp(suite: M365Suite, t: SuiteTenant, readRoles: string[], restoreRoles: string[]): Promise<void> {
+  t.tenant.apps[0]!.roles = readRoles;
+  const restoreSecret = `restore-secret-${randomBytes(8).toString('hex')}`;
+  t.tenant.apps.push({ clientId: guidFor(`restore-${t.name}`), clientSecret: restoreSecret, roles: restoreRoles });
+  const restoreSecretFile = join(suite.work, `restore-${t.name}.secret`);
+  writeFileSync(restoreSecretFile, restoreSecret);
+  const r = await suite.cli(
+    ['tenant', 'add', '--name', t.name, '--tenant-id', t.tenant.tenantId, '--client-id', t.tenant.apps[0]!.clientId, '--client-secret-file', t.secretFile, '--restore-client-id', guidFor(`restore-${t.name}`), '--restore-client-secret-file', restoreSecretFile],
+    t.password,
+  );
+  assert.equal(r.code, 0, r.stderr);
+}
+
 /** Azurite, the tenant simulator (HTTPS, loopback certificate) and a CLI environment pointing at both. */
 export async function startM365Suite(tenants: { name: string; seed: number; shape: TenantShape; certificate?: boolean }[], sim: Partial<GraphSimulatorOptions> = {}): Promise<M365Suite> {
   const storage = await startTestStorage();
