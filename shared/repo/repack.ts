@@ -116,7 +116,6 @@ export async function repackPacks(repo: Repository, privateKey: PrivateKey, plan
         const block = sealed.stream.subarray(off, Math.min(off + BLOCK_BYTES, sealed.stream.length));
         writer.stageBlock(off + BLOCK_BYTES >= sealed.stream.length ? [block, sealed.tail] : block, () => undefined);
       }
-      if (sealed.stream.length === 0) writer.stageBlock(sealed.tail, () => undefined);
       const d = await writer.finish(sealed.sha256);
       await index.recordPack(d);
       chunks += d.entries.length;

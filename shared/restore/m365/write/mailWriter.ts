@@ -9,7 +9,7 @@ import { summarizeMime } from './mimeParts';
 import { foldersThenItems } from './foldersFirst';
 import { writeMailboxConfig } from './mailboxConfigWriter';
 import { countFailure, emptyCounts, type RestoreItem, type ServiceWriter, type WriterContext, type WriterCounts } from './serviceWriter';
-import { streamedBody } from './uploadBody';
+import { putRange } from './uploadBody';
 
 /** Attachments up to this size go in one POST; Graph wants an upload session above 3 MB. */
 const INLINE_ATTACHMENT_MAX = 3 * 1024 * 1024;
@@ -186,8 +186,7 @@ export class MailWriter implements ServiceWriter {
       const release = await conn.gates.enter(undefined);
       try {
         // Streamed in small pieces (uploadBody.ts): the TLS socket never holds the whole fragment encrypted.
-        const init = { method: 'PUT', headers: { 'Content-Range': `bytes ${at}-${at + part.length - 1}/${a.data.length}`, 'Content-Length': String(part.length) }, body: streamedBody([part]), duplex: 'half' };
-        const res = await fetch(String(s.uploadUrl), init as unknown as RequestInit);
+        const res = await putRange(String(s.uploadUrl), [part], at, a.data.length);
         await res.body?.cancel();
         if (res.status >= 300) throw new Error(`uploading attachment "${a.name}" answered ${res.status}`);
         // Only the last fragment's 201 means the attachment exists; a 200 there would leave the message without it.

@@ -2,7 +2,7 @@ import { QuickXorHash, type GraphConnection } from '../../../graph';
 import { backoffMs, retryAfterMs } from '../../../graph/throttlingMiddleware';
 import { sleep } from '../../../graph/gates';
 import { graphError } from '../../../graph/requests';
-import { blobBody, streamedBody } from './uploadBody';
+import { blobBody, putRange } from './uploadBody';
 import { CONTENT_IN_FLIGHT } from './slots';
 import { CONTENT_WINDOW_BYTES } from './itemContent';
 import { isStop, reasonOf, send, sendOr404, statusOf } from './graphWrite';
@@ -191,8 +191,7 @@ export class OneDriveWriter implements ServiceWriter {
       let res: Response | undefined;
       try {
         // Streamed in small pieces (uploadBody.ts): the TLS socket never holds the whole fragment encrypted.
-        const init = { method: 'PUT', headers: { 'Content-Length': String(length), 'Content-Range': range }, body: streamedBody(fragment), duplex: 'half' };
-        res = await fetch(url, init as unknown as RequestInit).catch(() => undefined);
+        res = await putRange(url, fragment, offset, total).catch(() => undefined);
       } finally {
         release();
       }

@@ -27,6 +27,17 @@ export function streamedBody(parts: readonly Uint8Array[]): AsyncIterable<Uint8A
 }
 
 /**
+ * PUTs bytes `offset`..`offset + length - 1` of a `total`-byte upload (`parts` back to back) to a
+ * pre-authenticated upload-session URL (OneDrive items, mail attachments): no Authorization header
+ * (Graph may answer 401 to one), the body streamed in pieces.
+ */
+export function putRange(url: string, parts: readonly Uint8Array[], offset: number, total: number): Promise<Response> {
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  const init = { method: 'PUT', headers: { 'Content-Length': String(length), 'Content-Range': `bytes ${offset}-${offset + length - 1}/${total}` }, body: streamedBody(parts), duplex: 'half' };
+  return fetch(url, init as unknown as RequestInit);
+}
+
+/**
  * A body for the Graph SDK (which passes a Blob through to fetch unchanged): one copy of `parts`
  * as a Blob of BODY_PIECE_BYTES pieces, which fetch streams one piece per write (a Blob of one part
  * would be one write). Resendable, so the SDK's retries work.
