@@ -31,6 +31,12 @@ export interface BudgetState {
   holders: SlotHolder[];
   /** Epoch ms before which nobody sends (Graph said 429/503 with Retry-After); 0 for none. */
   pausedUntil: number;
+  /**
+   * Tenant row only: the mailbox pauses still running (row key and end), so a process about to send
+   * on a mailbox's unsynced allowance, which has read the tenant row but not that mailbox's, obeys
+   * them too. Bounded (budgetRules.MAX_MAILBOX_PAUSES, the latest-ending kept).
+   */
+  mailboxPauses?: { key: string; until: number }[];
 }
 
 export const emptyBudgetState = (): BudgetState => ({ grants: [], holders: [], pausedUntil: 0 });

@@ -140,6 +140,18 @@ export function leaseSlots(state: BudgetState, now: number, r: SlotRequest): { n
   return { next: { ...state, holders }, result: Math.min(slots, due) };
 }
 
+/** Mailbox pauses kept in the tenant row: Graph pauses few mailboxes at once; beyond this the latest-ending are kept. */
+export const MAX_MAILBOX_PAUSES = 64;
+
+/** Adds a mailbox pause to the tenant row's list (expired ones dropped, bounded). */
+export function noteMailboxPause(state: BudgetState, key: string, until: number, now: number): { next: BudgetState | undefined; result: undefined } {
+  const others = (state.mailboxPauses ?? []).filter((p) => p.until > now && p.key !== key);
+  const known = state.mailboxPauses?.find((p) => p.key === key);
+  if (known && known.until >= until) return { next: undefined, result: undefined };
+  const list = [...others, { key, until }].sort((a, b) => b.until - a.until).slice(0, MAX_MAILBOX_PAUSES);
+  return { next: { ...state, mailboxPauses: list }, result: undefined };
+}
+
 /** Graph said "slow down": nobody sends before `until`. */
 export function pauseUntil(state: BudgetState, until: number): { next: BudgetState | undefined; result: number } {
   if (state.pausedUntil >= until) return { next: undefined, result: state.pausedUntil };

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { BudgetLedger, BudgetState } from './budgetLedger';
-import { leaseSlots, pauseUntil, settleGrants, takeTokens, type TakeRequest, type TakeResult, type WindowLimit } from './budgetRules';
+import { grantRetention, leaseSlots, noteMailboxPause, pauseUntil, settleGrants, takeTokens, type TakeRequest, type TakeResult, type WindowLimit } from './budgetRules';
 import { OUTLOOK_BUDGET, Semaphore, sleep, slotsFor, type GateCounters, type MailboxBudget, type RequestGates } from './gates';
 
 /**
@@ -17,6 +17,12 @@ import { OUTLOOK_BUDGET, Semaphore, sleep, slotsFor, type GateCounters, type Mai
  *   every process at its next sync of that row.
  * Per-mailbox concurrency (Outlook: 4) stays per process: the orchestrations back up one mailbox's
  * services one after another, so one mailbox is in one process at a time.
+ * A mailbox's first few requests in a window go out without a ledger sync (`mailboxAllowance`): an
+ * unchanged unit costs a delta round trip or two, and two storage requests to ask for them would
+ * be most of its cost. What a process sends on this allowance is told to the ledger at its next
+ * sync of that mailbox (as debt), and the ledger grants only the budget less a reserve that covers
+ * 20 processes spending their whole allowance on one mailbox in one window (a nightly run touches
+ * a mailbox from one activity per service); a busier mailbox moves to synced grants ahead of need.
  *
  * Why token batches in Table Storage rather than a Durable entity: activities (and the CLI) can
  * reach the repository's tables directly with one conditional write, while an entity is reachable
@@ -41,6 +47,22 @@ export interface SharedGatesOptions {
   heartbeatMs?: number;
   /** This process's id in the rows (default host, pid and a random part). */
   holder?: string;
+  /** Tokens per mailbox and window sent before a first ledger sync (default `mailboxAllowance(budget)`; 0: always sync). */
+  mailboxAllowance?: number;
+}
+
+/** Processes whose whole allowance on one mailbox in one window the reserve covers. */
+const ALLOWANCE_HOLDERS = 20;
+
+/**
+ * Unsynced tokens per mailbox and window: 1/400 of the budget (25 of Outlook's 10,000 per 10
+ * minutes: an unchanged mail, calendar or contacts unit and a little more), none for small budgets
+ * where the reserve (20 allowances, 5%) would be a large share. The reserve is kept out of the
+ * ledger's grants, so the allowances of up to 20 processes fit beside them.
+ */
+export function mailboxAllowance(budget: number): number {
+  const a = Math.floor(budget / 400);
+  return a >= 4 ? a : 0;
 }
 
 /** A pause read from storage is trusted up to 15 minutes (Retry-After is capped lower): an altered row cannot stall a tenant for long. */
@@ -58,6 +80,8 @@ class TokenBatch {
   need = 1;
   private grants: { id: string; n: number; used: number; at: number; expires: number; last?: number; inFlight: number }[] = [];
   private debt = 0;
+  /** When the last unsynced request (allowance or outside the gates) was sent: debt older than a window is owed to nobody. */
+  private debtAt = 0;
   private seq = 0;
   private lastWant: number;
   /** Epoch ms before which the ledger has no tokens for us (the last refusal's retry time). */
@@ -67,6 +91,8 @@ class TokenBatch {
     private readonly holder: string,
     readonly limit: WindowLimit,
     readonly holdMs: number,
+    /** Tokens that may be spent before a first sync (`mailboxAllowance`); `limit` is then the ledger's share, the budget less the reserve. */
+    readonly allowance = 0,
   ) {
     this.lastWant = Math.max(1, Math.ceil(this.maxBatch / 2));
   }
@@ -88,7 +114,20 @@ class TokenBatch {
   usable(now: number, cost: number): boolean {
     // A cost above the whole budget (a batch larger than a tiny test budget) passes on a full grant.
     const need = Math.min(cost, this.limit.budget);
-    return this.live(now).some((g) => g.n - g.used >= need);
+    return this.live(now).some((g) => g.n - g.used >= need) || this.onAllowance(now, cost);
+  }
+
+  /**
+   * Whether `cost` fits the unsynced allowance: no grant this window still counts in the ledger
+   * (after one, this window's requests go through grants), no refusal pending, and what was sent
+   * unsynced (not yet told to the ledger) plus `cost` within the allowance.
+   */
+  private onAllowance(now: number, cost: number): boolean {
+    if (this.allowance === 0 || now < this.refusedUntil) return false;
+    if (this.debt > 0 && now - this.debtAt > grantRetention(this.limit, this.holdMs)) this.debt = 0; // left Graph's window unsynced: owed to nobody
+    // A grant counts in the ledger until its hold and a window after it have passed (budgetRules.grantEnd at the latest): then it is nobody's concern.
+    this.grants = this.grants.filter((g) => g.inFlight > 0 || now < g.at + grantRetention(this.limit, this.holdMs));
+    return this.grants.length === 0 && this.debt + cost <= this.allowance;
   }
 
   /** Every grant, settled as it stands (a process that ends: its tokens leave the window at its last send + window). */
@@ -102,6 +141,8 @@ class TokenBatch {
   wantsAhead(now: number): boolean {
     // After a refusal, the ledger said when tokens come back: asking ahead before then only costs storage.
     if (now < this.refusedUntil) return false;
+    // On the allowance: sync only once half of it is gone (a busy mailbox gets its grant before it runs out).
+    if (this.grants.length === 0 && this.allowance > 0) return this.debt * 2 >= this.allowance;
     const live = this.live(now);
     if (live.length !== 1) return live.length === 0;
     const g = live[0]!;
@@ -116,7 +157,13 @@ class TokenBatch {
   spend(cost: number): () => void {
     const now = Date.now();
     const need = Math.min(cost, this.limit.budget);
-    const g = this.live(now).find((x) => x.n - x.used >= need)!;
+    const g = this.live(now).find((x) => x.n - x.used >= need);
+    if (!g) {
+      // On the allowance (usable said so): owed to the ledger at the next sync of this row.
+      this.debt += cost;
+      this.debtAt = now;
+      return () => undefined;
+    }
     g.used = Math.min(g.n, g.used + cost);
     g.last = now;
     g.inFlight++;
@@ -132,7 +179,10 @@ class TokenBatch {
   /** A request sent outside the gates (inside a JSON batch): taken from a grant, or owed to the next one. */
   count(): void {
     if (this.usable(Date.now(), 1)) this.spend(1)();
-    else this.debt++;
+    else {
+      this.debt++;
+      this.debtAt = Date.now();
+    }
   }
 
   request(): TakeRequest & { settleAll: { id: string; used: number; last?: number }[] } {
@@ -195,8 +245,11 @@ export class SharedTenantGates implements RequestGates {
   private readonly ttlMs: number;
   private readonly heartbeatMs: number;
   private readonly holdFraction: number;
+  private readonly allowance: number;
   private readonly rate?: TokenBatch;
   private readonly mailboxes = new Map<string, { slots: Semaphore; batch: TokenBatch; key: string; syncing?: Promise<number> }>();
+  /** Mailbox pauses read from the tenant row, by row key (obeyed on the allowance, before the mailbox's own row is read). */
+  private readonly mailboxPauses = new Map<string, number>();
   /** Named request windows of this app and tenant beyond the tenant rate (Teams' channel message limit), one row each. */
   private readonly windows = new Map<string, { batch: TokenBatch; key: string; syncing?: Promise<number> }>();
   private slotsHeld = 0;
@@ -219,6 +272,7 @@ export class SharedTenantGates implements RequestGates {
     this.ttlMs = o.slotTtlMs ?? 30_000;
     this.heartbeatMs = o.heartbeatMs ?? Math.max(250, Math.floor(this.ttlMs / 6));
     this.holdFraction = o.holdFraction ?? 1 / 20;
+    this.allowance = o.mailboxAllowance ?? mailboxAllowance(this.mailboxBudget.budget);
     this.starvedRetryMs = Math.min(this.heartbeatMs, 500);
     this.slotPollMs = this.starvedRetryMs;
     this.holder = o.holder ?? `${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -233,8 +287,11 @@ export class SharedTenantGates implements RequestGates {
     let m = this.mailboxes.get(mailbox);
     if (!m) {
       const key = `mb-${createHash('sha256').update(mailbox).digest('hex').slice(0, 32)}`;
-      const limit = { budget: this.mailboxBudget.budget, windowMs: this.mailboxBudget.windowMs };
-      m = { slots: new Semaphore(this.mailboxBudget.concurrency), batch: new TokenBatch(this.holder, limit, this.holdOf(limit.windowMs)), key };
+      // The ledger grants the budget less the reserve that covers the unsynced allowances.
+      const reserve = Math.min(this.mailboxBudget.budget - 1, ALLOWANCE_HOLDERS * this.allowance);
+      const limit = { budget: this.mailboxBudget.budget - reserve, windowMs: this.mailboxBudget.windowMs };
+      m = { slots: new Semaphore(this.mailboxBudget.concurrency), batch: new TokenBatch(this.holder, limit, this.holdOf(limit.windowMs), this.allowance), key };
+      m.batch.pausedUntil = this.mailboxPauses.get(key) ?? 0;
       this.mailboxes.set(mailbox, m);
     }
     return m;
@@ -244,6 +301,8 @@ export class SharedTenantGates implements RequestGates {
     const m = mailbox ? this.mailbox(mailbox) : undefined;
     let mailboxAnswered: (() => void) | undefined;
     let rateAnswered: (() => void) | undefined;
+    // The allowance skips the mailbox's row, not the tenant's: a pause another process was told about is read there first.
+    if (m && this.allowance > 0 && this.lastTenantSync === 0) await this.syncTenant(false, 'slots');
     if (m) {
       await m.slots.acquire();
       try {
@@ -293,8 +352,10 @@ export class SharedTenantGates implements RequestGates {
       const b = this.mailbox(mailbox).batch;
       b.pausedUntil = Math.max(b.pausedUntil, until);
     } else this.pausedUntil = Math.max(this.pausedUntil, until);
-    this.pending = this.ledger
-      .update(key, (s) => pauseUntil(s, until))
+    const writes: Promise<unknown>[] = [this.ledger.update(key, (s) => pauseUntil(s, until))];
+    // Also in the tenant row, which a process sending on a mailbox's allowance has read (its mailbox row it has not).
+    if (mailbox && this.allowance > 0) writes.push(this.ledger.update('tenant', (s) => noteMailboxPause(s, key, until, Date.now())));
+    this.pending = Promise.all(writes)
       .then(() => undefined)
       .catch(() => undefined); // the pause holds in this process anyway; others learn it from Graph
   }
@@ -472,17 +533,32 @@ export class SharedTenantGates implements RequestGates {
         // A lower share applies at once (before the write): no request may start on a slot we are giving back.
         this.slotsHeld = Math.min(this.slotsHeld, lease.result);
         const take = req ? takeTokens(settleGrants(lease.next, req.settleAll), at, req) : undefined;
-        return { next: take?.next ?? lease.next, result: { slots: lease.result, take: take?.result, paused: s.pausedUntil } };
+        return { next: take?.next ?? lease.next, result: { slots: lease.result, take: take?.result, paused: s.pausedUntil, mailboxPauses: s.mailboxPauses ?? [] } };
       }),
       why,
     );
     this.lastTenantSync = Date.now();
     this.slotsHeld = r.slots;
     this.pausedUntil = Math.max(this.pausedUntil, boundedPause(r.paused));
+    this.learnMailboxPauses(r.mailboxPauses);
     if (req && r.take) this.rate!.accept(at, req, r.take, boundedPause(r.paused));
     for (const w of this.wake) w();
     this.heartbeat();
     return r.take && r.take.granted === 0 ? r.take.retryAt : 0;
+  }
+
+  private learnMailboxPauses(pauses: { key: string; until: number }[]): void {
+    const now = Date.now();
+    for (const [k, until] of this.mailboxPauses) if (until <= now) this.mailboxPauses.delete(k);
+    for (const p of pauses) {
+      if (p.until <= now) continue;
+      const until = boundedPause(p.until);
+      this.mailboxPauses.set(p.key, Math.max(this.mailboxPauses.get(p.key) ?? 0, until));
+    }
+    for (const m of this.mailboxes.values()) {
+      const until = this.mailboxPauses.get(m.key);
+      if (until) m.batch.pausedUntil = Math.max(m.batch.pausedUntil, until);
+    }
   }
 
   /** Renews held slots while we hold any or wait for some; stops when we hold none. */

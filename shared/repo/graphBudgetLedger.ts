@@ -11,7 +11,8 @@ import type { Repository } from './repository';
  * rows"), PartitionKey = the Graph app and tenant the budget belongs to ("<tenantId>_<clientId>",
  * both public identifiers), RowKey = the budget ("tenant", "teams-messages", or "mb-<32 hex of
  * SHA-256 of the mailbox>" so no address is stored). Properties: `grants` (JSON [[id, at, n] or [id, at, n, last], ...]), `holders`
- * (JSON [[id, slots, want, expires], ...]), `pausedUntil` (epoch ms), `updated` (epoch ms).
+ * (JSON [[id, slots, want, expires], ...]), `pausedUntil` (epoch ms), `mailboxPauses` (tenant row: JSON [[row key, until], ...],
+ * the mailbox pauses still running, at most MAX_MAILBOX_PAUSES), `updated` (epoch ms).
  * Rows hold no secret, no content and nothing that grows with the tenant; they are operational
  * state, not part of a backup: deleting the table only forgets in-flight budgets.
  *
@@ -21,6 +22,7 @@ export interface BudgetRowState {
   grants: { id: string; at: number; n: number; last?: number }[];
   holders: { id: string; slots: number; want: number; expires: number }[];
   pausedUntil: number;
+  mailboxPauses?: { key: string; until: number }[];
 }
 
 const CONFLICT_ATTEMPTS = 50;
@@ -82,6 +84,7 @@ function encode(s: BudgetRowState): Record<string, unknown> {
     grants: JSON.stringify(s.grants.map((g) => (g.last !== undefined ? [g.id, g.at, g.n, g.last] : [g.id, g.at, g.n]))),
     holders: JSON.stringify(s.holders.map((h) => [h.id, h.slots, h.want, h.expires])),
     pausedUntil: s.pausedUntil,
+    ...(s.mailboxPauses?.length ? { mailboxPauses: JSON.stringify(s.mailboxPauses.map((p) => [p.key, p.until])) } : {}),
     updated: Date.now(),
   };
 }
@@ -102,5 +105,6 @@ function decode(row: StoredRow | undefined): BudgetRowState {
     grants: list(row?.grants).map(([id, at, n, last]) => ({ id: String(id), at: num(at), n: num(n), ...(typeof last === 'number' ? { last } : {}) })),
     holders: list(row?.holders).map(([id, slots, want, expires]) => ({ id: String(id), slots: num(slots), want: num(want), expires: num(expires) })),
     pausedUntil: num(row?.pausedUntil),
+    mailboxPauses: list(row?.mailboxPauses).map(([key, until]) => ({ key: String(key), until: num(until) })),
   };
 }

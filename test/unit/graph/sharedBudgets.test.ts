@@ -1,8 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyBudgetState, type BudgetState } from '../../../shared/graph/budgetLedger';
-import { compact, grantRetention, leaseSlots, MAX_GRANTS, takeTokens } from '../../../shared/graph/budgetRules';
-import { SharedTenantGates } from '../../../shared/graph/sharedGates';
+import { compact, grantRetention, leaseSlots, MAX_GRANTS, MAX_MAILBOX_PAUSES, noteMailboxPause, takeTokens } from '../../../shared/graph/budgetRules';
+import { mailboxAllowance, SharedTenantGates } from '../../../shared/graph/sharedGates';
+import { createHash } from 'node:crypto';
 import { batchSize } from '../../../shared/graph/throttlingMiddleware';
 import { GraphBudgetLedger } from '../../../shared/repo/graphBudgetLedger';
 import { startTestStorage, type TestStorage } from '../../support/azurite';
@@ -53,6 +54,20 @@ describe('budget rules (pure)', () => {
     assert.ok(s.holders.reduce((n, h) => n + h.slots, 0) <= 8);
     // a dies: its lease is not renewed, and after the TTL its slots are free again
     assert.equal(lease('b', 8, 4, 1100), 8);
+  });
+
+  test('mailbox pauses in the tenant row: expired ones dropped, a longer one replaces a shorter, the list bounded', () => {
+    let st: BudgetState = emptyBudgetState();
+    const now = 1_000_000;
+    st = noteMailboxPause(st, 'mb-a', now + 5000, now).next!;
+    assert.equal(noteMailboxPause(st, 'mb-a', now + 1000, now).next, undefined, 'a shorter pause changes nothing');
+    st = noteMailboxPause(st, 'mb-a', now + 9000, now).next!;
+    assert.deepEqual(st.mailboxPauses, [{ key: 'mb-a', until: now + 9000 }]);
+    st = noteMailboxPause(st, 'mb-b', now + 20_000, now + 10_000).next!;
+    assert.deepEqual(st.mailboxPauses, [{ key: 'mb-b', until: now + 20_000 }], 'the expired one is gone');
+    for (let i = 0; i < 3 * MAX_MAILBOX_PAUSES; i++) st = noteMailboxPause(st, `mb-${i}`, now + 30_000 + i, now).next!;
+    assert.equal(st.mailboxPauses!.length, MAX_MAILBOX_PAUSES);
+    assert.equal(st.mailboxPauses![0]!.until, now + 30_000 + 3 * MAX_MAILBOX_PAUSES - 1, 'the latest-ending are kept');
   });
 
   test('a JSON batch costs its requests against a tenant budget', () => {
@@ -137,6 +152,49 @@ describe('budget rows in Table Storage (Azurite), seen by every process', () => 
       assert.ok(j - i + 1 <= rate.budget, `${j - i + 1} requests within one window`);
     }
     assert.ok(Date.now() - started >= rate.windowMs, '120 requests at 40 per window need more than one window');
+    await Promise.all(p.map((g) => g.close()));
+  });
+
+  test("a mailbox's first requests go out on its allowance, without a ledger sync; the ledger learns them at the next sync", async () => {
+    const budget = { concurrency: 4, budget: 10_000, windowMs: 600_000 };
+    const allowance = mailboxAllowance(budget.budget);
+    assert.equal(allowance, 25);
+    const l = ledger('t5');
+    const g = new SharedTenantGates({ ledger: l, tenantConcurrency: 4, mailboxBudget: budget });
+    for (let i = 0; i < 3; i++) (await g.enter('users/a'))();
+    assert.equal(g.syncsBy.mailbox ?? 0, 0, 'an unchanged unit (a few requests) costs no mailbox row sync');
+    // A busy mailbox moves to synced grants once half the allowance is gone, and tells what it sent.
+    for (let i = 0; i < 40; i++) (await g.enter('users/a'))();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok((g.syncsBy.mailbox ?? 0) >= 1);
+    const key = `mb-${createHash('sha256').update('users/a').digest('hex').slice(0, 32)}`;
+    const row = await l.read(key);
+    const counted = row.grants.reduce((a, x) => a + x.n, 0);
+    assert.ok(counted >= 13, `the ledger counts the allowance's requests too (${counted})`);
+    await g.close();
+  });
+
+  test('processes starting on their allowance together stay inside a mailbox budget per window', async () => {
+    const budget = { concurrency: 4, budget: 1600, windowMs: 2000 };
+    assert.equal(mailboxAllowance(budget.budget), 4);
+    const p = [0, 1, 2].map(() => new SharedTenantGates({ ledger: ledger('t6'), tenantConcurrency: 12, mailboxBudget: budget }));
+    const sent: number[] = [];
+    const started = Date.now();
+    await Promise.all(
+      p.map(async (g) => {
+        for (let i = 0; i < 700; i++) {
+          const release = await g.enter('users/b');
+          sent.push(Date.now());
+          release();
+        }
+      }),
+    );
+    sent.sort((x, y) => x - y);
+    for (let i = 0, j = 0; j < sent.length; j++) {
+      while (sent[j]! - sent[i]! >= budget.windowMs) i++;
+      assert.ok(j - i + 1 <= budget.budget, `${j - i + 1} requests within one window`);
+    }
+    assert.ok(Date.now() - started >= budget.windowMs, '2,100 requests at 1,600 per window need more than one window');
     await Promise.all(p.map((g) => g.close()));
   });
 });
