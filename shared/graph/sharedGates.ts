@@ -21,7 +21,7 @@ import { OUTLOOK_BUDGET, Semaphore, sleep, slotsFor, type GateCounters, type Mai
  * unchanged unit costs a delta round trip or two, and two storage requests to ask for them would
  * be most of its cost. What a process sends on this allowance is told to the ledger at its next
  * sync of that mailbox (as debt), and the ledger grants only the budget less a reserve that covers
- * 20 processes spending their whole allowance on one mailbox in one window (a nightly run touches
+ * 10 processes spending their whole allowance on one mailbox in one window (a nightly run touches
  * a mailbox from one activity per service); a busier mailbox moves to synced grants ahead of need.
  *
  * Why token batches in Table Storage rather than a Durable entity: activities (and the CLI) can
@@ -52,16 +52,17 @@ export interface SharedGatesOptions {
 }
 
 /** Processes whose whole allowance on one mailbox in one window the reserve covers. */
-const ALLOWANCE_HOLDERS = 20;
+const ALLOWANCE_HOLDERS = 10;
 
 /**
- * Unsynced tokens per mailbox and window: 1/400 of the budget (25 of Outlook's 10,000 per 10
- * minutes: an unchanged mail, calendar or contacts unit and a little more), none for small budgets
- * where the reserve (20 allowances, 5%) would be a large share. The reserve is kept out of the
- * ledger's grants, so the allowances of up to 20 processes fit beside them.
+ * Unsynced tokens per mailbox and window: 1/200 of the budget (50 of Outlook's 10,000 per 10
+ * minutes: the unchanged mail, calendar and contacts units of one mailbox, ~20 requests in the
+ * scale bench), none for small budgets. The reserve (10 allowances, 5% of the budget) is kept out
+ * of the ledger's grants, so the allowances of up to 10 processes fit beside them (a nightly run
+ * reaches a mailbox from one activity per service).
  */
 export function mailboxAllowance(budget: number): number {
-  const a = Math.floor(budget / 400);
+  const a = Math.floor(budget / 200);
   return a >= 4 ? a : 0;
 }
 
@@ -141,8 +142,8 @@ class TokenBatch {
   wantsAhead(now: number): boolean {
     // After a refusal, the ledger said when tokens come back: asking ahead before then only costs storage.
     if (now < this.refusedUntil) return false;
-    // On the allowance: sync only once half of it is gone (a busy mailbox gets its grant before it runs out).
-    if (this.grants.length === 0 && this.allowance > 0) return this.debt * 2 >= this.allowance;
+    // On the allowance: sync only once three quarters of it are gone (a busy mailbox gets its grant before it runs out).
+    if (this.grants.length === 0 && this.allowance > 0) return this.debt * 4 >= this.allowance * 3;
     const live = this.live(now);
     if (live.length !== 1) return live.length === 0;
     const g = live[0]!;
