@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 /**
  * Exact folder comparison for verified restores (the demo, tests): per path, the type, content hash,
- * size, mode, mtime (ms) and link target.
+ * size, mode, mtime (µs) and link target.
  */
 export type Manifest = Map<string, string>;
 
@@ -23,14 +23,16 @@ export async function manifest(root: string): Promise<Manifest> {
     for (const name of names) {
       const r = rel ? `${rel}/${name}` : name;
       const full = join(root, r);
-      const st = await lstat(full);
-      const mtime = Math.floor(st.mtimeMs);
-      const mode = (st.mode & 0o7777).toString(8);
+      // Microseconds from the exact nanoseconds: restore sets times to the microsecond (what Node can
+      // set), and flooring mtimeMs would not do — that double rounds x.999999 ms up to the next ms.
+      const st = await lstat(full, { bigint: true });
+      const mtime = (st.mtimeNs / 1000n).toString();
+      const mode = (Number(st.mode) & 0o7777).toString(8);
       if (st.isSymbolicLink()) out.set(r, `link ${await readlink(full)}`);
       else if (st.isDirectory()) {
         out.set(r, `dir ${mode} ${mtime}`);
         await walk(r);
-      } else out.set(r, `file ${st.size} ${mode} ${mtime} ${st.size < 65536 ? createHash('sha256').update(await readFile(full)).digest('hex') : await hashFile(full)}`);
+      } else out.set(r, `file ${st.size} ${mode} ${mtime} ${st.size < 65536n ? createHash('sha256').update(await readFile(full)).digest('hex') : await hashFile(full)}`);
     }
   };
   await walk('');
