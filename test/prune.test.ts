@@ -1,11 +1,11 @@
 import { after, before, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, unlinkSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, unlinkSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backupFolder } from '../shared/backup';
 import { LocalKeyProvider, TEST_ARGON2 } from '../shared/crypto';
-import { Catalog, Lease, PRUNE_LEASE, prune, rebuildIndex, verifyRepository, Repository } from '../shared/repo';
+import { Catalog, createRestoreSession, endRestoreSession, Lease, PRUNE_LEASE, prune, ReaderLease, rebuildIndex, verifyRepository, Repository } from '../shared/repo';
 import type { PrivateKey } from '../shared/crypto';
 import { restoreFolder } from '../shared/restore';
 import { applyRetention, setRetentionPolicy } from '../shared/retention';
@@ -137,6 +137,47 @@ describe('forget + prune over simulated days of a changing folder (virtual clock
       assert.deepEqual(diffManifests(await manifest(other), await manifest(target)), [], `backup during "${phase}" restores byte-exact`);
       assert.deepEqual((await verifyRepository(repo, { privateKey: key })).issues, []);
     }
+  });
+
+  test('a restore and a prune exclude each other: whichever starts second is refused LOCKED and changes nothing', async () => {
+    const locked = (what: RegExp) => (e: Error & { code?: string }) => e.code === 'LOCKED' && what.test(e.message);
+    // A snapshot with a big file, then one without it: forgetting the first leaves whole packs dead.
+    putRandomFile(src(), 'big.bin', 400_000, new SeededRandom(5));
+    const withBig = (await backupFolder(repo, { partition: 'laptop', source: src(), workers: 1 })).snapshot.seq;
+    unlinkSync(join(src(), 'big.bin'));
+    await backupFolder(repo, { partition: 'laptop', source: src(), workers: 1 });
+    const oldTarget = join(work, 'restore-before-prune');
+    // Prune first: a restore (or verify) starting while it holds its lease is refused before it touches the target.
+    let refusedDuringPrune = 0;
+    await prune(repo, {
+      marginMs: 0,
+      onPhase: async (p) => {
+        if (p !== 'marked') return;
+        await assert.rejects(restoreFolder(repo, key, { partition: 'laptop', snapshot: String(withBig), target: oldTarget }), locked(/prune of this repository is running.*a restore now could read packs it deletes/));
+        assert.equal(existsSync(oldTarget), false, 'the refused restore wrote nothing');
+        await assert.rejects(verifyRepository(repo), locked(/prune of this repository is running/));
+        refusedDuringPrune++;
+      },
+    });
+    assert.equal(refusedDuringPrune, 1);
+    // A restore first (the CLI's process-scoped reader lease, held while it reads): prune is refused, nothing deleted.
+    await applyRetention(repo, [{ partitionName: 'laptop', user: 'laptop', label: 'laptop' }], { rules: { last: 1 } });
+    const reader = await ReaderLease.acquire(repo, { what: 'a restore' });
+    const before = await packBytes(repo);
+    await assert.rejects(prune(repo, { marginMs: 0 }), locked(/A restore or verify is reading this repository.*prune would delete packs they read/));
+    // Readers are shared: a second restore (here the Function App's, with its session) starts beside the first.
+    const session = await createRestoreSession(repo, key, { reading: true });
+    await reader.release();
+    await assert.rejects(prune(repo, { marginMs: 0 }), locked(/reading this repository \(held by run restore:[0-9a-f]{16} /), 'the message names the session by a hash only');
+    assert.equal(await packBytes(repo), before, 'nothing deleted while a restore reads');
+    // Ending the session ends its reader lease: prune runs and reclaims.
+    await endRestoreSession(repo, session);
+    const done = await prune(repo, { marginMs: 0 });
+    assert.ok(done.deadPacks + done.repackedPacks > 0 && (await packBytes(repo)) < before, 'prune runs once the readers are gone');
+    // A reader left by a crash (its lease expired) does not block prune.
+    await Lease.acquire(repo, 'reader-crashed', { owner: 'restore:crashed', ttlMs: -1000, autoRenew: false });
+    await prune(repo, { marginMs: 0 });
+    assert.deepEqual((await verifyRepository(repo, { privateKey: key })).issues, []);
   });
 
   test('prune while another prune holds the lease: LOCKED, nothing changed', async () => {

@@ -2,7 +2,7 @@ import * as df from 'durable-functions';
 import { randomUUID } from 'node:crypto';
 import { BackupError } from '../../shared/errors';
 import { SERVICES } from '../../shared/m365';
-import { createRestoreSession, endRestoreSession, Lease, PRUNE_LEASE } from '../../shared/repo';
+import { createRestoreSession, endRestoreSession, Lease, PRUNE_LEASE, refuseWhileRead } from '../../shared/repo';
 import { withPasswordThrottle } from '../../shared/repo/passwordThrottle';
 import { tenantReport } from '../../shared/retention';
 import { appServices } from '../runtime';
@@ -12,7 +12,7 @@ import { checkQuery, errorResponse, instanceOf, jsonBody, jsonEndpoint, optional
 /**
  * POST /api/prune {tenant, dryRun?, deleteEarly?, password?}: forget by the tenant's stored retention
  * policy, then prune (docs/retention.md). Refused with 409 LOCKED while a prune of the tenant holds
- * its lease. With the password, prune also repacks partly used packs: the private key goes into a
+ * its lease, or (not a dry run) while a restore or verify reads its repository. With the password, prune also repacks partly used packs: the private key goes into a
  * restore session (Key Vault-wrapped row) whose id alone enters Durable history, as for a restore.
  */
 jsonEndpoint('startPrune', { route: 'prune', methods: ['POST'], durableClient: true, access: ['Backup.Admin'] }, async (req, context) => {
@@ -24,6 +24,8 @@ jsonEndpoint('startPrune', { route: 'prune', methods: ['POST'], durableClient: t
   const t = await appServices().tenant(tenant);
   const holder = await Lease.holder(t.repo, PRUNE_LEASE);
   if (holder && holder.expires > Date.now()) throw new BackupError('LOCKED', `A prune of tenant "${t.record.name}" is running (since ${holder.acquired}); try again when it has finished.`);
+  // Checked again by prune itself after it takes its lease (the exclusion); here so nothing starts in vain.
+  if (!dryRun) await refuseWhileRead(t.repo);
   const instanceId = `prune-${t.record.name}-${randomUUID().slice(0, 8)}`;
   const sessionId = password && !dryRun ? await createRestoreSession(t.repo, await withPasswordThrottle(t.repo, () => t.repo.unlock(password))) : undefined;
   const input: PruneTenantInput = { tenant: t.record.name, dryRun, earlyDeletion: deleteEarly ? 'pay' : 'defer', ...(sessionId ? { sessionId } : {}) };

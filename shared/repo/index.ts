@@ -7,6 +7,7 @@ export type { ChunkTarget, TargetFailure } from './chunkTargets';
 export { Catalog, listPartitionSnapshots, partitionToken, binaryReviver, parseSnapshot, type SnapshotRecord, type SnapshotStats, type SnapshotInfo, type CurrentVersion } from './catalog';
 export { type ItemVersion, type NewVersion, decodeItem, joinPayload, splitPayload } from './itemRow';
 export { PartitionLock, Lease, TENANT_RUN_LEASE, type LeaseBody, type LeaseOptions } from './lock';
+export { ReaderLease, refuseWhileRead, whileReading } from './readers';
 export { ContentSession } from './contentSession';
 export { RunLog, RUN_PARTITION_PREFIX } from './runLog';
 export { chunkId, chunkMatches, openChunk } from './chunkCodec';

@@ -40,7 +40,12 @@ function processAlive(pid: number): boolean {
   }
 }
 
-const describe = (h: LeaseBody) => `held by ${h.owner.startsWith('proc:') ? 'a process' : `run ${h.owner}`} on host ${h.host} (pid ${h.pid}) since ${h.acquired}, until ${new Date(h.expires).toISOString()}`;
+/** A lease still held: not expired, and (process-scoped) its process alive when it is on this host. */
+export function isLive(h: LeaseBody, now = Date.now()): boolean {
+  return h.expires >= now && !(h.process && h.host === hostname() && !processAlive(h.pid));
+}
+
+export const describeHolder = (h: LeaseBody) => `held by ${h.owner.startsWith('proc:') ? 'a process' : `run ${h.owner}`} on host ${h.host} (pid ${h.pid}) since ${h.acquired}, until ${new Date(h.expires).toISOString()}`;
 
 function parseBody(data: Buffer): LeaseBody | undefined {
   try {
@@ -107,6 +112,21 @@ export class Lease {
     return data ? parseBody(data) : undefined;
   }
 
+  /** The live holders of every lease whose name starts with `prefix` (the shared reader leases). */
+  static async liveHolders(repo: Repository, prefix: string): Promise<{ name: string; holder: LeaseBody }[]> {
+    const out: { name: string; holder: LeaseBody }[] = [];
+    const base = lockBlobName('');
+    for await (const b of repo.blobs.list(repo.layout.metaContainer, { prefix: lockBlobName(prefix) })) {
+      const data = await repo.blobs.getBlob(repo.layout.metaContainer, b.name).catch((e: unknown) => {
+        if (isBackupError(e, 'NOT_FOUND')) return undefined; // released meanwhile
+        throw e;
+      });
+      const holder = data && parseBody(data);
+      if (holder && isLive(holder)) out.push({ name: b.name.slice(base.length), holder });
+    }
+    return out;
+  }
+
   /** Why the background renewal failed, if it did: the holder must stop and say so. */
   get lostReason(): string | undefined {
     return this.lost;
@@ -135,7 +155,7 @@ export class Lease {
       if (!data) continue;
       const holder = parseBody(data);
       const mine = holder?.owner === this.body.owner;
-      const stale = !holder || holder.expires < Date.now() || (holder.process && holder.host === hostname() && !processAlive(holder.pid));
+      const stale = !holder || !isLive(holder);
       // A sibling work unit of the same run renewed it a moment ago (or won the race to): it is ours
       // with more than half its TTL left, so there is nothing to write.
       if (mine && holder && holder.expires - Date.now() > this.ttlMs / 2) {
@@ -144,7 +164,7 @@ export class Lease {
         return;
       }
       if (!mine && !stale)
-        throw new BackupError('LOCKED', `${capitalise(this.what)} is already running: the lock is ${describe(holder)}.`, {
+        throw new BackupError('LOCKED', `${capitalise(this.what)} is already running: the lock is ${describeHolder(holder)}.`, {
           hint: `Wait for it to finish; a lock left by a crashed run expires at ${new Date(holder.expires).toISOString()}.`,
         });
       try {
@@ -235,3 +255,6 @@ export const PartitionLock = {
  * App, where it outlives any one worker process; process-scoped in the CLI.
  */
 export const TENANT_RUN_LEASE = 'tenant-run';
+
+/** One prune of a repository at a time; readers (readers.ts) refuse to start while it is held. */
+export const PRUNE_LEASE = 'prune';

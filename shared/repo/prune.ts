@@ -5,7 +5,8 @@ import { catalogBlobName, OPEN_END, packBlobName, packIndexBlobName } from './la
 import { lockEndsBefore, lockWindow, setLock } from './packLocks';
 import { keepConfigBackupLocked } from './configBackup';
 import { forgottenSnapshots } from './forget';
-import { Lease, TENANT_RUN_LEASE } from './lock';
+import { Lease, PRUNE_LEASE, TENANT_RUN_LEASE } from './lock';
+import { refuseWhileRead } from './readers';
 import type { Repository } from './repository';
 import { joinPayload, splitPayload } from './itemRow';
 import { isLocked, NO_PRICES, packDeletion, type TierPrices } from './packEconomics';
@@ -18,7 +19,8 @@ import { repackPacks } from './repack';
  * prune (docs/repository-format.md, "Prune"): deletes what no kept snapshot needs. Needs no password
  * (chunk IDs of item rows and the pack of each chunk are in the clear).
  *
- *  1. Leases: the repository's `prune` lease (a second prune is refused with LOCKED), the tenant-run
+ *  1. Leases: the repository's `prune` lease (a second prune is refused with LOCKED; so is a prune
+ *     while a restore or verify holds a reader lease, readers.ts, and a reader while prune runs), the tenant-run
  *     lease (no tenant backup runs meanwhile) and the writer lock of every partition that has
  *     snapshots (no backup of it runs meanwhile). A backup that cannot take its lock fails cleanly and
  *     runs next time; prune never waits on a backup.
@@ -118,7 +120,7 @@ export interface PruneResult {
   forgottenCatalogs: number;
 }
 
-export const PRUNE_LEASE = 'prune';
+export { PRUNE_LEASE };
 const DEFAULT_MARGIN_MS = 3_600_000;
 
 interface Mark {
@@ -134,6 +136,8 @@ export async function prune(repo: Repository, options: PruneOptions = {}): Promi
   const leases: Lease[] = [];
   try {
     leases.push(await Lease.acquire(repo, PRUNE_LEASE, { what: 'a prune of this repository' }));
+    // After our lease is written: a restore starting now sees it and refuses; one already reading is seen here.
+    if (!options.dryRun) await refuseWhileRead(repo);
     leases.push(await Lease.acquire(repo, TENANT_RUN_LEASE, { what: 'a backup run or prune of this repository' }));
     for (const p of await partitionsWithSnapshots(repo)) leases.push(await Lease.acquire(repo, p, { what: 'a backup of this partition' }));
     return await pruneLocked(repo, options);

@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { PrivateKey, unwrapEnvelope, wrapEnvelope } from '../crypto';
 import { BackupError } from '../errors';
+import { ReaderLease } from './readers';
 import type { Repository } from './repository';
 import { checkRestoreId, deleteRestoreRow, expiredRestoreRows, getRestoreRow, putRestoreRow } from './restoreArea';
 
@@ -13,12 +14,24 @@ export const SESSION_TTL_MS = 24 * 3_600_000;
  * unwrap. It is deleted when the restore ends; an expired one is refused and swept. Orchestrations
  * carry only the session id, useless without the key provider: no password or key enters Durable history.
  */
-export async function createRestoreSession(repo: Repository, key: PrivateKey, ttlMs = SESSION_TTL_MS): Promise<string> {
+export async function createRestoreSession(repo: Repository, key: PrivateKey, o: { ttlMs?: number; reading?: boolean } = {}): Promise<string> {
   const id = randomBytes(16).toString('hex');
-  const envelope = await wrapEnvelope(repo.provider, key.raw(), `restore-session:${id}`);
-  await putRestoreRow(repo, 'session', id, { envelope, expires: new Date(Date.now() + ttlMs).toISOString() });
+  const ttlMs = o.ttlMs ?? SESSION_TTL_MS;
+  // A restore's session holds a reader lease as long as it may live: prune refuses to run meanwhile,
+  // and the restore is refused (LOCKED) while a prune runs. Prune's own session (for the key) has none.
+  if (o.reading) await ReaderLease.acquire(repo, { what: 'a restore', owner: readerOwner(id), ttlMs });
+  try {
+    const envelope = await wrapEnvelope(repo.provider, key.raw(), `restore-session:${id}`);
+    await putRestoreRow(repo, 'session', id, { envelope, expires: new Date(Date.now() + ttlMs).toISOString() });
+  } catch (e) {
+    if (o.reading) await ReaderLease.release(repo, readerOwner(id)).catch(() => undefined);
+    throw e;
+  }
   return id;
 }
+
+/** The reader lease's owner: named after the session without revealing its id (messages show it). */
+const readerOwner = (id: string) => `restore:${createHash('sha256').update(id).digest('hex').slice(0, 16)}`;
 
 export async function openRestoreSession(repo: Repository, id: string): Promise<PrivateKey> {
   const row = await getRestoreRow(repo, 'session', checkRestoreId(id));
@@ -29,6 +42,7 @@ export async function openRestoreSession(repo: Repository, id: string): Promise<
 
 export async function endRestoreSession(repo: Repository, id: string): Promise<void> {
   await deleteRestoreRow(repo, 'session', checkRestoreId(id));
+  await ReaderLease.release(repo, readerOwner(id));
 }
 
 /** Deletes the sessions whose restore never ended them. Returns how many. */
@@ -36,6 +50,7 @@ export async function sweepRestoreSessions(repo: Repository, now = new Date()): 
   let n = 0;
   for await (const row of expiredRestoreRows(repo, 'session', now)) {
     await deleteRestoreRow(repo, 'session', row.rowKey);
+    await ReaderLease.release(repo, readerOwner(row.rowKey)).catch(() => undefined);
     n++;
   }
   return n;

@@ -10,6 +10,7 @@ import type { Repository } from './repository';
 import { macValid } from './rowMac';
 import { RUN_PARTITION_PREFIX, runLogRowAuthentic } from './runLog';
 import { directoryRowAuthentic } from './directory';
+import { whileReading } from './readers';
 
 /** Partition of restore-session rows in the snapshots table (shared/restore/m365/session.ts). */
 export const RESTORE_SESSION_PARTITION = 'restore-session';
@@ -58,7 +59,12 @@ export function snapshotTableRowKind(partitionKey: string): 'catalog' | 'run-log
  * size, every pack-index blob's hash and authenticity, and that every chunk an item references is
  * indexed. With it (--read-data): all pack content, chunk by chunk, and all sealed metadata.
  */
-export async function verifyRepository(repo: Repository, options: VerifyOptions = {}): Promise<VerifyResult> {
+export function verifyRepository(repo: Repository, options: VerifyOptions = {}): Promise<VerifyResult> {
+  // Under a reader lease: a prune deleting packs meanwhile would be reported as damage.
+  return whileReading(repo, 'a verify', () => verifyRead(repo, options));
+}
+
+async function verifyRead(repo: Repository, options: VerifyOptions): Promise<VerifyResult> {
   const { tables, blobs, layout, keys } = repo;
   const issues: VerifyIssue[] = [];
   const issue = (object: string, problem: string) => issues.push({ object, problem });

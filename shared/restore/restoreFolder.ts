@@ -3,7 +3,7 @@ import { mkdir, readdir, rm, stat, symlink, chmod, utimes, lutimes, writeFile, a
 import { dirname, join, resolve } from 'node:path';
 import type { PrivateKey } from '../crypto';
 import { BackupError } from '../errors';
-import { Catalog, ChunkReader, type ItemVersion, type Repository, type SnapshotRecord } from '../repo';
+import { Catalog, ChunkReader, whileReading, type ItemVersion, type Repository, type SnapshotRecord } from '../repo';
 import { addTarget, forEachChunkPosition, missingChunk } from './chunkFetcher';
 import { noProgress, type ProgressListener } from '../progress';
 import { included, selectSnapshot } from './selectSnapshot';
@@ -80,7 +80,11 @@ export const nsToUtimeSeconds = (ns: string) => (Number(BigInt(ns) / 1000n) + 0.
  * Restores a snapshot of a folder partition: content byte-identical, with modes, mtimes, symlinks and
  * empty folders. A damaged pack fails only the files that need it; the rest are restored.
  */
-export async function restoreFolder(repo: Repository, privateKey: PrivateKey, options: FolderRestoreOptions): Promise<RestoreResult> {
+export function restoreFolder(repo: Repository, privateKey: PrivateKey, options: FolderRestoreOptions): Promise<RestoreResult> {
+  return whileReading(repo, 'a restore', () => restoreFolderRead(repo, privateKey, options));
+}
+
+async function restoreFolderRead(repo: Repository, privateKey: PrivateKey, options: FolderRestoreOptions): Promise<RestoreResult> {
   const onProgress = options.onProgress ?? noProgress;
   const catalog = new Catalog(repo, options.partition);
   const snapshot = await selectSnapshot(catalog, options.snapshot);

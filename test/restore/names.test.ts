@@ -138,7 +138,7 @@ describe('restore: names never collide, a damaged row fails only its item, zips 
 
     // A restore that could not end itself (terminated, crashed) leaves an expired session: the hourly timer sweeps it.
     const { repo } = await new AppServices(loadSettings(suite.processEnv())).tenant(TENANT);
-    await createRestoreSession(repo, await repo.unlock(t.password), -1000);
+    await createRestoreSession(repo, await repo.unlock(t.password), { ttlMs: -1000 });
     assert.deepEqual(await rows(), ['session']);
     assert.equal((await fetch(`${host.origin}/admin/functions/sweepRestores`, { method: 'POST' })).status, 202);
     assert.deepEqual(await rows(), []);

@@ -48,7 +48,7 @@ export async function beginTenantRestore(repo: Repository, key: PrivateKey, sele
   if (selected.length === 0)
     throw new BackupError('NOT_FOUND', `Nothing of tenant "${selection.tenantName}" was backed up${selection.pointInTime ? ` at or before ${selection.pointInTime.toISOString()}` : ''}.`);
   await sweepRestoreArea(repo).catch(() => undefined); // best effort: the lifecycle rule is the backstop
-  return { sessionId: await createRestoreSession(repo, key) };
+  return { sessionId: await createRestoreSession(repo, key, { reading: true }) };
 }
 
 /** Computes the plan once and stores it sealed; returns counts only (`parts`: the zip's parts, one per user). */

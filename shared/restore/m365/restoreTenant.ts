@@ -2,7 +2,7 @@ import { mkdir, writeFile, utimes } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { PrivateKey } from '../../crypto';
 import { BackupError } from '../../errors';
-import type { Repository } from '../../repo';
+import { whileReading, type Repository } from '../../repo';
 import type { Service } from '../../graph';
 import { addTarget, fetchChunks, forEachChunkPosition, missingChunk } from '../chunkFetcher';
 import { FileSink } from '../fileSink';
@@ -45,8 +45,8 @@ const reason = (e: unknown) => `cannot be written (${(e as NodeJS.ErrnoException
  * <user>/Contacts/[<folder>/]*.vcf, plus one _items.json per service with the metadata records.
  * Every path is unique (case-insensitively); what cannot be restored is listed in `failures`.
  */
-export async function restoreTenant(repo: Repository, privateKey: PrivateKey, o: TenantRestoreOptions): Promise<TenantRestoreResult> {
-  return writeTenantPlan(repo, privateKey, await planTenantRestore(repo, privateKey, o), o.target);
+export function restoreTenant(repo: Repository, privateKey: PrivateKey, o: TenantRestoreOptions): Promise<TenantRestoreResult> {
+  return whileReading(repo, 'a restore', async () => writeTenantPlan(repo, privateKey, await planTenantRestore(repo, privateKey, o), o.target));
 }
 
 /** Writes a planned restore into a folder (the CLI target, or the Function App's folder for the zip). */

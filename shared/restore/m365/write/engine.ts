@@ -3,7 +3,7 @@ import { BackupError, isBackupError } from '../../../errors';
 import type { GraphConnection, Service } from '../../../graph';
 import { partFailureReason, scopeOf, servicesOfEntry } from '../../../m365';
 import { forEachConcurrent } from '../../../concurrency';
-import { archiveState, ChunkReader, rehydratePacks, RestoreMapStore, saveUnitFailures, type ChunkLocation, type Repository } from '../../../repo';
+import { archiveState, ChunkReader, rehydratePacks, RestoreMapStore, saveUnitFailures, whileReading, type ChunkLocation, type Repository } from '../../../repo';
 import { directoryUsers, readDirectory, type TenantSelection } from '../tenantPlan';
 import { selectEntries } from '../scopeSelection';
 import { itemContent } from './itemContent';
@@ -144,7 +144,13 @@ export interface M365RestoreResult {
  * part's units in turn (parts `parallelism` at once). Killed and rerun, it resumes through the
  * restore map: nothing is created twice.
  */
-export async function restoreIntoM365(repo: Repository, key: PrivateKey, conn: GraphConnection, r: M365RestoreRequest, o: { parallelism?: number; onUnit?: (u: UnitResult, part: PlannedWritePart) => void } = {}): Promise<M365RestoreResult> {
+export function restoreIntoM365(repo: Repository, key: PrivateKey, conn: GraphConnection, r: M365RestoreRequest, o: RestoreIntoOptions = {}): Promise<M365RestoreResult> {
+  return whileReading(repo, 'a restore', () => restoreIntoM365Read(repo, key, conn, r, o));
+}
+
+type RestoreIntoOptions = { parallelism?: number; onUnit?: (u: UnitResult, part: PlannedWritePart) => void };
+
+async function restoreIntoM365Read(repo: Repository, key: PrivateKey, conn: GraphConnection, r: M365RestoreRequest, o: RestoreIntoOptions): Promise<M365RestoreResult> {
   const { target } = await checkM365Restore(repo, conn, r);
   const plan = await planM365Restore(repo, key, r, target);
   const archived = await archiveState(repo, plan.packs);

@@ -20,7 +20,7 @@ export async function beginM365Restore(repo: Repository, key: PrivateKey, conn: 
   if ((await selectTenantSnapshots(repo, r)).length === 0)
     throw new BackupError('NOT_FOUND', `Nothing of tenant "${r.tenantName}" was backed up${r.pointInTime ? ` at or before ${r.pointInTime.toISOString()}` : ''}.`);
   await sweepRestoreArea(repo).catch(() => undefined);
-  return { sessionId: await createRestoreSession(repo, key) };
+  return { sessionId: await createRestoreSession(repo, key, { reading: true }) };
 }
 
 /** Plans once (`narrow`: a selection cut from the plan before it is stored) and stores the plan sealed; returns counts only. */
