@@ -6,7 +6,7 @@ import { startM365Suite, type M365Suite } from './support/m365';
 import { getJson, startFunctionsHost, waitForInstance, type FunctionsHostProcess } from './support/functionsHost';
 import { AppServices } from '../shared/app/services';
 import { loadSettings } from '../shared/config';
-import { Lease, PRUNE_LEASE, TENANT_RUN_LEASE, verifyRepository, type Repository } from '../shared/repo';
+import { Lease, PRUNE_LEASE, ReaderLease, TENANT_RUN_LEASE, verifyRepository, type Repository } from '../shared/repo';
 import { seal } from '../shared/crypto';
 import { beginTenantRestore, endRestoreJob, planRestoreJob } from '../shared/restore/m365/restoreJob';
 
@@ -156,8 +156,22 @@ describe('Function App runs leave a sealed repository: verify is clean, one run 
       assert.equal(locked.status, 409, JSON.stringify(locked.body));
       assert.equal((locked.body.error as { code: string }).code, 'LOCKED');
       assert.match((locked.body.error as { message: string }).message, /A prune of tenant "small" is running/);
+      // A restore started while prune runs is refused before anything starts (it could read packs prune deletes).
+      const restore = await getJson(`${host.origin}/api/restores`, { method: 'POST', body: JSON.stringify({ tenant: 'small', password: suite.tenants.get('small')!.password }) });
+      assert.equal(restore.status, 409, JSON.stringify(restore.body));
+      assert.equal((restore.body.error as { code: string }).code, 'LOCKED');
+      assert.match((restore.body.error as { message: string }).message, /A prune of this repository is running/);
     } finally {
       await held.release();
+    }
+    // And the other order: while a restore reads, a prune is refused (a dry run, which deletes nothing, is not).
+    const reader = await ReaderLease.acquire(repo, { what: 'a restore', owner: 'restore:functions-test', ttlMs: 60_000 });
+    try {
+      const refused = await getJson(`${host.origin}/api/prune`, { method: 'POST', body: JSON.stringify({ tenant: 'small' }) });
+      assert.equal(refused.status, 409, JSON.stringify(refused.body));
+      assert.match((refused.body.error as { message: string }).message, /A restore or verify is reading this repository/);
+    } finally {
+      await reader.release();
     }
     const done = await prune({ tenant: 'small', deleteEarly: true });
     assert.equal(done.output.forgotten, dry.output.forgotten, 'the run forgets what the dry run said');
