@@ -6,8 +6,16 @@ import { BLOOM_DELTA_PREFIX, bloomDeltaName, decodeBloomDelta, encodeBloomDelta 
 import { BLOOM_BLOB } from './layout';
 import type { Repository } from './repository';
 
-/** Deltas listed before a writer folds them into the base (one base read and write per this many saves). */
+/** Deltas listed before a writer compacts them (bounds what a process reads when it loads the filter). */
 export const COMPACT_AT = 128;
+/**
+ * A compaction folds the deltas into the base only once they hold 1/FOLD_SHARE of the base's bytes;
+ * until then it merges the small ones (under 1/MERGE_SHARE of the base's bytes each) into one delta.
+ * So the base (1.26 MiB at its smallest) is rewritten once per ~10,000 new chunk IDs rather than once
+ * per 128 saves: what a compaction writes grows with the new IDs, not with the repository.
+ */
+export const FOLD_SHARE = 4;
+export const MERGE_SHARE = 16;
 /** Attempts of a delta save (transient storage failures) before it is reported. */
 export const SAVE_ATTEMPTS = 4;
 const SAVE_BACKOFF_MS = 250;
@@ -84,7 +92,7 @@ export class SharedBloom {
             throw e;
           });
           if (!data) {
-            vanished = true; // folded by a compaction meanwhile: the new base holds it
+            vanished = true; // compacted meanwhile: into the base (its ETag changes) or a merged delta (listed next time)
             return;
           }
           // A damaged delta is skipped (its IDs may be stored again: duplicates, never loss).
@@ -93,7 +101,8 @@ export class SharedBloom {
         },
       );
       if (!vanished) return;
-      this.baseEtag = undefined;
+      // Look again: list, then stat. A fold into the base shows as a new ETag (read then); a merge
+      // as a new delta in the listing (its delta was written before the ones it merged were deleted).
     }
   }
 
@@ -172,9 +181,12 @@ export class SharedBloom {
   }
 
   /**
-   * Folds the delta blobs into the base: read base and deltas, OR them, write the base with
-   * If-Match, and only then delete the deltas folded (a reader that misses one reads the new base).
-   * A concurrent compaction wins the If-Match and this one gives up without deleting anything.
+   * Compacts the delta blobs. While they are small against the base (under 1/FOLD_SHARE of its bytes),
+   * merges the small ones into one new delta and only then deletes them (a reader that misses one
+   * finds the merged delta when it lists again); two concurrent merges only write the IDs twice.
+   * Otherwise folds them into the base: read base and deltas, OR them, write the base with If-Match,
+   * and only then delete the deltas folded (a reader that misses one reads the new base). A concurrent
+   * fold wins the If-Match and this one gives up without deleting anything.
    */
   compact(): Promise<void> {
     this.compacting ??= this.doCompact().finally(() => (this.compacting = undefined));
@@ -185,18 +197,13 @@ export class SharedBloom {
     const { keys } = this.repo;
     const stat = await this.blobs.stat(this.container, BLOOM_BLOB);
     if (!stat) return;
+    const deltas: { name: string; size: number }[] = [];
+    for await (const b of this.blobs.list(this.container, { prefix: BLOOM_DELTA_PREFIX })) deltas.push({ name: b.name, size: b.size });
+    const deltaBytes = deltas.reduce((n, d) => n + d.size, 0);
+    if (deltaBytes * FOLD_SHARE < stat.size) return this.mergeDeltas(deltas.filter((d) => d.size * MERGE_SHARE < stat.size).map((d) => d.name));
     let base = BloomFilter.decode(keys.macKey, await this.blobs.getBlob(this.container, BLOOM_BLOB));
-    const folded: string[] = [];
-    const ids: Buffer[] = [];
-    for await (const b of this.blobs.list(this.container, { prefix: BLOOM_DELTA_PREFIX })) folded.push(b.name);
-    await forEachConcurrent([...folded], 8, async (name) => {
-      const data = await this.blobs.getBlob(this.container, name).catch((e: unknown) => {
-        if (isBackupError(e, 'NOT_FOUND')) return undefined;
-        throw e;
-      });
-      const got = data && decodeBloomDelta(keys.macKey, data);
-      if (got) ids.push(...got);
-    });
+    const folded = deltas.map((d) => d.name);
+    const ids = await this.readDeltas(folded);
     if (!base || base.count + ids.length >= base.capacity) base = await rebuildFromChunkTable(this.repo, ids.length);
     else for (const id of ids) base.add(id);
     let etag: string;
@@ -216,6 +223,34 @@ export class SharedBloom {
     this.filter = base;
     this.baseEtag = etag;
     this.merged.clear();
+  }
+
+  /** Merges `names` into one new delta, then deletes them; this process's filter gains their IDs. */
+  private async mergeDeltas(names: string[]): Promise<void> {
+    if (names.length < 2) return;
+    const ids = await this.readDeltas(names);
+    const merged = bloomDeltaName();
+    if (ids.length > 0) await this.blobs.putBlob(this.container, merged, encodeBloomDelta(this.repo.keys.macKey, ids), { ifNoneMatch: true, tier: 'Hot' });
+    await forEachConcurrent(names, 8, async (name) => {
+      await this.blobs.deleteBlob(this.container, name).catch(() => undefined);
+    });
+    for (const id of ids) this.filter?.add(id);
+    for (const n of names) this.merged.delete(n);
+    if (ids.length > 0 && this.filter) this.merged.add(merged);
+  }
+
+  /** The IDs of the delta blobs `names` (one gone meanwhile, or damaged, adds none). */
+  private async readDeltas(names: string[]): Promise<Buffer[]> {
+    const ids: Buffer[] = [];
+    await forEachConcurrent([...names], 8, async (name) => {
+      const data = await this.blobs.getBlob(this.container, name).catch((e: unknown) => {
+        if (isBackupError(e, 'NOT_FOUND')) return undefined;
+        throw e;
+      });
+      const got = data && decodeBloomDelta(this.repo.keys.macKey, data);
+      if (got) ids.push(...got);
+    });
+    return ids;
   }
 
   /** Replaces the base with `filter` whatever it held (an explicit rebuild of the index). */
