@@ -242,7 +242,7 @@ export class SharedBloom {
   /** The IDs of the delta blobs `names` (one gone meanwhile, or damaged, adds none). */
   private async readDeltas(names: string[]): Promise<Buffer[]> {
     const ids: Buffer[] = [];
-    await forEachConcurrent([...names], 8, async (name) => {
+    await forEachConcurrent(names, 8, async (name) => {
       const data = await this.blobs.getBlob(this.container, name).catch((e: unknown) => {
         if (isBackupError(e, 'NOT_FOUND')) return undefined;
         throw e;

@@ -117,12 +117,9 @@ export class Lease {
     const out: { name: string; holder: LeaseBody }[] = [];
     const base = lockBlobName('');
     for await (const b of repo.blobs.list(repo.layout.metaContainer, { prefix: lockBlobName(prefix) })) {
-      const data = await repo.blobs.getBlob(repo.layout.metaContainer, b.name).catch((e: unknown) => {
-        if (isBackupError(e, 'NOT_FOUND')) return undefined; // released meanwhile
-        throw e;
-      });
-      const holder = data && parseBody(data);
-      if (holder && isLive(holder)) out.push({ name: b.name.slice(base.length), holder });
+      const name = b.name.slice(base.length);
+      const holder = await Lease.holder(repo, name); // undefined: released meanwhile
+      if (holder && isLive(holder)) out.push({ name, holder });
     }
     return out;
   }
