@@ -37,6 +37,9 @@ export interface AzureBlobStoreOptions {
 }
 
 /** The blob contract over `@azure/storage-blob`; SDK errors are translated here. */
+/** Reads at least this long are copied into one buffer as they arrive (smaller ones are joined at the end). */
+const READ_INTO_MIN = 256 * 1024;
+
 export class AzureBlobStore implements BlobStore {
   readonly capabilities: BlobCapabilities;
   private readonly service: BlobServiceClient;
@@ -138,9 +141,23 @@ export class AzureBlobStore implements BlobStore {
         const res = await this.block(container, name).download(options.offset ?? 0, options.count, { abortSignal });
         const body = res.readableStreamBody;
         if (!body) throw new Error('no response body');
-        const parts: Buffer[] = [];
-        for await (const part of body) parts.push(part as Buffer);
-        return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        const expected = res.contentLength;
+        if (expected === undefined || expected < READ_INTO_MIN) {
+          const parts: Buffer[] = [];
+          for await (const part of body) parts.push(part as Buffer);
+          return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        }
+        // A large read lands in one buffer as its socket pieces arrive, so each piece dies young
+        // (instead of ~128 pieces of 64 KiB living until a concat, promoted by the scavenges between).
+        const into = Buffer.allocUnsafeSlow(expected);
+        let filled = 0;
+        for await (const part of body) {
+          const piece = part as Buffer;
+          if (filled + piece.length > expected) throw new Error(`the body is longer than its Content-Length ${expected}`);
+          piece.copy(into, filled);
+          filled += piece.length;
+        }
+        return filled === expected ? into : into.subarray(0, filled);
       },
       abortSignal,
     );

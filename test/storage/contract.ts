@@ -113,6 +113,17 @@ export function describeBlobContract(label: string, setup: () => Promise<BlobSub
       assert.equal(text(await blobs.getBlob(c, 'r', { offset: 0, count: 1 })), '0');
     });
 
+    test('large reads (several MiB, read into one buffer as they arrive): whole, ranged, clipped at the end', async () => {
+      const c = await container();
+      const data = randomBytes(3 * 1024 * 1024 + 123);
+      await blobs.putBlob(c, 'big', data);
+      assert.ok((await blobs.getBlob(c, 'big')).equals(data));
+      assert.ok((await blobs.getBlob(c, 'big', { offset: 1000, count: 2 * 1024 * 1024 })).equals(data.subarray(1000, 1000 + 2 * 1024 * 1024)));
+      assert.ok((await blobs.getBlob(c, 'big', { offset: 1024 * 1024, count: 4 * 1024 * 1024 })).equals(data.subarray(1024 * 1024)));
+      const last = await blobs.getBlob(c, 'big', { offset: data.length - 300 * 1024 });
+      assert.ok(last.equals(data.subarray(data.length - 300 * 1024)));
+    });
+
     test('stat: size, ETag, last write; undefined for an absent blob or container', async () => {
       const c = await container();
       const etag = await blobs.putBlob(c, 's', Buffer.from('12345'));
