@@ -36,10 +36,10 @@ export interface AzureBlobStoreOptions {
   capabilities?: Partial<BlobCapabilities>;
 }
 
-/** The blob contract over `@azure/storage-blob`; SDK errors are translated here. */
 /** Reads at least this long are copied into one buffer as they arrive (smaller ones are joined at the end). */
 const READ_INTO_MIN = 256 * 1024;
 
+/** The blob contract over `@azure/storage-blob`; SDK errors are translated here. */
 export class AzureBlobStore implements BlobStore {
   readonly capabilities: BlobCapabilities;
   private readonly service: BlobServiceClient;
