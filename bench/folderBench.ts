@@ -7,7 +7,9 @@
  * Prints medians and ratios.
  * Environment: BENCH_GIB (default 1), BENCH_TRIALS (default 3), BENCH_DIR (default a temp folder),
  * BENCH_TOOLS (comma-separated subset of m365-backup,restic,restic-azurite; default all),
- * BENCH_CPU_PROF (a folder: every m365-backup command writes a V8 CPU profile there, to find where time goes).
+ * BENCH_CPU_PROF (a folder: every m365-backup command writes a V8 CPU profile there, to find where time goes),
+ * BENCH_AZURITE (`disk`, the default, or `memory`: Azurite keeps blobs in memory, so neither engine's
+ * storage pays this machine's disk writes and read-backs, closer to remote storage whose disks are not ours).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -77,7 +79,10 @@ async function main(): Promise<void> {
   deriveVersion2(v1, v2, d, 2027);
   console.log(`  ${d.files.length} files, ${(d.bytes / MB).toFixed(0)} MB; version 2 changes ~5% of bytes`);
 
-  const azurite = await startAzurite({ location: join(base, 'azurite') });
+  const azuriteMode = process.env.BENCH_AZURITE ?? 'disk';
+  if (azuriteMode !== 'disk' && azuriteMode !== 'memory') throw new Error(`BENCH_AZURITE is disk or memory, not ${azuriteMode}`);
+  const azurite = await startAzurite(azuriteMode === 'disk' ? { location: join(base, 'azurite') } : {});
+  console.log(`  Azurite keeps its data ${azuriteMode === 'disk' ? 'on disk' : 'in memory'} (BENCH_AZURITE=${azuriteMode})`);
   const m365Env = { PATH: process.env.PATH, AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, M365_BACKUP_DATA_DIR: join(base, 'm365-data') };
   execFileSync(process.execPath, [...NODE_ARGS, CLI, 'init', '--repository', 'benchinit'], { env: { ...m365Env, M365_BACKUP_PASSWORD: 'bench' } });
   const results = Object.fromEntries(tools.map((t) => [t, Object.fromEntries(STEPS.map((s) => [s, [] as Sample[]]))])) as Record<Tool, Record<Step, Sample[]>>;
