@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { forEachConcurrent } from '../concurrency';
-import type { Row } from '../storage';
+import type { Row, RowOperation } from '../storage';
 import type { BloomFilter } from './bloom';
 import { rebuildFromChunkTable, sharedBloom, type SharedBloom } from './bloomCache';
 import { packIndexBlobName } from './layout';
@@ -115,22 +115,45 @@ export class ChunkIndex {
 
   /** Makes a committed pack findable: pack-index blob (Hot), then the pack row, then its chunk rows. */
   async recordPack(d: PackDescription): Promise<void> {
+    await this.commitPack(d);
+    await this.indexChunks([d]);
+  }
+
+  /**
+   * The first half of recordPack: the pack-index blob, then the pack row. Until indexChunks writes
+   * its chunk rows the pack is merely unused (nothing can point at it), whatever moment a crash picks.
+   */
+  async commitPack(d: PackDescription): Promise<void> {
     const { blobs, tables, layout, keys } = this.repo;
     const indexBlob = encodePackIndex(keys.indexKey, d);
     await blobs.putBlob(layout.metaContainer, packIndexBlobName(d.packId), indexBlob, { tier: 'Hot' });
-    // The pack row before its chunk rows: a chunk row must never point to a pack the index lacks,
-    // whatever moment a crash picks (a pack row without chunk rows is merely unused).
+    // The pack row before its chunk rows: a chunk row must never point to a pack the index lacks.
     await tables.upsert(layout.packTable, packRow(this.repo, d, createHash('sha256').update(indexBlob).digest()));
-    await tables.batch(
-      layout.chunkTable,
-      d.entries.map((e) => ({ kind: 'upsert' as const, row: chunkRow(this.repo, e.chunkId, { packId: d.packId, ...e }) })),
-    );
-    // Locked last: a retried recordPack rewrites the pack-index blob, which a lock would refuse.
-    await lockNewPack(this.repo, d.packId);
+  }
+
+  /**
+   * The second half: the chunk rows of packs already committed (commitPack), written together so
+   * several packs share each partition's batch (a pack of a few large chunks spreads one or two rows
+   * over each of the 16 partitions), then each pack's lock and its IDs in the filter.
+   */
+  async indexChunks(ds: PackDescription[]): Promise<void> {
+    if (ds.length === 0) return;
+    const rows = new Map<string, RowOperation>();
+    for (const d of ds)
+      for (const e of d.entries) {
+        const row = chunkRow(this.repo, e.chunkId, { packId: d.packId, ...e });
+        // One row per chunk in a batch (a transaction may not touch a row twice): the first pack's.
+        if (!rows.has(row.rowKey)) rows.set(row.rowKey, { kind: 'upsert', row });
+      }
+    await this.repo.tables.batch(this.repo.layout.chunkTable, [...rows.values()]);
+    // Locked last: a retried commitPack rewrites the pack-index blob, which a lock would refuse.
+    for (const d of ds) await lockNewPack(this.repo, d.packId);
     await this.refreshOnce();
-    const ids = d.entries.map((e) => Buffer.from(e.chunkId));
-    this.bloom.add(ids);
-    this.pending.push(...ids);
+    for (const d of ds) {
+      const ids = d.entries.map((e) => Buffer.from(e.chunkId));
+      this.bloom.add(ids);
+      this.pending.push(...ids);
+    }
   }
 
   /**

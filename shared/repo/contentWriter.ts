@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import type { ChunkIndex } from './chunkIndex';
+import type { PackDescription } from './packFormat';
 import { PackWriter } from './packWriter';
 import type { Repository } from './repository';
 import type { BlockMessage, FinishedMessage, FromWorker, JobFile, SealedMessage, ToWorker, WindowMessage, WorkerInit } from './workerProtocol';
@@ -34,6 +35,11 @@ export interface ContentWriterOptions {
  * memory, only round trips (commit, pack-index blob, rows); a few overlap with the next packs.
  */
 const MAX_FINISHING_PACKS = 3;
+/**
+ * Committed packs whose chunk rows may wait for company (ContentWriter.indexRows): rows are written
+ * as soon as a source needs them durable, or when this many packs wait.
+ */
+const MAX_UNINDEXED_PACKS = 8;
 /** Upload blocks: ~4 MiB requests; a worker's ring holds RING_BLOCKS of them (staged or being filled). */
 const BLOCK_BYTES = 4 * 1024 * 1024;
 const RING_BLOCKS = 8;
@@ -93,6 +99,11 @@ export class ContentWriter {
   private readonly queue: { files: JobFile[]; tasks: Task[] }[] = [];
   private readonly runChunks = new Map<string, string | null>();
   private readonly durablePacks = new Set<string>();
+  /** Packs committed (blob, pack-index blob, pack row) whose chunk rows are not written yet. */
+  private readonly unindexed = new Map<string, PackDescription>();
+  /** The chunk-row write in progress, and whether packs committed meanwhile want another round. */
+  private indexing?: Promise<void>;
+  private indexAgain = false;
   private readonly waiting = new Map<string, Set<Task>>();
   private readonly finishing = new Set<Promise<void>>();
   private outstanding = 0;
@@ -323,7 +334,7 @@ export class ContentWriter {
     }
   }
 
-  /** Has the worker append the pack's tail and hash it, then commits and indexes the pack. */
+  /** Has the worker append the pack's tail and hash it, then commits the pack (its chunk rows follow in indexRows). */
   private finishPack(slot: Slot, pack: OpenPack): void {
     const writer = pack.writer;
     const p = (async () => {
@@ -337,12 +348,11 @@ export class ContentWriter {
       });
       this.post(slot, { t: 'finish', packId: writer.packId, tail: writer.tail() });
       const d = await writer.finish(await sha256);
-      await this.index.recordPack(d);
+      await this.index.commitPack(d);
       this.stats.packs++;
-      this.durablePacks.add(d.packId);
-      const waiters = this.waiting.get(d.packId);
-      this.waiting.delete(d.packId);
-      for (const t of waiters ?? []) this.settle(t);
+      this.unindexed.set(d.packId, d);
+      const wanted = [...(this.waiting.get(d.packId) ?? [])].some((t) => this.indexable(t));
+      if (wanted || this.unindexed.size >= MAX_UNINDEXED_PACKS) void this.indexRows();
     })()
       .catch((e: unknown) => this.fail(e))
       .finally(() => {
@@ -350,6 +360,51 @@ export class ContentWriter {
         slot.packs.delete(writer.packId);
       });
     this.finishing.add(p);
+  }
+
+  /** Whether a source waits only for chunk rows: every pack it needs is committed. */
+  private indexable(task: Task): boolean {
+    if (!task.ended) return false;
+    for (const d of task.deps) if (!this.durablePacks.has(d) && !this.unindexed.has(d)) return false;
+    return true;
+  }
+
+  /**
+   * Writes the chunk rows of every committed pack in one batch per partition, then makes those packs
+   * durable (their waiting sources settle). Rows wait for company until a source needs them: a large
+   * file spanning several packs gets its packs' rows written together when it ends, not 16 small
+   * batches per pack. One write runs at a time; packs committed meanwhile go in the next.
+   */
+  private indexRows(): Promise<void> {
+    this.indexAgain = true;
+    this.indexing ??= this.runIndexing();
+    return this.indexing;
+  }
+
+  private async runIndexing(): Promise<void> {
+    await null; // so `indexing` is set before this body can reach its finally
+    try {
+      while (this.indexAgain && !this.failure) {
+        this.indexAgain = false;
+        const ds = [...this.unindexed.values()];
+        if (ds.length === 0) continue;
+        await this.index.indexChunks(ds);
+        const waiters = new Set<Task>();
+        for (const d of ds) {
+          this.unindexed.delete(d.packId);
+          this.durablePacks.add(d.packId);
+          for (const t of this.waiting.get(d.packId) ?? []) waiters.add(t);
+          this.waiting.delete(d.packId);
+        }
+        // Each source once, after all of these packs are durable (it may wait for several of them).
+        for (const t of waiters) this.settle(t);
+      }
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      // No await between the loop's last check and here: a request made after it starts a new run.
+      this.indexing = undefined;
+    }
   }
 
   private settle(task: Task): void {
@@ -361,6 +416,7 @@ export class ContentWriter {
         if (!set) this.waiting.set(d, (set = new Set()));
         set.add(task);
       }
+      if (this.indexable(task)) void this.indexRows();
       return;
     }
     this.outstanding--;
@@ -394,6 +450,7 @@ export class ContentWriter {
           this.retire(s);
         }
         await Promise.all(this.finishing);
+        await this.indexRows();
         if (this.failure) throw this.failure;
         if (this.outstanding === 0) return;
       }
