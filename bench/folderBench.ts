@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAzurite } from '../shared/local';
+import { startAzurite, type AzuriteInstance } from '../shared/local';
 import { createDataset, deriveVersion2 } from './dataset';
 import { cpuSeconds, measure, median, type Measured } from './measure';
 
@@ -105,14 +105,31 @@ async function main(): Promise<void> {
 
   const azuriteMode = process.env.BENCH_AZURITE ?? 'disk';
   if (azuriteMode !== 'disk' && azuriteMode !== 'memory') throw new Error(`BENCH_AZURITE is disk or memory, not ${azuriteMode}`);
-  const azurite = await startAzurite(azuriteMode === 'disk' ? { location: join(base, 'azurite') } : {});
-  console.log(`  Azurite keeps its data ${azuriteMode === 'disk' ? 'on disk' : 'in memory'} (BENCH_AZURITE=${azuriteMode})`);
-  const m365Env = { PATH: process.env.PATH, AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, M365_BACKUP_DATA_DIR: join(base, 'm365-data') };
+  const startStorage = () => startAzurite(azuriteMode === 'disk' ? { location: join(base, 'azurite') } : {});
+  // A BENCH_DIR kept from an earlier run must not hand this one its repositories or keys.
+  for (const dir of ['azurite', 'm365-data']) rmSync(join(base, dir), { recursive: true, force: true });
+  let azurite: AzuriteInstance = await startStorage();
+  console.log(`  Azurite keeps its data ${azuriteMode === 'disk' ? 'on disk' : 'in memory'} (BENCH_AZURITE=${azuriteMode}), a fresh one for every tool's trial`);
+  const m365Env: NodeJS.ProcessEnv = { PATH: process.env.PATH, AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, M365_BACKUP_DATA_DIR: join(base, 'm365-data') };
   execFileSync(process.execPath, [...NODE_ARGS, CLI, 'init', '--repository', 'benchinit'], { env: { ...m365Env, M365_BACKUP_PASSWORD: 'bench' } });
   const results = Object.fromEntries(tools.map((t) => [t, Object.fromEntries(STEPS.map((s) => [s, [] as Sample[]]))])) as Record<Tool, Record<Step, Sample[]>>;
   // restic reaches Azurite through an rclone remote (restic 0.14's own Azure backend wants HTTPS host-style URLs).
   const rcloneConfig = join(base, 'rclone.conf');
-  writeFileSync(rcloneConfig, `[azurite]\ntype = azureblob\nuse_emulator = true\nendpoint = http://127.0.0.1:${azurite.blobPort}/devstoreaccount1\n`);
+  const pointAtStorage = () => {
+    m365Env.AZURE_STORAGE_CONNECTION_STRING = azurite.connectionString;
+    writeFileSync(rcloneConfig, `[azurite]\ntype = azureblob\nuse_emulator = true\nendpoint = http://127.0.0.1:${azurite.blobPort}/devstoreaccount1\n`);
+  };
+  pointAtStorage();
+  /**
+   * An empty emulator for each tool's trial: Azurite slows down as it holds more (its metadata
+   * database is rewritten whole as it grows), which made every later trial slower than the first.
+   */
+  const freshStorage = async () => {
+    await azurite.stop();
+    rmSync(join(base, 'azurite'), { recursive: true, force: true });
+    azurite = await startStorage();
+    pointAtStorage();
+  };
 
   // What a restore or prune reads: restic's local folder and cache, or the emulator's files.
   const storageDirs = (resticDirs: string[]) => [...resticDirs, ...(azuriteMode === 'disk' ? [join(base, 'azurite')] : [])];
@@ -193,6 +210,7 @@ async function main(): Promise<void> {
       // Rotate the order so no tool always runs first (a warm page cache, a quiet neighbour).
       const order = tools.map((_, i) => tools[(i + t) % tools.length]!);
       for (const tool of order) {
+        if (tools.some((x) => x !== 'restic')) await freshStorage();
         swap(v1);
         const samples = tool === 'm365-backup' ? await runM365(t) : await runRestic(t, tool === 'restic-azurite');
         samples.forEach((s, i) => results[tool][STEPS[i]!].push(s));
