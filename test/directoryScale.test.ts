@@ -1,14 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestStorage, type TestStorage } from './support/azurite';
+import { startTestRepository, type TestRepository } from './support/repository';
 import { startM365Suite, type M365Suite } from './support/m365';
 import { getJson, startFunctionsHost, waitForInstance, type FunctionsHostProcess } from './support/functionsHost';
 import { installFunctionsCore, LocalDurableHost } from '../shared/local/durable';
-import { LocalKeyProvider, TEST_ARGON2 } from '../shared/crypto';
-import { Catalog, Repository, verifyRepository, type Repository as Repo } from '../shared/repo';
+import { Catalog, verifyRepository, type Repository as Repo } from '../shared/repo';
 import type { StoredRow } from '../shared/storage';
 import { AppServices } from '../shared/app/services';
 import { loadSettings } from '../shared/config';
@@ -115,19 +112,16 @@ describe('orchestrations of a 10,000- and a 50,000-user run carry counts only (e
 });
 
 describe('the tenant directory (1,000 users in Azurite; the row of user #49,999 no bigger than user #0) and a 10,000-user roster', () => {
-  let storage: TestStorage;
-  let dir: string;
+  let setup: TestRepository | undefined;
   let repo: Repo;
   // Azurite writes 100-500 rows/s on this shared machine: 1,000 users (2,000 rows) here; a row's size does not depend on N.
   const N = 1_000;
   before(async () => {
-    storage = await startTestStorage();
-    dir = mkdtempSync(join(tmpdir(), 'm365b-dir-'));
-    repo = await Repository.init({ blobs: storage.blobs, tables: storage.tables }, LocalKeyProvider.open(join(dir, 'local.key'), { create: true }), { name: 'scaledir', password: 'pw', argon2: TEST_ARGON2 });
+    setup = await startTestRepository({ name: 'scaledir', password: 'pw' });
+    repo = setup.repo;
   });
   after(async () => {
-    await storage?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await setup?.stop();
   });
 
   test('written in batches, every row under Table limits; lookups read one or two rows; pages are bounded', { timeout: 240_000 }, async () => {

@@ -1,10 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startTestStorage, type TestStorage } from '../support/azurite';
-import { LocalKeyProvider, TEST_ARGON2 } from '../../shared/crypto';
+import type { TestStorage } from '../support/azurite';
+import { startTestRepository, type TestRepository } from '../support/repository';
+import { LocalKeyProvider } from '../../shared/crypto';
 import { isBackupError } from '../../shared/errors';
 import { Repository } from '../../shared/repo';
 import { DEFAULT_PASSWORD_THROTTLE, type PasswordThrottlePolicy, PASSWORD_THROTTLE_PK, PASSWORD_THROTTLE_RK, readPasswordThrottle, throttleDelaySeconds, withPasswordThrottle } from '../../shared/repo/passwordThrottle';
@@ -14,18 +12,17 @@ const PASSWORD = 'the password of the repository';
 const LONG: PasswordThrottlePolicy = { freeFailures: 3, baseDelaySeconds: 600, maxDelaySeconds: 900 };
 
 describe('the password throttle (shared/repo/passwordThrottle.ts) on real storage', () => {
+  let setup: TestRepository | undefined;
   let storage: TestStorage;
-  let dir: string;
-  const open = async () => Repository.open({ blobs: storage.blobs, tables: storage.tables }, LocalKeyProvider.open(join(dir, 'local.key')), 'throttled');
+  let keyFile: string;
+  const open = async () => Repository.open({ blobs: storage.blobs, tables: storage.tables }, LocalKeyProvider.open(keyFile), 'throttled');
 
   before(async () => {
-    storage = await startTestStorage();
-    dir = mkdtempSync(join(tmpdir(), 'm365b-throttle-'));
-    await Repository.init({ blobs: storage.blobs, tables: storage.tables }, LocalKeyProvider.open(join(dir, 'local.key'), { create: true }), { name: 'throttled', password: PASSWORD, argon2: TEST_ARGON2 });
+    setup = await startTestRepository({ name: 'throttled', password: PASSWORD });
+    ({ storage, keyFile } = setup);
   });
   after(async () => {
-    await storage?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await setup?.stop();
   });
 
   test('the delay: none for the first failures, then 1 s doubling per failure, capped at 15 minutes', () => {

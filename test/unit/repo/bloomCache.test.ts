@@ -1,31 +1,24 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LocalKeyProvider, TEST_ARGON2 } from '../../../shared/crypto';
-import { Repository } from '../../../shared/repo';
+import type { Repository } from '../../../shared/repo';
 import { COMPACT_AT, FOLD_SHARE, SharedBloom } from '../../../shared/repo/bloomCache';
 import { BLOOM_DELTA_PREFIX } from '../../../shared/repo/bloomDelta';
 import { BLOOM_BLOB } from '../../../shared/repo/layout';
-import { startTestStorage, type TestStorage } from '../../support/azurite';
+import { startTestRepository, type TestRepository } from '../../support/repository';
 
 const ids = (n: number) => Array.from({ length: n }, () => randomBytes(32));
 
 describe('Bloom compaction (shared/repo/bloomCache.ts): merges small deltas, folds into the base only when they weigh', () => {
-  let storage: TestStorage;
-  let work: string;
+  let setup: TestRepository | undefined;
   let repo: Repository;
 
   before(async () => {
-    storage = await startTestStorage();
-    work = mkdtempSync(join(tmpdir(), 'm365b-bloomcache-'));
-    repo = await Repository.init({ blobs: storage.blobs, tables: storage.tables }, LocalKeyProvider.open(join(work, 'local.key'), { create: true }), { name: 'bloomcache', password: 'bloom cache test', argon2: TEST_ARGON2 });
+    setup = await startTestRepository({ name: 'bloomcache', password: 'bloom cache test' });
+    repo = setup.repo;
   });
   after(async () => {
-    await storage?.stop();
-    rmSync(work, { recursive: true, force: true });
+    await setup?.stop();
   });
 
   const container = () => repo.layout.metaContainer;

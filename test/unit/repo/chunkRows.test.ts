@@ -1,13 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startTestStorage, type TestStorage } from '../../support/azurite';
-import { ContentSession, Repository, chunkPartition, type ContentResult } from '../../../shared/repo';
+import type { TestStorage } from '../../support/azurite';
+import { startTestRepository, type TestRepository } from '../../support/repository';
+import { ContentSession, chunkPartition, type ContentResult, type Repository } from '../../../shared/repo';
 import type { RowOperation, TableStore } from '../../../shared/storage';
 import { partitionOf } from '../../../shared/storage';
-import { LocalKeyProvider, TEST_ARGON2 } from '../../../shared/crypto';
 import { SeededRandom } from '../../../shared/local';
 
 /**
@@ -15,17 +12,14 @@ import { SeededRandom } from '../../../shared/local';
  * and a source's result still arrives only once every chunk it lists has its row (format rule 8.3).
  */
 describe('chunk rows: written together, before any result that needs them', () => {
+  let setup: TestRepository | undefined;
   let storage: TestStorage;
-  let dir: string;
   let repo: Repository;
   /** Entity-group transactions sent to the chunk table: one per partition per batch call. */
   let chunkTransactions = 0;
 
   before(async () => {
-    storage = await startTestStorage();
-    dir = mkdtempSync(join(tmpdir(), 'm365b-chunkrows-'));
-    const inner = storage.tables;
-    const tables = new Proxy(inner, {
+    const counted = (inner: TableStore) => new Proxy(inner, {
       get(target, key) {
         if (key === 'batch')
           return (table: string, ops: RowOperation[], o?: unknown) => {
@@ -36,17 +30,17 @@ describe('chunk rows: written together, before any result that needs them', () =
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     }) as TableStore;
-    repo = await Repository.init({ blobs: storage.blobs, tables }, LocalKeyProvider.open(join(dir, 'local.key'), { create: true }), {
+    setup = await startTestRepository({
       name: 'chunkrows',
       password: 'pw',
-      argon2: TEST_ARGON2,
       chunker: { minBytes: 16 * 1024, avgBytes: 64 * 1024, maxBytes: 256 * 1024 },
       packTargetBytes: 512 * 1024,
+      stores: (s) => ({ blobs: s.blobs, tables: counted(s.tables) }),
     });
+    ({ storage, repo } = setup);
   });
   after(async () => {
-    await storage?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await setup?.stop();
   });
 
   /** Chunk IDs of a result that have no chunk row yet. */

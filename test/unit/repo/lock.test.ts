@@ -1,29 +1,25 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LocalKeyProvider, TEST_ARGON2 } from '../../../shared/crypto';
-import { Lease, Repository } from '../../../shared/repo';
+import { Lease, type Repository } from '../../../shared/repo';
 import { lockBlobName } from '../../../shared/repo/layout';
 import { FaultyBlobStore } from '../../../shared/storage';
-import { startTestStorage, type TestStorage } from '../../support/azurite';
+import { startTestRepository, type TestRepository } from '../../support/repository';
 
 describe('Lease renewal (shared/repo/lock.ts)', () => {
-  let storage: TestStorage;
-  let work: string;
+  let setup: TestRepository | undefined;
   let blobs: FaultyBlobStore;
   let repo: Repository;
 
   before(async () => {
-    storage = await startTestStorage();
-    work = mkdtempSync(join(tmpdir(), 'm365b-lock-'));
-    blobs = new FaultyBlobStore(storage.blobs);
-    repo = await Repository.init({ blobs, tables: storage.tables }, LocalKeyProvider.open(join(work, 'local.key'), { create: true }), { name: 'locktest', password: 'lock test', argon2: TEST_ARGON2 });
+    setup = await startTestRepository({
+      name: 'locktest',
+      password: 'lock test',
+      stores: (storage) => ({ blobs: (blobs = new FaultyBlobStore(storage.blobs)), tables: storage.tables }),
+    });
+    repo = setup.repo;
   });
   after(async () => {
-    await storage?.stop();
-    rmSync(work, { recursive: true, force: true });
+    await setup?.stop();
   });
 
   test('a renewal whose reply was lost (it landed) is not a lost lease: the next renewal adopts our own write', async () => {
