@@ -111,7 +111,6 @@ async function main(): Promise<void> {
   let azurite: AzuriteInstance = await startStorage();
   console.log(`  Azurite keeps its data ${azuriteMode === 'disk' ? 'on disk' : 'in memory'} (BENCH_AZURITE=${azuriteMode}), a fresh one for every tool's trial`);
   const m365Env: NodeJS.ProcessEnv = { PATH: process.env.PATH, AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, M365_BACKUP_DATA_DIR: join(base, 'm365-data') };
-  execFileSync(process.execPath, [...NODE_ARGS, CLI, 'init', '--repository', 'benchinit'], { env: { ...m365Env, M365_BACKUP_PASSWORD: 'bench' } });
   const results = Object.fromEntries(tools.map((t) => [t, Object.fromEntries(STEPS.map((s) => [s, [] as Sample[]]))])) as Record<Tool, Record<Step, Sample[]>>;
   // restic reaches Azurite through an rclone remote (restic 0.14's own Azure backend wants HTTPS host-style URLs).
   const rcloneConfig = join(base, 'rclone.conf');
@@ -193,8 +192,8 @@ async function main(): Promise<void> {
     const storageBefore = cpuSeconds(azurite.pid);
     const p = check(await measure('restic', ['-r', repo, 'forget', '--keep-last', '1', '--prune', '--quiet'], env), `${tool} forget --prune`);
     out.push({ wallMs: p.wallMs, cpuS: p.cpuS, storageCpuS: onAzurite ? cpuSeconds(azurite.pid) - storageBefore : 0, peakRssMiB: p.peakRssMiB, addedBytes: before - (await size()) });
-    if (onAzurite) execFileSync('rclone', ['purge', `azurite:restic-${trial}`], { env });
-    else rmSync(repo, { recursive: true, force: true });
+    // A repository on Azurite goes with the emulator (the next trial gets an empty one).
+    if (!onAzurite) rmSync(repo, { recursive: true, force: true });
     return out;
   };
   // `current` is version 1 or 2 by renaming, so every tool always backs up the same path.
@@ -210,7 +209,7 @@ async function main(): Promise<void> {
       // Rotate the order so no tool always runs first (a warm page cache, a quiet neighbour).
       const order = tools.map((_, i) => tools[(i + t) % tools.length]!);
       for (const tool of order) {
-        if (tools.some((x) => x !== 'restic')) await freshStorage();
+        if (tool !== 'restic') await freshStorage();
         swap(v1);
         const samples = tool === 'm365-backup' ? await runM365(t) : await runRestic(t, tool === 'restic-azurite');
         samples.forEach((s, i) => results[tool][STEPS[i]!].push(s));
